@@ -1,0 +1,16 @@
+import type { Observable } from 'rxjs';
+import type { TopicName, TopicTypes } from '../schemas/topics.js';
+
+/**
+ * The bus between pipelines: the in-process one (embedded mode) and the Kafka one implement the
+ * same interface, so a pipeline never knows which it runs on.
+ */
+export interface Bus {
+  /** Hands a record to the topic. Records of one key keep their order. */
+  publish<K extends TopicName>(topic: K, key: string, value: TopicTypes[K]): void;
+  /** Every record published to the topic after the subscription starts, in publish order. */
+  topic<K extends TopicName>(topic: K): Observable<TopicTypes[K]>;
+  /** Resolves when every record published so far is durably handed over. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}

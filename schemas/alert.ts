@@ -1,0 +1,10 @@
+/** Topic `alert.v1` (key: source event id): an alert as delivered to the webhooks. */
+export interface Alert {
+  readonly id: string;
+  readonly ts: number;
+  readonly kind: string;
+  readonly severity: 'info' | 'warning' | 'critical';
+  readonly title: string;
+  readonly body: string;
+  readonly sourceEventId: string;
+}
