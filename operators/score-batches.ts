@@ -1,0 +1,110 @@
+import { Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import { FEATURE_INDEX, type FeatureSpec } from '../schemas/feature-spec.js';
+import type { FeatureVector } from '../schemas/feature-vector.js';
+import type { AssetId } from '../schemas/ids.js';
+import type { Prediction } from '../schemas/prediction.js';
+import type { InFlight } from '../runtime/in-flight.js';
+
+/** What the scoring stage needs of a model (models/ implements it over onnxruntime-node). */
+export interface BatchScorer {
+  readonly modelVersion: string;
+  readonly spec: FeatureSpec;
+  /** `rows` is row-major, nRows × spec.names.length; returns P(token pays 1) per row. */
+  score(rows: Float32Array, nRows: number): Promise<Float32Array>;
+}
+
+export interface ScoreBatchesOptions {
+  /** A batch is scored as soon as it holds this many assets... */
+  readonly maxBatch: number;
+  /** ...or this long (scheduler time) after its first vector arrived. */
+  readonly maxWaitMs: number;
+  /** Tracks batches being scored, so a replay can wait for them (keeps replays deterministic). */
+  readonly inFlight?: InFlight;
+}
+
+/**
+ * Micro-batches feature vectors across assets and scores each batch with one model call. Within a
+ * pending batch an asset keeps only its newest vector (scoring a stale one is wasted work).
+ * Batches are scored one after another, so predictions leave in batch order.
+ */
+export function scoreBatches(scorer: BatchScorer, opts: ScoreBatchesOptions, scheduler: SchedulerLike): OperatorFunction<FeatureVector, Prediction> {
+  const width = scorer.spec.names.length;
+  return (source) =>
+    new Observable<Prediction>((subscriber) => {
+      let pending: FeatureVector[] = [];
+      let slotOf = new Map<AssetId, number>();
+      let timer: Subscription | null = null;
+      let chain: Promise<void> = Promise.resolve();
+      let failed = false;
+
+      const flush = (): void => {
+        timer?.unsubscribe();
+        timer = null;
+        if (pending.length === 0) return;
+        const batch = pending;
+        pending = [];
+        slotOf = new Map();
+        const rows = new Float32Array(batch.length * width);
+        for (let r = 0; r < batch.length; r++) rows.set((batch[r] as FeatureVector).values, r * width);
+        opts.inFlight?.begin();
+        chain = chain
+          .then(() => scorer.score(rows, batch.length))
+          .then((probabilities) => {
+            for (let r = 0; r < batch.length; r++) {
+              subscriber.next(toPrediction(batch[r] as FeatureVector, probabilities[r] ?? Number.NaN, scorer.modelVersion));
+            }
+          })
+          .catch((err: unknown) => {
+            failed = true;
+            subscriber.error(err);
+          })
+          .finally(() => opts.inFlight?.end());
+      };
+
+      const subscription = source.subscribe({
+        next: (v) => {
+          if (failed) return;
+          if (v.values.length !== width) {
+            subscriber.error(new Error(`feature vector ${v.id} has ${v.values.length} values, model spec ${scorer.spec.version} has ${width}`));
+            return;
+          }
+          const slot = slotOf.get(v.assetId);
+          if (slot !== undefined) pending[slot] = v;
+          else {
+            slotOf.set(v.assetId, pending.length);
+            pending.push(v);
+          }
+          if (pending.length >= opts.maxBatch) flush();
+          else timer ??= scheduler.schedule(flush, opts.maxWaitMs);
+        },
+        error: (e: unknown) => subscriber.error(e),
+        complete: () => {
+          flush();
+          void chain.then(() => subscriber.complete());
+        },
+      });
+      return () => {
+        timer?.unsubscribe();
+        subscription.unsubscribe();
+      };
+    });
+}
+
+function toPrediction(v: FeatureVector, pModel: number, modelVersion: string): Prediction {
+  return {
+    id: `pred:${v.id}`,
+    featuresId: v.id,
+    assetId: v.assetId,
+    market: v.market,
+    ts: v.ts,
+    modelVersion,
+    pModel,
+    pMarket: v.values[FEATURE_INDEX.mid] ?? Number.NaN,
+    // One model: no member disagreement to report. The ensemble issue replaces this.
+    confidence: 1,
+    bestBid: v.bestBid,
+    bestAsk: v.bestAsk,
+    bidDepth: v.bidDepth,
+    askDepth: v.askDepth,
+  };
+}

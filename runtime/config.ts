@@ -1,0 +1,177 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+/**
+ * The one config: defaults here, then a JSON file (`--config` or POLYFLOW_CONFIG), then env
+ * overrides (`POLYFLOW_<SECTION>_<FIELD>`, e.g. POLYFLOW_RISK_KELLY_FRACTION=0.1), validated once at
+ * start. Durations end in Ms, money in Usd, fractions are of equity unless said otherwise.
+ * Defaults are embedded so `polyflow replay data/sample` runs on a fresh machine.
+ */
+const frac = (value: number) => z.number().min(0).max(1).default(value);
+
+export const ConfigSchema = z.object({
+  bus: z.object({ kind: z.enum(['memory']).default('memory') }).prefault({}),
+  clock: z.object({ kind: z.enum(['virtual', 'real']).default('virtual') }).prefault({}),
+  log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
+  book: z
+    .object({
+      /** Liquidity band for depth and signals: ticks from the best price. */
+      depthTicks: z.number().int().min(0).default(5),
+      maxAssets: z.number().int().positive().default(100_000),
+    })
+    .prefault({}),
+  features: z
+    .object({
+      windowsMs: z.array(z.number().int().positive()).length(4).default([60_000, 300_000, 3_600_000, 86_400_000]),
+      flowHalfLifeMs: z.number().positive().default(300_000),
+      lateGraceMs: z.number().min(0).default(0),
+    })
+    .prefault({}),
+  scoring: z
+    .object({
+      /** ONNX model; relative paths resolve against the package root. */
+      modelPath: z.string().default('models/artifacts/baseline-logistic.onnx'),
+      maxBatch: z.number().int().positive().default(256),
+      /** Event-time wait before a partial batch is scored. */
+      maxWaitMs: z.number().int().min(0).default(250),
+      /** Rescore an asset when its mid moved at least this much since its last score... */
+      minMidChange: z.number().min(0).default(0.005),
+      /** ...or when this much event time passed since it. */
+      maxIntervalMs: z.number().int().positive().default(60_000),
+    })
+    .prefault({}),
+  signal: z
+    .object({
+      minEdge: frac(0.05),
+      mediumEdge: frac(0.1),
+      strongEdge: frac(0.15),
+      /** Shares within `book.depthTicks` on the side a signal would take. */
+      minLiquidityShares: z.number().min(0).default(50),
+      minConfidence: frac(0),
+      cooldownMs: z.number().int().min(0).default(60_000),
+    })
+    .prefault({}),
+  fees: z
+    .object({
+      /** V2 taker fee rates per category (POLYMARKET.md §0 item 9). */
+      takerFeeRates: z
+        .record(z.string(), z.number().min(0).max(1))
+        .default({ crypto: 0.072, sports: 0.03, politics: 0.04, economics: 0.05, culture: 0.05, weather: 0.05, geopolitics: 0 }),
+      defaultTakerFeeRate: frac(0.05),
+    })
+    .prefault({}),
+  risk: z
+    .object({
+      bankrollUsd: z.number().positive().default(10_000),
+      kellyFraction: frac(0.25),
+      maxStakeUsd: z.number().positive().default(500),
+      maxMarketExposure: frac(0.05),
+      maxEventExposure: frac(0.1),
+      maxTotalExposure: frac(0.5),
+      maxDailyLoss: frac(0.05),
+      maxDrawdown: frac(0.2),
+      staleBookMs: z.number().int().positive().default(300_000),
+      minOrderShares: z.number().min(0).default(5),
+      maxSlippageTicks: z.number().int().min(0).default(1),
+      tradeStrengths: z.array(z.enum(['STRONG', 'MEDIUM', 'WEAK'])).default(['STRONG', 'MEDIUM']),
+      killSwitch: z.boolean().default(false),
+    })
+    .prefault({}),
+  broker: z.object({ latencyMs: z.number().int().min(0).default(0) }).prefault({}),
+  portfolio: z.object({ markIntervalMs: z.number().int().positive().default(60_000) }).prefault({}),
+  output: z
+    .object({
+      /** Topics written as `<out>/<topic>.jsonl` by a replay. */
+      topics: z
+        .array(z.string())
+        .default(['prediction.v1', 'signal.v1', 'order.v1', 'fill.v1', 'portfolio.v1', 'risk.event', 'pm.resolution', 'dlq.ingest']),
+    })
+    .prefault({}),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** Keys whose values are never printed or logged. */
+const SECRET_KEY = /token|secret|password|apikey|api_key|webhook/i;
+
+/** POLYFLOW_<SECTION>_<FIELD> for every leaf of the defaults. */
+export function envOverrides(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const defaults = ConfigSchema.parse({}) as Record<string, unknown>;
+  for (const [section, fields] of Object.entries(defaults)) {
+    if (fields === null || typeof fields !== 'object') continue;
+    for (const [field, fallback] of Object.entries(fields as Record<string, unknown>)) {
+      const name = `POLYFLOW_${snake(section)}_${snake(field)}`;
+      const raw = env[name];
+      if (raw === undefined) continue;
+      const value = typeof fallback === 'string' ? raw : parseEnvValue(name, raw);
+      ((out[section] ??= {}) as Record<string, unknown>)[field] = value;
+    }
+  }
+  return out;
+}
+
+function parseEnvValue(name: string, raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new ConfigError(`${name}: not a JSON value: ${JSON.stringify(raw)}`);
+  }
+}
+
+const snake = (key: string): string => key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+
+function mergeDeep(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] =
+      v !== null && typeof v === 'object' && !Array.isArray(v) && b !== null && typeof b === 'object' && !Array.isArray(b)
+        ? mergeDeep(b as Record<string, unknown>, v as Record<string, unknown>)
+        : v;
+  }
+  return out;
+}
+
+/** Reads, merges and validates; throws ConfigError naming every invalid path. */
+export function loadConfig(opts: { file?: string | undefined; env?: NodeJS.ProcessEnv; overrides?: Record<string, unknown> } = {}): Config {
+  const env = opts.env ?? process.env;
+  const file = opts.file ?? env['POLYFLOW_CONFIG'];
+  let fromFile: Record<string, unknown> = {};
+  if (file !== undefined && file !== '') {
+    try {
+      fromFile = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    } catch (err) {
+      throw new ConfigError(`config file ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  const merged = mergeDeep(mergeDeep(fromFile, envOverrides(env)), opts.overrides ?? {});
+  const parsed = ConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ConfigError(`invalid config:\n  ${issues.join('\n  ')}`);
+  }
+  const strengths = parsed.data.signal;
+  if (!(strengths.minEdge <= strengths.mediumEdge && strengths.mediumEdge <= strengths.strongEdge)) {
+    throw new ConfigError('invalid config:\n  signal: need minEdge <= mediumEdge <= strongEdge');
+  }
+  return deepFreeze(parsed.data);
+}
+
+/** A copy safe to print: secret-looking keys are masked. */
+export function redactConfig(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactConfig);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k, SECRET_KEY.test(k) && v !== '' ? '[redacted]' : redactConfig(v)]),
+  );
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

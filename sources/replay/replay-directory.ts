@@ -1,0 +1,88 @@
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { createGunzip } from 'node:zlib';
+import { InputError } from '../../runtime/errors.js';
+import type { ReplayRecord } from './replay-record.js';
+
+/**
+ * Reads a recording directory (the layout `polyflow simulate` and the recorder write):
+ * - `markets.jsonl`: `{"recvTs": ms, "market": <Gamma market object>}` per line;
+ * - `market-ws-*.log[.gz]`: `<recvTs ms>\t<frame as received>` per line, files in name order.
+ * A single `.log`/`.log.gz` file is accepted as well. Market records are merged into the frame
+ * stream by receive time (a market record goes before frames received at the same ms).
+ * Lines that cannot be split into a time and a frame are yielded as frames with the whole line,
+ * so validation downstream dead-letters them with the reason instead of this reader throwing.
+ */
+export interface ReplayFiles {
+  readonly markets: string | undefined;
+  readonly frames: readonly string[];
+}
+
+const FRAME_FILE = /^market-ws-.*\.log(\.gz)?$/;
+
+export function replayFiles(path: string): ReplayFiles {
+  if (!existsSync(path)) throw new InputError(`replay input not found: ${path}`);
+  if (statSync(path).isFile()) return { markets: undefined, frames: [path] };
+  const names = readdirSync(path).sort();
+  const frames = names.filter((n) => FRAME_FILE.test(n)).map((n) => join(path, n));
+  const markets = names.includes('markets.jsonl') ? join(path, 'markets.jsonl') : undefined;
+  if (frames.length === 0) {
+    throw new InputError(`no market-ws-*.log[.gz] files in ${path} (expected a recording or \`polyflow simulate\` output)`);
+  }
+  return { markets, frames };
+}
+
+/** Market records of a recording, sorted by receive time; a bad line is reported, not thrown. */
+export function readMarketRecords(file: string, onBadLine: (line: string, reason: string) => void): ReplayRecord[] {
+  const records: ReplayRecord[] = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      const parsed = JSON.parse(line) as { recvTs?: unknown; market?: unknown };
+      if (typeof parsed.recvTs !== 'number' || parsed.market === undefined) {
+        onBadLine(line, 'markets.jsonl: expected {"recvTs": <ms>, "market": {...}}');
+        continue;
+      }
+      records.push({ kind: 'market', recvTs: parsed.recvTs, market: parsed.market });
+    } catch {
+      onBadLine(line, 'markets.jsonl: not JSON');
+    }
+  }
+  return records.sort((a, b) => a.recvTs - b.recvTs);
+}
+
+/** Splits `<recvTs>\t<frame>`; a line without a valid time keeps `fallbackTs`. */
+export function splitFrameLine(line: string, fallbackTs: number): { recvTs: number; frame: string } {
+  const tab = line.indexOf('\t');
+  if (tab > 0) {
+    const recvTs = Number(line.slice(0, tab));
+    if (Number.isSafeInteger(recvTs)) return { recvTs, frame: line.slice(tab + 1) };
+  }
+  return { recvTs: fallbackTs, frame: line };
+}
+
+export async function* readFrameLines(files: readonly string[]): AsyncGenerator<string> {
+  for (const file of files) {
+    const raw = createReadStream(file, { highWaterMark: 1 << 20 });
+    const input = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+    const lines = createInterface({ input, crlfDelay: Infinity });
+    for await (const line of lines) if (line !== '') yield line;
+  }
+}
+
+/** All records of a recording in receive-time order. */
+export async function* readReplay(path: string, onBadLine: (line: string, reason: string) => void): AsyncGenerator<ReplayRecord> {
+  const files = replayFiles(path);
+  const markets = files.markets === undefined ? [] : readMarketRecords(files.markets, onBadLine);
+  let m = 0;
+  let lastTs = markets[0]?.recvTs ?? 0;
+  for await (const line of readFrameLines(files.frames)) {
+    const { recvTs, frame } = splitFrameLine(line, lastTs);
+    while (m < markets.length && (markets[m] as ReplayRecord).recvTs <= recvTs) yield markets[m++] as ReplayRecord;
+    lastTs = Math.max(lastTs, recvTs);
+    yield { kind: 'frame', recvTs, frame };
+  }
+  while (m < markets.length) yield markets[m++] as ReplayRecord;
+}
+
