@@ -1,0 +1,196 @@
+/**
+ * The Avro value schema of every topic (`schemas/<TOPICS[topic].schema>.avsc`), parsed once, and
+ * the binary encoding of each topic's TS record through it.
+ *
+ * Every record but `pm.book` has the same shape in TS and in Avro, so it is written as is and read
+ * back as a plain object. `pm.book` carries a TS union (snapshot | delta | tick_size); Avro holds
+ * it as one record with a `kind` enum and the fields of the other kinds null, mapped by
+ * `bookUpdateToAvro` / `bookUpdateFromAvro`.
+ *
+ * Timestamps are Avro `timestamp-millis` over `long`, parsed without logical types so they stay
+ * numbers (ms); micro-unit integers are `long` (safe integers only: avsc refuses anything else).
+ *
+ * Schema evolution (BACKWARD compatible: a new reader reads every record already on a topic):
+ * a new field must be optional with a default (`["null", T]` with `"default": null`, or a value
+ * default); never remove a field without a default, rename one without an alias, or change a
+ * type other than by Avro promotion (int -> long -> double). Adding an enum symbol is backward
+ * compatible but an old reader fails on the new symbol: deploy readers first.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import avro from 'avsc';
+import type { Type } from 'avsc';
+import type { BookSide, BookUpdate, Level, LevelChange } from './book-update.js';
+import type { AssetId, MarketId } from './ids.js';
+import { TOPICS } from './topics.js';
+import type { TopicName, TopicTypes } from './topics.js';
+import type { PriceMicros, SizeMicros } from './units.js';
+
+/** `pm.book` as its Avro record holds it: fields of the other kinds are null. */
+export interface BookUpdateAvro {
+  readonly kind: BookUpdate['kind'];
+  readonly assetId: string;
+  readonly market: string;
+  readonly ts: number;
+  readonly recvTs: number;
+  readonly hash: string;
+  readonly bids: readonly AvroLevel[] | null;
+  readonly asks: readonly AvroLevel[] | null;
+  readonly tickSize: number | null;
+  readonly changes: readonly AvroLevelChange[] | null;
+  readonly bestBid: number | null;
+  readonly bestAsk: number | null;
+  readonly oldTickSize: number | null;
+  readonly newTickSize: number | null;
+}
+
+interface AvroLevel {
+  readonly price: number;
+  readonly size: number;
+}
+
+interface AvroLevelChange extends AvroLevel {
+  readonly side: BookSide;
+}
+
+const NO_SNAPSHOT = { bids: null, asks: null, tickSize: null } as const;
+const NO_DELTA = { changes: null, bestBid: null, bestAsk: null } as const;
+const NO_TICK_SIZE = { oldTickSize: null, newTickSize: null } as const;
+
+export function bookUpdateToAvro(update: BookUpdate): BookUpdateAvro {
+  const base = {
+    kind: update.kind,
+    assetId: update.assetId,
+    market: update.market,
+    ts: update.ts,
+    recvTs: update.recvTs,
+    hash: update.hash,
+  };
+  switch (update.kind) {
+    case 'snapshot':
+      return { ...base, bids: update.bids, asks: update.asks, tickSize: update.tickSize, ...NO_DELTA, ...NO_TICK_SIZE };
+    case 'delta':
+      return {
+        ...base,
+        ...NO_SNAPSHOT,
+        changes: update.changes,
+        bestBid: update.bestBid,
+        bestAsk: update.bestAsk,
+        ...NO_TICK_SIZE,
+      };
+    case 'tick_size':
+      return { ...base, ...NO_SNAPSHOT, ...NO_DELTA, oldTickSize: update.oldTickSize, newTickSize: update.newTickSize };
+  }
+}
+
+/** Throws when a field its `kind` needs is null: such a record was not written by `bookUpdateToAvro`. */
+export function bookUpdateFromAvro(record: BookUpdateAvro): BookUpdate {
+  const base = {
+    assetId: record.assetId as AssetId,
+    market: record.market as MarketId,
+    ts: record.ts,
+    recvTs: record.recvTs,
+    hash: record.hash,
+  };
+  switch (record.kind) {
+    case 'snapshot':
+      return {
+        ...base,
+        kind: 'snapshot',
+        bids: required(record, 'bids').map(toLevel),
+        asks: required(record, 'asks').map(toLevel),
+        tickSize: required(record, 'tickSize') as PriceMicros,
+      };
+    case 'delta':
+      return {
+        ...base,
+        kind: 'delta',
+        changes: required(record, 'changes').map(toLevelChange),
+        bestBid: required(record, 'bestBid') as PriceMicros,
+        bestAsk: required(record, 'bestAsk') as PriceMicros,
+      };
+    case 'tick_size':
+      return {
+        ...base,
+        kind: 'tick_size',
+        oldTickSize: required(record, 'oldTickSize') as PriceMicros,
+        newTickSize: required(record, 'newTickSize') as PriceMicros,
+      };
+  }
+}
+
+function required<K extends keyof BookUpdateAvro>(record: BookUpdateAvro, field: K): NonNullable<BookUpdateAvro[K]> {
+  const value = record[field];
+  if (value === null) throw new Error(`pm.book: a ${record.kind} record has no ${field}`);
+  return value as NonNullable<BookUpdateAvro[K]>;
+}
+
+// Plain objects, not avsc's record instances, so decoded records compare and clone like any other.
+const toLevel = (l: AvroLevel): Level => ({ price: l.price as PriceMicros, size: l.size as SizeMicros });
+const toLevelChange = (l: AvroLevelChange): LevelChange => ({
+  price: l.price as PriceMicros,
+  size: l.size as SizeMicros,
+  side: l.side,
+});
+
+let schemaDir: string | undefined;
+
+/**
+ * `schemas/` under the package root. Found by walking up from this module to the directory holding
+ * package.json, because the build copies no `.avsc`: this module runs both from `schemas/` (vitest)
+ * and from `dist/schemas/` (after tsc), and the files stay in `schemas/`.
+ */
+export function avroSchemaDir(): string {
+  if (schemaDir !== undefined) return schemaDir;
+  let dir = fileURLToPath(new URL('.', import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}: cannot find schemas/`);
+    dir = parent;
+  }
+  schemaDir = join(dir, 'schemas');
+  return schemaDir;
+}
+
+/** A schema as `Type.forSchema` takes it (parsed JSON of an `.avsc`). */
+export type AvroSchema = Parameters<typeof avro.Type.forSchema>[0];
+
+/** Parses an Avro schema as every topic type is parsed: unions unwrapped, timestamps as numbers. */
+export function parseAvroSchema(schema: AvroSchema): Type {
+  return avro.Type.forSchema(schema, { wrapUnions: 'never', omitRecordMethods: true });
+}
+
+const typesBySchema = new Map<string, Type>();
+
+/** The parsed value schema of a topic, read from disk on first use. */
+export function avroTypeFor(topic: TopicName): Type {
+  const name = TOPICS[topic].schema;
+  let type = typesBySchema.get(name);
+  if (type === undefined) {
+    const file = join(avroSchemaDir(), `${name}.avsc`);
+    type = parseAvroSchema(JSON.parse(readFileSync(file, 'utf8')) as AvroSchema);
+    typesBySchema.set(name, type);
+  }
+  return type;
+}
+
+export function encodeRecord<T extends TopicName>(topic: T, value: TopicTypes[T]): Buffer {
+  const type = avroTypeFor(topic);
+  const record: unknown = topic === 'pm.book' ? bookUpdateToAvro(value as BookUpdate) : value;
+  try {
+    return type.toBuffer(record);
+  } catch (cause) {
+    const paths: string[] = [];
+    type.isValid(record, { errorHook: (path) => paths.push(path.join('.') || '(record)') });
+    throw new Error(`${topic}: record does not match its schema at ${paths.join(', ') || '?'}`, { cause });
+  }
+}
+
+/** Throws on bytes that are not exactly one record of the topic's schema (truncated or trailing data). */
+export function decodeRecord<T extends TopicName>(topic: T, buf: Buffer): TopicTypes[T] {
+  const decoded: unknown = avroTypeFor(topic).fromBuffer(buf);
+  if (topic === 'pm.book') return bookUpdateFromAvro(decoded as BookUpdateAvro) as TopicTypes[T];
+  // Every other schema is a flat record (no nested records), so one spread makes it plain.
+  return { ...(decoded as object) } as TopicTypes[T];
+}
