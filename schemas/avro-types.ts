@@ -16,9 +16,9 @@
  * type other than by Avro promotion (int -> long -> double). Adding an enum symbol is backward
  * compatible but an old reader fails on the new symbol: deploy readers first.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../runtime/package-root.js';
 import avro from 'avsc';
 import type { Type } from 'avsc';
 import type { BookSide, BookUpdate, Level, LevelChange } from './book-update.js';
@@ -134,7 +134,6 @@ const toLevelChange = (l: AvroLevelChange): LevelChange => ({
   side: l.side,
 });
 
-let schemaDir: string | undefined;
 
 /**
  * `schemas/` under the package root. Found by walking up from this module to the directory holding
@@ -142,15 +141,7 @@ let schemaDir: string | undefined;
  * and from `dist/schemas/` (after tsc), and the files stay in `schemas/`.
  */
 export function avroSchemaDir(): string {
-  if (schemaDir !== undefined) return schemaDir;
-  let dir = fileURLToPath(new URL('.', import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}: cannot find schemas/`);
-    dir = parent;
-  }
-  schemaDir = join(dir, 'schemas');
-  return schemaDir;
+  return join(packageRoot(), 'schemas');
 }
 
 /** A schema as `Type.forSchema` takes it (parsed JSON of an `.avsc`). */

@@ -17,37 +17,51 @@ import type { ReplayRecord } from './replay-record.js';
 export interface ReplayFiles {
   readonly markets: string | undefined;
   readonly frames: readonly string[];
+  /** Size on disk of the frame files, for progress. */
+  readonly frameBytes: number;
+}
+
+/** Bytes of frame files read so far (compressed bytes for .gz), for a progress bar. */
+export interface ReadProgress {
+  bytesRead: number;
 }
 
 const FRAME_FILE = /^market-ws-.*\.log(\.gz)?$/;
 
 export function replayFiles(path: string): ReplayFiles {
   if (!existsSync(path)) throw new InputError(`replay input not found: ${path}`);
-  if (statSync(path).isFile()) return { markets: undefined, frames: [path] };
+  if (statSync(path).isFile()) return { markets: undefined, frames: [path], frameBytes: statSync(path).size };
   const names = readdirSync(path).sort();
   const frames = names.filter((n) => FRAME_FILE.test(n)).map((n) => join(path, n));
   const markets = names.includes('markets.jsonl') ? join(path, 'markets.jsonl') : undefined;
   if (frames.length === 0) {
     throw new InputError(`no market-ws-*.log[.gz] files in ${path} (expected a recording or \`polyflow simulate\` output)`);
   }
-  return { markets, frames };
+  return { markets, frames, frameBytes: frames.reduce((sum, f) => sum + statSync(f).size, 0) };
 }
 
-/** Market records of a recording, sorted by receive time; a bad line is reported, not thrown. */
-export function readMarketRecords(file: string, onBadLine: (line: string, reason: string) => void): ReplayRecord[] {
+/**
+ * Market records of a recording, sorted by receive time (stable). A line that is not a record
+ * becomes an `invalid` record at the time of the record before it.
+ */
+export function readMarketRecords(file: string): ReplayRecord[] {
   const records: ReplayRecord[] = [];
+  let lastTs = 0;
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (line.trim() === '') continue;
+    let parsed: { recvTs?: unknown; market?: unknown } | undefined;
     try {
-      const parsed = JSON.parse(line) as { recvTs?: unknown; market?: unknown };
-      if (typeof parsed.recvTs !== 'number' || parsed.market === undefined) {
-        onBadLine(line, 'markets.jsonl: expected {"recvTs": <ms>, "market": {...}}');
-        continue;
-      }
-      records.push({ kind: 'market', recvTs: parsed.recvTs, market: parsed.market });
+      parsed = JSON.parse(line) as { recvTs?: unknown; market?: unknown };
     } catch {
-      onBadLine(line, 'markets.jsonl: not JSON');
+      parsed = undefined;
     }
+    if (parsed === undefined || typeof parsed.recvTs !== 'number' || parsed.market === undefined || parsed.market === null) {
+      const reason = parsed === undefined ? 'markets.jsonl: not JSON' : 'markets.jsonl: expected {"recvTs": <ms>, "market": {...}}';
+      records.push({ kind: 'invalid', recvTs: lastTs, raw: line, reason });
+      continue;
+    }
+    lastTs = parsed.recvTs;
+    records.push({ kind: 'market', recvTs: parsed.recvTs, market: parsed.market });
   }
   return records.sort((a, b) => a.recvTs - b.recvTs);
 }
@@ -62,9 +76,10 @@ export function splitFrameLine(line: string, fallbackTs: number): { recvTs: numb
   return { recvTs: fallbackTs, frame: line };
 }
 
-export async function* readFrameLines(files: readonly string[]): AsyncGenerator<string> {
+export async function* readFrameLines(files: readonly string[], progress?: ReadProgress): AsyncGenerator<string> {
   for (const file of files) {
     const raw = createReadStream(file, { highWaterMark: 1 << 20 });
+    if (progress !== undefined) raw.on('data', (chunk) => (progress.bytesRead += chunk.length));
     const input = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
     const lines = createInterface({ input, crlfDelay: Infinity });
     for await (const line of lines) if (line !== '') yield line;
@@ -72,12 +87,12 @@ export async function* readFrameLines(files: readonly string[]): AsyncGenerator<
 }
 
 /** All records of a recording in receive-time order. */
-export async function* readReplay(path: string, onBadLine: (line: string, reason: string) => void): AsyncGenerator<ReplayRecord> {
+export async function* readReplay(path: string, progress?: ReadProgress): AsyncGenerator<ReplayRecord> {
   const files = replayFiles(path);
-  const markets = files.markets === undefined ? [] : readMarketRecords(files.markets, onBadLine);
+  const markets = files.markets === undefined ? [] : readMarketRecords(files.markets);
   let m = 0;
   let lastTs = markets[0]?.recvTs ?? 0;
-  for await (const line of readFrameLines(files.frames)) {
+  for await (const line of readFrameLines(files.frames, progress)) {
     const { recvTs, frame } = splitFrameLine(line, lastTs);
     while (m < markets.length && (markets[m] as ReplayRecord).recvTs <= recvTs) yield markets[m++] as ReplayRecord;
     lastTs = Math.max(lastTs, recvTs);

@@ -1,0 +1,84 @@
+import { Subject, lastValueFrom, toArray } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { FEATURE_INDEX, FEATURE_SPEC } from '../schemas/feature-spec.js';
+import type { Prediction } from '../schemas/prediction.js';
+import { InFlight } from '../runtime/in-flight.js';
+import { ReplayScheduler } from '../runtime/replay-scheduler.js';
+import { vectorWithMid } from '../test/helpers/feature-vectors.js';
+import { scoreBatches, type BatchScorer } from './score-batches.js';
+
+/** A scorer that returns mid + 0.1 per row and records each batch's size. */
+function fakeScorer(batches: number[]): BatchScorer {
+  const width = FEATURE_SPEC.names.length;
+  return {
+    modelVersion: 'fake-1',
+    spec: FEATURE_SPEC,
+    score: (rows, n) => {
+      batches.push(n);
+      const out = new Float32Array(n);
+      for (let r = 0; r < n; r++) out[r] = (rows[r * width + FEATURE_INDEX.mid] ?? 0) + 0.1;
+      return Promise.resolve(out);
+    },
+  };
+}
+
+describe('scoreBatches', () => {
+  it('scores a full batch at once and a partial one when its wait time comes due', async () => {
+    const batches: number[] = [];
+    const scheduler = new ReplayScheduler(0);
+    const inFlight = new InFlight();
+    const input = new Subject<ReturnType<typeof vectorWithMid>>();
+    const got: Prediction[] = [];
+    input.pipe(scoreBatches(fakeScorer(batches), { maxBatch: 3, maxWaitMs: 100, inFlight }, scheduler)).subscribe((p) => got.push(p));
+
+    input.next(vectorWithMid('a', 0, 0.5));
+    input.next(vectorWithMid('b', 0, 0.25));
+    input.next(vectorWithMid('c', 0, 0.75)); // third asset: full batch
+    expect(inFlight.busy).toBe(true);
+    await inFlight.whenIdle();
+    expect(batches).toEqual([3]);
+    expect(got.map((p) => [p.assetId, Number(p.pModel.toFixed(5)), p.pMarket])).toEqual([
+      ['a', 0.6, 0.5],
+      ['b', 0.35, 0.25],
+      ['c', 0.85, 0.75],
+    ]);
+
+    scheduler.advanceTo(10);
+    input.next(vectorWithMid('d', 10, 0.4));
+    scheduler.advanceTo(109);
+    expect(batches).toEqual([3]);
+    scheduler.advanceTo(110); // 100 ms after the first vector of the batch
+    await inFlight.whenIdle();
+    expect(batches).toEqual([3, 1]);
+    expect(got.at(-1)).toMatchObject({ assetId: 'd', id: 'pred:d:10:0', featuresId: 'd:10:0', modelVersion: 'fake-1', confidence: 1 });
+  });
+
+  it('keeps only the newest vector of an asset within a pending batch', async () => {
+    const batches: number[] = [];
+    const scheduler = new ReplayScheduler(0);
+    const input = new Subject<ReturnType<typeof vectorWithMid>>();
+    const done = lastValueFrom(input.pipe(scoreBatches(fakeScorer(batches), { maxBatch: 10, maxWaitMs: 50 }, scheduler), toArray()));
+    input.next(vectorWithMid('a', 0, 0.5, 0));
+    input.next(vectorWithMid('b', 1, 0.2, 0));
+    input.next(vectorWithMid('a', 2, 0.6, 1));
+    input.complete(); // completion flushes what is pending
+    const preds = await done;
+    expect(batches).toEqual([2]);
+    expect(preds.map((p) => p.featuresId)).toEqual(['a:2:1', 'b:1:0']);
+  });
+
+  it('errors on a vector whose width differs from the model spec', async () => {
+    const input = new Subject<ReturnType<typeof vectorWithMid>>();
+    const done = lastValueFrom(input.pipe(scoreBatches(fakeScorer([]), { maxBatch: 2, maxWaitMs: 1 }, new ReplayScheduler())));
+    input.next({ ...vectorWithMid('a', 0, 0.5), values: [0.5] });
+    await expect(done).rejects.toThrow(/has 1 values, model spec f1 has 34/);
+  });
+
+  it('passes a scorer failure downstream as an error', async () => {
+    const failing: BatchScorer = { modelVersion: 'x', spec: FEATURE_SPEC, score: () => Promise.reject(new Error('onnx exploded')) };
+    const input = new Subject<ReturnType<typeof vectorWithMid>>();
+    const done = lastValueFrom(input.pipe(scoreBatches(failing, { maxBatch: 1, maxWaitMs: 1 }, new ReplayScheduler())));
+    input.next(vectorWithMid('a', 0, 0.5));
+    await expect(done).rejects.toThrow('onnx exploded');
+  });
+});

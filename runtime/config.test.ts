@@ -1,0 +1,64 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { envOverrides, loadConfig, redactConfig } from './config.js';
+import { ConfigError } from './errors.js';
+
+describe('loadConfig', () => {
+  it('has embedded defaults that validate', () => {
+    const c = loadConfig({ env: {} });
+    expect(c.bus.kind).toBe('memory');
+    expect(c.signal.strongEdge).toBe(0.15);
+    expect(c.signal.mediumEdge).toBe(0.1);
+    expect(c.fees.takerFeeRates['crypto']).toBe(0.072);
+    expect(Object.isFrozen(c.risk)).toBe(true);
+  });
+
+  it('layers file, then env, then explicit overrides', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'polyflow-config-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ risk: { kellyFraction: 0.5, maxDrawdown: 0.3 }, signal: { cooldownMs: 5 } }));
+    const c = loadConfig({ file, env: { POLYFLOW_RISK_KELLY_FRACTION: '0.1' }, overrides: { signal: { cooldownMs: 7 } } });
+    expect(c.risk.kellyFraction).toBe(0.1);
+    expect(c.risk.maxDrawdown).toBe(0.3);
+    expect(c.signal.cooldownMs).toBe(7);
+    expect(c.risk.bankrollUsd).toBe(10_000);
+  });
+
+  it('maps camelCase fields to POLYFLOW_SECTION_FIELD names', () => {
+    expect(envOverrides({ POLYFLOW_BROKER_LATENCY_MS: '250', POLYFLOW_RISK_TRADE_STRENGTHS: '["STRONG"]', OTHER: 'x' })).toEqual({
+      broker: { latencyMs: 250 },
+      risk: { tradeStrengths: ['STRONG'] },
+    });
+  });
+
+  it('names every invalid path', () => {
+    const err = (() => {
+      try {
+        loadConfig({ env: { POLYFLOW_RISK_KELLY_FRACTION: '2' }, overrides: { book: { depthTicks: -1 } } });
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toContain('risk.kellyFraction');
+    expect((err as Error).message).toContain('book.depthTicks');
+  });
+
+  it('refuses thresholds out of order and env values that are not JSON', () => {
+    expect(() => loadConfig({ env: {}, overrides: { signal: { mediumEdge: 0.2, strongEdge: 0.15 } } })).toThrow(/minEdge <= mediumEdge <= strongEdge/);
+    expect(() => loadConfig({ env: { POLYFLOW_RISK_KELLY_FRACTION: 'abc' } })).toThrow(/POLYFLOW_RISK_KELLY_FRACTION: not a JSON value/);
+  });
+});
+
+describe('redactConfig', () => {
+  it('masks secret-looking keys at any depth and keeps the rest', () => {
+    expect(redactConfig({ api: { token: 's3cret', port: 1 }, alerts: [{ webhookUrl: 'https://x' }], newsApiKey: 'k' })).toEqual({
+      api: { token: '[redacted]', port: 1 },
+      alerts: [{ webhookUrl: '[redacted]' }],
+      newsApiKey: '[redacted]',
+    });
+  });
+});

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { InFlight } from './in-flight.js';
+
+describe('InFlight', () => {
+  it('resolves waiters only when the last piece of work ends', async () => {
+    const f = new InFlight();
+    f.begin();
+    f.begin();
+    let idle = false;
+    const waiting = f.whenIdle().then(() => (idle = true));
+    f.end();
+    await Promise.resolve();
+    expect(idle).toBe(false);
+    expect(f.busy).toBe(true);
+    f.end();
+    await waiting;
+    expect(idle).toBe(true);
+    expect(f.busy).toBe(false);
+  });
+
+  it('is idle at once when nothing runs, and an extra end() does not go negative', async () => {
+    const f = new InFlight();
+    f.end();
+    await f.whenIdle();
+    f.begin();
+    expect(f.busy).toBe(true);
+  });
+});

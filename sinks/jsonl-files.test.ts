@@ -1,0 +1,28 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { JsonlFiles } from './jsonl-files.js';
+
+describe('JsonlFiles', () => {
+  it('writes one line per record in order, NaN as null, and creates touched files empty', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'polyflow-jsonl-'));
+    const files = new JsonlFiles(dir);
+    files.touch('empty.topic');
+    for (let i = 0; i < 3; i++) files.write('a.topic', { i, x: i === 1 ? Number.NaN : i / 2 });
+    files.close();
+    expect(readFileSync(join(dir, 'a.topic.jsonl'), 'utf8')).toBe('{"i":0,"x":0}\n{"i":1,"x":null}\n{"i":2,"x":1}\n');
+    expect(readFileSync(join(dir, 'empty.topic.jsonl'), 'utf8')).toBe('');
+  });
+
+  it('keeps every line when the buffer is flushed mid-run', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'polyflow-jsonl-'));
+    const files = new JsonlFiles(dir);
+    const pad = 'x'.repeat(1000);
+    for (let i = 0; i < 3000; i++) files.write('big', { i, pad }); // ~3 MB: several flushes
+    files.close();
+    const lines = readFileSync(join(dir, 'big.jsonl'), 'utf8').trimEnd().split('\n');
+    expect(lines).toHaveLength(3000);
+    expect(lines.map((l) => (JSON.parse(l) as { i: number }).i)).toEqual(Array.from({ length: 3000 }, (_, i) => i));
+  });
+});
