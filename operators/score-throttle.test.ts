@@ -1,5 +1,6 @@
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
+import type { FeatureVector } from '../schemas/feature-vector.js';
 import { vectorWithMid } from '../test/helpers/feature-vectors.js';
 import { scoreThrottle } from './score-throttle.js';
 
@@ -24,7 +25,7 @@ describe('scoreThrottle', () => {
     const seen: number[] = [];
     new TestScheduler((a, e) => expect(a).toEqual(e)).run(({ cold }) => {
       const mids = [0.5, 0.506, 0.512, 0.509, 0.523];
-      const input = cold('abcde|', Object.fromEntries(mids.map((m, i) => ['abcde'[i], vectorWithMid('a', i * 10, m)])));
+      const input = cold<FeatureVector>('abcde|', Object.fromEntries(mids.map((m, i) => ['abcde'[i], vectorWithMid('a', i * 10, m)])));
       input.pipe(scoreThrottle(opts)).subscribe((v) => seen.push(v.ts));
     });
     // 0.5 scored; 0.506 (+0.006) no; 0.512 (+0.012) yes; 0.509 (-0.003) no; 0.523 (+0.011) yes.

@@ -8,6 +8,7 @@ import { ConfigError } from './errors.js';
  * start. Durations end in Ms, money in Usd, fractions are of equity unless said otherwise.
  * Defaults are embedded so `polyflow replay data/sample` runs on a fresh machine.
  */
+const ms = () => z.number().int().positive();
 const frac = (value: number) => z.number().min(0).max(1).default(value);
 
 export const ConfigSchema = z.object({
@@ -23,9 +24,13 @@ export const ConfigSchema = z.object({
     .prefault({}),
   features: z
     .object({
-      windowsMs: z.array(z.number().int().positive()).length(4).default([60_000, 300_000, 3_600_000, 86_400_000]),
-      flowHalfLifeMs: z.number().positive().default(300_000),
-      lateGraceMs: z.number().min(0).default(0),
+      /** Trade windows: 1m, 5m, 1h, 24h (VWAP, volume, count). */
+      tradeWindowsMs: z.tuple([ms(), ms(), ms(), ms()]).default([60_000, 300_000, 3_600_000, 86_400_000]),
+      /** Mid windows: 5m, 1h, 24h (momentum; realized vol over the first two). */
+      midWindowsMs: z.tuple([ms(), ms(), ms()]).default([300_000, 3_600_000, 86_400_000]),
+      flowHalfLifeMs: z.number().positive().default(60_000),
+      /** How far behind an asset's event time a trade may arrive and still count. */
+      lateGraceMs: z.number().int().min(0).default(5_000),
     })
     .prefault({}),
   scoring: z

@@ -32,6 +32,11 @@ export class PipelineMetrics {
     labelNames: ['source'] as const,
     registers: [this.registry],
   });
+  readonly lateTrades = new Counter({
+    name: 'polyflow_features_late_trades_total',
+    help: 'Trades that arrived later than the grace period behind their asset and were set aside',
+    registers: [this.registry],
+  });
   readonly bookStatus = new Counter({
     name: 'polyflow_book_updates_total',
     help: 'Book updates by resulting status (crossed, top_mismatch, awaiting_snapshot...)',

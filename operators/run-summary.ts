@@ -1,0 +1,81 @@
+import type { AnalyticsReport } from './analytics.js';
+import { MICROS } from '../schemas/units.js';
+import type { Strength } from '../schemas/signal.js';
+
+/**
+ * The figures a run ends with (`summary.json`, the CLI table, later `polyflow report --json`).
+ * Keys are snake_case and stable: users' scripts read them. Money is in dollars; NaN (nothing to
+ * measure yet) is written as null.
+ */
+export interface RunSummary {
+  readonly events: number;
+  readonly markets: number;
+  readonly dlq: number;
+  readonly book_updates: number;
+  readonly trades: number;
+  readonly resolutions: number;
+  readonly predictions: number;
+  readonly signals: { readonly STRONG: number; readonly MEDIUM: number; readonly WEAK: number; readonly total: number };
+  readonly orders: number;
+  readonly fills: number;
+  readonly risk_events: number;
+  readonly pnl: number;
+  readonly equity: number | null;
+  readonly max_drawdown: number;
+  readonly win_rate: number | null;
+  readonly settled_positions: number;
+  readonly sharpe: number | null;
+  readonly resolved_markets: number;
+  readonly scored_predictions: number;
+  readonly brier_model: number | null;
+  readonly brier_market: number | null;
+  readonly log_loss_model: number | null;
+  readonly log_loss_market: number | null;
+}
+
+export interface RunCounts {
+  readonly events: number;
+  readonly markets: number;
+  readonly dlq: number;
+  readonly bookUpdates: number;
+  readonly trades: number;
+  readonly resolutions: number;
+  readonly predictions: number;
+  readonly signals: Readonly<Record<Strength, number>>;
+  readonly orders: number;
+  readonly fills: number;
+  readonly riskEvents: number;
+}
+
+const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
+/** Rounds away binary noise so summaries compare and print cleanly (12 significant digits). */
+const clean = (x: number | null): number | null => (x === null ? null : Number(x.toPrecision(12)));
+
+export function runSummary(counts: RunCounts, report: AnalyticsReport | undefined): RunSummary {
+  const s = counts.signals;
+  return {
+    events: counts.events,
+    markets: counts.markets,
+    dlq: counts.dlq,
+    book_updates: counts.bookUpdates,
+    trades: counts.trades,
+    resolutions: counts.resolutions,
+    predictions: counts.predictions,
+    signals: { STRONG: s.STRONG, MEDIUM: s.MEDIUM, WEAK: s.WEAK, total: s.STRONG + s.MEDIUM + s.WEAK },
+    orders: counts.orders,
+    fills: counts.fills,
+    risk_events: counts.riskEvents,
+    pnl: report === undefined ? 0 : report.pnl / MICROS,
+    equity: report === undefined ? null : finite(report.equity / MICROS),
+    max_drawdown: clean(report?.maxDrawdown ?? 0) ?? 0,
+    win_rate: clean(finite(report?.winRate ?? Number.NaN)),
+    settled_positions: report?.settledPositions ?? 0,
+    sharpe: clean(finite(report?.sharpe ?? Number.NaN)),
+    resolved_markets: report?.resolvedMarkets ?? 0,
+    scored_predictions: report?.scoredPredictions ?? 0,
+    brier_model: clean(finite(report?.brierModel ?? Number.NaN)),
+    brier_market: clean(finite(report?.brierMarket ?? Number.NaN)),
+    log_loss_model: clean(finite(report?.logLossModel ?? Number.NaN)),
+    log_loss_market: clean(finite(report?.logLossMarket ?? Number.NaN)),
+  };
+}

@@ -1,0 +1,33 @@
+import { Subscription, type SchedulerLike } from 'rxjs';
+import type { AnalyticsReport } from '../operators/analytics.js';
+import type { BatchScorer } from '../operators/score-batches.js';
+import type { Bus } from '../runtime/bus.js';
+import type { Config } from '../runtime/config.js';
+import type { InFlight } from '../runtime/in-flight.js';
+import type { PipelineMetrics } from '../runtime/metrics.js';
+import { analyticsPipeline } from './analytics.js';
+import { featuresPipeline } from './features.js';
+import { predictPipeline } from './predict.js';
+import { tradePipeline } from './trade.js';
+
+export interface GraphDeps {
+  readonly config: Config;
+  readonly scheduler: SchedulerLike;
+  readonly scorer: BatchScorer;
+  readonly inFlight: InFlight;
+  readonly metrics: PipelineMetrics;
+  readonly onReport: (report: AnalyticsReport) => void;
+}
+
+/**
+ * Every pipeline after ingest, on one bus: what the embedded single-process run is, live or
+ * replayed. Only the source feeding the bus and the scheduler differ between the two.
+ */
+export function embeddedGraph(bus: Bus, deps: GraphDeps): Subscription {
+  const graph = new Subscription();
+  graph.add(featuresPipeline(bus, deps.config, deps.metrics));
+  graph.add(predictPipeline(bus, deps.config, deps));
+  graph.add(tradePipeline(bus, deps.config, deps.metrics));
+  graph.add(analyticsPipeline(bus, deps.config, deps.onReport));
+  return graph;
+}

@@ -1,0 +1,36 @@
+import { map, merge, type Subscription } from 'rxjs';
+import { orderBook } from '../operators/order-book.js';
+import { marketFeatures, type MarketFeatureInput } from '../operators/market-features.js';
+import type { Bus } from '../runtime/bus.js';
+import type { Config } from '../runtime/config.js';
+import { countEvents } from '../runtime/count-events.js';
+import type { PipelineMetrics } from '../runtime/metrics.js';
+
+/** features: `pm.book` + `pm.trade` + `pm.market.meta` -> per-asset books and rolling features -> `features.v1`. */
+export function featuresPipeline(bus: Bus, config: Config, metrics: PipelineMetrics): Subscription {
+  const books$ = bus.topic('pm.book').pipe(
+    countEvents(metrics, 'order_book', orderBook({ maxAssets: config.book.maxAssets })),
+    map((change): MarketFeatureInput => {
+      metrics.bookStatus.labels(change.status).inc();
+      return { kind: 'book', change };
+    }),
+  );
+  const trades$ = bus.topic('pm.trade').pipe(map((trade): MarketFeatureInput => ({ kind: 'trade', trade })));
+  const meta$ = bus.topic('pm.market.meta').pipe(map((meta): MarketFeatureInput => ({ kind: 'meta', meta })));
+  return merge(meta$, books$, trades$)
+    .pipe(
+      countEvents(
+        metrics,
+        'market_features',
+        marketFeatures({
+          tradeWindowsMs: config.features.tradeWindowsMs,
+          midWindowsMs: config.features.midWindowsMs,
+          flowHalfLifeMs: config.features.flowHalfLifeMs,
+          depthTicks: config.book.depthTicks,
+          graceMs: config.features.lateGraceMs,
+          late: () => metrics.lateTrades.inc(),
+        }),
+      ),
+    )
+    .subscribe((v) => bus.publish('features.v1', v.assetId, v));
+}

@@ -1,0 +1,28 @@
+import type { SchedulerLike, Subscription } from 'rxjs';
+import { scoreBatches, type BatchScorer } from '../operators/score-batches.js';
+import { scoreThrottle } from '../operators/score-throttle.js';
+import type { Bus } from '../runtime/bus.js';
+import type { Config } from '../runtime/config.js';
+import { countEvents } from '../runtime/count-events.js';
+import type { InFlight } from '../runtime/in-flight.js';
+import type { PipelineMetrics } from '../runtime/metrics.js';
+
+/** predict: `features.v1` -> event-time throttle -> micro-batched model scoring -> `prediction.v1`. */
+export function predictPipeline(
+  bus: Bus,
+  config: Config,
+  deps: { scorer: BatchScorer; scheduler: SchedulerLike; inFlight: InFlight; metrics: PipelineMetrics },
+): Subscription {
+  const { scoring } = config;
+  return bus
+    .topic('features.v1')
+    .pipe(
+      countEvents(deps.metrics, 'score_throttle', scoreThrottle({ minMidChange: scoring.minMidChange, maxIntervalMs: scoring.maxIntervalMs })),
+      countEvents(
+        deps.metrics,
+        'score_batches',
+        scoreBatches(deps.scorer, { maxBatch: scoring.maxBatch, maxWaitMs: scoring.maxWaitMs, inFlight: deps.inFlight }, deps.scheduler),
+      ),
+    )
+    .subscribe((p) => bus.publish('prediction.v1', p.assetId, p));
+}

@@ -1,0 +1,100 @@
+import { map, merge, share, type Observable, type Subscription } from 'rxjs';
+import { edgeSignal } from '../operators/edge-signal.js';
+import { orderBook } from '../operators/order-book.js';
+import { paperBroker, type PaperBrokerInput } from '../operators/paper-broker.js';
+import { portfolio, type PortfolioInput } from '../operators/portfolio.js';
+import { riskGate, type RiskGateInput } from '../operators/risk-gate.js';
+import type { BookChange } from '../operators/book-view.js';
+import type { Bus } from '../runtime/bus.js';
+import type { Config } from '../runtime/config.js';
+import { countEvents } from '../runtime/count-events.js';
+import type { PipelineMetrics } from '../runtime/metrics.js';
+import { MICROS, type UsdMicros } from '../schemas/units.js';
+
+/**
+ * trade: predictions -> edge signals -> Kelly sizing behind the risk gate -> paper fills against
+ * the live book -> portfolio. Stages talk through topics (`signal.v1`, `order.v1`, `fill.v1`,
+ * `portfolio.v1`, `risk.event`), so the gate sees the fills and equity the later stages publish,
+ * on the memory bus at once and on Kafka with the topic's latency.
+ */
+export function tradePipeline(bus: Bus, config: Config, metrics: PipelineMetrics): Subscription {
+  const fees = { takerFeeRates: config.fees.takerFeeRates, defaultTakerFeeRate: config.fees.defaultTakerFeeRate };
+  const bankroll = Math.round(config.risk.bankrollUsd * MICROS) as UsdMicros;
+  const meta$ = bus.topic('pm.market.meta');
+  const resolutions$ = bus.topic('pm.resolution');
+  const bookChanges$: Observable<BookChange> = bus.topic('pm.book').pipe(orderBook({ maxAssets: config.book.maxAssets }), share());
+
+  const signals = merge(meta$, bus.topic('prediction.v1'))
+    .pipe(
+      countEvents(
+        metrics,
+        'edge_signal',
+        edgeSignal({
+          fees,
+          minEdge: config.signal.minEdge,
+          mediumEdge: config.signal.mediumEdge,
+          strongEdge: config.signal.strongEdge,
+          minLiquidity: config.signal.minLiquidityShares,
+          minConfidence: config.signal.minConfidence,
+          cooldownMs: config.signal.cooldownMs,
+        }),
+      ),
+    )
+    .subscribe((s) => bus.publish('signal.v1', s.assetId, s));
+
+  const gate = merge(
+    meta$.pipe(map((meta): RiskGateInput => ({ kind: 'meta', meta }))),
+    bus.topic('pm.book').pipe(map((update): RiskGateInput => ({ kind: 'book', update }))),
+    resolutions$.pipe(map((resolution): RiskGateInput => ({ kind: 'resolution', resolution }))),
+    bus.topic('fill.v1').pipe(map((fill): RiskGateInput => ({ kind: 'fill', fill }))),
+    bus.topic('portfolio.v1').pipe(map((snapshot): RiskGateInput => ({ kind: 'portfolio', snapshot }))),
+    bus.topic('signal.v1').pipe(map((signal): RiskGateInput => ({ kind: 'signal', signal }))),
+  )
+    .pipe(
+      countEvents(
+        metrics,
+        'risk_gate',
+        riskGate({
+          bankroll,
+          kellyFraction: config.risk.kellyFraction,
+          maxStake: Math.round(config.risk.maxStakeUsd * MICROS) as UsdMicros,
+          maxMarketExposure: config.risk.maxMarketExposure,
+          maxEventExposure: config.risk.maxEventExposure,
+          maxTotalExposure: config.risk.maxTotalExposure,
+          maxDailyLoss: config.risk.maxDailyLoss,
+          maxDrawdown: config.risk.maxDrawdown,
+          staleBookMs: config.risk.staleBookMs,
+          minOrderShares: config.risk.minOrderShares,
+          maxSlippageTicks: config.risk.maxSlippageTicks,
+          tradeStrengths: config.risk.tradeStrengths,
+          killSwitch: config.risk.killSwitch,
+          fees,
+        }),
+      ),
+    )
+    .subscribe((out) => {
+      if ('rule' in out) bus.publish('risk.event', out.market === '' ? 'global' : out.market, out);
+      else bus.publish('order.v1', out.assetId, out);
+    });
+
+  const broker = merge(
+    meta$.pipe(map((meta): PaperBrokerInput => ({ kind: 'meta', meta }))),
+    bookChanges$.pipe(map((change): PaperBrokerInput => ({ kind: 'book', change }))),
+    bus.topic('order.v1').pipe(map((order): PaperBrokerInput => ({ kind: 'order', order }))),
+  )
+    .pipe(countEvents(metrics, 'paper_broker', paperBroker({ ...fees, latencyMs: config.broker.latencyMs })))
+    .subscribe((fill) => bus.publish('fill.v1', fill.assetId, fill));
+
+  const ledger = merge(
+    bookChanges$.pipe(map((change): PortfolioInput => ({ kind: 'book', change }))),
+    bus.topic('fill.v1').pipe(map((fill): PortfolioInput => ({ kind: 'fill', fill }))),
+    resolutions$.pipe(map((resolution): PortfolioInput => ({ kind: 'resolution', resolution }))),
+  )
+    .pipe(countEvents(metrics, 'portfolio', portfolio({ bankroll, markIntervalMs: config.portfolio.markIntervalMs })))
+    .subscribe((snapshot) => bus.publish('portfolio.v1', 'paper', snapshot));
+
+  signals.add(gate);
+  signals.add(broker);
+  signals.add(ledger);
+  return signals;
+}
