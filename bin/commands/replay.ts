@@ -1,0 +1,62 @@
+import { writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import cliProgress from 'cli-progress';
+import { loadOnnxScorer } from '../../models/onnx-scorer.js';
+import { replayRecords } from '../../pipelines/replay.js';
+import { loadConfig } from '../../runtime/config.js';
+import { InputError } from '../../runtime/errors.js';
+import { createLogger } from '../../runtime/logger.js';
+import { fromPackageRoot } from '../../runtime/package-root.js';
+import { FEATURE_SPEC } from '../../schemas/feature-spec.js';
+import { JsonlFiles } from '../../sinks/jsonl-files.js';
+import { readReplay, replayFiles, type ReadProgress } from '../../sources/replay/replay-directory.js';
+import { formatSummary } from '../format-summary.js';
+
+/** `polyflow replay <path>`: the main job. Wall-clock figures go to the console only, never into the output files. */
+export async function replayCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { out: { type: 'string' }, config: { type: 'string' }, 'no-progress': { type: 'boolean' } },
+  });
+  const path = positionals[0];
+  if (path === undefined) throw new InputError('replay: give the recording to replay, e.g. `polyflow replay data/sample`');
+  const config = loadConfig({ file: values.config });
+  const logger = createLogger(config.log.level);
+  const outDir = resolve(values.out ?? join('out', basename(resolve(path))));
+  const files = replayFiles(path);
+  const scorer = await loadOnnxScorer(fromPackageRoot(config.scoring.modelPath), FEATURE_SPEC);
+  logger.info({ path, outDir, model: scorer.modelVersion }, 'replay starting');
+
+  const showProgress = values['no-progress'] !== true && process.stderr.isTTY;
+  const bar = new cliProgress.SingleBar(
+    { stream: process.stderr, format: 'replay [{bar}] {percentage}% | {records} records | {eta_formatted} left', hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
+  const progress: ReadProgress = { bytesRead: 0 };
+  if (showProgress) bar.start(Math.max(1, files.frameBytes), 0, { records: 0 });
+
+  const started = process.hrtime.bigint();
+  const out = new JsonlFiles(outDir);
+  let result;
+  try {
+    result = await replayRecords(readReplay(path, progress), {
+      config,
+      scorer,
+      files: out,
+      logger,
+      onProgress: (records) => showProgress && bar.update(Math.min(progress.bytesRead, files.frameBytes), { records }),
+    });
+  } finally {
+    if (showProgress) bar.stop();
+    out.close();
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  writeFileSync(join(outDir, 'summary.json'), `${JSON.stringify(result.summary, null, 2)}\n`);
+  process.stdout.write(formatSummary(result.summary));
+  process.stdout.write(
+    `\n${result.summary.events.toLocaleString('en-US')} events in ${seconds.toFixed(2)} s (${Math.round(result.summary.events / seconds).toLocaleString('en-US')} events/s)\noutput: ${outDir}\n`,
+  );
+  return 0;
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// The `polyflow` CLI: one sub-command per job; each lives in bin/commands/.
+import { PolyflowError } from '../runtime/errors.js';
+import { configCommand } from './commands/config.js';
+import { replayCommand } from './commands/replay.js';
+import { simulateCommand } from './commands/simulate.js';
+import { fitBaselineCommand } from './commands/fit-baseline.js';
+
+const USAGE = `polyflow <command> [options]
+
+Commands:
+  replay <path> [--out <dir>] [--config <file>] [--no-progress]
+        Run the whole pipeline over a recording (a directory with markets.jsonl and
+        market-ws-*.log[.gz], or one .log file) as fast as possible; print a summary and
+        write every output topic as JSONL plus summary.json into --out (default out/<name>).
+  simulate --out <dir> [--markets <n>] [--events <n>] [--seed <n>] [--gzip]
+        Write a simulated market-channel recording in Polymarket's wire format.
+  fit-baseline [--data <dir>] [--work <dir>]
+        Refit the shipped baseline model from ../shared/data/polymarket (MLB order books).
+  config [--config <file>]
+        Print the effective configuration (defaults + file + env), secrets redacted.
+
+Environment: POLYFLOW_CONFIG=<file>, POLYFLOW_<SECTION>_<FIELD>=<json> (e.g. POLYFLOW_RISK_KELLY_FRACTION=0.1).`;
+
+const commands: Record<string, (argv: string[]) => Promise<number>> = {
+  replay: replayCommand,
+  simulate: simulateCommand,
+  'fit-baseline': fitBaselineCommand,
+  config: configCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(`${USAGE}\n`);
+    return name === undefined ? 1 : 0;
+  }
+  const command = commands[name];
+  if (command === undefined) {
+    process.stderr.write(`polyflow: unknown command "${name}"\n\n${USAGE}\n`);
+    return 2;
+  }
+  return command(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    // Known errors get one clear line; anything else is a bug and keeps its stack.
+    if (err instanceof PolyflowError) process.stderr.write(`polyflow: ${err.message}\n`);
+    else process.stderr.write(`polyflow: unexpected error\n${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);
