@@ -27,6 +27,8 @@ import { throughput } from './measure.js';
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 1_000_000);
 const MARKETS = Number(process.env['BENCH_MARKETS'] ?? 1_000);
 const PASSES = Number(process.env['BENCH_PASSES'] ?? 3);
+// PERF.md's reference mix: 1M events over 2,000 assets in 2.6 h of event time (~107 events/s).
+const DURATION_MS = Number(process.env['BENCH_HOURS'] ?? 2.6) * 3_600_000;
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const noop = (): void => undefined;
@@ -35,8 +37,8 @@ type MarketInput = { kind: 'book'; update: BookUpdate } | { kind: 'trade'; trade
 
 async function main(): Promise<void> {
   log(`generating ${EVENTS.toLocaleString('en-US')} events over ${MARKETS} markets...`);
-  const frames = [...generateFrames({ events: EVENTS, markets: MARKETS })];
-  const marketRecords = generateMarkets({ events: EVENTS, markets: MARKETS });
+  const frames = [...generateFrames({ events: EVENTS, markets: MARKETS, durationMs: DURATION_MS })];
+  const marketRecords = generateMarkets({ events: EVENTS, markets: MARKETS, durationMs: DURATION_MS });
   const metas = marketRecords.flatMap((r) => {
     const parsed = parseGammaMarket(r.market, r.recvTs);
     return parsed.ok ? [parsed.meta] : [];
@@ -131,7 +133,7 @@ async function main(): Promise<void> {
   const row = (name: string, m: { best: number; median: number }, unit: string): string =>
     `  ${name.padEnd(34)} ${Math.round(m.best).toLocaleString('en-US').padStart(12)} ${Math.round(m.median).toLocaleString('en-US').padStart(12)}  ${unit}`;
   const out = process.stdout;
-  out.write(`\npolyflow bench: ${frames.length.toLocaleString('en-US')} events, ${MARKETS} markets, ${PASSES} passes after a warm-up\n`);
+  out.write(`\npolyflow bench: ${frames.length.toLocaleString('en-US')} events, ${MARKETS} markets, ${(DURATION_MS / 3_600_000).toFixed(1)} h of event time, ${PASSES} passes after a warm-up\n`);
   out.write(`machine: ${cpu}, ${cpus().length} vCPU, node ${process.version}; one process, one core for the pipeline\n\n`);
   out.write(`  ${'stage'.padEnd(34)} ${'best/s'.padStart(12)} ${'median/s'.padStart(12)}\n`);
   out.write(`${row('parse (wire -> events)', parse, 'frames')}\n`);

@@ -71,11 +71,10 @@ function meta(category: string, market = M): MarketMeta {
 /** Runs inputs through the pure step and collects the signals. */
 function run(inputs: readonly (Prediction | MarketMeta)[], opts: Partial<EdgeSignalOptions> = {}): Signal[] {
   const o = resolveEdgeSignalOptions({ fees, ...opts });
-  let s: EdgeSignalState = initialEdgeSignalState();
+  const s: EdgeSignalState = initialEdgeSignalState();
   const out: Signal[] = [];
   for (const input of inputs) {
-    const [next, signal] = edgeSignalStep(s, input, o);
-    s = next;
+    const signal = edgeSignalStep(s, input, o);
     if (signal !== undefined) out.push(signal);
   }
   return out;

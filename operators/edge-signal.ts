@@ -128,8 +128,8 @@ export function signalFor(p: Prediction, feeRate: number, o: ResolvedEdgeSignalO
  * one timestamp per asset that signalled.
  */
 export interface EdgeSignalState {
-  readonly feeRateByMarket: ReadonlyMap<MarketId, number>;
-  readonly lastSignalTs: ReadonlyMap<AssetId, number>;
+  readonly feeRateByMarket: Map<MarketId, number>;
+  readonly lastSignalTs: Map<AssetId, number>;
 }
 
 export const initialEdgeSignalState = (): EdgeSignalState => ({
@@ -139,27 +139,19 @@ export const initialEdgeSignalState = (): EdgeSignalState => ({
 
 const isPrediction = (x: Prediction | MarketMeta): x is Prediction => 'pModel' in x;
 
-/**
- * Pure step: returns the next state (maps copied only when they change: on a meta record, or on a
- * signal, which the cooldown keeps rare) and the signal, if any.
- */
-export function edgeSignalStep(
-  s: EdgeSignalState,
-  input: Prediction | MarketMeta,
-  o: ResolvedEdgeSignalOptions,
-): readonly [EdgeSignalState, Signal | undefined] {
+/** Step: updates the state in place (fee rate on a meta record, cooldown on a signal) and returns the signal, if any. */
+export function edgeSignalStep(s: EdgeSignalState, input: Prediction | MarketMeta, o: ResolvedEdgeSignalOptions): Signal | undefined {
   if (!isPrediction(input)) {
-    const rate = takerFeeRate(o.fees, input.category);
-    if (s.feeRateByMarket.get(input.market) === rate) return [s, undefined];
-    return [{ ...s, feeRateByMarket: new Map(s.feeRateByMarket).set(input.market, rate) }, undefined];
+    s.feeRateByMarket.set(input.market, takerFeeRate(o.fees, input.category));
+    return undefined;
   }
   const last = s.lastSignalTs.get(input.assetId);
   // Event time: a standing edge re-signals once per cooldown, however often the model re-predicts.
-  if (last !== undefined && input.ts - last < o.cooldownMs) return [s, undefined];
+  if (last !== undefined && input.ts - last < o.cooldownMs) return undefined;
   const rate = s.feeRateByMarket.get(input.market) ?? o.fees.defaultTakerFeeRate;
   const signal = signalFor(input, rate, o);
-  if (signal === undefined) return [s, undefined];
-  return [{ ...s, lastSignalTs: new Map(s.lastSignalTs).set(input.assetId, input.ts) }, signal];
+  if (signal !== undefined) s.lastSignalTs.set(input.assetId, input.ts);
+  return signal;
 }
 
 /**
@@ -174,11 +166,10 @@ export function edgeSignal(opts: EdgeSignalOptions): OperatorFunction<Prediction
   const o = resolveEdgeSignalOptions(opts);
   return (source) =>
     defer(() => {
-      let state = initialEdgeSignalState();
+      const state = initialEdgeSignalState();
       return source.pipe(
         concatMap((input) => {
-          const [next, signal] = edgeSignalStep(state, input, o);
-          state = next;
+          const signal = edgeSignalStep(state, input, o);
           return signal === undefined ? [] : [signal];
         }),
       );

@@ -39,11 +39,11 @@ export const ConfigSchema = z.object({
       modelPath: z.string().default('models/artifacts/baseline-logistic.onnx'),
       maxBatch: z.number().int().positive().default(256),
       /** Event-time wait before a partial batch is scored. */
-      maxWaitMs: z.number().int().min(0).default(250),
+      maxWaitMs: z.number().int().min(0).default(1_000),
       /** Rescore an asset when its mid moved at least this much since its last score... */
-      minMidChange: z.number().min(0).default(0.005),
+      minMidChange: z.number().min(0).default(0.01),
       /** ...or when this much event time passed since it. */
-      maxIntervalMs: z.number().int().positive().default(60_000),
+      maxIntervalMs: z.number().int().positive().default(300_000),
     })
     .prefault({}),
   signal: z
