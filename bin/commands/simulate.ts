@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InputError } from '../../runtime/errors.js';
 import { simulate, SIMULATE_DEFAULTS } from '../../sources/simulator/simulate.js';
@@ -49,7 +49,7 @@ export async function simulateCommand(argv: string[]): Promise<number> {
     lines: summary.lines,
     first_recv_ts: summary.firstRecvTs,
     last_recv_ts: summary.lastRecvTs,
-    files: summary.files.map((f) => relative(outDir, f)),
+    files: summary.files,
     calibration: 'sources/simulator/calibration.ts (each constant cites the real data it was measured on)',
   };
   writeFileSync(join(outDir, 'MANIFEST.json'), `${JSON.stringify(manifest, null, 2)}\n`);

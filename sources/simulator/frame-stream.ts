@@ -35,6 +35,8 @@ import {
 export interface Frame {
   readonly recvTs: number;
   readonly frame: string;
+  /** Set on the lines the generator damaged on purpose (the consumer must dead-letter them). */
+  readonly malformed?: true;
 }
 
 export interface StreamOptions {
@@ -72,7 +74,7 @@ export function* frameStream(events: readonly SimEvent[], opts: StreamOptions, r
     lastRecv = recvTs;
     out.push({ recvTs, frame });
     if (data && rng.chance(malformedOdds)) {
-      out.push({ recvTs, frame: malformFrame(frame, rng.pick(MALFORMED_KINDS), 0.1 + 0.85 * rng.next()) });
+      out.push({ recvTs, frame: malformFrame(frame, rng.pick(MALFORMED_KINDS), 0.1 + 0.85 * rng.next()), malformed: true });
     }
   };
   const hash = (): string => rng.hex(40);
