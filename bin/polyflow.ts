@@ -9,11 +9,13 @@ import { fitBaselineCommand } from './commands/fit-baseline.js';
 const USAGE = `polyflow <command> [options]
 
 Commands:
-  replay <path> [--out <dir>] [--config <file>] [--no-progress]
+  replay <path> [--out <dir>] [--config <file>] [--metrics <file>] [--no-progress]
         Run the whole pipeline over a recording (a directory with markets.jsonl and
         market-ws-*.log[.gz], or one .log file) as fast as possible; print a summary and
-        write every output topic as JSONL plus summary.json into --out (default out/<name>).
-  simulate --out <dir> [--markets <n>] [--events <n>] [--seed <n>] [--gzip]
+        write every output topic as JSONL plus summary.json into --out (default out/<name>);
+        --metrics writes the run's Prometheus metrics (text format) to a file.
+  simulate --out <dir> [--markets <n>] [--events <n>] [--seed <n>] [--hours <n>]
+           [--malformed-rate <r>] [--gzip]
         Write a simulated market-channel recording in Polymarket's wire format.
   fit-baseline [--data <dir>] [--work <dir>]
         Refit the shipped baseline model from ../shared/data/polymarket (MLB order books).

@@ -28,7 +28,7 @@ export interface PaperBrokerOptions extends TakerFeeOptions {
   readonly latencyMs?: number;
   /** Orders waiting for latency or for a first book, over all assets. Default 10_000; a new order past it is dropped ('pending_overflow'). */
   readonly maxPendingOrders?: number;
-  /** Assets whose latest book and consumed liquidity are kept (least recently updated evicted). Default 50_000. */
+  /** Assets whose latest book and consumed liquidity are kept (the longest-held evicted first). Default 50_000. */
   readonly maxAssets?: number;
   /** Markets whose category is kept for the fee rate (oldest evicted). Default 50_000. */
   readonly maxMarkets?: number;
@@ -247,9 +247,13 @@ export function paperBrokerStep(state: PaperBrokerState, input: PaperBrokerInput
       const { change } = input;
       const id = change.update.assetId;
       forgetConsumed(state, change);
-      touch(state.books, id, change.book, opts.maxAssets ?? PAPER_BROKER_DEFAULTS.maxAssets, (evicted) => {
-        state.consumed.delete(evicted);
-      });
+      // The view of an asset is the same book object update after update: store it only when it
+      // is new (first sight, or the order book re-created it), so a book change costs one lookup.
+      if (state.books.get(id) !== change.book) {
+        touch(state.books, id, change.book, opts.maxAssets ?? PAPER_BROKER_DEFAULTS.maxAssets, (evicted) => {
+          state.consumed.delete(evicted);
+        });
+      }
       const queue = state.pending.get(id);
       if (queue === undefined || !change.book.ready) return [];
       const ts = change.update.ts;

@@ -25,7 +25,7 @@ export interface PortfolioOptions {
   readonly bankroll: UsdMicros;
   /** Least event time between two 'mark' snapshots, ms. Default 60_000. */
   readonly markIntervalMs?: number;
-  /** Assets whose last mid is remembered before we hold them (least recently updated evicted). Default 50_000. */
+  /** Assets whose last mid is remembered before we hold them (the longest-held evicted first). Default 50_000. */
   readonly maxAssets?: number;
 }
 
@@ -62,8 +62,10 @@ export interface PortfolioState {
   peakEquity: number;
   /** Keyed `${assetId}|${direction}`. */
   readonly positions: Map<string, Position>;
-  /** Last two-sided mid per asset, most recently updated last. */
+  /** Last two-sided mid per asset (oldest-inserted evicted past maxAssets). */
   readonly mids: Map<AssetId, number>;
+  /** Assets with an open position, so a book change of any other asset costs one lookup. */
+  readonly held: Set<AssetId>;
   lastMarkTs: number;
   seq: number;
 }
@@ -74,6 +76,7 @@ export const initialPortfolioState = (opts: PortfolioOptions): PortfolioState =>
   peakEquity: opts.bankroll,
   positions: new Map(),
   mids: new Map(),
+  held: new Set(),
   lastMarkTs: -Infinity,
   seq: 0,
 });
@@ -133,6 +136,7 @@ export function portfolioStep(state: PortfolioState, input: PortfolioInput, opts
       state.cash -= cost;
       const key = positionKey(fill.assetId, fill.direction);
       const mid = state.mids.get(fill.assetId);
+      state.held.add(fill.assetId);
       const pos = state.positions.get(key);
       if (pos === undefined) {
         state.positions.set(key, {
@@ -161,6 +165,7 @@ export function portfolioStep(state: PortfolioState, input: PortfolioInput, opts
         state.cash += payout;
         state.realizedPnl += pnl;
         state.positions.delete(key);
+        if (!state.positions.has(positionKey(p.assetId, p.direction === 'YES' ? 'NO' : 'YES'))) state.held.delete(p.assetId);
         const settled: SettledPosition = {
           assetId: p.assetId,
           market: p.market,
@@ -181,20 +186,21 @@ export function portfolioStep(state: PortfolioState, input: PortfolioInput, opts
       const bid = book.bestBid();
       const ask = book.bestAsk();
       // One side empty: the last mark stays.
+      const held = state.held.has(id);
       if (bid > 0 && ask > 0) {
         const mid = (bid + ask) / 2;
-        state.mids.delete(id);
-        state.mids.set(id, mid);
-        if (state.mids.size > (opts.maxAssets ?? PORTFOLIO_DEFAULTS.maxAssets)) {
+        if (state.mids.size >= (opts.maxAssets ?? PORTFOLIO_DEFAULTS.maxAssets) && !state.mids.has(id)) {
           const oldest = state.mids.keys().next();
           if (oldest.done !== true) state.mids.delete(oldest.value);
         }
-        for (const direction of ['YES', 'NO'] as const) {
-          const p = state.positions.get(positionKey(id, direction));
-          if (p !== undefined) p.mark = markOf(direction, mid);
+        state.mids.set(id, mid);
+        if (held) {
+          for (const direction of ['YES', 'NO'] as const) {
+            const p = state.positions.get(positionKey(id, direction));
+            if (p !== undefined) p.mark = markOf(direction, mid);
+          }
         }
       }
-      const held = state.positions.has(positionKey(id, 'YES')) || state.positions.has(positionKey(id, 'NO'));
       if (!held || update.ts - state.lastMarkTs < (opts.markIntervalMs ?? PORTFOLIO_DEFAULTS.markIntervalMs)) return [];
       state.lastMarkTs = update.ts;
       return [{ snapshot: snapshot(state, 'mark', update.ts) }];

@@ -8,7 +8,7 @@ import { ConfigError } from './errors.js';
 describe('loadConfig', () => {
   it('has embedded defaults that validate', () => {
     const c = loadConfig({ env: {} });
-    expect(c.bus.kind).toBe('memory');
+    expect(c.log.level).toBe('info');
     expect(c.signal.strongEdge).toBe(0.15);
     expect(c.signal.mediumEdge).toBe(0.1);
     expect(c.fees.takerFeeRates['crypto']).toBe(0.072);

@@ -12,8 +12,6 @@ const ms = () => z.number().int().positive();
 const frac = (value: number) => z.number().min(0).max(1).default(value);
 
 export const ConfigSchema = z.object({
-  bus: z.object({ kind: z.enum(['memory']).default('memory') }).prefault({}),
-  clock: z.object({ kind: z.enum(['virtual', 'real']).default('virtual') }).prefault({}),
   log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
   book: z
     .object({

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { loadOnnxScorer } from '../../models/onnx-scorer.js';
 import { replayRecords } from '../../pipelines/replay.js';
-import { loadConfig } from '../../runtime/config.js';
+import { loadConfig, redactConfig } from '../../runtime/config.js';
 import { InputError } from '../../runtime/errors.js';
 import { createLogger } from '../../runtime/logger.js';
 import { fromPackageRoot } from '../../runtime/package-root.js';
@@ -18,12 +18,13 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { out: { type: 'string' }, config: { type: 'string' }, 'no-progress': { type: 'boolean' } },
+    options: { out: { type: 'string' }, config: { type: 'string' }, metrics: { type: 'string' }, 'no-progress': { type: 'boolean' } },
   });
   const path = positionals[0];
   if (path === undefined) throw new InputError('replay: give the recording to replay, e.g. `polyflow replay data/sample`');
   const config = loadConfig({ file: values.config });
   const logger = createLogger(config.log.level);
+  logger.info({ config: redactConfig(config) }, 'config');
   const outDir = resolve(values.out ?? join('out', basename(resolve(path))));
   const files = replayFiles(path);
   const scorer = await loadOnnxScorer(fromPackageRoot(config.scoring.modelPath), FEATURE_SPEC);
@@ -54,6 +55,8 @@ export async function replayCommand(argv: string[]): Promise<number> {
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   writeFileSync(join(outDir, 'summary.json'), `${JSON.stringify(result.summary, null, 2)}\n`);
+  // Metrics hold wall-clock histograms, so they go to a file of the user's choosing, never into --out.
+  if (values.metrics !== undefined) writeFileSync(values.metrics, await result.metrics.registry.metrics());
   process.stdout.write(formatSummary(result.summary));
   process.stdout.write(
     `\n${result.summary.events.toLocaleString('en-US')} events in ${seconds.toFixed(2)} s (${Math.round(result.summary.events / seconds).toLocaleString('en-US')} events/s)\noutput: ${outDir}\n`,
