@@ -1,3 +1,4 @@
+import { portfolioSnapshot } from '../test/helpers/portfolio-snapshots.js';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { assetId, marketId, type AssetId, type MarketId } from '../schemas/ids.js';
@@ -42,23 +43,10 @@ const resolve = (winner: AssetId, ts: number, market: MarketId = M): AnalyticsIn
   resolution: { market, ts, winningAssetId: winner, winningOutcome: 'x' },
 });
 
-function snap(ts: number, equity: number, extra: Partial<PortfolioSnapshot> = {}): AnalyticsInput {
-  const snapshot: PortfolioSnapshot = {
-    id: `pf:${ts}`,
-    ts,
-    reason: 'mark',
-    cash: equity as UsdMicros,
-    equity: equity as UsdMicros,
-    realizedPnl: 0 as UsdMicros,
-    unrealizedPnl: 0 as UsdMicros,
-    exposure: 0 as UsdMicros,
-    peakEquity: equity as UsdMicros,
-    drawdown: 0,
-    openPositions: 0,
-    ...extra,
-  };
-  return { kind: 'portfolio', snapshot };
-}
+const snap = (ts: number, equity: number, extra: Partial<PortfolioSnapshot> = {}): AnalyticsInput => ({
+  kind: 'portfolio',
+  snapshot: portfolioSnapshot(ts, equity, extra),
+});
 
 function run(opts: TradingAnalyticsOptions, inputs: AnalyticsInput[]): AnalyticsReport[] {
   const state = initialTradingAnalyticsState(opts);

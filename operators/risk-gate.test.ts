@@ -1,3 +1,4 @@
+import { portfolioSnapshot } from '../test/helpers/portfolio-snapshots.js';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import type { BookUpdate } from '../schemas/book-update.js';
@@ -5,7 +6,6 @@ import type { Fill } from '../schemas/fill.js';
 import { assetId, eventId, marketId, type AssetId, type MarketId } from '../schemas/ids.js';
 import type { MarketMeta } from '../schemas/market-meta.js';
 import type { Order } from '../schemas/order.js';
-import type { PortfolioSnapshot } from '../schemas/portfolio-snapshot.js';
 import type { RiskEvent } from '../schemas/risk-event.js';
 import type { Signal } from '../schemas/signal.js';
 import type { PriceMicros, SizeMicros, UsdMicros } from '../schemas/units.js';
@@ -111,19 +111,7 @@ const fillIn = (market: MarketId, asset: AssetId, size: number, fee = 0, ts = T0
 
 const snapshotIn = (equity: number, drawdown: number, ts: number, peak = 1_000_000_000): RiskGateInput => ({
   kind: 'portfolio',
-  snapshot: {
-    id: `pf:${ts}`,
-    ts,
-    reason: 'mark',
-    cash: equity as UsdMicros,
-    equity: equity as UsdMicros,
-    realizedPnl: 0 as UsdMicros,
-    unrealizedPnl: 0 as UsdMicros,
-    exposure: 0 as UsdMicros,
-    peakEquity: peak as UsdMicros,
-    drawdown,
-    openPositions: 0,
-  } satisfies PortfolioSnapshot,
+  snapshot: portfolioSnapshot(ts, equity, { peakEquity: peak as UsdMicros, drawdown }),
 });
 
 const resolutionIn = (market: MarketId, winner: AssetId, ts: number): RiskGateInput => ({

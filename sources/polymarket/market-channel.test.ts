@@ -2,9 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BookUpdate } from '../../schemas/book-update.js';
 import type { DeadLetter } from '../../schemas/dead-letter.js';
-import type { Resolution } from '../../schemas/resolution.js';
-import type { Trade } from '../../schemas/trade.js';
-import { MARKET_CHANNEL_DLQ_SOURCE, parseMarketFrame, tradeId, type IgnoredEventType, type MarketFrameSink } from './market-channel.js';
+import { collectingSink, type CollectingSink } from '../../test/helpers/collecting-sink.js';
+import { MARKET_CHANNEL_DLQ_SOURCE, parseMarketFrame, tradeId, type MarketFrameSink } from './market-channel.js';
 
 // Payloads below are written in the documented shapes (POLYMARKET.md B.1), with full-length ids.
 const YES = '48331043336612883890938759509493159234755048973500640148014422747788308965732';
@@ -12,32 +11,8 @@ const NO = '21742633143463906290569050155826241533067272736897614950488156847949
 const MARKET = '0xdd22472e552920b8438158ea7238bfadfa4f736aa4cee91a6b86c39ead110917';
 const RECV = 1_767_225_609_999;
 
-interface Collected extends MarketFrameSink {
-  books: BookUpdate[];
-  trades: Trade[];
-  resolutions: Resolution[];
-  dead: DeadLetter[];
-  ignoredTypes: IgnoredEventType[];
-}
-
-function collect(): Collected {
-  const c: Collected = {
-    books: [],
-    trades: [],
-    resolutions: [],
-    dead: [],
-    ignoredTypes: [],
-    book: (u) => c.books.push(u),
-    trade: (t) => c.trades.push(t),
-    resolution: (r) => c.resolutions.push(r),
-    deadLetter: (d) => c.dead.push(d),
-    ignored: (t) => c.ignoredTypes.push(t),
-  };
-  return c;
-}
-
-function parse(frame: string | object): Collected {
-  const c = collect();
+function parse(frame: string | object): CollectingSink {
+  const c = collectingSink();
   parseMarketFrame(typeof frame === 'string' ? frame : JSON.stringify(frame), RECV, c);
   return c;
 }
@@ -437,7 +412,7 @@ describe('parseMarketFrame: tick_size_change, market_resolved, ignored frames', 
   it('drops best_bid_ask, new_market and PONG silently, telling sink.ignored', () => {
     const bba = { event_type: 'best_bid_ask', market: MARKET, asset_id: YES, best_bid: '0.41', best_ask: '0.44', spread: '0.03', timestamp: '1767225601450' };
     const nm = { event_type: 'new_market', id: '1', market: MARKET, question: 'Q?', assets_ids: [YES, NO], timestamp: '1767225601450' };
-    const c = collect();
+    const c = collectingSink();
     parseMarketFrame(JSON.stringify(bba), RECV, c);
     parseMarketFrame(JSON.stringify([nm, bba]), RECV, c);
     parseMarketFrame('PONG', RECV, c);
@@ -601,7 +576,7 @@ describe('parseMarketFrame: never throws', () => {
       { requiredKeys: ['event_type'] },
     );
     fc.assert(fc.property(fc.array(event, { maxLength: 3 }), (events) => {
-      const c = collect();
+      const c = collectingSink();
       parseMarketFrame(JSON.stringify(events), RECV, c);
       const price = (p: number) => Number.isSafeInteger(p) && p > 0 && p < 1_000_000;
       for (const u of c.books) {

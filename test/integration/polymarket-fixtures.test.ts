@@ -7,34 +7,17 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { BookUpdate } from '../../schemas/book-update.js';
-import type { DeadLetter } from '../../schemas/dead-letter.js';
-import type { Resolution } from '../../schemas/resolution.js';
 import type { Trade } from '../../schemas/trade.js';
 import { parseGammaMarket } from '../../sources/polymarket/gamma-market.js';
-import { parseMarketFrame, type MarketFrameSink } from '../../sources/polymarket/market-channel.js';
+import { parseMarketFrame } from '../../sources/polymarket/market-channel.js';
+import { collectingSink, type CollectingSink } from '../helpers/collecting-sink.js';
 
 const FIXTURES = resolve(process.cwd(), '../shared/data/polymarket/nautilus-ws-fixtures');
 const WS_DIR = join(FIXTURES, 'ws_market_channel');
 const RECV = 1_800_000_000_000;
 
-interface Collected extends MarketFrameSink {
-  books: BookUpdate[];
-  trades: Trade[];
-  resolutions: Resolution[];
-  dead: DeadLetter[];
-}
-
-function parseFrame(frame: string): Collected {
-  const c: Collected = {
-    books: [],
-    trades: [],
-    resolutions: [],
-    dead: [],
-    book: (u) => c.books.push(u),
-    trade: (t) => c.trades.push(t),
-    resolution: (r) => c.resolutions.push(r),
-    deadLetter: (d) => c.dead.push(d),
-  };
+function parseFrame(frame: string): CollectingSink {
+  const c = collectingSink();
   parseMarketFrame(frame, RECV, c);
   return c;
 }
@@ -53,7 +36,7 @@ interface WireLevel {
 }
 
 /** What each fixture must produce; a file without an entry here fails the suite. */
-const expectations: Record<string, (frame: string, c: Collected) => void> = {
+const expectations: Record<string, (frame: string, c: CollectingSink) => void> = {
   'book.json': (frame, c) => {
     const wire = JSON.parse(frame) as { asset_id: string; market: string; hash: string; bids: WireLevel[]; asks: WireLevel[] };
     expect(c.books).toHaveLength(1);
