@@ -122,7 +122,7 @@ async function main(): Promise<void> {
   let graphSummary: Awaited<ReturnType<typeof replayRecords>>['summary'] | undefined;
   const graph = await throughput(PASSES, async () => {
     const files = new JsonlFiles(join(outRoot, 'out'));
-    const result = await replayRecords(records, { config, scorer, files, logger: createLogger('silent') });
+    const result = await replayRecords([records], { config, scorer, files, logger: createLogger('silent') });
     files.close();
     graphSummary = result.summary;
     return frames.length;

@@ -5,6 +5,7 @@ import { configCommand } from './commands/config.js';
 import { replayCommand } from './commands/replay.js';
 import { simulateCommand } from './commands/simulate.js';
 import { fitBaselineCommand } from './commands/fit-baseline.js';
+import { historyCommand } from './commands/history.js';
 
 const USAGE = `polyflow <command> [options]
 
@@ -17,6 +18,9 @@ Commands:
   simulate --out <dir> [--markets <n>] [--events <n>] [--seed <n>] [--hours <n>]
            [--malformed-rate <r>] [--gzip]
         Write a simulated market-channel recording in Polymarket's wire format.
+  history --out <dir> [--since <date>] [--until <date>] [--min-volume <usd>] [--fidelity <min>]
+        Collect resolved markets (Gamma) and their price series (CLOB) into markets.jsonl +
+        prices.jsonl, resumably (the layout of ../shared/data/polymarket/<source>/).
   fit-baseline [--data <dir>] [--work <dir>]
         Refit the shipped baseline model from ../shared/data/polymarket (MLB order books).
   config [--config <file>]
@@ -28,6 +32,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   replay: replayCommand,
   simulate: simulateCommand,
   'fit-baseline': fitBaselineCommand,
+  history: historyCommand,
   config: configCommand,
 };
 

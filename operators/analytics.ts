@@ -1,4 +1,5 @@
-import { concatMap, defer, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
+import { stepOperator } from './step-operator.js';
 import type { AssetId, MarketId } from '../schemas/ids.js';
 import type { MarketMeta } from '../schemas/market-meta.js';
 import type { PortfolioSnapshot } from '../schemas/portfolio-snapshot.js';
@@ -271,14 +272,8 @@ export function tradingAnalyticsStep(
  * ).pipe(tradingAnalytics({ bankroll: 10_000_000_000 as UsdMicros }));
  */
 export function tradingAnalytics(opts: TradingAnalyticsOptions): OperatorFunction<AnalyticsInput, AnalyticsReport> {
-  return (source) =>
-    defer(() => {
-      const state = initialTradingAnalyticsState(opts);
-      return source.pipe(
-        concatMap((input) => {
-          const r = tradingAnalyticsStep(state, input, opts);
-          return r === undefined ? [] : [r];
-        }),
-      );
-    });
+  return stepOperator(
+    () => initialTradingAnalyticsState(opts),
+    (state, input: AnalyticsInput) => tradingAnalyticsStep(state, input, opts),
+  );
 }

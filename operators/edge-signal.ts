@@ -1,4 +1,5 @@
-import { concatMap, defer, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
+import { stepOperator } from './step-operator.js';
 import type { AssetId, MarketId } from '../schemas/ids.js';
 import type { MarketMeta } from '../schemas/market-meta.js';
 import type { Prediction } from '../schemas/prediction.js';
@@ -164,14 +165,5 @@ export function edgeSignalStep(s: EdgeSignalState, input: Prediction | MarketMet
  */
 export function edgeSignal(opts: EdgeSignalOptions): OperatorFunction<Prediction | MarketMeta, Signal> {
   const o = resolveEdgeSignalOptions(opts);
-  return (source) =>
-    defer(() => {
-      const state = initialEdgeSignalState();
-      return source.pipe(
-        concatMap((input) => {
-          const signal = edgeSignalStep(state, input, o);
-          return signal === undefined ? [] : [signal];
-        }),
-      );
-    });
+  return stepOperator(initialEdgeSignalState, (state, input: Prediction | MarketMeta) => edgeSignalStep(state, input, o));
 }

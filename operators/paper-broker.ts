@@ -1,4 +1,5 @@
-import { concatMap, defer, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
+import { stepOperator } from './step-operator.js';
 import type { BookSide, Level } from '../schemas/book-update.js';
 import type { Fill } from '../schemas/fill.js';
 import type { AssetId, MarketId } from '../schemas/ids.js';
@@ -291,9 +292,5 @@ export function paperBrokerStep(state: PaperBrokerState, input: PaperBrokerInput
  * ).pipe(paperBroker({ takerFeeRates: { crypto: 0.072 }, defaultTakerFeeRate: 0.04, latencyMs: 250 }));
  */
 export function paperBroker(opts: PaperBrokerOptions): OperatorFunction<PaperBrokerInput, Fill> {
-  return (source) =>
-    defer(() => {
-      const state = initialPaperBrokerState();
-      return source.pipe(concatMap((input) => paperBrokerStep(state, input, opts)));
-    });
+  return stepOperator(initialPaperBrokerState, (state, input: PaperBrokerInput) => paperBrokerStep(state, input, opts));
 }

@@ -1,4 +1,5 @@
-import { concatMap, defer, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
+import { stepOperator } from './step-operator.js';
 import type { Fill } from '../schemas/fill.js';
 import type { AssetId, MarketId } from '../schemas/ids.js';
 import type { MarketMeta } from '../schemas/market-meta.js';
@@ -221,9 +222,11 @@ export function portfolioStep(state: PortfolioState, input: PortfolioInput, opts
  *   .pipe(portfolio({ bankroll: 10_000_000_000 as UsdMicros, markIntervalMs: 60_000 }));
  */
 export function portfolio(opts: PortfolioOptions): OperatorFunction<PortfolioInput, PortfolioSnapshot> {
-  return (source) =>
-    defer(() => {
-      const state = initialPortfolioState(opts);
-      return source.pipe(concatMap((input) => portfolioStep(state, input, opts).map((o) => o.snapshot)));
-    });
+  return stepOperator(
+    () => initialPortfolioState(opts),
+    (state, input: PortfolioInput) => {
+      const out = portfolioStep(state, input, opts);
+      return out.length === 0 ? undefined : out.map((o) => o.snapshot);
+    },
+  );
 }

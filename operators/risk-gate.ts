@@ -1,4 +1,5 @@
-import { concatMap, defer, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
+import { stepOperator } from './step-operator.js';
 import type { BookUpdate } from '../schemas/book-update.js';
 import type { Fill } from '../schemas/fill.js';
 import type { AssetId, EventId, MarketId } from '../schemas/ids.js';
@@ -429,9 +430,8 @@ export function riskGateStep(s: RiskGateState, input: RiskGateInput, o: Resolved
  */
 export function riskGate(opts: RiskGateOptions): OperatorFunction<RiskGateInput, RiskGateOutput> {
   const o = resolveRiskGateOptions(opts);
-  return (source) =>
-    defer(() => {
-      const state = initialRiskGateState(o.bankroll);
-      return source.pipe(concatMap((input) => riskGateStep(state, input, o)));
-    });
+  return stepOperator(
+    () => initialRiskGateState(o.bankroll),
+    (state, input: RiskGateInput) => riskGateStep(state, input, o),
+  );
 }

@@ -36,7 +36,10 @@ export interface ReplayResult {
  * record's receive time before the record enters, and async model scoring is awaited before the
  * next record, so two replays of the same input produce identical outputs.
  */
-export async function replayRecords(records: AsyncIterable<ReplayRecord> | Iterable<ReplayRecord>, deps: ReplayDeps): Promise<ReplayResult> {
+export async function replayRecords(
+  batches: AsyncIterable<readonly ReplayRecord[]> | Iterable<readonly ReplayRecord[]>,
+  deps: ReplayDeps,
+): Promise<ReplayResult> {
   const { config } = deps;
   const bus = new MemoryBus();
   const scheduler = new ReplayScheduler();
@@ -57,13 +60,15 @@ export async function replayRecords(records: AsyncIterable<ReplayRecord> | Itera
   let fed = 0;
   let frames = 0;
   let lastTs = 0;
-  for await (const record of records) {
-    scheduler.advanceTo(record.recvTs);
-    lastTs = Math.max(lastTs, record.recvTs);
-    input.next(record);
-    if (record.kind === 'frame') frames++;
-    if (inFlight.busy) await inFlight.whenIdle();
-    if (++fed % every === 0) deps.onProgress?.(fed);
+  for await (const batch of batches) {
+    for (const record of batch) {
+      scheduler.advanceTo(record.recvTs);
+      lastTs = Math.max(lastTs, record.recvTs);
+      input.next(record);
+      if (record.kind === 'frame') frames++;
+      if (inFlight.busy) await inFlight.whenIdle();
+      if (++fed % every === 0) deps.onProgress?.(fed);
+    }
   }
   // Let the last partial scoring batch come due, and the predictions it gives flow through.
   scheduler.advanceTo(lastTs + config.scoring.maxWaitMs);

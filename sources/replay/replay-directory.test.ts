@@ -8,7 +8,7 @@ import type { ReplayRecord } from './replay-record.js';
 
 async function collect(path: string): Promise<ReplayRecord[]> {
   const out: ReplayRecord[] = [];
-  for await (const r of readReplay(path)) out.push(r);
+  for await (const batch of readReplay(path)) out.push(...batch);
   return out;
 }
 
