@@ -11,7 +11,7 @@ export function featuresPipeline(bus: Bus, config: Config, metrics: PipelineMetr
   const books$ = bus.topic('pm.book').pipe(
     countEvents(metrics, 'order_book', orderBook({ maxAssets: config.book.maxAssets })),
     map((change): MarketFeatureInput => {
-      metrics.bookStatus.labels(change.status).inc();
+      metrics.countBookStatus(change.status);
       return { kind: 'book', change };
     }),
   );

@@ -43,6 +43,18 @@ export class PipelineMetrics {
     labelNames: ['status'] as const,
     registers: [this.registry],
   });
+  private readonly bookStatusChildren = new Map<string, { inc(): void }>();
+
+  /** Counts one book update by status; children are cached so the hot path skips label hashing. */
+  countBookStatus(status: string): void {
+    let child = this.bookStatusChildren.get(status);
+    if (child === undefined) {
+      child = this.bookStatus.labels(status);
+      this.bookStatusChildren.set(status, child);
+    }
+    child.inc();
+  }
+
   readonly scoreBatchSeconds = new Histogram({
     name: 'polyflow_scorer_batch_seconds',
     help: 'Wall time of one model scoring batch',
