@@ -9,7 +9,9 @@ export type RiskRule =
   | 'event_cap'
   | 'total_cap'
   | 'min_size'
-  | 'model_drift';
+  | 'model_drift'
+  | 'market_resolved'
+  | 'opposing_position';
 
 /** Topic `risk.event` (key: market or `global`): the gate blocked or resized an order, or a breaker changed. */
 export interface RiskEvent {

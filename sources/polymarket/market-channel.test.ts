@@ -350,9 +350,13 @@ describe('parseMarketFrame: last_trade_price', () => {
     expect(parse(big).trades[0]?.id).toBe(reference(YES, 1_767_225_602_001, 440_000, 21_574_080_000, 'SELL'));
   });
 
-  it('uses transaction_hash as the id when present', () => {
+  it('prefixes the id with transaction_hash when present, keeping prints of one transaction apart', () => {
     const tx = '0x1f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c5b6a7988';
-    expect(parse({ ...tradeEvent, transaction_hash: tx }).trades[0]?.id).toBe(tx);
+    const plain = parse(tradeEvent).trades[0]?.id;
+    expect(parse({ ...tradeEvent, transaction_hash: tx }).trades[0]?.id).toBe(`${tx}:${plain}`);
+    const other = parse({ ...tradeEvent, transaction_hash: tx, asset_id: NO }).trades[0]?.id;
+    expect(other).not.toBe(`${tx}:${plain}`);
+    expect(other?.startsWith(`${tx}:`)).toBe(true);
     // "" is an absent optional value, not an id
     expect(parse({ ...tradeEvent, transaction_hash: '' }).trades[0]?.id).toBe(parse(tradeEvent).trades[0]?.id);
   });
@@ -473,7 +477,10 @@ describe('parseMarketFrame: dead-letter reasons', () => {
     ['book with a numeric asset_id', { ...bookEvent, asset_id: 12 }, 'book.asset_id: expected string, got number'],
     ['book with a fractional timestamp', { ...bookEvent, timestamp: '1767225600123.5' }, 'book.timestamp: not an integer ms: "1767225600123.5"'],
     ['book with an empty timestamp', { ...bookEvent, timestamp: '' }, 'book.timestamp: not an integer ms: ""'],
-    ['book with a negative numeric timestamp', { ...bookEvent, timestamp: -5 }, 'book.timestamp: not an integer ms: -5'],
+    ['book with a negative numeric timestamp', { ...bookEvent, timestamp: -5 }, 'book.timestamp: outside 2020..2100 as ms since the epoch: -5'],
+    // An extra digit (x10) would push every window of the asset ten times into the future.
+    ['book with a timestamp with one digit too many', { ...bookEvent, timestamp: '17672256001230' }, 'book.timestamp: outside 2020..2100 as ms since the epoch: "17672256001230"'],
+    ['trade stamped in seconds, not ms', { ...tradeEvent, timestamp: 1767225602 }, 'last_trade_price.timestamp: outside 2020..2100 as ms since the epoch: 1767225602'],
     ['book without timestamp', { ...bookEvent, timestamp: undefined }, 'book.timestamp: missing'],
     ['book with a numeric hash', { ...bookEvent, hash: 5 }, 'book.hash: expected string, got number'],
     ['book with a bad tick_size', { ...bookEvent, tick_size: 'abc' }, 'book.tick_size: not a decimal: "abc"'],
@@ -508,7 +515,7 @@ describe('parseMarketFrame: dead-letter reasons', () => {
     ['legacy form with a bad size', { ...legacy, changes: [{ price: '0.4', side: 'SELL', size: '' }] }, 'price_change.changes[0].size: not a non-negative decimal: ""'],
     ['flat form with a price out of range', { ...flat, price: '1.2' }, 'price_change.price: not in (0,1): "1.2"'],
     ['flat form with a bad side', { ...flat, side: 'B' }, 'price_change.side: not BUY or SELL: "B"'],
-    ['price_change in no known form', { event_type: 'price_change', market: MARKET, asset_id: YES, timestamp: '1' }, 'price_change: none of price_changes[], changes[] or a top-level price'],
+    ['price_change in no known form', { event_type: 'price_change', market: MARKET, asset_id: YES, timestamp: '1767225600000' }, 'price_change: none of price_changes[], changes[] or a top-level price'],
     ['trade without market', { ...tradeEvent, market: undefined }, 'last_trade_price.market: missing'],
     ['trade without asset_id', { ...tradeEvent, asset_id: undefined }, 'last_trade_price.asset_id: missing'],
     ['trade with a bad price', { ...tradeEvent, price: '.' }, 'last_trade_price.price: not a decimal: "."'],

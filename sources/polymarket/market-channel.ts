@@ -263,7 +263,8 @@ function lastTradePrice(ev: Wire, raw: string | undefined, recvTs: number, out: 
     return;
   }
   out.trade({
-    id: typeof tx === 'string' && tx.length > 0 ? tx : tradeId(asset, ts, price, size, side),
+    // One transaction can match several makers or both tokens: the hash alone would merge them.
+    id: typeof tx === 'string' && tx.length > 0 ? `${tx}:${tradeId(asset, ts, price, size, side)}` : tradeId(asset, ts, price, size, side),
     assetId: asset as AssetId,
     market: market as MarketId,
     ts,
@@ -393,21 +394,29 @@ function optionalTickOf(v: unknown): number {
   return priceOf(v);
 }
 
-/** Integer milliseconds from a digit string or a number. */
+/**
+ * Event times polyflow accepts: 2020-01-01 .. 2100-01-01 UTC. Anything outside is a unit or digit
+ * error (seconds for ms, an extra digit) and would poison every event-time window and the UTC-day
+ * breakers downstream, so it is refused at the edge.
+ */
+const MIN_EVENT_MS = Date.UTC(2020, 0, 1);
+const MAX_EVENT_MS = Date.UTC(2100, 0, 1);
+
+/** Integer milliseconds from a digit string or a number, within the accepted event times. */
 function millisOf(v: unknown): number {
+  let n: number;
   if (typeof v === 'string') {
     const len = v.length;
     if (len === 0 || len > 16) return NaN;
-    let n = 0;
+    n = 0;
     for (let i = 0; i < len; i++) {
       const c = v.charCodeAt(i) - 48;
       if (c < 0 || c > 9) return NaN;
       n = n * 10 + c;
     }
-    return Number.isSafeInteger(n) ? n : NaN;
-  }
-  if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0 ? v : NaN;
-  return NaN;
+  } else if (typeof v === 'number' && Number.isSafeInteger(v)) n = v;
+  else return NaN;
+  return n >= MIN_EVENT_MS && n < MAX_EVENT_MS ? n : NaN;
 }
 
 /** Book hash: a string, or "" when absent; undefined when present but not a string. */
@@ -612,7 +621,9 @@ function whySide(v: unknown): string {
 }
 
 function whyMillis(v: unknown): string {
-  return missing(v) ? 'missing' : `not an integer ms: ${show(v)}`;
+  if (missing(v)) return 'missing';
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^[0-9]{1,16}$/.test(v) ? Number(v) : NaN;
+  return Number.isSafeInteger(n) ? `outside 2020..2100 as ms since the epoch: ${show(v)}` : `not an integer ms: ${show(v)}`;
 }
 
 function whyHash(v: unknown): string {
