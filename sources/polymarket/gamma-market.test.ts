@@ -87,7 +87,12 @@ describe('parseGammaMarket', () => {
     expect(meta({ ...market, negRisk: true }).negRisk).toBe(true);
     expect(meta({ ...market, negRisk: undefined }).negRisk).toBe(false);
     expect(meta({ ...market, category: 'Politics' }).category).toBe('politics');
-    expect(meta({ ...market, category: 'Pop Culture' }).category).toBe('pop-culture');
+    expect(meta({ ...market, category: 'Pop Culture' }).category).toBe('culture');
+    // Aliases and paths map to the fee and feature categories; an unknown name is kept, normalised.
+    expect(meta({ ...market, category: 'sports/mlb' }).category).toBe('sports');
+    expect(meta({ ...market, category: 'Elections' }).category).toBe('politics');
+    expect(meta({ ...market, category: 'Economy' }).category).toBe('economics');
+    expect(meta({ ...market, category: 'Coronavirus' }).category).toBe('coronavirus');
     expect(meta({ ...market, category: '' }).category).toBe('other');
     expect(meta({ ...market, tags: [{ id: '2', label: 'Joe Biden', slug: 'joe-biden' }, { id: '1', label: 'Crypto', slug: 'crypto' }] }).category).toBe('crypto');
     expect(meta({ ...market, tags: ['Trump', 'Politics'] }).category).toBe('politics');

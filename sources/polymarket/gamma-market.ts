@@ -19,24 +19,38 @@ import { MICROS, parseMicros, type PriceMicros } from '../../schemas/units.js';
 export type GammaMarketResult = { ok: true; meta: MarketMeta } | { ok: false; reason: string };
 export type GammaResolutionResult = { resolution: Resolution } | { resolution: null; reason: string };
 
-/** Categories recognised in tags when the record has no `category` (fee categories, POLYMARKET.md fact 9, and Gamma's top-level ones). */
-const KNOWN_CATEGORIES: ReadonlySet<string> = new Set([
-  'politics',
-  'sports',
-  'crypto',
-  'economics',
-  'economy',
-  'finance',
-  'business',
-  'culture',
-  'pop-culture',
-  'weather',
-  'geopolitics',
-  'science',
-  'tech',
-  'world',
-  'elections',
-]);
+/**
+ * Canonical categories: the fee categories of POLYMARKET.md fact 9 plus Gamma's other top-level
+ * ones, with the names and paths Gamma and older records use for them ("sports/mlb", "Pop Culture",
+ * "elections", "economy"). Fees and the feature one-hots key on these, so an alias that fell
+ * through would silently get the default fee and `cat_other`.
+ */
+const CATEGORY_ALIASES: Readonly<Record<string, string>> = {
+  politics: 'politics',
+  elections: 'politics',
+  'us-politics': 'politics',
+  'global-elections': 'politics',
+  sports: 'sports',
+  crypto: 'crypto',
+  economics: 'economics',
+  economy: 'economics',
+  finance: 'economics',
+  business: 'economics',
+  culture: 'culture',
+  'pop-culture': 'culture',
+  entertainment: 'culture',
+  weather: 'weather',
+  geopolitics: 'geopolitics',
+  world: 'geopolitics',
+  science: 'science',
+  tech: 'tech',
+};
+
+/** The canonical category of a name or path, or undefined when it is none of the known ones. */
+export function canonicalCategory(name: string): string | undefined {
+  const first = normaliseCategory(name).split('/')[0] ?? '';
+  return CATEGORY_ALIASES[first];
+}
 
 const gammaId = z.union([z.string().min(1), z.number().int().nonnegative().transform(String)]);
 const jsonList = z.union([z.string(), z.array(z.unknown())]);
@@ -240,14 +254,14 @@ function tickMicros(v: number | string | null | undefined): number {
 /** `category` when given (normalised), else a known category among the market's or its event's tags, else 'other'. */
 function categoryOf(category: string | null | undefined, tags: readonly unknown[] | null | undefined, event: unknown): string {
   const own = normaliseCategory(category ?? '');
-  if (own !== '') return own;
+  if (own !== '') return canonicalCategory(own) ?? own;
   const ofEvent = isRecord(event) && typeof event.category === 'string' ? normaliseCategory(event.category) : '';
-  if (ofEvent !== '') return ofEvent;
+  if (ofEvent !== '') return canonicalCategory(ofEvent) ?? ofEvent;
   const eventTags = isRecord(event) && Array.isArray(event.tags) ? event.tags : [];
   for (const tag of [...(tags ?? []), ...eventTags]) {
     for (const name of tagNames(tag)) {
-      const key = normaliseCategory(name);
-      if (KNOWN_CATEGORIES.has(key)) return key;
+      const known = canonicalCategory(name);
+      if (known !== undefined) return known;
     }
   }
   return 'other';
