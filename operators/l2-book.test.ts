@@ -78,7 +78,9 @@ describe('L2Book snapshot', () => {
   });
 
   it.each([
-    { prices: [400_000, 500_000], stated: 0, tick: 100_000 },
+    // Unstated, the grid starts at 0.01: levels on tenths are far likelier a 0.01 book than a 0.1 one.
+    { prices: [400_000, 500_000], stated: 0, tick: 10_000 },
+    { prices: [400_000, 500_000], stated: 100_000, tick: 100_000 },
     { prices: [420_000], stated: 0, tick: 10_000 },
     { prices: [425_000, 430_000], stated: 0, tick: 5_000 },
     { prices: [422_500], stated: 0, tick: 2_500 },
@@ -86,7 +88,7 @@ describe('L2Book snapshot', () => {
     { prices: [420_100], stated: 0, tick: 100 },
     // 0.0025 and 0.001: no tick coarser than 0.0001 divides both.
     { prices: [2_500, 1_000], stated: 0, tick: 100 },
-    { prices: [], stated: 0, tick: 100_000 },
+    { prices: [], stated: 0, tick: 10_000 },
     { prices: [400_000], stated: 1_000, tick: 1_000 },
     // A stated tick the prices contradict is refined rather than trusted.
     { prices: [425_000], stated: 10_000, tick: 5_000 },

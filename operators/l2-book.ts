@@ -199,7 +199,10 @@ export class L2Book implements BookView {
 
   private applySnapshot(bids: readonly Level[], asks: readonly Level[], stated: PriceMicros, u: BookUpdate): BookStatus {
     // Validate everything first so an update is applied whole or not at all.
-    let tick: number = isUsableTick(stated) ? stated : POLYMARKET_TICKS[0]!;
+    // Without a stated tick, start from 0.01 (the common tick) rather than the coarsest 0.1: a
+    // snapshot whose few levels happen to sit on tenths would otherwise get a grid ten times too
+    // coarse, and "depth within N ticks" would span ten times the intended price range.
+    let tick: number = isUsableTick(stated) ? stated : DEFAULT_TICK;
     for (let pass = 0; pass < 2; pass++) {
       const levels = pass === 0 ? bids : asks;
       for (let i = 0; i < levels.length; i++) {
