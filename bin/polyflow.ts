@@ -6,6 +6,9 @@ import { replayCommand } from './commands/replay.js';
 import { simulateCommand } from './commands/simulate.js';
 import { fitBaselineCommand } from './commands/fit-baseline.js';
 import { historyCommand } from './commands/history.js';
+import { liveCommand } from './commands/live.js';
+import { recordCommand } from './commands/record.js';
+import { runCommand } from './commands/run.js';
 
 const USAGE = `polyflow <command> [options]
 
@@ -15,6 +18,15 @@ Commands:
         market-ws-*.log[.gz], or one .log file) as fast as possible; print a summary and
         write every output topic as JSONL plus summary.json into --out (default out/<name>);
         --metrics writes the run's Prometheus metrics (text format) to a file.
+  live [--out <dir>] [--duration <s>] [--record <dir>] [--config <file>]
+        Run the whole graph on live Polymarket data (real clock) until Ctrl-C or --duration;
+        write the output topics plus pm.wallet.trade and news.item as JSONL into --out (default out/live).
+  run ingest [--out <dir>] [--duration <s>] [--record <dir>] [--config <file>]
+        Live ingest alone: pm.market.meta, pm.book, pm.trade, pm.resolution, pm.wallet.trade,
+        news.item, risk.event, dlq.ingest as JSONL into --out (default out/ingest).
+  record --out <dir> [--duration <s>] [--config <file>]
+        Record the live market channel, Gamma markets and resolutions as a recording
+        \`polyflow replay\` reads (rotating market-ws-NNNN.log.gz + markets.jsonl).
   simulate --out <dir> [--markets <n>] [--events <n>] [--seed <n>] [--hours <n>]
            [--malformed-rate <r>] [--gzip]
         Write a simulated market-channel recording in Polymarket's wire format.
@@ -26,13 +38,17 @@ Commands:
   config [--config <file>]
         Print the effective configuration (defaults + file + env), secrets redacted.
 
-Environment: POLYFLOW_CONFIG=<file>, POLYFLOW_<SECTION>_<FIELD>=<json> (e.g. POLYFLOW_RISK_KELLY_FRACTION=0.1).`;
+Environment: POLYFLOW_CONFIG=<file>, POLYFLOW_<SECTION>_<FIELD>=<json> (e.g. POLYFLOW_RISK_KELLY_FRACTION=0.1);
+live endpoints POLYMARKET_WS_URL, POLYMARKET_GAMMA_URL, POLYMARKET_CLOB_URL, POLYMARKET_DATA_URL; NEWSAPI_KEY.`;
 
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
   replay: replayCommand,
   simulate: simulateCommand,
   'fit-baseline': fitBaselineCommand,
   history: historyCommand,
+  live: liveCommand,
+  run: runCommand,
+  record: recordCommand,
   config: configCommand,
 };
 

@@ -29,10 +29,12 @@ async function readSidecarCard(modelPath: string): Promise<ArtifactSpec | undefi
   } catch {
     return undefined;
   }
-  const card = JSON.parse(text) as {
-    model_version?: unknown;
-    feature_spec?: { version?: unknown; hash?: unknown };
-  };
+  let card: { model_version?: unknown; feature_spec?: { version?: unknown; hash?: unknown } };
+  try {
+    card = JSON.parse(text) as typeof card;
+  } catch (err) {
+    throw new ModelLoadError(`model card ${cardPath} is not JSON: ${err instanceof Error ? err.message : String(err)}`, err);
+  }
   const { model_version: modelVersion, feature_spec: spec } = card;
   if (typeof modelVersion !== 'string' || typeof spec?.version !== 'string' || typeof spec.hash !== 'string') {
     return undefined;

@@ -83,6 +83,109 @@ export const ConfigSchema = z.object({
     .prefault({}),
   broker: z.object({ latencyMs: z.number().int().min(0).default(0) }).prefault({}),
   portfolio: z.object({ markIntervalMs: z.number().int().positive().default(60_000) }).prefault({}),
+  /**
+   * Live sources (POLYMARKET.md B.0 hosts; env POLYMARKET_WS_URL, POLYMARKET_GAMMA_URL,
+   * POLYMARKET_CLOB_URL, POLYMARKET_DATA_URL override the endpoints, NEWSAPI_KEY the NewsAPI key).
+   */
+  live: z
+    .object({
+      wsUrl: z.string().default('wss://ws-subscriptions-clob.polymarket.com/ws/market'),
+      gammaUrl: z.string().default('https://gamma-api.polymarket.com'),
+      clobUrl: z.string().default('https://clob.polymarket.com'),
+      dataUrl: z.string().default('https://data-api.polymarket.com'),
+      httpTimeoutMs: ms().default(20_000),
+      /** Market discovery (Gamma keyset listing) every this often. */
+      marketRefreshMs: ms().default(300_000),
+      minVolumeUsd: z.number().min(0).default(10_000),
+      minLiquidityUsd: z.number().min(0).default(1_000),
+      /** Only markets ending within this many days; 0: any. */
+      maxEndDays: z.number().min(0).default(0),
+      /** Gamma tag ids to list (empty: all). */
+      tagIds: z.array(z.number().int()).default([]),
+      negRisk: z.enum(['include', 'exclude', 'only']).default('include'),
+      maxMarkets: z.number().int().positive().default(100),
+      /** Assets per websocket (NautilusTrader 200; about 500 is the server's limit). */
+      assetsPerConnection: z.number().int().min(1).max(500).default(200),
+      pingIntervalMs: ms().default(10_000),
+      pongTimeoutMs: ms().default(30_000),
+      /** Data watchdog: a connection with no data for this long is reconnected (silent freeze). */
+      dataTimeoutMs: ms().default(120_000),
+      reconnectBaseMs: ms().default(1_000),
+      reconnectMaxMs: ms().default(60_000),
+      /** Per-asset gap between two REST /book resyncs. */
+      resyncCooldownMs: ms().default(5_000),
+      /** Every book is checked against REST /book this often (0: never). */
+      bookAuditMs: z.number().int().min(0).default(600_000),
+      /** Stale-feed breaker: no book update for this long trips `stale_book`. */
+      feedStaleMs: ms().default(120_000),
+      feedStaleCheckMs: ms().default(5_000),
+      /** Data API large trades: minimum cash size (0: off). */
+      whaleMinUsd: z.number().min(0).default(10_000),
+      /** Wallets whose trades are polled (proxy wallet addresses). */
+      wallets: z.array(z.string()).default([]),
+      walletPollMs: ms().default(10_000),
+      /** RSS/Atom feed URLs. */
+      newsFeeds: z.array(z.string()).default([]),
+      newsPollMs: ms().default(300_000),
+      newsapiUrl: z.string().default('https://newsapi.org'),
+      newsapiQuery: z.string().default('polymarket OR election OR "federal reserve" OR bitcoin OR inflation'),
+      /** From env NEWSAPI_KEY; NewsAPI is used only when set. Secret: redacted. */
+      newsapiKey: z.string().default(''),
+      /** Recorder rotation. */
+      recordMaxFileBytes: z.number().int().positive().default(256 * 1024 * 1024),
+      recordMaxFileMs: ms().default(3_600_000),
+    })
+    .prefault({}),
+  /**
+   * Persisted analytics (DESIGN.md §5): `clickhouse` writes the topics to ClickHouse, a server when
+   * `url` is set (env CLICKHOUSE_URL, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD), else embedded chDB at
+   * `chdbPath` (default `<out>/chdb`); `files` and `off` write nothing there (the JSONL files of a
+   * replay are written either way).
+   */
+  analytics: z
+    .object({
+      mode: z.enum(['clickhouse', 'files', 'off']).default('files'),
+      url: z.string().default(''),
+      username: z.string().default('default'),
+      /** Secret: redacted. */
+      password: z.string().default(''),
+      chdbPath: z.string().default(''),
+      /** Name of this run in the tables (a server holds many); default the --out folder's name, `live` live. */
+      run: z.string().default(''),
+      maxBatchRows: z.number().int().positive().default(10_000),
+      flushIntervalMs: ms().default(1_000),
+      /** Rows buffered before the sink asks its producer to wait (backpressure). */
+      maxBufferRows: z.number().int().positive().default(100_000),
+      maxRetries: z.number().int().min(0).default(5),
+      retryBaseMs: ms().default(200),
+      retryMaxMs: ms().default(10_000),
+      /** Top-of-book samples: at most one per asset per this much event time. */
+      bookSampleMs: z.number().int().min(0).default(10_000),
+      /** Feature vectors are the bulk of the rows; false keeps them out. */
+      features: z.boolean().default(true),
+    })
+    .prefault({}),
+  /**
+   * Durable state in Postgres (DESIGN §4): account rows, pipeline checkpoints, settings.
+   * `off`: none; `pglite`: embedded Postgres in `dir` (a replay keeps it in `<out>/pglite`);
+   * `postgres`: the server at `url` (credentials in it are redacted when printed).
+   */
+  state: z
+    .object({
+      kind: z.enum(['off', 'pglite', 'postgres']).default('off'),
+      url: z.string().default('postgres://postgres@127.0.0.1:5432/polyflow'),
+      dir: z.string().default('state/pglite'),
+      poolSize: z.number().int().positive().default(4),
+      /** A replay checkpoints its operator state, input offset and outputs every this many records (and at the end). */
+      checkpointEveryRecords: z.number().int().positive().default(5_000),
+      /** ...or sooner, once this many rows wait to be written: the bound of the sink's buffer. */
+      maxBufferedRows: z.number().int().positive().default(10_000),
+      /** Connection failures are retried with backoff from `retryBaseMs` up to `retryMaxMs` per wait, for `retryForMs` in all. */
+      retryBaseMs: ms().default(100),
+      retryMaxMs: ms().default(5_000),
+      retryForMs: ms().default(300_000),
+    })
+    .prefault({}),
   output: z
     .object({
       /** Topics written as `<out>/<topic>.jsonl` by a replay. */
@@ -113,6 +216,35 @@ export function envOverrides(env: NodeJS.ProcessEnv): Record<string, unknown> {
     }
   }
   return out;
+}
+
+/** The live endpoints' and secrets' own variables (POLYMARKET_*_URL, NEWSAPI_KEY), plain strings. */
+export function liveEnvOverrides(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const names: Record<string, string> = {
+    POLYMARKET_WS_URL: 'wsUrl',
+    POLYMARKET_GAMMA_URL: 'gammaUrl',
+    POLYMARKET_CLOB_URL: 'clobUrl',
+    POLYMARKET_DATA_URL: 'dataUrl',
+    NEWSAPI_KEY: 'newsapiKey',
+  };
+  const live: Record<string, unknown> = {};
+  for (const [name, field] of Object.entries(names)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') live[field] = value;
+  }
+  return Object.keys(live).length === 0 ? {} : { live };
+}
+
+/** ClickHouse's own variables: CLICKHOUSE_URL (which also turns `analytics.mode` to clickhouse), CLICKHOUSE_USER, CLICKHOUSE_PASSWORD. */
+export function analyticsEnvOverrides(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const analytics: Record<string, unknown> = {};
+  const url = env['CLICKHOUSE_URL'];
+  if (url !== undefined && url !== '') Object.assign(analytics, { url, mode: 'clickhouse' });
+  const user = env['CLICKHOUSE_USER'];
+  if (user !== undefined && user !== '') analytics['username'] = user;
+  const password = env['CLICKHOUSE_PASSWORD'];
+  if (password !== undefined && password !== '') analytics['password'] = password;
+  return Object.keys(analytics).length === 0 ? {} : { analytics };
 }
 
 function parseEnvValue(name: string, raw: string): unknown {
@@ -149,7 +281,7 @@ export function loadConfig(opts: { file?: string | undefined; env?: NodeJS.Proce
       throw new ConfigError(`config file ${file}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
-  const merged = mergeDeep(mergeDeep(fromFile, envOverrides(env)), opts.overrides ?? {});
+  const merged = mergeDeep(mergeDeep(mergeDeep(mergeDeep(fromFile, envOverrides(env)), liveEnvOverrides(env)), analyticsEnvOverrides(env)), opts.overrides ?? {});
   const parsed = ConfigSchema.safeParse(merged);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
@@ -167,9 +299,12 @@ export function redactConfig(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redactConfig);
   if (value === null || typeof value !== 'object') return value;
   return Object.fromEntries(
-    Object.entries(value).map(([k, v]) => [k, SECRET_KEY.test(k) && v !== '' ? '[redacted]' : redactConfig(v)]),
+    Object.entries(value).map(([k, v]) => [k, SECRET_KEY.test(k) && v !== '' ? '[redacted]' : typeof v === 'string' ? redactUrlPassword(v) : redactConfig(v)]),
   );
 }
+
+/** `postgres://user:secret@host/db` -> `postgres://user:[redacted]@host/db`. */
+const redactUrlPassword = (s: string): string => s.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]+):[^@\s]+@/i, '$1:[redacted]@');
 
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object') {
