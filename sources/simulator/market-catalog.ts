@@ -40,8 +40,14 @@ export interface SimEvent {
   readonly slug: string;
   readonly title: string;
   readonly category: Category;
-  /** Scheduled end = resolution time, ms. */
+  /** When it resolves (the market_resolved frame), ms. */
   readonly endTs: number;
+  /**
+   * The end date Gamma states, ms: known in advance, so a fair feature. For an event that resolves
+   * inside the horizon it is a whole hour 1 to 12 hours after the resolution (markets often resolve
+   * before their stated end), so time-to-end never reveals the exact resolution time.
+   */
+  readonly scheduledEndTs: number;
   readonly startDateTs: number;
   /** True when it resolves inside the simulated horizon. */
   readonly resolves: boolean;
@@ -59,6 +65,7 @@ export interface CatalogOptions {
 }
 
 const DAY = 86_400_000;
+const HOUR_MS = 3_600_000;
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 const dateText = (ts: number): string => {
   const d = new Date(ts);
@@ -246,6 +253,7 @@ export function buildCatalog(opts: CatalogOptions, rng: Prng): SimEvent[] {
       title: text.title,
       category,
       endTs,
+      scheduledEndTs: resolves ? Math.ceil(endTs / HOUR_MS) * HOUR_MS + (1 + (index % 12)) * HOUR_MS : endTs,
       startDateTs: opts.startTs - Math.round(DAY * (1 + rng.exp(14))),
       resolves,
       logitVol,
@@ -272,7 +280,7 @@ export function gammaMarket(m: SimMarket, e: SimEvent): Record<string, unknown> 
     outcomes: JSON.stringify(['Yes', 'No']).replace(',', ', '),
     clobTokenIds: JSON.stringify([m.yesToken, m.noToken]).replace(',', ', '),
     startDate: iso(e.startDateTs),
-    endDate: iso(e.endTs),
+    endDate: iso(e.scheduledEndTs),
     active: true,
     closed: false,
     archived: false,
