@@ -3,9 +3,11 @@
 import { PolyflowError } from '../runtime/errors.js';
 import { configCommand } from './commands/config.js';
 import { replayCommand } from './commands/replay.js';
+import { reportCommand } from './commands/report.js';
 import { simulateCommand } from './commands/simulate.js';
 import { fitBaselineCommand } from './commands/fit-baseline.js';
 import { historyCommand } from './commands/history.js';
+import { settingsCommand } from './commands/settings.js';
 import { liveCommand } from './commands/live.js';
 import { recordCommand } from './commands/record.js';
 import { runCommand } from './commands/run.js';
@@ -18,6 +20,9 @@ Commands:
         market-ws-*.log[.gz], or one .log file) as fast as possible; print a summary and
         write every output topic as JSONL plus summary.json into --out (default out/<name>);
         --metrics writes the run's Prometheus metrics (text format) to a file.
+        [--state off|pglite|postgres] [--state-url <url>] [--checkpoint-every <n>] [--fresh]
+        keep the account rows and checkpoints in Postgres (pglite: <out>/pglite); a killed run
+        started again with the same --out resumes from its last checkpoint (--fresh: from scratch).
   live [--out <dir>] [--duration <s>] [--record <dir>] [--config <file>]
         Run the whole graph on live Polymarket data (real clock) until Ctrl-C or --duration;
         write the output topics plus pm.wallet.trade and news.item as JSONL into --out (default out/live).
@@ -27,6 +32,8 @@ Commands:
   record --out <dir> [--duration <s>] [--config <file>]
         Record the live market channel, Gamma markets and resolutions as a recording
         \`polyflow replay\` reads (rotating market-ws-NNNN.log.gz + markets.jsonl).
+  report --out <dir> [--json] [--run <name>] [--config <file>]
+        Print a run's analytics computed by SQL from ClickHouse/chDB (figures as in summary.json).
   simulate --out <dir> [--markets <n>] [--events <n>] [--seed <n>] [--hours <n>]
            [--malformed-rate <r>] [--gzip]
         Write a simulated market-channel recording in Polymarket's wire format.
@@ -35,6 +42,9 @@ Commands:
         prices.jsonl, resumably (the layout of ../shared/data/polymarket/<source>/).
   fit-baseline [--data <dir>] [--work <dir>]
         Refit the shipped baseline model from ../shared/data/polymarket (MLB order books).
+  settings list | get <key> | set <key> <json> | unset <key> [--state pglite|postgres] [--state-url <url>] [--state-dir <dir>]
+        Settings kept in the state store (Postgres or embedded PGlite), validated against the
+        config schema and applied over file and env config by the next run (state.* excluded).
   config [--config <file>]
         Print the effective configuration (defaults + file + env), secrets redacted.
 
@@ -43,6 +53,7 @@ live endpoints POLYMARKET_WS_URL, POLYMARKET_GAMMA_URL, POLYMARKET_CLOB_URL, POL
 
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
   replay: replayCommand,
+  report: reportCommand,
   simulate: simulateCommand,
   'fit-baseline': fitBaselineCommand,
   history: historyCommand,
@@ -50,6 +61,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   run: runCommand,
   record: recordCommand,
   config: configCommand,
+  settings: settingsCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,5 +1,6 @@
 import type { OperatorFunction } from 'rxjs';
 import { stepOperator } from './step-operator.js';
+import type { StateSlot } from '../runtime/state-registry.js';
 import type { AssetId, MarketId } from '../schemas/ids.js';
 import type { MarketMeta } from '../schemas/market-meta.js';
 import type { PortfolioSnapshot } from '../schemas/portfolio-snapshot.js';
@@ -271,9 +272,10 @@ export function tradingAnalyticsStep(
  *   snapshots$.pipe(map((snapshot) => ({ kind: 'portfolio', snapshot }) as const)),
  * ).pipe(tradingAnalytics({ bankroll: 10_000_000_000 as UsdMicros }));
  */
-export function tradingAnalytics(opts: TradingAnalyticsOptions): OperatorFunction<AnalyticsInput, AnalyticsReport> {
+export function tradingAnalytics(opts: TradingAnalyticsOptions, slot?: StateSlot): OperatorFunction<AnalyticsInput, AnalyticsReport> {
   return stepOperator(
     () => initialTradingAnalyticsState(opts),
     (state, input: AnalyticsInput) => tradingAnalyticsStep(state, input, opts),
+    { slot },
   );
 }

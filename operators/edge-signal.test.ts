@@ -209,7 +209,7 @@ describe('edgeSignal operator', () => {
         b: prediction({ id: 'b', ts: 10_000 }), // in cooldown
         c: prediction({ id: 'c', ts: 20_000, pModel: 0.51 }), // in cooldown, and no edge anyway
         d: prediction({ id: 'd', ts: 61_000, pModel: 0.8 }), // 0.3 - 0.018 = 0.282: STRONG
-        e: prediction({ id: 'e', ts: 62_000, assetId: B, pModel: 0.1, bestBid: px(300_000) }), // NO: 0.9 - 0.7 - 0.072·0.21
+        e: prediction({ id: 'e', ts: 62_000, assetId: B, pModel: 0.1, bestBid: px(300_000) }), // the market's second token: never traded
       };
       const source = cold('m-a-b-c-d-e-|', inputs);
       const first = signalFor(inputs.a, 0.072, resolveEdgeSignalOptions({ fees }));
@@ -219,8 +219,30 @@ describe('edgeSignal operator', () => {
       expect(second?.strength).toBe('STRONG');
       expect(third).toMatchObject({ direction: 'NO', strength: 'STRONG', price: 700_000 });
       expect(third?.edge).toBeCloseTo(0.18488, 12);
-      expectObservable(source.pipe(edgeSignal({ fees }))).toBe('--x-----y-z-|', { x: first, y: second, z: third });
+      expectObservable(source.pipe(edgeSignal({ fees }))).toBe('--x-----y---|', { x: first, y: second });
     });
+  });
+
+  it('trades only the first token of a market it has meta for; its complement is bought as NO', () => {
+    const o = resolveEdgeSignalOptions({ fees });
+    const s = initialEdgeSignalState();
+    // Before meta, any token may signal.
+    expect(edgeSignalStep(s, prediction({ id: 'b0', assetId: B, ts: 0 }), o)).toBeDefined();
+    edgeSignalStep(s, meta('crypto'), o);
+    expect(edgeSignalStep(s, prediction({ id: 'b1', assetId: B, ts: 500_000 }), o)).toBeUndefined();
+    const no = edgeSignalStep(s, prediction({ id: 'a1', assetId: A, ts: 500_000, pModel: 0.1, bestBid: px(300_000) }), o);
+    expect(no).toMatchObject({ direction: 'NO', assetId: A, price: 700_000 });
+  });
+
+  it('lets a stronger signal through a cooldown started by a weaker one, but not an equal one', () => {
+    const o = resolveEdgeSignalOptions({ fees });
+    const s = initialEdgeSignalState();
+    edgeSignalStep(s, meta('geopolitics'), o); // fee 0: edge = pModel - ask
+    const weak = edgeSignalStep(s, prediction({ id: 'w', ts: 0, pModel: 0.56 }), o); // 0.06
+    const weak2 = edgeSignalStep(s, prediction({ id: 'w2', ts: 1_000, pModel: 0.57 }), o); // 0.07, WEAK again
+    const strong = edgeSignalStep(s, prediction({ id: 's', ts: 2_000, pModel: 0.7 }), o); // 0.2
+    const medium = edgeSignalStep(s, prediction({ id: 'm', ts: 3_000, pModel: 0.62 }), o); // 0.12 < STRONG
+    expect([weak?.strength, weak2, strong?.strength, medium]).toEqual(['WEAK', undefined, 'STRONG', undefined]);
   });
 
   it('keeps state per subscription', () => {

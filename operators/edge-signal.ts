@@ -1,5 +1,7 @@
 import type { OperatorFunction } from 'rxjs';
+import { liveOptions, type LiveOptions } from './live-options.js';
 import { stepOperator } from './step-operator.js';
+import type { StateSlot } from '../runtime/state-registry.js';
 import type { AssetId, MarketId } from '../schemas/ids.js';
 import type { MarketMeta } from '../schemas/market-meta.js';
 import type { Prediction } from '../schemas/prediction.js';
@@ -125,18 +127,30 @@ export function signalFor(p: Prediction, feeRate: number, o: ResolvedEdgeSignalO
 }
 
 /**
- * Per-subscription state. Bounded by the market universe: one fee rate per market seen in meta,
- * one timestamp per asset that signalled.
+ * Per-subscription state. Bounded by the market universe: one fee rate and traded token per
+ * market seen in meta, one last signal per asset that signalled. A market whose meta has not been
+ * seen has no traded token yet: its predictions are priced at the default fee and any token may
+ * signal.
  */
 export interface EdgeSignalState {
   readonly feeRateByMarket: Map<MarketId, number>;
-  readonly lastSignalTs: Map<AssetId, number>;
+  /**
+   * The one token of each market that is traded: the first outcome (YES). Its complement is
+   * bought as direction NO, so the system never holds both tokens of a market, i.e. never pays
+   * spread and fees twice to hedge itself.
+   */
+  readonly tradedAsset: Map<MarketId, AssetId>;
+  /** Last signal per asset: its time and strength rank, for the cooldown. */
+  readonly lastSignal: Map<AssetId, { readonly ts: number; readonly rank: number }>;
 }
 
 export const initialEdgeSignalState = (): EdgeSignalState => ({
   feeRateByMarket: new Map(),
-  lastSignalTs: new Map(),
+  tradedAsset: new Map(),
+  lastSignal: new Map(),
 });
+
+const RANK: Readonly<Record<Strength, number>> = { WEAK: 1, MEDIUM: 2, STRONG: 3 };
 
 const isPrediction = (x: Prediction | MarketMeta): x is Prediction => 'pModel' in x;
 
@@ -144,14 +158,21 @@ const isPrediction = (x: Prediction | MarketMeta): x is Prediction => 'pModel' i
 export function edgeSignalStep(s: EdgeSignalState, input: Prediction | MarketMeta, o: ResolvedEdgeSignalOptions): Signal | undefined {
   if (!isPrediction(input)) {
     s.feeRateByMarket.set(input.market, takerFeeRate(o.fees, input.category));
+    const first = input.assetIds[0];
+    if (first !== undefined) s.tradedAsset.set(input.market, first);
     return undefined;
   }
-  const last = s.lastSignalTs.get(input.assetId);
-  // Event time: a standing edge re-signals once per cooldown, however often the model re-predicts.
-  if (last !== undefined && input.ts - last < o.cooldownMs) return undefined;
+  const traded = s.tradedAsset.get(input.market);
+  if (traded !== undefined && traded !== input.assetId) return undefined;
   const rate = s.feeRateByMarket.get(input.market) ?? o.fees.defaultTakerFeeRate;
   const signal = signalFor(input, rate, o);
-  if (signal !== undefined) s.lastSignalTs.set(input.assetId, input.ts);
+  if (signal === undefined) return undefined;
+  // Event time: a standing edge re-signals once per cooldown, however often the model re-predicts;
+  // a stronger signal than the last one is not held back by it.
+  const last = s.lastSignal.get(input.assetId);
+  const rank = RANK[signal.strength];
+  if (last !== undefined && input.ts - last.ts < o.cooldownMs && rank <= last.rank) return undefined;
+  s.lastSignal.set(input.assetId, { ts: input.ts, rank });
   return signal;
 }
 
@@ -163,7 +184,8 @@ export function edgeSignalStep(s: EdgeSignalState, input: Prediction | MarketMet
  * @example
  * merge(meta$, predictions$).pipe(edgeSignal({ fees: { takerFeeRates: { crypto: 0.072 }, defaultTakerFeeRate: 0.072 } }))
  */
-export function edgeSignal(opts: EdgeSignalOptions): OperatorFunction<Prediction | MarketMeta, Signal> {
-  const o = resolveEdgeSignalOptions(opts);
-  return stepOperator(initialEdgeSignalState, (state, input: Prediction | MarketMeta) => edgeSignalStep(state, input, o));
+export function edgeSignal(opts: LiveOptions<EdgeSignalOptions>, slot?: StateSlot): OperatorFunction<Prediction | MarketMeta, Signal> {
+  // A getter (settings changed at run time) is read per input; its thresholds apply from the next prediction on.
+  const read = liveOptions(opts, resolveEdgeSignalOptions);
+  return stepOperator(initialEdgeSignalState, (state, input: Prediction | MarketMeta) => edgeSignalStep(state, input, read()), { slot });
 }

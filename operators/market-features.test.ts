@@ -222,7 +222,7 @@ describe('marketFeatures values', () => {
     expect(val(other, 'time_to_resolution_h')).toBeCloseTo(0.5, 12);
   });
 
-  it('emits for applied book statuses only, with ids counting every update of the asset', () => {
+  it('emits for consistent book changes only (not crossed or top_mismatch), with ids counting every update of the asset', () => {
     const inputs = [
       book(100, bids, asks, 'awaiting_snapshot'),
       book(200, bids, asks, 'ok'),
@@ -233,7 +233,10 @@ describe('marketFeatures values', () => {
       trade(400, 0.5, 1, 'BUY'),
     ];
     const vs = run(inputs);
-    expect(vs.map((v) => v.id)).toEqual([`${A}:200:2`, `${A}:300:4`, `${B}:300:1`, `${A}:400:5`, `${A}:400:6`]);
+    expect(vs.map((v) => v.id)).toEqual([`${A}:200:2`, `${B}:300:1`, `${A}:400:6`]);
+    // The trade after a top_mismatch book still counts, but with no trusted book its mid is undefined.
+    expect(Number.isNaN(val(vs[2] as FeatureVector, 'mid'))).toBe(true);
+    expect(val(vs[2] as FeatureVector, 'trade_count_1m')).toBe(1);
     expect(run(inputs).map((v) => v.id)).toEqual(vs.map((v) => v.id));
   });
 

@@ -1,4 +1,5 @@
 import { Observable, type OperatorFunction } from 'rxjs';
+import type { StateSlot } from '../runtime/state-registry.js';
 import { FEATURE_CATEGORIES, FEATURE_INDEX, FEATURE_NAMES, FEATURE_SPEC } from '../schemas/feature-spec.js';
 import type { FeatureVector } from '../schemas/feature-vector.js';
 import type { AssetId, MarketId } from '../schemas/ids.js';
@@ -180,8 +181,15 @@ function applyBook(state: MarketFeaturesState, change: BookChange): FeatureVecto
   const a = assetState(state, u.assetId, u.market);
   a.seq++;
   const status = change.status;
-  if (status !== 'ok' && status !== 'crossed' && status !== 'top_mismatch') return undefined;
+  if (status === 'awaiting_snapshot' || status === 'invalid') return undefined;
   if (u.ts > a.nowTs) a.nowTs = u.ts;
+  if (status !== 'ok') {
+    // Crossed, or disagreeing with the feed's own top of book: the rebuilt book is known to be
+    // wrong until the next snapshot or a consistent update, so its features are undefined (NaN)
+    // meanwhile and nothing is emitted: no model scores, and nothing trades, on a broken book.
+    a.hasBook = false;
+    return undefined;
+  }
   const book = change.book;
   a.hasBook = book.ready;
   if (book.ready) {
@@ -317,12 +325,15 @@ function vector(state: MarketFeaturesState, a: AssetFeatureState): FeatureVector
  * merge(books$.pipe(map((change) => ({ kind: 'book', change }) as const)), trades$.pipe(map(...)))
  *   .pipe(marketFeatures({ depthTicks: 5, late: (t) => late$.next(t) }))
  */
-export function marketFeatures(opts: MarketFeaturesOptions = {}): OperatorFunction<MarketFeatureInput, FeatureVector> {
+export function marketFeatures(opts: MarketFeaturesOptions = {}, slot?: StateSlot): OperatorFunction<MarketFeatureInput, FeatureVector> {
   return (source) =>
     new Observable<FeatureVector>((subscriber) => {
-      const state = initialMarketFeaturesState(opts);
+      let state = initialMarketFeaturesState(opts);
+      // Typed-array rings, Maps and plain records only: a structured clone restores it as is.
+      const attached = slot?.registry.attach(slot.id, () => state);
+      if (attached?.restored !== undefined) state = attached.restored as MarketFeaturesState;
       const onLate = opts.late;
-      return source.subscribe({
+      const subscription = source.subscribe({
         next(input) {
           let out: FeatureVector | undefined;
           const lateBefore = state.late;
@@ -338,5 +349,9 @@ export function marketFeatures(opts: MarketFeaturesOptions = {}): OperatorFuncti
         error: (err: unknown) => subscriber.error(err),
         complete: () => subscriber.complete(),
       });
+      return () => {
+        attached?.detach();
+        subscription.unsubscribe();
+      };
     });
 }

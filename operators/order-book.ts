@@ -1,4 +1,5 @@
-import { defer, map, type OperatorFunction } from 'rxjs';
+import { map, Observable, type OperatorFunction } from 'rxjs';
+import type { StateSlot } from '../runtime/state-registry.js';
 import type { BookUpdate } from '../schemas/book-update.js';
 import type { AssetId } from '../schemas/ids.js';
 import type { BookChange } from './book-view.js';
@@ -67,12 +68,32 @@ function evictLeastRecent(books: Map<AssetId, L2Book>, count: number): void {
  * @example
  * bookUpdates$.pipe(orderBook({ maxAssets: 10_000 }), filter((c) => c.status === 'top_mismatch'))
  */
-export function orderBook(opts: OrderBookOptions = {}): OperatorFunction<BookUpdate, BookChange> {
+export function orderBook(opts: OrderBookOptions = {}, slot?: StateSlot): OperatorFunction<BookUpdate, BookChange> {
   const maxAssets = opts.maxAssets ?? DEFAULT_MAX_ASSETS;
   if (!(Number.isInteger(maxAssets) && maxAssets >= 1)) throw new RangeError(`maxAssets must be a positive integer, got ${maxAssets}`);
   return (source) =>
-    defer(() => {
-      const books = new Map<AssetId, L2Book>();
-      return source.pipe(map((u) => applyBookUpdate(books, u, maxAssets)));
+    new Observable<BookChange>((subscriber) => {
+      let books = new Map<AssetId, L2Book>();
+      const attached = slot?.registry.attach(slot.id, () => books);
+      if (attached?.restored !== undefined) books = reviveBooks(attached.restored as Map<AssetId, L2Book>);
+      const subscription = source.pipe(map((u) => applyBookUpdate(books, u, maxAssets))).subscribe(subscriber);
+      return () => {
+        attached?.detach();
+        subscription.unsubscribe();
+      };
     });
+}
+
+/**
+ * Books restored from a structured clone are plain objects with the books' fields: give them back
+ * their class, in place, so every holder of a reference (the paper broker keeps views) gets it too.
+ */
+export function reviveBook(book: L2Book): L2Book {
+  if (!(book instanceof L2Book)) Object.setPrototypeOf(book, L2Book.prototype);
+  return book;
+}
+
+function reviveBooks(books: Map<AssetId, L2Book>): Map<AssetId, L2Book> {
+  for (const book of books.values()) reviveBook(book);
+  return books;
 }

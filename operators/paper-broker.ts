@@ -1,5 +1,8 @@
 import type { OperatorFunction } from 'rxjs';
 import { stepOperator } from './step-operator.js';
+import type { StateSlot } from '../runtime/state-registry.js';
+import type { L2Book } from './l2-book.js';
+import { reviveBook } from './order-book.js';
 import type { BookSide, Level } from '../schemas/book-update.js';
 import type { Fill } from '../schemas/fill.js';
 import type { AssetId, MarketId } from '../schemas/ids.js';
@@ -291,6 +294,12 @@ export function paperBrokerStep(state: PaperBrokerState, input: PaperBrokerInput
  *   changes$.pipe(map((change) => ({ kind: 'book', change }) as const)),
  * ).pipe(paperBroker({ takerFeeRates: { crypto: 0.072 }, defaultTakerFeeRate: 0.04, latencyMs: 250 }));
  */
-export function paperBroker(opts: PaperBrokerOptions): OperatorFunction<PaperBrokerInput, Fill> {
-  return stepOperator(initialPaperBrokerState, (state, input: PaperBrokerInput) => paperBrokerStep(state, input, opts));
+export function paperBroker(opts: PaperBrokerOptions, slot?: StateSlot): OperatorFunction<PaperBrokerInput, Fill> {
+  return stepOperator(initialPaperBrokerState, (state, input: PaperBrokerInput) => paperBrokerStep(state, input, opts), {
+    slot,
+    revive: (state) => {
+      for (const view of state.books.values()) reviveBook(view as L2Book);
+      return state;
+    },
+  });
 }

@@ -1,5 +1,6 @@
 import type { OperatorFunction } from 'rxjs';
 import { stepOperator } from './step-operator.js';
+import type { StateSlot } from '../runtime/state-registry.js';
 import type { Fill } from '../schemas/fill.js';
 import type { AssetId, MarketId } from '../schemas/ids.js';
 import type { MarketMeta } from '../schemas/market-meta.js';
@@ -221,12 +222,13 @@ export function portfolioStep(state: PortfolioState, input: PortfolioInput, opts
  * merge(fills$.pipe(map((fill) => ({ kind: 'fill', fill }) as const)), ...)
  *   .pipe(portfolio({ bankroll: 10_000_000_000 as UsdMicros, markIntervalMs: 60_000 }));
  */
-export function portfolio(opts: PortfolioOptions): OperatorFunction<PortfolioInput, PortfolioSnapshot> {
+export function portfolio(opts: PortfolioOptions, slot?: StateSlot): OperatorFunction<PortfolioInput, PortfolioSnapshot> {
   return stepOperator(
     () => initialPortfolioState(opts),
     (state, input: PortfolioInput) => {
       const out = portfolioStep(state, input, opts);
       return out.length === 0 ? undefined : out.map((o) => o.snapshot);
     },
+    { slot },
   );
 }

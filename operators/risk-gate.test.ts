@@ -225,7 +225,7 @@ describe('riskGate rules', () => {
       ts: T0 + 10,
       rule: 'drawdown',
       action: 'trip',
-      reason: 'Drawdown breaker tripped: drawdown reached 20.00% (limit 20.00%) at equity $800 from peak $1000; new orders are blocked until it is reset.',
+      reason: 'Drawdown breaker tripped: drawdown reached 20.00% (limit 20.00%) at equity $800 from peak $1000; new orders stay blocked for the rest of this run (it latches).',
       signalId: '',
       assetId: '',
       market: '',
@@ -299,17 +299,35 @@ describe('riskGate rules', () => {
     expect(trips(855_000_000)).toHaveLength(1);
   });
 
-  it('stale_book blocks a signal past staleBookMs after its asset\'s last book update, or with none', () => {
+  it('stale_book blocks a signal when its asset\'s book is older than staleBookMs by the gate\'s clock, or was never seen', () => {
     const fresh300 = [...universe, bookIn(A1, M1, T0), bookIn(A1N, M1, T0 + 200_000)];
     expect(gate([...fresh300, signalIn({ ts: T0 + 300_000 })])).toEqual([order({ ts: T0 + 300_000 })]);
     expect(gate([...fresh300, signalIn({ ts: T0 + 300_001 })])).toEqual([
-      blockOf('stale_book', 'Blocked sig:s1: the book of asset a1 was last updated 300001 ms before the signal, more than the 300000 ms limit.', {
+      blockOf('stale_book', 'Blocked sig:s1: the book of asset a1 was last updated 300001 ms before the latest event, more than the 300000 ms limit.', {
         ts: T0 + 300_001,
       }),
+    ]);
+    // A signal stamped with its own book's time is still stale when the rest of the stream has moved on.
+    const moved = [...universe, bookIn(A1, M1, T0), bookIn(A1N, M1, T0 + 400_000)];
+    expect(gate([...moved, signalIn({ ts: T0 })])).toEqual([
+      blockOf('stale_book', 'Blocked sig:s1: the book of asset a1 was last updated 400000 ms before the latest event, more than the 300000 ms limit.', { ts: T0 }),
     ]);
     expect(gate([...universe, bookIn(A1N, M1, T0), signalIn()])).toEqual([
       blockOf('stale_book', 'Blocked sig:s1: no book update has been seen for asset a1.'),
     ]);
+  });
+
+  it('market_resolved blocks a signal on a market that has resolved, even after its book moves again', () => {
+    const resolved = [...universe, bookIn(A1, M1, T0), resolutionIn(M1, A1, T0 + 1), bookIn(A1, M1, T0 + 2), signalIn({ ts: T0 + 3 })];
+    // The market's meta was released at resolution, so the block names no event.
+    expect(gate(resolved)).toEqual([blockOf('market_resolved', `Blocked sig:s1: market ${M1} has already resolved.`, { ts: T0 + 3, eventId: '' })]);
+  });
+
+  it('opposing_position blocks buying the other side of an asset already held', () => {
+    const held = [...universe, bookIn(A1, M1, T0), fillIn(M1, A1, 1_000_000, 0), signalIn({ ts: T0 + 1, direction: 'NO' })];
+    const out = gate(held);
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatchObject({ rule: 'opposing_position', action: 'block', signalId: 'sig:s1' });
   });
 
   it('checks in order: kill switch, drawdown, daily loss, stale book', () => {
@@ -436,7 +454,7 @@ describe('riskGate operator', () => {
           ts: T0 + 2_000,
           rule: 'drawdown',
           action: 'trip',
-          reason: 'Drawdown breaker tripped: drawdown reached 25.00% (limit 20.00%) at equity $750 from peak $1000; new orders are blocked until it is reset.',
+          reason: 'Drawdown breaker tripped: drawdown reached 25.00% (limit 20.00%) at equity $750 from peak $1000; new orders stay blocked for the rest of this run (it latches).',
           signalId: '',
           assetId: '',
           market: '',

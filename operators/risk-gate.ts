@@ -1,5 +1,7 @@
 import type { OperatorFunction } from 'rxjs';
+import { liveOptions, type LiveOptions } from './live-options.js';
 import { stepOperator } from './step-operator.js';
+import type { StateSlot } from '../runtime/state-registry.js';
 import type { BookUpdate } from '../schemas/book-update.js';
 import type { Fill } from '../schemas/fill.js';
 import type { AssetId, EventId, MarketId } from '../schemas/ids.js';
@@ -8,7 +10,7 @@ import type { Order } from '../schemas/order.js';
 import type { PortfolioSnapshot } from '../schemas/portfolio-snapshot.js';
 import type { Resolution } from '../schemas/resolution.js';
 import type { RiskEvent, RiskRule } from '../schemas/risk-event.js';
-import type { Signal, Strength } from '../schemas/signal.js';
+import type { Direction, Signal, Strength } from '../schemas/signal.js';
 import { formatMicros, MICROS, notionalMicros, type PriceMicros, type SizeMicros, type UsdMicros } from '../schemas/units.js';
 import { kellyStake, sizeForStake } from './kelly-size.js';
 import { takerFeePerShare, takerFeeRate, type TakerFeeOptions } from './taker-fee.js';
@@ -152,7 +154,16 @@ export interface RiskGateState {
   readonly marketsByEvent: Map<EventId, Set<MarketId>>;
   readonly tickByMarket: Map<MarketId, PriceMicros>;
   readonly lastBookTs: Map<AssetId, number>;
+  /** The gate's clock: the latest event time it has seen on any input but meta. */
+  now: number;
+  /** Markets resolved while running: a signal for one is refused, never re-opened. Bounded. */
+  readonly resolvedMarkets: Set<MarketId>;
+  /** The direction held on each asset (from fills), so a signal never opens the opposite side. */
+  readonly heldDirection: Map<AssetId, { readonly market: MarketId; readonly direction: Direction }>;
 }
+
+/** Resolved markets remembered; the oldest is forgotten past this. */
+const MAX_RESOLVED_MARKETS = 100_000;
 
 export function initialRiskGateState(bankroll: UsdMicros): RiskGateState {
   return {
@@ -168,6 +179,9 @@ export function initialRiskGateState(bankroll: UsdMicros): RiskGateState {
     marketsByEvent: new Map(),
     tickByMarket: new Map(),
     lastBookTs: new Map(),
+    now: Number.NEGATIVE_INFINITY,
+    resolvedMarkets: new Set(),
+    heldDirection: new Map(),
   };
 }
 
@@ -186,7 +200,10 @@ export function eventExposure(s: RiskGateState, market: MarketId): number {
 const usd = (micros: number): string => `$${formatMicros(Math.round(micros))}`;
 const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
 const shares = (size: number): string => formatMicros(size);
-const dayName = (day: number): string => new Date(day * DAY_MS).toISOString().slice(0, 10);
+const dayName = (day: number): string => {
+  const date = new Date(day * DAY_MS);
+  return Number.isNaN(date.getTime()) ? `#${day}` : date.toISOString().slice(0, 10);
+};
 
 function riskEvent(
   rule: RiskRule,
@@ -228,7 +245,7 @@ function applySnapshot(s: RiskGateState, snap: PortfolioSnapshot, o: ResolvedRis
   s.drawdown = snap.drawdown;
   if (s.drawdownTrip === undefined && drawdownBreached(snap.drawdown, o.maxDrawdown)) {
     s.drawdownTrip = `drawdown reached ${pct(snap.drawdown)} (limit ${pct(o.maxDrawdown)}) at equity ${usd(snap.equity)} from peak ${usd(snap.peakEquity)}`;
-    out.push(riskEvent('drawdown', 'trip', `Drawdown breaker tripped: ${s.drawdownTrip}; new orders are blocked until it is reset.`, snap.ts, undefined, ''));
+    out.push(riskEvent('drawdown', 'trip', `Drawdown breaker tripped: ${s.drawdownTrip}; new orders stay blocked for the rest of this run (it latches).`, snap.ts, undefined, ''));
   }
   if (s.dailyLossTrip === undefined && dailyLossBreached(s.dayStartEquity, s.equity, o.maxDailyLoss)) {
     const loss = s.dayStartEquity - s.equity;
@@ -257,12 +274,19 @@ function applyBook(s: RiskGateState, u: BookUpdate): void {
 
 function applyFill(s: RiskGateState, f: Fill): void {
   if (f.size <= 0) return;
+  s.heldDirection.set(f.assetId, { market: f.market, direction: f.direction });
   const cost = notionalMicros(f.price, f.size) + f.fee;
   s.exposureByMarket.set(f.market, (s.exposureByMarket.get(f.market) ?? 0) + cost);
   s.totalExposure += cost;
 }
 
 function release(s: RiskGateState, r: Resolution): void {
+  s.resolvedMarkets.add(r.market);
+  if (s.resolvedMarkets.size > MAX_RESOLVED_MARKETS) {
+    const oldest = s.resolvedMarkets.values().next();
+    if (oldest.done !== true) s.resolvedMarkets.delete(oldest.value);
+  }
+  for (const [asset, held] of s.heldDirection) if (held.market === r.market) s.heldDirection.delete(asset);
   s.totalExposure -= s.exposureByMarket.get(r.market) ?? 0;
   s.exposureByMarket.delete(r.market);
   s.tickByMarket.delete(r.market);
@@ -291,19 +315,32 @@ function gateSignal(s: RiskGateState, sig: Signal, o: ResolvedRiskGateOptions, o
   };
 
   if (o.killSwitch) return block('kill_switch', `Blocked ${sig.id}: the kill switch is on.`);
+  if (s.resolvedMarkets.has(sig.market)) {
+    return block('market_resolved', `Blocked ${sig.id}: market ${sig.market} has already resolved.`);
+  }
+  const held = s.heldDirection.get(sig.assetId);
+  if (held !== undefined && held.direction !== sig.direction) {
+    return block(
+      'opposing_position',
+      `Blocked ${sig.id}: it would buy ${sig.direction} on asset ${sig.assetId} while a ${held.direction} position is held there (that only pays the spread and fees twice).`,
+    );
+  }
   if (s.drawdownTrip !== undefined) {
     return block('drawdown', `Blocked ${sig.id}: the drawdown breaker is tripped (${s.drawdownTrip}).`);
   }
   if (s.dailyLossTrip !== undefined) {
     return block('daily_loss', `Blocked ${sig.id}: the daily loss breaker is tripped (${s.dailyLossTrip}).`);
   }
+  // Staleness is measured against the gate's own clock (the newest event it has seen on any
+  // stream), not the signal's time, which is the time of the very update that produced it.
   const lastBook = s.lastBookTs.get(sig.assetId);
-  if (bookStale(sig.ts, lastBook, o.staleBookMs)) {
+  const now = Math.max(s.now, sig.ts);
+  if (bookStale(now, lastBook, o.staleBookMs)) {
     return block(
       'stale_book',
       lastBook === undefined
         ? `Blocked ${sig.id}: no book update has been seen for asset ${sig.assetId}.`
-        : `Blocked ${sig.id}: the book of asset ${sig.assetId} was last updated ${sig.ts - lastBook} ms before the signal, more than the ${o.staleBookMs} ms limit.`,
+        : `Blocked ${sig.id}: the book of asset ${sig.assetId} was last updated ${now - lastBook} ms before the latest event, more than the ${o.staleBookMs} ms limit.`,
     );
   }
 
@@ -394,7 +431,9 @@ export function riskGateStep(s: RiskGateState, input: RiskGateInput, o: Resolved
     applyMeta(s, input.meta);
     return out;
   }
-  rollDay(s, inputTs(input), out);
+  const ts = inputTs(input);
+  if (ts > s.now) s.now = ts;
+  rollDay(s, ts, out);
   switch (input.kind) {
     case 'book':
       applyBook(s, input.update);
@@ -428,10 +467,13 @@ export function riskGateStep(s: RiskGateState, input: RiskGateInput, o: Resolved
  * merge(signals$.pipe(map((signal) => ({ kind: 'signal', signal }) as const)), ...)
  *   .pipe(riskGate({ bankroll: 1_000_000_000 as UsdMicros, fees }))
  */
-export function riskGate(opts: RiskGateOptions): OperatorFunction<RiskGateInput, RiskGateOutput> {
-  const o = resolveRiskGateOptions(opts);
+export function riskGate(opts: LiveOptions<RiskGateOptions>, slot?: StateSlot): OperatorFunction<RiskGateInput, RiskGateOutput> {
+  // A getter (settings changed at run time) is read per input: limits and the kill switch apply
+  // from the next input on; the bankroll only seeds a fresh state.
+  const read = liveOptions(opts, resolveRiskGateOptions);
   return stepOperator(
-    () => initialRiskGateState(o.bankroll),
-    (state, input: RiskGateInput) => riskGateStep(state, input, o),
+    () => initialRiskGateState(read().bankroll),
+    (state, input: RiskGateInput) => riskGateStep(state, input, read()),
+    { slot },
   );
 }

@@ -4,6 +4,7 @@ import type { FeatureVector } from '../schemas/feature-vector.js';
 import type { AssetId } from '../schemas/ids.js';
 import type { Prediction } from '../schemas/prediction.js';
 import type { InFlight } from '../runtime/in-flight.js';
+import type { StateSlot } from '../runtime/state-registry.js';
 
 /** What the scoring stage needs of a model (models/ implements it over onnxruntime-node). */
 export interface BatchScorer {
@@ -27,15 +28,23 @@ export interface ScoreBatchesOptions {
  * pending batch an asset keeps only its newest vector (scoring a stale one is wasted work).
  * Batches are scored one after another, so predictions leave in batch order.
  */
-export function scoreBatches(scorer: BatchScorer, opts: ScoreBatchesOptions, scheduler: SchedulerLike): OperatorFunction<FeatureVector, Prediction> {
+export function scoreBatches(
+  scorer: BatchScorer,
+  opts: ScoreBatchesOptions,
+  scheduler: SchedulerLike,
+  slot?: StateSlot,
+): OperatorFunction<FeatureVector, Prediction> {
   const width = scorer.spec.names.length;
   return (source) =>
     new Observable<Prediction>((subscriber) => {
       let pending: FeatureVector[] = [];
       let slotOf = new Map<AssetId, number>();
       let timer: Subscription | null = null;
+      /** Scheduler time the pending batch is due, while its timer is armed. */
+      let dueMs = Number.NaN;
       let chain: Promise<void> = Promise.resolve();
       let failed = false;
+      let scoring = 0;
 
       const flush = (): void => {
         timer?.unsubscribe();
@@ -47,6 +56,7 @@ export function scoreBatches(scorer: BatchScorer, opts: ScoreBatchesOptions, sch
         const rows = new Float32Array(batch.length * width);
         for (let r = 0; r < batch.length; r++) rows.set((batch[r] as FeatureVector).values, r * width);
         opts.inFlight?.begin();
+        scoring++;
         chain = chain
           .then(() => scorer.score(rows, batch.length))
           .then((probabilities) => {
@@ -58,8 +68,27 @@ export function scoreBatches(scorer: BatchScorer, opts: ScoreBatchesOptions, sch
             failed = true;
             subscriber.error(err);
           })
-          .finally(() => opts.inFlight?.end());
+          .finally(() => {
+            scoring--;
+            opts.inFlight?.end();
+          });
       };
+
+      // A checkpoint holds the pending batch and when it is due, not a flush of it: flushing early
+      // would give other batches, so a resumed run would differ from an uninterrupted one.
+      const attached = slot?.registry.attach(slot.id, (): PendingBatch => {
+        if (scoring > 0) throw new Error('scoreBatches: checkpoint taken while a batch is being scored (await the in-flight work first)');
+        return { pending, dueMs: timer === null ? Number.NaN : dueMs };
+      });
+      if (attached?.restored !== undefined) {
+        const restored = attached.restored as PendingBatch;
+        pending = restored.pending;
+        slotOf = new Map(pending.map((v, i) => [v.assetId, i]));
+        if (pending.length > 0 && !Number.isNaN(restored.dueMs)) {
+          dueMs = restored.dueMs;
+          timer = scheduler.schedule(flush, Math.max(0, dueMs - scheduler.now()));
+        }
+      }
 
       const subscription = source.subscribe({
         next: (v) => {
@@ -75,7 +104,10 @@ export function scoreBatches(scorer: BatchScorer, opts: ScoreBatchesOptions, sch
             pending.push(v);
           }
           if (pending.length >= opts.maxBatch) flush();
-          else timer ??= scheduler.schedule(flush, opts.maxWaitMs);
+          else if (timer === null) {
+            dueMs = scheduler.now() + opts.maxWaitMs;
+            timer = scheduler.schedule(flush, opts.maxWaitMs);
+          }
         },
         error: (e: unknown) => subscriber.error(e),
         complete: () => {
@@ -84,10 +116,17 @@ export function scoreBatches(scorer: BatchScorer, opts: ScoreBatchesOptions, sch
         },
       });
       return () => {
+        attached?.detach();
         timer?.unsubscribe();
         subscription.unsubscribe();
       };
     });
+}
+
+/** What a checkpoint keeps of the stage: the vectors waiting for the next batch and its due time (NaN: none). */
+interface PendingBatch {
+  readonly pending: FeatureVector[];
+  readonly dueMs: number;
 }
 
 function toPrediction(v: FeatureVector, pModel: number, modelVersion: string): Prediction {

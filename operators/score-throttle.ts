@@ -1,4 +1,5 @@
 import { Observable, type OperatorFunction } from 'rxjs';
+import type { StateSlot } from '../runtime/state-registry.js';
 import { FEATURE_INDEX } from '../schemas/feature-spec.js';
 import type { FeatureVector } from '../schemas/feature-vector.js';
 import type { AssetId } from '../schemas/ids.js';
@@ -36,16 +37,22 @@ export function scoreThrottleStep(state: Map<AssetId, LastScore>, v: FeatureVect
   return false;
 }
 
-export function scoreThrottle(opts: ScoreThrottleOptions): OperatorFunction<FeatureVector, FeatureVector> {
+export function scoreThrottle(opts: ScoreThrottleOptions, slot?: StateSlot): OperatorFunction<FeatureVector, FeatureVector> {
   return (source) =>
     new Observable<FeatureVector>((subscriber) => {
-      const state = new Map<AssetId, LastScore>();
-      return source.subscribe({
+      let state = new Map<AssetId, LastScore>();
+      const attached = slot?.registry.attach(slot.id, () => state);
+      if (attached?.restored !== undefined) state = attached.restored as Map<AssetId, LastScore>;
+      const subscription = source.subscribe({
         next: (v) => {
           if (scoreThrottleStep(state, v, opts)) subscriber.next(v);
         },
         error: (e: unknown) => subscriber.error(e),
         complete: () => subscriber.complete(),
       });
+      return () => {
+        attached?.detach();
+        subscription.unsubscribe();
+      };
     });
 }

@@ -5,6 +5,7 @@ import type { Bus } from '../runtime/bus.js';
 import type { Config } from '../runtime/config.js';
 import type { InFlight } from '../runtime/in-flight.js';
 import type { PipelineMetrics } from '../runtime/metrics.js';
+import type { StateRegistry } from '../runtime/state-registry.js';
 import { analyticsPipeline } from './analytics.js';
 import { featuresPipeline } from './features.js';
 import { predictPipeline } from './predict.js';
@@ -17,6 +18,8 @@ export interface GraphDeps {
   readonly inFlight: InFlight;
   readonly metrics: PipelineMetrics;
   readonly onReport: (report: AnalyticsReport) => void;
+  /** Where stateful operators expose their state for checkpoints (and find it restored); none: not kept. */
+  readonly registry?: StateRegistry | undefined;
 }
 
 /**
@@ -25,9 +28,9 @@ export interface GraphDeps {
  */
 export function embeddedGraph(bus: Bus, deps: GraphDeps): Subscription {
   const graph = new Subscription();
-  graph.add(featuresPipeline(bus, deps.config, deps.metrics));
+  graph.add(featuresPipeline(bus, deps.config, deps.metrics, deps.registry));
   graph.add(predictPipeline(bus, deps.config, deps));
-  graph.add(tradePipeline(bus, deps.config, deps.metrics));
-  graph.add(analyticsPipeline(bus, deps.config, deps.onReport));
+  graph.add(tradePipeline(bus, deps.config, deps.metrics, deps.registry));
+  graph.add(analyticsPipeline(bus, deps.config, deps.onReport, deps.registry));
   return graph;
 }

@@ -5,11 +5,12 @@ import type { Bus } from '../runtime/bus.js';
 import type { Config } from '../runtime/config.js';
 import { countEvents } from '../runtime/count-events.js';
 import type { PipelineMetrics } from '../runtime/metrics.js';
+import { stateSlot, type StateRegistry } from '../runtime/state-registry.js';
 
 /** features: `pm.book` + `pm.trade` + `pm.market.meta` -> per-asset books and rolling features -> `features.v1`. */
-export function featuresPipeline(bus: Bus, config: Config, metrics: PipelineMetrics): Subscription {
+export function featuresPipeline(bus: Bus, config: Config, metrics: PipelineMetrics, registry?: StateRegistry): Subscription {
   const books$ = bus.topic('pm.book').pipe(
-    countEvents(metrics, 'order_book', orderBook({ maxAssets: config.book.maxAssets })),
+    countEvents(metrics, 'order_book', orderBook({ maxAssets: config.book.maxAssets }, stateSlot(registry, 'features.orderBook'))),
     map((change): MarketFeatureInput => {
       metrics.countBookStatus(change.status);
       return { kind: 'book', change };
@@ -29,7 +30,7 @@ export function featuresPipeline(bus: Bus, config: Config, metrics: PipelineMetr
           depthTicks: config.book.depthTicks,
           graceMs: config.features.lateGraceMs,
           late: () => metrics.lateTrades.inc(),
-        }),
+        }, stateSlot(registry, 'features.marketFeatures')),
       ),
     )
     .subscribe((v) => bus.publish('features.v1', v.assetId, v));

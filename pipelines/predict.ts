@@ -6,22 +6,28 @@ import type { Config } from '../runtime/config.js';
 import { countEvents } from '../runtime/count-events.js';
 import type { InFlight } from '../runtime/in-flight.js';
 import type { PipelineMetrics } from '../runtime/metrics.js';
+import { stateSlot, type StateRegistry } from '../runtime/state-registry.js';
 
 /** predict: `features.v1` -> event-time throttle -> micro-batched model scoring -> `prediction.v1`. */
 export function predictPipeline(
   bus: Bus,
   config: Config,
-  deps: { scorer: BatchScorer; scheduler: SchedulerLike; inFlight: InFlight; metrics: PipelineMetrics },
+  deps: { scorer: BatchScorer; scheduler: SchedulerLike; inFlight: InFlight; metrics: PipelineMetrics; registry?: StateRegistry | undefined },
 ): Subscription {
   const { scoring } = config;
   return bus
     .topic('features.v1')
     .pipe(
-      countEvents(deps.metrics, 'score_throttle', scoreThrottle({ minMidChange: scoring.minMidChange, maxIntervalMs: scoring.maxIntervalMs })),
+      countEvents(deps.metrics, 'score_throttle', scoreThrottle({ minMidChange: scoring.minMidChange, maxIntervalMs: scoring.maxIntervalMs }, stateSlot(deps.registry, 'predict.scoreThrottle'))),
       countEvents(
         deps.metrics,
         'score_batches',
-        scoreBatches(deps.scorer, { maxBatch: scoring.maxBatch, maxWaitMs: scoring.maxWaitMs, inFlight: deps.inFlight }, deps.scheduler),
+        scoreBatches(
+          deps.scorer,
+          { maxBatch: scoring.maxBatch, maxWaitMs: scoring.maxWaitMs, inFlight: deps.inFlight },
+          deps.scheduler,
+          stateSlot(deps.registry, 'predict.scoreBatches'),
+        ),
       ),
     )
     .subscribe((p) => bus.publish('prediction.v1', p.assetId, p));

@@ -1,43 +1,39 @@
 import { map, merge, share, type Observable, type Subscription } from 'rxjs';
-import { edgeSignal } from '../operators/edge-signal.js';
+import { edgeSignal, type EdgeSignalOptions } from '../operators/edge-signal.js';
 import { orderBook } from '../operators/order-book.js';
 import { paperBroker, type PaperBrokerInput } from '../operators/paper-broker.js';
 import { portfolio, type PortfolioInput } from '../operators/portfolio.js';
-import { riskGate, type RiskGateInput } from '../operators/risk-gate.js';
+import { riskGate, type RiskGateInput, type RiskGateOptions } from '../operators/risk-gate.js';
 import type { BookChange } from '../operators/book-view.js';
 import type { Bus } from '../runtime/bus.js';
 import type { Config } from '../runtime/config.js';
 import { countEvents } from '../runtime/count-events.js';
+import type { LiveSettings } from '../runtime/live-settings.js';
 import type { PipelineMetrics } from '../runtime/metrics.js';
+import { stateSlot, type StateRegistry } from '../runtime/state-registry.js';
 import { MICROS, type UsdMicros } from '../schemas/units.js';
 
 /**
  * trade: predictions -> edge signals -> Kelly sizing behind the risk gate -> paper fills against
  * the live book -> portfolio. Stages talk through topics (`signal.v1`, `order.v1`, `fill.v1`,
  * `portfolio.v1`, `risk.event`), so the gate sees the fills and equity the later stages publish,
- * on the memory bus at once and on Kafka with the topic's latency.
+ * on the memory bus at once and on Kafka with the topic's latency. With `live` settings, the edge
+ * thresholds, risk limits, kill switch and fee rates are read from it, so a settings change applies
+ * to the running operators from their next input on.
  */
-export function tradePipeline(bus: Bus, config: Config, metrics: PipelineMetrics): Subscription {
+export function tradePipeline(bus: Bus, config: Config, metrics: PipelineMetrics, registry?: StateRegistry, live?: LiveSettings): Subscription {
   const fees = { takerFeeRates: config.fees.takerFeeRates, defaultTakerFeeRate: config.fees.defaultTakerFeeRate };
   const bankroll = Math.round(config.risk.bankrollUsd * MICROS) as UsdMicros;
   const meta$ = bus.topic('pm.market.meta');
   const resolutions$ = bus.topic('pm.resolution');
-  const bookChanges$: Observable<BookChange> = bus.topic('pm.book').pipe(orderBook({ maxAssets: config.book.maxAssets }), share());
+  const bookChanges$: Observable<BookChange> = bus.topic('pm.book').pipe(orderBook({ maxAssets: config.book.maxAssets }, stateSlot(registry, 'trade.orderBook')), share());
 
   const signals = merge(meta$, bus.topic('prediction.v1'))
     .pipe(
       countEvents(
         metrics,
         'edge_signal',
-        edgeSignal({
-          fees,
-          minEdge: config.signal.minEdge,
-          mediumEdge: config.signal.mediumEdge,
-          strongEdge: config.signal.strongEdge,
-          minLiquidity: config.signal.minLiquidityShares,
-          minConfidence: config.signal.minConfidence,
-          cooldownMs: config.signal.cooldownMs,
-        }),
+        edgeSignal(live === undefined ? edgeSignalOptions(config) : live.view(edgeSignalOptions), stateSlot(registry, 'trade.edgeSignal')),
       ),
     )
     .subscribe((s) => bus.publish('signal.v1', s.assetId, s));
@@ -54,22 +50,7 @@ export function tradePipeline(bus: Bus, config: Config, metrics: PipelineMetrics
       countEvents(
         metrics,
         'risk_gate',
-        riskGate({
-          bankroll,
-          kellyFraction: config.risk.kellyFraction,
-          maxStake: Math.round(config.risk.maxStakeUsd * MICROS) as UsdMicros,
-          maxMarketExposure: config.risk.maxMarketExposure,
-          maxEventExposure: config.risk.maxEventExposure,
-          maxTotalExposure: config.risk.maxTotalExposure,
-          maxDailyLoss: config.risk.maxDailyLoss,
-          maxDrawdown: config.risk.maxDrawdown,
-          staleBookMs: config.risk.staleBookMs,
-          minOrderShares: config.risk.minOrderShares,
-          maxSlippageTicks: config.risk.maxSlippageTicks,
-          tradeStrengths: config.risk.tradeStrengths,
-          killSwitch: config.risk.killSwitch,
-          fees,
-        }),
+        riskGate(live === undefined ? riskGateOptions(config) : live.view(riskGateOptions), stateSlot(registry, 'trade.riskGate')),
       ),
     )
     .subscribe((out) => {
@@ -82,7 +63,7 @@ export function tradePipeline(bus: Bus, config: Config, metrics: PipelineMetrics
     bookChanges$.pipe(map((change): PaperBrokerInput => ({ kind: 'book', change }))),
     bus.topic('order.v1').pipe(map((order): PaperBrokerInput => ({ kind: 'order', order }))),
   )
-    .pipe(countEvents(metrics, 'paper_broker', paperBroker({ ...fees, latencyMs: config.broker.latencyMs })))
+    .pipe(countEvents(metrics, 'paper_broker', paperBroker({ ...fees, latencyMs: config.broker.latencyMs }, stateSlot(registry, 'trade.paperBroker'))))
     .subscribe((fill) => bus.publish('fill.v1', fill.assetId, fill));
 
   const ledger = merge(
@@ -90,7 +71,7 @@ export function tradePipeline(bus: Bus, config: Config, metrics: PipelineMetrics
     bus.topic('fill.v1').pipe(map((fill): PortfolioInput => ({ kind: 'fill', fill }))),
     resolutions$.pipe(map((resolution): PortfolioInput => ({ kind: 'resolution', resolution }))),
   )
-    .pipe(countEvents(metrics, 'portfolio', portfolio({ bankroll, markIntervalMs: config.portfolio.markIntervalMs })))
+    .pipe(countEvents(metrics, 'portfolio', portfolio({ bankroll, markIntervalMs: config.portfolio.markIntervalMs }, stateSlot(registry, 'trade.portfolio'))))
     .subscribe((snapshot) => bus.publish('portfolio.v1', 'paper', snapshot));
 
   signals.add(gate);
@@ -98,3 +79,34 @@ export function tradePipeline(bus: Bus, config: Config, metrics: PipelineMetrics
   signals.add(ledger);
   return signals;
 }
+
+const feeOptions = (config: Config) => ({ takerFeeRates: config.fees.takerFeeRates, defaultTakerFeeRate: config.fees.defaultTakerFeeRate });
+
+/** `edgeSignal` options from the config's `signal` and `fees` sections. */
+export const edgeSignalOptions = (config: Config): EdgeSignalOptions => ({
+  fees: feeOptions(config),
+  minEdge: config.signal.minEdge,
+  mediumEdge: config.signal.mediumEdge,
+  strongEdge: config.signal.strongEdge,
+  minLiquidity: config.signal.minLiquidityShares,
+  minConfidence: config.signal.minConfidence,
+  cooldownMs: config.signal.cooldownMs,
+});
+
+/** `riskGate` options from the config's `risk` and `fees` sections. */
+export const riskGateOptions = (config: Config): RiskGateOptions => ({
+  bankroll: Math.round(config.risk.bankrollUsd * MICROS) as UsdMicros,
+  kellyFraction: config.risk.kellyFraction,
+  maxStake: Math.round(config.risk.maxStakeUsd * MICROS) as UsdMicros,
+  maxMarketExposure: config.risk.maxMarketExposure,
+  maxEventExposure: config.risk.maxEventExposure,
+  maxTotalExposure: config.risk.maxTotalExposure,
+  maxDailyLoss: config.risk.maxDailyLoss,
+  maxDrawdown: config.risk.maxDrawdown,
+  staleBookMs: config.risk.staleBookMs,
+  minOrderShares: config.risk.minOrderShares,
+  maxSlippageTicks: config.risk.maxSlippageTicks,
+  tradeStrengths: config.risk.tradeStrengths,
+  killSwitch: config.risk.killSwitch,
+  fees: feeOptions(config),
+});

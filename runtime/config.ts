@@ -186,6 +186,52 @@ export const ConfigSchema = z.object({
       retryForMs: ms().default(300_000),
     })
     .prefault({}),
+  /**
+   * The watch pipeline (arbitrage.v1, whale.v1). Edges are fractions of $1 per share set after
+   * taker fees; `arbDuplicatePairs` names markets (condition ids) that list the same question twice.
+   */
+  watch: z
+    .object({
+      /** An arbitrage exists while its profit per share set, after fees, is above this. */
+      arbMinEdge: z.number().min(0).max(1).default(0),
+      /** How long an opportunity is considered open after it is seen (its `expiresTs`). */
+      arbTtlMs: ms().default(5_000),
+      /** Levels walked per leg when sizing. */
+      arbMaxLevels: z.number().int().positive().default(50),
+      arbDuplicatePairs: z.array(z.tuple([z.string(), z.string()])).default([]),
+      /** A trade is large when its notional is at least this much... */
+      whaleMinUsd: z.number().min(0).default(1_000),
+      /** ...and its size is at least this fraction of the book depth (within `book.depthTicks`) on the side it took. */
+      whaleMinDepthRatio: z.number().min(0).default(0.5),
+      /** Wallets whose every trade is reported (lower-case proxy wallet addresses). */
+      trackedWallets: z.array(z.string()).default([]),
+      /** A wallet that made a large trade is tracked from then on. */
+      autoTrack: z.boolean().default(true),
+      /** Wallets kept in the ranking; the least active are forgotten past this. */
+      maxWallets: z.number().int().positive().default(100_000),
+    })
+    .prefault({}),
+  /**
+   * The HTTP API (`polyflow api`, or `--api` on a live run). Mutations need `Authorization: Bearer
+   * <token>` with the token from env POLYFLOW_API_TOKEN; without one they are refused.
+   */
+  api: z
+    .object({
+      host: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65_535).default(8787),
+      /** Secret (env POLYFLOW_API_TOKEN): redacted when printed, never a setting. */
+      token: z.string().default(''),
+      /** Origins allowed by CORS; empty: CORS off. */
+      corsOrigins: z.array(z.string()).default([]),
+      bodyLimitBytes: z.number().int().positive().default(65_536),
+      /** Heavy reads (analytics) are cached this long. */
+      cacheTtlMs: z.number().int().min(0).default(30_000),
+      /** Records of each topic the API keeps in memory (oldest dropped first). */
+      maxRecordsPerTopic: z.number().int().positive().default(200_000),
+      /** `/ready` fails when the last book update is older than this (live runs only). */
+      feedStaleMs: ms().default(120_000),
+    })
+    .prefault({}),
   output: z
     .object({
       /** Topics written as `<out>/<topic>.jsonl` by a replay. */

@@ -9,7 +9,12 @@ import type { Bus } from './bus.js';
  */
 export class MemoryBus implements Bus {
   private readonly subjects = new Map<TopicName, Subject<unknown>>();
-  private readonly published = new Map<TopicName, number>();
+  private readonly published: Map<TopicName, number>;
+
+  /** `counts`: records published per topic before this bus existed (a replay resumed from a checkpoint). */
+  constructor(counts?: ReadonlyMap<TopicName, number>) {
+    this.published = new Map(counts ?? []);
+  }
 
   publish<K extends TopicName>(topic: K, _key: string, value: TopicTypes[K]): void {
     this.published.set(topic, (this.published.get(topic) ?? 0) + 1);

@@ -26,3 +26,25 @@ describe('JsonlFiles', () => {
     expect(lines.map((l) => (JSON.parse(l) as { i: number }).i)).toEqual(Array.from({ length: 3000 }, (_, i) => i));
   });
 });
+
+describe('JsonlFiles checkpoints', () => {
+  it('reports byte lengths (UTF-8) at a checkpoint and, resumed there, cuts what came after', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'polyflow-jsonl-'));
+    const a = new JsonlFiles(dir);
+    a.touch('never');
+    a.write('t', { s: 'é' });
+    const at = a.checkpoint();
+    expect(at).toEqual({ never: 0, t: Buffer.byteLength('{"s":"é"}\n') });
+    a.write('t', { s: 'lost' });
+    a.write('late', { s: 'lost' });
+    a.close();
+    const b = new JsonlFiles(dir, { resumeAt: at });
+    b.touch('never');
+    b.write('t', { s: 'again' });
+    b.write('late', { s: 'again' });
+    b.close();
+    expect(readFileSync(join(dir, 't.jsonl'), 'utf8')).toBe('{"s":"é"}\n{"s":"again"}\n');
+    expect(readFileSync(join(dir, 'late.jsonl'), 'utf8')).toBe('{"s":"again"}\n');
+    expect(readFileSync(join(dir, 'never.jsonl'), 'utf8')).toBe('');
+  });
+});

@@ -1,0 +1,61 @@
+import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { Config } from '../runtime/config.js';
+import type { Logger } from '../runtime/logger.js';
+import { replayCheckpoints, type ReplayCheckpoints } from '../runtime/replay-checkpoints.js';
+import type { StateStore } from '../runtime/state-store.js';
+import { openStateStore, stateStoreOptions } from '../sinks/postgres/open-state-store.js';
+import type { ReplayFiles } from '../sources/replay/replay-directory.js';
+
+/**
+ * The state store of a replay: PGlite under `<out>/pglite`, or the Postgres server of `state.url`
+ * (where each output directory is its own pipeline). Undefined when `state.kind` is off.
+ */
+export async function openReplayStore(config: Config, outDir: string): Promise<StateStore | undefined> {
+  if (config.state.kind === 'off') return undefined;
+  return openStateStore(stateStoreOptions(config.state, { dir: join(outDir, 'pglite') }));
+}
+
+/** The recording (file names and sizes) and every config value that shapes the outputs. */
+export function replayInputId(files: ReplayFiles, config: Config): string {
+  const inputs = [...(files.markets === undefined ? [] : [files.markets]), ...files.frames].map((f) => [basename(f), statSync(f).size]);
+  const { state: _state, log: _log, ...shaping } = config;
+  return createHash('sha256').update(JSON.stringify({ inputs, config: shaping })).digest('hex');
+}
+
+/** Loads the replay's last checkpoint (refusing one of another input) and commits new ones, logging each. */
+export function openReplayCheckpoints(
+  store: StateStore,
+  opts: { config: Config; outDir: string; files: ReplayFiles; fresh: boolean; logger: Logger },
+): Promise<ReplayCheckpoints> {
+  const log = opts.logger.child({ component: 'checkpoint' });
+  return replayCheckpoints(store, {
+    pipeline: `replay:${opts.outDir}`,
+    inputId: replayInputId(opts.files, opts.config),
+    everyRecords: opts.config.state.checkpointEveryRecords,
+    maxBufferedRows: opts.config.state.maxBufferedRows,
+    fresh: opts.fresh,
+    onCommit: (c) => log.info({ seq: c.seq, inputOffset: c.inputOffset, complete: c.complete }, 'checkpoint committed'),
+  });
+}
+
+/** The replay's state flags (parseArgs options). */
+export const STATE_FLAGS = {
+  state: { type: 'string' },
+  'state-url': { type: 'string' },
+  'checkpoint-every': { type: 'string' },
+  fresh: { type: 'boolean' },
+} as const;
+
+/** `--state`, `--state-url`, `--checkpoint-every` as config overrides (validated with the rest of the config). */
+export function stateFlagOverrides(values: { state?: string | undefined; 'state-url'?: string | undefined; 'checkpoint-every'?: string | undefined }): Record<string, unknown> {
+  const state: Record<string, unknown> = {};
+  if (values.state !== undefined) state['kind'] = values.state;
+  if (values['state-url'] !== undefined) {
+    state['url'] = values['state-url'];
+    state['kind'] ??= 'postgres';
+  }
+  if (values['checkpoint-every'] !== undefined) state['checkpointEveryRecords'] = Number(values['checkpoint-every']);
+  return Object.keys(state).length === 0 ? {} : { state };
+}
