@@ -53,6 +53,21 @@ describe('loadConfig', () => {
   });
 });
 
+describe('typos and partial tables', () => {
+  it('refuses a config key or env variable that names no setting, instead of ignoring it', () => {
+    expect(() => loadConfig({ env: {}, overrides: { risk: { killswitch: true } } })).toThrow(/risk\.killswitch: no such setting/);
+    expect(() => loadConfig({ env: {}, overrides: { rsik: { killSwitch: true } } })).toThrow(/rsik: no such setting/);
+    expect(() => loadConfig({ env: { POLYFLOW_RISK_KILLSWITCH: 'true' } })).toThrow(/POLYFLOW_RISK_KILLSWITCH: no such setting/);
+    // Variables of no section are not config: left alone.
+    expect(loadConfig({ env: { POLYFLOW_TEST_POSTGRES_URL: 'x', POLYFLOW_CONFIG: '' } }).risk.killSwitch).toBe(false);
+  });
+
+  it('merges a partial fee table over the default rates', () => {
+    const c = loadConfig({ env: {}, overrides: { fees: { takerFeeRates: { crypto: 0.1 } } } });
+    expect(c.fees.takerFeeRates).toMatchObject({ crypto: 0.1, politics: 0.04, sports: 0.03, geopolitics: 0 });
+  });
+});
+
 describe('redactConfig', () => {
   it('masks secret-looking keys at any depth and keeps the rest', () => {
     expect(redactConfig({ api: { token: 's3cret', port: 1 }, alerts: [{ webhookUrl: 'https://x' }], newsApiKey: 'k' })).toEqual({

@@ -11,6 +11,16 @@ import { ConfigError } from './errors.js';
 const ms = () => z.number().int().positive();
 const frac = (value: number) => z.number().min(0).max(1).default(value);
 
+const DEFAULT_TAKER_FEE_RATES: Readonly<Record<string, number>> = {
+  crypto: 0.072,
+  sports: 0.03,
+  politics: 0.04,
+  economics: 0.05,
+  culture: 0.05,
+  weather: 0.05,
+  geopolitics: 0,
+};
+
 export const ConfigSchema = z.object({
   log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
   book: z
@@ -58,9 +68,11 @@ export const ConfigSchema = z.object({
   fees: z
     .object({
       /** V2 taker fee rates per category (POLYMARKET.md §0 item 9). */
+      /** A partial table overrides only the categories it names; the others keep these defaults. */
       takerFeeRates: z
         .record(z.string(), z.number().min(0).max(1))
-        .default({ crypto: 0.072, sports: 0.03, politics: 0.04, economics: 0.05, culture: 0.05, weather: 0.05, geopolitics: 0 }),
+        .default(DEFAULT_TAKER_FEE_RATES)
+        .transform((rates) => ({ ...DEFAULT_TAKER_FEE_RATES, ...rates })),
       defaultTakerFeeRate: frac(0.05),
     })
     .prefault({}),
@@ -237,7 +249,7 @@ export const ConfigSchema = z.object({
       /** Topics written as `<out>/<topic>.jsonl` by a replay. */
       topics: z
         .array(z.string())
-        .default(['prediction.v1', 'signal.v1', 'order.v1', 'fill.v1', 'portfolio.v1', 'risk.event', 'pm.resolution', 'dlq.ingest']),
+        .default(['prediction.v1', 'signal.v1', 'order.v1', 'fill.v1', 'portfolio.v1', 'risk.event', 'pm.resolution', 'dlq.ingest', 'arbitrage.v1', 'whale.v1']),
     })
     .prefault({}),
 });
@@ -247,21 +259,57 @@ export type Config = z.infer<typeof ConfigSchema>;
 /** Keys whose values are never printed or logged. */
 const SECRET_KEY = /token|secret|password|apikey|api_key|webhook/i;
 
-/** POLYFLOW_<SECTION>_<FIELD> for every leaf of the defaults. */
+/**
+ * POLYFLOW_<SECTION>_<FIELD> for every leaf of the defaults. A variable naming a known section but
+ * no field of it is refused (a typo such as POLYFLOW_RISK_KILLSWITCH must not be silently ignored);
+ * POLYFLOW_* variables of no section (POLYFLOW_CONFIG, test settings) are left alone.
+ */
 export function envOverrides(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const defaults = ConfigSchema.parse({}) as Record<string, unknown>;
+  const known = new Set<string>();
   for (const [section, fields] of Object.entries(defaults)) {
     if (fields === null || typeof fields !== 'object') continue;
     for (const [field, fallback] of Object.entries(fields as Record<string, unknown>)) {
       const name = `POLYFLOW_${snake(section)}_${snake(field)}`;
+      known.add(name);
       const raw = env[name];
       if (raw === undefined) continue;
       const value = typeof fallback === 'string' ? raw : parseEnvValue(name, raw);
       ((out[section] ??= {}) as Record<string, unknown>)[field] = value;
     }
   }
+  const sections = Object.keys(defaults).map((section) => `POLYFLOW_${snake(section)}_`);
+  for (const name of Object.keys(env)) {
+    if (!known.has(name) && sections.some((prefix) => name.startsWith(prefix))) {
+      throw new ConfigError(`${name}: no such setting (the ${name.split('_')[1]?.toLowerCase()} section's fields: ${listFields(defaults, name)})`);
+    }
+  }
   return out;
+}
+
+function listFields(defaults: Record<string, unknown>, envName: string): string {
+  const section = Object.keys(defaults).find((s) => envName.startsWith(`POLYFLOW_${snake(s)}_`));
+  const fields = section === undefined ? {} : (defaults[section] as Record<string, unknown>);
+  return Object.keys(fields)
+    .map((f) => `POLYFLOW_${snake(section ?? '')}_${snake(f)}`)
+    .join(', ');
+}
+
+/** Keys of a config file (or override) that name no section or no field of one: typos, refused. */
+function unknownKeys(input: Record<string, unknown>): string[] {
+  const defaults = ConfigSchema.parse({}) as Record<string, unknown>;
+  const unknown: string[] = [];
+  for (const [section, fields] of Object.entries(input)) {
+    const known = defaults[section];
+    if (known === undefined) {
+      unknown.push(section);
+      continue;
+    }
+    if (fields === null || typeof fields !== 'object' || Array.isArray(fields) || known === null || typeof known !== 'object') continue;
+    for (const field of Object.keys(fields)) if (!(field in known)) unknown.push(`${section}.${field}`);
+  }
+  return unknown;
 }
 
 /** The live endpoints' and secrets' own variables (POLYMARKET_*_URL, NEWSAPI_KEY), plain strings. */
@@ -328,6 +376,8 @@ export function loadConfig(opts: { file?: string | undefined; env?: NodeJS.Proce
     }
   }
   const merged = mergeDeep(mergeDeep(mergeDeep(mergeDeep(fromFile, envOverrides(env)), liveEnvOverrides(env)), analyticsEnvOverrides(env)), opts.overrides ?? {});
+  const typos = unknownKeys(merged);
+  if (typos.length > 0) throw new ConfigError(`invalid config:\n  ${typos.map((k) => `${k}: no such setting`).join('\n  ')}`);
   const parsed = ConfigSchema.safeParse(merged);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
