@@ -71,7 +71,14 @@ describe('scoreBatches', () => {
     const input = new Subject<ReturnType<typeof vectorWithMid>>();
     const done = lastValueFrom(input.pipe(scoreBatches(fakeScorer([]), { maxBatch: 2, maxWaitMs: 1 }, new ReplayScheduler())));
     input.next({ ...vectorWithMid('a', 0, 0.5), values: [0.5] });
-    await expect(done).rejects.toThrow(/has 1 values, model spec f1 has 34/);
+    await expect(done).rejects.toThrow(/is spec f1 with 1 values; the model takes spec f1 with 34/);
+  });
+
+  it('errors on a vector of another spec version even when its width matches', async () => {
+    const input = new Subject<ReturnType<typeof vectorWithMid>>();
+    const done = lastValueFrom(input.pipe(scoreBatches(fakeScorer([]), { maxBatch: 2, maxWaitMs: 1 }, new ReplayScheduler())));
+    input.next({ ...vectorWithMid('a', 0, 0.5), specVersion: 'f0' });
+    await expect(done).rejects.toThrow(/is spec f0 with 34 values; the model takes spec f1/);
   });
 
   it('passes a scorer failure downstream as an error', async () => {

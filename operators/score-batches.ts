@@ -93,8 +93,11 @@ export function scoreBatches(
       const subscription = source.subscribe({
         next: (v) => {
           if (failed) return;
-          if (v.values.length !== width) {
-            subscriber.error(new Error(`feature vector ${v.id} has ${v.values.length} values, model spec ${scorer.spec.version} has ${width}`));
+          if (v.values.length !== width || v.specVersion !== scorer.spec.version) {
+            // Same width is not enough: a vector of another spec version has other features in the same slots.
+            subscriber.error(
+              new Error(`feature vector ${v.id} is spec ${v.specVersion} with ${v.values.length} values; the model takes spec ${scorer.spec.version} with ${width}`),
+            );
             return;
           }
           const slot = slotOf.get(v.assetId);
