@@ -8,6 +8,7 @@ import type { Strength } from '../schemas/signal.js';
  * measure yet) is written as null.
  */
 export interface RunSummary {
+  /** Market-channel messages received (websocket frames, PONG keepalives and bad ones included). */
   readonly events: number;
   readonly markets: number;
   readonly dlq: number;
