@@ -1,4 +1,4 @@
-import type { RunSummary } from '../operators/run-summary.js';
+import type { RunSummary } from '../schemas/run-summary.js';
 
 const num = (x: number | null, digits = 4): string => (x === null ? '-' : x.toFixed(digits));
 const int = (x: number): string => x.toLocaleString('en-US');

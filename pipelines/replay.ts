@@ -1,6 +1,7 @@
 import { Subject } from 'rxjs';
 import type { AnalyticsReport } from '../operators/analytics.js';
-import { runSummary, type RunSummary } from '../operators/run-summary.js';
+import { runSummary } from '../operators/run-summary.js';
+import type { RunSummary } from '../schemas/run-summary.js';
 import type { BatchScorer } from '../operators/score-batches.js';
 import type { Config } from '../runtime/config.js';
 import { InFlight } from '../runtime/in-flight.js';

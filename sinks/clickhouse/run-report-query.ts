@@ -1,3 +1,4 @@
+import type { RunSummary } from '../../schemas/run-summary.js';
 import type { ClickHouseClient } from '@clickhouse/client';
 
 /**
@@ -11,29 +12,8 @@ import type { ClickHouseClient } from '@clickhouse/client';
  *   the first base, the day in progress included; mean / sample sd x sqrt(365).
  * Counts are of distinct records (FINAL), so a redelivered record counts once.
  */
-export interface RunReport {
-  readonly run: string;
-  readonly markets: number;
-  readonly dlq: number;
-  readonly resolutions: number;
-  readonly predictions: number;
-  readonly signals: { readonly STRONG: number; readonly MEDIUM: number; readonly WEAK: number; readonly total: number };
-  readonly orders: number;
-  readonly fills: number;
-  readonly risk_events: number;
-  readonly pnl: number;
-  readonly equity: number | null;
-  readonly max_drawdown: number;
-  readonly win_rate: number | null;
-  readonly settled_positions: number;
-  readonly sharpe: number | null;
-  readonly resolved_markets: number;
-  readonly scored_predictions: number;
-  readonly brier_model: number | null;
-  readonly brier_market: number | null;
-  readonly log_loss_model: number | null;
-  readonly log_loss_market: number | null;
-}
+/** The figures of `summary.json` that SQL can recompute (not the input counts), and the run's name. */
+export type RunReport = { readonly run: string } & Omit<RunSummary, 'events' | 'book_updates' | 'trades'>;
 
 const COUNTS = `
 SELECT

@@ -1,5 +1,5 @@
 import type { SchedulerLike } from 'rxjs';
-import type { Clock } from '../http/clock.js';
+import { abortableSleep, type Clock } from '../http/clock.js';
 
 /**
  * The sources/http Clock on an RxJS scheduler: `now` is the scheduler's time and `sleep` a
@@ -11,20 +11,13 @@ export function schedulerClock(scheduler: SchedulerLike): Clock {
   return {
     now: () => scheduler.now(),
     sleep: (ms, signal) =>
-      new Promise<void>((resolve, reject) => {
-        if (signal?.aborted === true) {
-          reject(signal.reason);
-          return;
-        }
-        const onAbort = (): void => {
-          timer.unsubscribe();
-          reject(signal?.reason);
-        };
-        const timer = scheduler.schedule(() => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        }, Math.max(0, ms));
-        signal?.addEventListener('abort', onAbort, { once: true });
-      }),
+      abortableSleep(
+        (fire, delay) => {
+          const action = scheduler.schedule(fire, delay);
+          return () => action.unsubscribe();
+        },
+        ms,
+        signal,
+      ),
   };
 }

@@ -5,7 +5,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportCommand } from '../../bin/commands/report.js';
 import { loadOnnxScorer } from '../../models/onnx-scorer.js';
-import type { RunSummary } from '../../operators/run-summary.js';
+import type { RunSummary } from '../../schemas/run-summary.js';
 import { replayRecords } from '../../pipelines/replay.js';
 import { loadConfig } from '../../runtime/config.js';
 import { createLogger } from '../../runtime/logger.js';

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunSummary } from '../../operators/run-summary.js';
+import type { RunSummary } from '../../schemas/run-summary.js';
 import { createTestDatabase } from '../helpers/postgres-test-db.js';
 
 /*

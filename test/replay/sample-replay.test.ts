@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { RunSummary } from '../../operators/run-summary.js';
+import type { RunSummary } from '../../schemas/run-summary.js';
 import type { Fill } from '../../schemas/fill.js';
 import type { Order } from '../../schemas/order.js';
 import type { PortfolioSnapshot } from '../../schemas/portfolio-snapshot.js';
