@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadOnnxScorer } from '../models/onnx-scorer.js';
+import { loadScorer } from '../models/load-scorer.js';
 import { applyBookUpdate } from '../operators/order-book.js';
 import type { L2Book } from '../operators/l2-book.js';
 import { initialMarketFeaturesState, marketFeaturesStep } from '../operators/market-features.js';
@@ -100,7 +100,7 @@ async function main(): Promise<void> {
   });
 
   const config = loadConfig({ env: {} });
-  const scorer = await loadOnnxScorer(fromPackageRoot(config.scoring.modelPath), FEATURE_SPEC);
+  const scorer = await loadScorer(fromPackageRoot(config.scoring.modelPath), FEATURE_SPEC);
   const width = FEATURE_SPEC.names.length;
   const batch = config.scoring.maxBatch;
   const rows = new Float32Array(batch * width);

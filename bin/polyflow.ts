@@ -7,6 +7,10 @@ import { reportCommand } from './commands/report.js';
 import { simulateCommand } from './commands/simulate.js';
 import { fitBaselineCommand } from './commands/fit-baseline.js';
 import { historyCommand } from './commands/history.js';
+import { datasetCommand } from './commands/dataset.js';
+import { trainCommand } from './commands/train.js';
+import { evaluateCommand } from './commands/evaluate.js';
+import { retrainCommand } from './commands/retrain.js';
 import { settingsCommand } from './commands/settings.js';
 import { liveCommand } from './commands/live.js';
 import { recordCommand } from './commands/record.js';
@@ -40,6 +44,20 @@ Commands:
   history --out <dir> [--since <date>] [--until <date>] [--min-volume <usd>] [--fidelity <min>]
         Collect resolved markets (Gamma) and their price series (CLOB) into markets.jsonl +
         prices.jsonl, resumably (the layout of ../shared/data/polymarket/<source>/).
+  dataset --data <source dir> --out <file.csv> [--max-markets N]
+        Point-in-time rows (the live feature operators) at horizons before resolution, labelled
+        by outcome, forward split by event.
+  train --data <dataset.csv> [--data ...] --out <dir> [--model-version V] [--quick] [--python P]
+        XGBoost + HistGB + MLP + text model, stacked and calibrated out of fold, exported to
+        ONNX; writes manifest.json + card.json.
+  evaluate --data <source dir|dataset.csv> [--model <manifest.json|model.onnx>] [--out <dir>]
+           [--split holdout|all] [--categories a,b] [--half-spread 0.005] [--stake 100]
+           [--seed 1] [--bootstrap 2000] [--json]
+        Model vs market: Brier, log loss, calibration/ECE by horizon, category and source,
+        event-bootstrap CI, fee-aware backtest, SVG plots.
+  retrain [--data <source dir> ...] [--out <dir>] [--work <dir>] [--registry <file>]
+          [--every <hours>] [--quick]
+        dataset -> train -> evaluate -> edge gate + drift reference + registry row.
   fit-baseline [--data <dir>] [--work <dir>]
         Refit the shipped baseline model from ../shared/data/polymarket (MLB order books).
   settings list | get <key> | set <key> <json> | unset <key> [--state pglite|postgres] [--state-url <url>] [--state-dir <dir>]
@@ -57,6 +75,10 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   simulate: simulateCommand,
   'fit-baseline': fitBaselineCommand,
   history: historyCommand,
+  dataset: datasetCommand,
+  train: trainCommand,
+  evaluate: evaluateCommand,
+  retrain: retrainCommand,
   live: liveCommand,
   run: runCommand,
   record: recordCommand,

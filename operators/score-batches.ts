@@ -2,6 +2,7 @@ import { Observable, type OperatorFunction, type SchedulerLike, type Subscriptio
 import { FEATURE_INDEX, type FeatureSpec } from '../schemas/feature-spec.js';
 import type { FeatureVector } from '../schemas/feature-vector.js';
 import type { AssetId } from '../schemas/ids.js';
+import type { MarketMeta } from '../schemas/market-meta.js';
 import type { Prediction } from '../schemas/prediction.js';
 import type { InFlight } from '../runtime/in-flight.js';
 import type { StateSlot } from '../runtime/state-registry.js';
@@ -12,6 +13,13 @@ export interface BatchScorer {
   readonly spec: FeatureSpec;
   /** `rows` is row-major, nRows × spec.names.length; returns P(token pays 1) per row. */
   score(rows: Float32Array, nRows: number): Promise<Float32Array>;
+  /**
+   * An ensemble's richer call (models/ensemble-scorer.ts): the vectors themselves (so it can add
+   * each market's question) -> probability and confidence (1 - member disagreement) per vector.
+   */
+  scoreVectors?(vectors: readonly FeatureVector[]): Promise<{ probability: Float32Array; confidence: Float32Array }>;
+  /** An ensemble learns each market's question and category from `pm.market.meta` through this. */
+  observeMeta?(meta: MarketMeta): void;
 }
 
 export interface ScoreBatchesOptions {
@@ -58,10 +66,14 @@ export function scoreBatches(
         opts.inFlight?.begin();
         scoring++;
         chain = chain
-          .then(() => scorer.score(rows, batch.length))
-          .then((probabilities) => {
+          .then((): Promise<{ probability: Float32Array; confidence?: Float32Array | undefined }> =>
+            scorer.scoreVectors !== undefined
+              ? scorer.scoreVectors(batch)
+              : scorer.score(rows, batch.length).then((probability) => ({ probability })),
+          )
+          .then(({ probability, confidence }) => {
             for (let r = 0; r < batch.length; r++) {
-              subscriber.next(toPrediction(batch[r] as FeatureVector, probabilities[r] ?? Number.NaN, scorer.modelVersion));
+              subscriber.next(toPrediction(batch[r] as FeatureVector, probability[r] ?? Number.NaN, scorer.modelVersion, confidence?.[r] ?? 1));
             }
           })
           .catch((err: unknown) => {
@@ -132,7 +144,7 @@ interface PendingBatch {
   readonly dueMs: number;
 }
 
-function toPrediction(v: FeatureVector, pModel: number, modelVersion: string): Prediction {
+function toPrediction(v: FeatureVector, pModel: number, modelVersion: string, confidence: number): Prediction {
   return {
     id: `pred:${v.id}`,
     featuresId: v.id,
@@ -142,8 +154,8 @@ function toPrediction(v: FeatureVector, pModel: number, modelVersion: string): P
     modelVersion,
     pModel,
     pMarket: v.values[FEATURE_INDEX.mid] ?? Number.NaN,
-    // One model: no member disagreement to report. The ensemble issue replaces this.
-    confidence: 1,
+    // 1 for a single model; an ensemble's scoreVectors reports 1 - member disagreement.
+    confidence,
     bestBid: v.bestBid,
     bestAsk: v.bestAsk,
     bidDepth: v.bidDepth,

@@ -15,7 +15,11 @@ export function predictPipeline(
   deps: { scorer: BatchScorer; scheduler: SchedulerLike; inFlight: InFlight; metrics: PipelineMetrics; registry?: StateRegistry | undefined },
 ): Subscription {
   const { scoring } = config;
-  return bus
+  // A model that reads more than the feature vector (an ensemble's text member reads the question,
+  // its edge gate the category) learns each market from the metadata topic.
+  const { scorer } = deps;
+  const meta = scorer.observeMeta === undefined ? undefined : bus.topic('pm.market.meta').subscribe((m) => scorer.observeMeta?.(m));
+  const predictions = bus
     .topic('features.v1')
     .pipe(
       countEvents(deps.metrics, 'score_throttle', scoreThrottle({ minMidChange: scoring.minMidChange, maxIntervalMs: scoring.maxIntervalMs }, stateSlot(deps.registry, 'predict.scoreThrottle'))),
@@ -31,4 +35,6 @@ export function predictPipeline(
       ),
     )
     .subscribe((p) => bus.publish('prediction.v1', p.assetId, p));
+  if (meta !== undefined) predictions.add(meta);
+  return predictions;
 }

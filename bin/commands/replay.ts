@@ -3,7 +3,7 @@ import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { Registry } from 'prom-client';
-import { loadOnnxScorer } from '../../models/onnx-scorer.js';
+import { loadScorer } from '../../models/load-scorer.js';
 import { replayRecords } from '../../pipelines/replay.js';
 import { loadConfig, redactConfig } from '../../runtime/config.js';
 import { InputError } from '../../runtime/errors.js';
@@ -44,7 +44,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const checkpoints = store === undefined ? undefined : await openReplayCheckpoints(store, { config, outDir, files, fresh: values.fresh === true, logger });
   const resumedFrom = checkpoints?.resumedFrom;
   if (resumedFrom !== undefined) logger.info({ seq: resumedFrom.seq, inputOffset: resumedFrom.inputOffset, state: config.state.kind }, 'resuming from checkpoint');
-  const scorer = await loadOnnxScorer(fromPackageRoot(config.scoring.modelPath), FEATURE_SPEC);
+  const scorer = await loadScorer(fromPackageRoot(config.scoring.modelPath), FEATURE_SPEC);
   logger.info({ path, outDir, model: scorer.modelVersion }, 'replay starting');
 
   const showProgress = values['no-progress'] !== true && process.stderr.isTTY;
