@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `polyflow` CLI: one sub-command per job; each lives in bin/commands/.
 import { PolyflowError } from '../runtime/errors.js';
+import { apiCommand } from './commands/api.js';
 import { configCommand } from './commands/config.js';
 import { replayCommand } from './commands/replay.js';
 import { reportCommand } from './commands/report.js';
@@ -27,12 +28,16 @@ Commands:
         [--state off|pglite|postgres] [--state-url <url>] [--checkpoint-every <n>] [--fresh]
         keep the account rows and checkpoints in Postgres (pglite: <out>/pglite); a killed run
         started again with the same --out resumes from its last checkpoint (--fresh: from scratch).
-  live [--out <dir>] [--duration <s>] [--record <dir>] [--config <file>]
+  live [--out <dir>] [--duration <s>] [--record <dir>] [--api] [--config <file>]
         Run the whole graph on live Polymarket data (real clock) until Ctrl-C or --duration;
         write the output topics plus pm.wallet.trade and news.item as JSONL into --out (default out/live).
-  run ingest [--out <dir>] [--duration <s>] [--record <dir>] [--config <file>]
-        Live ingest alone: pm.market.meta, pm.book, pm.trade, pm.resolution, pm.wallet.trade,
-        news.item, risk.event, dlq.ingest as JSONL into --out (default out/ingest).
+  run ingest|watch [--out <dir>] [--duration <s>] [--record <dir>] [--api] [--config <file>]
+        Live ingest alone (pm.market.meta, pm.book, pm.trade, pm.resolution, pm.wallet.trade,
+        news.item, risk.event, dlq.ingest as JSONL into --out), or ingest + the watchers
+        (arbitrage.v1, whale.v1); --api serves the HTTP API inside the run.
+  api --out <dir> [--host <h>] [--port <n>] [--state pglite|postgres] [--state-url <url>] [--config <file>]
+        The HTTP API (OpenAPI at /docs) over a finished run: its JSONL topics, summary.json or
+        ClickHouse figures, and settings.
   record --out <dir> [--duration <s>] [--config <file>]
         Record the live market channel, Gamma markets and resolutions as a recording
         \`polyflow replay\` reads (rotating market-ws-NNNN.log.gz + markets.jsonl).
@@ -67,7 +72,8 @@ Commands:
         Print the effective configuration (defaults + file + env), secrets redacted.
 
 Environment: POLYFLOW_CONFIG=<file>, POLYFLOW_<SECTION>_<FIELD>=<json> (e.g. POLYFLOW_RISK_KELLY_FRACTION=0.1);
-live endpoints POLYMARKET_WS_URL, POLYMARKET_GAMMA_URL, POLYMARKET_CLOB_URL, POLYMARKET_DATA_URL; NEWSAPI_KEY.`;
+live endpoints POLYMARKET_WS_URL, POLYMARKET_GAMMA_URL, POLYMARKET_CLOB_URL, POLYMARKET_DATA_URL; NEWSAPI_KEY;
+POLYFLOW_API_TOKEN (bearer token for the API's mutating routes).`;
 
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
   replay: replayCommand,
@@ -83,6 +89,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   run: runCommand,
   record: recordCommand,
   config: configCommand,
+  api: apiCommand,
   settings: settingsCommand,
 };
 

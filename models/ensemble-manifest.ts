@@ -19,6 +19,8 @@ export interface EnsembleManifest {
    * ever claimed there. Absent: no evaluation yet, defer everywhere.
    */
   readonly edge_gate?: { readonly categories: readonly string[]; readonly evidence: string };
+  /** Training distribution of the features the model uses (file beside the manifest), for the drift monitor. */
+  readonly drift_reference?: string;
 }
 
 export async function readEnsembleManifest(path: string): Promise<EnsembleManifest> {

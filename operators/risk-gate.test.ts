@@ -323,6 +323,18 @@ describe('riskGate rules', () => {
     expect(gate(resolved)).toEqual([blockOf('market_resolved', `Blocked sig:s1: market ${M1} has already resolved.`, { ts: T0 + 3, eventId: '' })]);
   });
 
+  it('model_drift blocks while the drift monitor has the breaker tripped, and lets signals through after its reset', () => {
+    const drift = (action: 'trip' | 'reset', ts: number): RiskGateInput => ({
+      kind: 'drift',
+      event: { id: `drift:${action}`, ts, rule: 'model_drift', action, reason: 'PSI 0.4 on mid', signalId: '', assetId: '', market: '', eventId: '' },
+    });
+    const base = [...universe, bookIn(A1, M1, T0)];
+    expect(gate([...base, drift('trip', T0), signalIn()])).toEqual([
+      blockOf('model_drift', 'Blocked sig:s1: the model-drift breaker is tripped (PSI 0.4 on mid).'),
+    ]);
+    expect(gate([...base, drift('trip', T0), drift('reset', T0 + 500), signalIn()])).toEqual([order()]);
+  });
+
   it('opposing_position blocks buying the other side of an asset already held', () => {
     const held = [...universe, bookIn(A1, M1, T0), fillIn(M1, A1, 1_000_000, 0), signalIn({ ts: T0 + 1, direction: 'NO' })];
     const out = gate(held);

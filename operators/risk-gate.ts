@@ -22,7 +22,9 @@ export type RiskGateInput =
   | { readonly kind: 'portfolio'; readonly snapshot: PortfolioSnapshot }
   | { readonly kind: 'resolution'; readonly resolution: Resolution }
   | { readonly kind: 'book'; readonly update: BookUpdate }
-  | { readonly kind: 'meta'; readonly meta: MarketMeta };
+  | { readonly kind: 'meta'; readonly meta: MarketMeta }
+  /** A `model_drift` trip or reset from the drift monitor: the model-drift breaker follows it. */
+  | { readonly kind: 'drift'; readonly event: RiskEvent };
 
 export type RiskGateOutput = Order | RiskEvent;
 
@@ -148,6 +150,8 @@ export interface RiskGateState {
   drawdownTrip: string | undefined;
   /** Why the daily loss breaker tripped; cleared at the next UTC day. */
   dailyLossTrip: string | undefined;
+  /** The drift monitor's reason while its model_drift breaker is tripped. */
+  modelDriftTrip: string | undefined;
   totalExposure: number;
   readonly exposureByMarket: Map<MarketId, number>;
   readonly metaByMarket: Map<MarketId, MarketInfo>;
@@ -173,6 +177,7 @@ export function initialRiskGateState(bankroll: UsdMicros): RiskGateState {
     dayStartEquity: bankroll,
     drawdownTrip: undefined,
     dailyLossTrip: undefined,
+    modelDriftTrip: undefined,
     totalExposure: 0,
     exposureByMarket: new Map(),
     metaByMarket: new Map(),
@@ -331,6 +336,9 @@ function gateSignal(s: RiskGateState, sig: Signal, o: ResolvedRiskGateOptions, o
   if (s.dailyLossTrip !== undefined) {
     return block('daily_loss', `Blocked ${sig.id}: the daily loss breaker is tripped (${s.dailyLossTrip}).`);
   }
+  if (s.modelDriftTrip !== undefined) {
+    return block('model_drift', `Blocked ${sig.id}: the model-drift breaker is tripped (${s.modelDriftTrip}).`);
+  }
   // Staleness is measured against the gate's own clock (the newest event it has seen on any
   // stream), not the signal's time, which is the time of the very update that produced it.
   const lastBook = s.lastBookTs.get(sig.assetId);
@@ -418,6 +426,8 @@ const inputTs = (input: Exclude<RiskGateInput, { kind: 'meta' }>): number => {
       return input.resolution.ts;
     case 'book':
       return input.update.ts;
+    case 'drift':
+      return input.event.ts;
   }
 };
 
@@ -449,6 +459,11 @@ export function riskGateStep(s: RiskGateState, input: RiskGateInput, o: Resolved
       break;
     case 'signal':
       gateSignal(s, input.signal, o, out);
+      break;
+    case 'drift':
+      if (input.event.rule !== 'model_drift') break;
+      if (input.event.action === 'trip') s.modelDriftTrip = input.event.reason;
+      else if (input.event.action === 'reset') s.modelDriftTrip = undefined;
       break;
   }
   return out;

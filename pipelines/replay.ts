@@ -1,3 +1,4 @@
+import type { DriftReference } from '../operators/drift-monitor.js';
 import { Subject } from 'rxjs';
 import type { AnalyticsReport } from '../operators/analytics.js';
 import { runSummary } from '../operators/run-summary.js';
@@ -36,6 +37,8 @@ export interface ReplayDeps {
   readonly clickhouse?: ClickHouseSink;
   /** Checkpoints to a state store (Postgres) and resumes from them; without it nothing is kept. */
   readonly durable?: ReplayDurability;
+  /** The model's training distribution: the drift monitor runs when given. */
+  readonly driftReference?: DriftReference | undefined;
 }
 
 export interface ReplayResult {
@@ -65,7 +68,16 @@ export async function replayRecords(
 
   const input = new Subject<ReplayRecord>();
   const ingest = ingestPipeline(input, bus, metrics);
-  const graph = embeddedGraph(bus, { config, scheduler, scorer: deps.scorer, inFlight, metrics, registry, onReport: (r) => (report = r) });
+  const graph = embeddedGraph(bus, {
+    config,
+    scheduler,
+    scorer: deps.scorer,
+    inFlight,
+    metrics,
+    registry,
+    driftReference: deps.driftReference,
+    onReport: (r) => (report = r),
+  });
   const persist = persistPipeline(bus, config.output.topics, deps.files);
   const persistCh = deps.clickhouse === undefined ? undefined : persistClickHouse(bus, deps.clickhouse, config.analytics);
   graph.add(bus.topic('pm.market.meta').subscribe((m) => markets.add(m.market)));

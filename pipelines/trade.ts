@@ -1,4 +1,4 @@
-import { map, merge, share, type Observable, type Subscription } from 'rxjs';
+import { filter, map, merge, share, type Observable, type Subscription } from 'rxjs';
 import { edgeSignal, type EdgeSignalOptions } from '../operators/edge-signal.js';
 import { orderBook } from '../operators/order-book.js';
 import { paperBroker, type PaperBrokerInput } from '../operators/paper-broker.js';
@@ -45,6 +45,10 @@ export function tradePipeline(bus: Bus, config: Config, metrics: PipelineMetrics
     bus.topic('fill.v1').pipe(map((fill): RiskGateInput => ({ kind: 'fill', fill }))),
     bus.topic('portfolio.v1').pipe(map((snapshot): RiskGateInput => ({ kind: 'portfolio', snapshot }))),
     bus.topic('signal.v1').pipe(map((signal): RiskGateInput => ({ kind: 'signal', signal }))),
+    bus.topic('risk.event').pipe(
+      filter((event) => event.rule === 'model_drift' && event.action !== 'block'),
+      map((event): RiskGateInput => ({ kind: 'drift', event })),
+    ),
   )
     .pipe(
       countEvents(

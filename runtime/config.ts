@@ -43,8 +43,8 @@ export const ConfigSchema = z.object({
     .prefault({}),
   scoring: z
     .object({
-      /** ONNX model; relative paths resolve against the package root. */
-      modelPath: z.string().default('models/artifacts/baseline-logistic.onnx'),
+      /** An ensemble manifest (.json) or one ONNX model (.onnx); relative paths resolve against the package root. */
+      modelPath: z.string().default('models/artifacts/ensemble/manifest.json'),
       maxBatch: z.number().int().positive().default(256),
       /** Event-time wait before a partial batch is scored. */
       maxWaitMs: z.number().int().min(0).default(1_000),

@@ -1,13 +1,18 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { asyncScheduler, Subscription } from 'rxjs';
-import { loadOnnxScorer } from '../../models/onnx-scorer.js';
+import { loadDriftReference } from '../../models/drift-reference.js';
+import { loadScorer } from '../../models/load-scorer.js';
+import { openEmbeddedApi } from '../../api/embedded-api.js';
+import type { AnalyticsReport } from '../../operators/analytics.js';
 import { embeddedGraph } from '../../pipelines/embedded-graph.js';
 import { liveIngest } from '../../pipelines/live.js';
+import { watchPipeline } from '../../pipelines/watch.js';
 import { persistPipeline } from '../../pipelines/persist.js';
 import { loadConfig, redactConfig, type Config } from '../../runtime/config.js';
 import { InputError } from '../../runtime/errors.js';
 import { InFlight } from '../../runtime/in-flight.js';
+import { LiveSettings } from '../../runtime/live-settings.js';
 import { createLogger } from '../../runtime/logger.js';
 import { MemoryBus } from '../../runtime/memory-bus.js';
 import { PipelineMetrics } from '../../runtime/metrics.js';
@@ -29,37 +34,55 @@ export interface LiveSessionOptions {
   /** Stop after this long; otherwise on SIGINT/SIGTERM. */
   readonly durationMs?: number;
   readonly label: string;
+  /** Run the watch pipeline (arbitrage, whales) when the graph is off (the graph includes it). */
+  readonly watch?: boolean;
+  /** Serve the HTTP API inside the run (settings applied live). */
+  readonly api?: boolean;
+  /** The config file the config came from: settings changed over the API are validated over it. */
+  readonly configFile?: string | undefined;
 }
 
 /**
  * One live run on the real clock (rxjs asyncScheduler) and the memory bus: live ingest, optionally
  * the embedded graph, JSONL topics and a recording, until the duration ends or a signal comes.
- * Shared by `polyflow live`, `polyflow run ingest` and `polyflow record`.
+ * Shared by `polyflow live [--api]`, `polyflow run ingest|watch [--api]` and `polyflow record`.
  */
 export async function runLiveSession(opts: LiveSessionOptions): Promise<number> {
-  const { config } = opts;
-  const logger = createLogger(config.log.level);
+  const logger = createLogger(opts.config.log.level);
   const bus = new MemoryBus();
   const metrics = new PipelineMetrics();
   const scheduler = asyncScheduler;
   const running = new Subscription();
-  const scorer = opts.graph ? await loadOnnxScorer(fromPackageRoot(config.scoring.modelPath), FEATURE_SPEC) : undefined;
+  const live = new LiveSettings(opts.config);
+  // With the API, stored settings are applied before anything is built from the config.
+  const api = opts.api === true ? await openEmbeddedApi({ live, configFile: opts.configFile, logger }) : undefined;
+  const config = live.config;
+  let report: AnalyticsReport | undefined;
+  let frames = 0;
+  const modelPath = fromPackageRoot(config.scoring.modelPath);
+  const scorer = opts.graph ? await loadScorer(modelPath, FEATURE_SPEC) : undefined;
+  const driftReference = opts.graph ? await loadDriftReference(modelPath) : undefined;
   const files = opts.outDir === undefined ? undefined : new JsonlFiles(opts.outDir);
   const recorder =
     opts.recordDir === undefined ? undefined : new RecordingWriter(opts.recordDir, { maxFileBytes: config.live.recordMaxFileBytes, maxFileMs: config.live.recordMaxFileMs });
   if (files !== undefined) running.add(persistPipeline(bus, opts.topics, files));
   if (scorer !== undefined) {
-    running.add(embeddedGraph(bus, { config, scheduler, scorer, inFlight: new InFlight(), metrics, onReport: () => undefined }));
-  }
-  const ingest = liveIngest({ config, bus, metrics, logger, scheduler, ...(recorder === undefined ? {} : { recorder }) });
+    running.add(embeddedGraph(bus, { config, scheduler, scorer, inFlight: new InFlight(), metrics, live, driftReference, onReport: (r) => (report = r), onWallet: (w) => api?.model.setWallet(w) }));
+  } else if (opts.watch === true) running.add(watchPipeline(bus, config, metrics, { live, onWallet: (w) => api?.model.setWallet(w) }));
+  const ingest = liveIngest({ config, bus, metrics, logger, scheduler, onRecord: (r) => void (r.kind === 'frame' && frames++), ...(recorder === undefined ? {} : { recorder }) });
   const shutdown = async (): Promise<void> => {
     ingest.stop();
+    await api?.close();
     running.unsubscribe();
     files?.close();
     await recorder?.close();
     await bus.close();
   };
   try {
+    if (api !== undefined) {
+      const address = await api.listen({ bus, metrics, modelVersion: scorer?.modelVersion, report: () => report, frames: () => frames });
+      process.stdout.write(`${opts.label}: API at ${address} (OpenAPI: ${address}/docs)\n`);
+    }
     await ingest.start();
   } catch (err) {
     await shutdown();
@@ -106,7 +129,7 @@ export function durationOption(text: string | undefined, command: string): numbe
 export async function liveCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { out: { type: 'string' }, config: { type: 'string' }, duration: { type: 'string' }, record: { type: 'string' } },
+    options: { out: { type: 'string' }, config: { type: 'string' }, duration: { type: 'string' }, record: { type: 'string' }, api: { type: 'boolean' } },
   });
   const config = loadConfig({ file: values.config });
   const extra: TopicName[] = ['pm.wallet.trade', 'news.item'];
@@ -116,6 +139,8 @@ export async function liveCommand(argv: string[]): Promise<number> {
     config,
     label: 'live',
     graph: true,
+    api: values.api === true,
+    configFile: values.config,
     topics,
     outDir: resolve(values.out ?? 'out/live'),
     ...(values.record === undefined ? {} : { recordDir: resolve(values.record) }),

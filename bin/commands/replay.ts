@@ -3,6 +3,7 @@ import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { Registry } from 'prom-client';
+import { loadDriftReference } from '../../models/drift-reference.js';
 import { loadScorer } from '../../models/load-scorer.js';
 import { replayRecords } from '../../pipelines/replay.js';
 import { loadConfig, redactConfig } from '../../runtime/config.js';
@@ -44,7 +45,9 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const checkpoints = store === undefined ? undefined : await openReplayCheckpoints(store, { config, outDir, files, fresh: values.fresh === true, logger });
   const resumedFrom = checkpoints?.resumedFrom;
   if (resumedFrom !== undefined) logger.info({ seq: resumedFrom.seq, inputOffset: resumedFrom.inputOffset, state: config.state.kind }, 'resuming from checkpoint');
-  const scorer = await loadScorer(fromPackageRoot(config.scoring.modelPath), FEATURE_SPEC);
+  const modelPath = fromPackageRoot(config.scoring.modelPath);
+  const scorer = await loadScorer(modelPath, FEATURE_SPEC);
+  const driftReference = await loadDriftReference(modelPath);
   logger.info({ path, outDir, model: scorer.modelVersion }, 'replay starting');
 
   const showProgress = values['no-progress'] !== true && process.stderr.isTTY;
@@ -67,6 +70,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
       logger,
       ...(analytics === undefined ? {} : { clickhouse: analytics.sink }),
       ...(checkpoints === undefined ? {} : { durable: checkpoints.durability }),
+      driftReference,
       onProgress: (records) => showProgress && bar.update(Math.min(progress.bytesRead, files.frameBytes), { records }),
     });
   } finally {

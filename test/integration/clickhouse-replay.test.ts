@@ -4,13 +4,11 @@ import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportCommand } from '../../bin/commands/report.js';
-import { loadOnnxScorer } from '../../models/onnx-scorer.js';
 import type { RunSummary } from '../../schemas/run-summary.js';
 import { replayRecords } from '../../pipelines/replay.js';
 import { loadConfig } from '../../runtime/config.js';
 import { createLogger } from '../../runtime/logger.js';
 import { fromPackageRoot } from '../../runtime/package-root.js';
-import { FEATURE_SPEC } from '../../schemas/feature-spec.js';
 import type { FeatureVector } from '../../schemas/feature-vector.js';
 import type { MarketMeta } from '../../schemas/market-meta.js';
 import type { PortfolioSnapshot } from '../../schemas/portfolio-snapshot.js';
@@ -25,6 +23,7 @@ import { ClickHouseSink } from '../../sinks/clickhouse/clickhouse-sink.js';
 import { PERSISTED_TOPICS, TOPIC_TABLES, topicRow, type PersistedTopic } from '../../sinks/clickhouse/topic-rows.js';
 import { JsonlFiles } from '../../sinks/jsonl-files.js';
 import { readReplay } from '../../sources/replay/replay-directory.js';
+import { tradingScorer } from '../helpers/trading-model.js';
 
 /*
  * ClickHouse analytics end to end on embedded chDB (in-process; no server): the bundled sample is
@@ -61,7 +60,7 @@ beforeAll(async () => {
   const store = await openAnalyticsStore(config, { outDir: dir });
   if (store === undefined) throw new Error('analytics store not opened');
   const files = new JsonlFiles(dir);
-  const scorer = await loadOnnxScorer(fromPackageRoot(config.scoring.modelPath), FEATURE_SPEC);
+  const scorer = await tradingScorer();
   try {
     const result = await replayRecords(readReplay(fromPackageRoot('data/sample')), { config, scorer, files, logger: createLogger('silent'), clickhouse: store.sink });
     writeFileSync(join(dir, 'summary.json'), JSON.stringify(result.summary));

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStateStore } from '../../sinks/postgres/open-state-store.js';
 import { createTestDatabase } from '../helpers/postgres-test-db.js';
 import { storedRows } from '../helpers/state-expectations.js';
+import { tradingEnv } from '../helpers/trading-model.js';
 
 /*
  * kill -9 at random points (seeded): the built CLI replays a simulated recording with
@@ -48,7 +49,7 @@ interface Attempt {
 /** One run, SIGKILLed after its `afterCheckpoints`-th checkpoint + `delayMs` (or `delayMs` after start when 0). */
 function attempt(args: string[], afterCheckpoints: number, delayMs: number): Promise<Attempt> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, POLYFLOW_LOG_LEVEL: 'info' } });
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: tradingEnv({ POLYFLOW_LOG_LEVEL: 'info' }) });
     let stderr = '';
     let checkpoints = 0;
     let killed = false;
@@ -110,7 +111,7 @@ describe('kill -9 during a replay with checkpoints', () => {
     crashDb = await createTestDatabase('polyflow_crash');
     execFileSync(process.execPath, [CLI, 'replay', recording, '--out', reference, '--no-progress', '--state', 'postgres', '--state-url', refDb.url, '--checkpoint-every', String(CHECKPOINT_EVERY)], {
       stdio: 'pipe',
-      env: { ...process.env, POLYFLOW_LOG_LEVEL: 'warn' },
+      env: tradingEnv({ POLYFLOW_LOG_LEVEL: 'warn' }),
     });
   }, 60_000);
   afterAll(async () => {

@@ -3,13 +3,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadOnnxScorer } from '../../models/onnx-scorer.js';
 import { replayRecords } from '../../pipelines/replay.js';
 import { loadConfig } from '../../runtime/config.js';
 import { createLogger } from '../../runtime/logger.js';
-import { fromPackageRoot } from '../../runtime/package-root.js';
 import { replayCheckpoints } from '../../runtime/replay-checkpoints.js';
-import { FEATURE_SPEC } from '../../schemas/feature-spec.js';
 import { JsonlFiles } from '../../sinks/jsonl-files.js';
 import { PgClient } from '../../sinks/postgres/pg-client.js';
 import { SqlStateStore } from '../../sinks/postgres/sql-state-store.js';
@@ -17,6 +14,7 @@ import { readReplay } from '../../sources/replay/replay-directory.js';
 import { createTestDatabase } from '../helpers/postgres-test-db.js';
 import { expectedRows, storedRows } from '../helpers/state-expectations.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
+import { tradingEnv, tradingScorer } from '../helpers/trading-model.js';
 
 /*
  * Postgres unreachable for a while in the middle of a replay: the store sits behind a TCP proxy
@@ -37,7 +35,7 @@ describe('state store outage', () => {
   beforeAll(async () => {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npm run build)`);
     execFileSync(process.execPath, [CLI, 'simulate', '--out', recording, '--events', '4000', '--markets', '10', '--seed', '5', '--hours', '6'], { stdio: 'pipe' });
-    execFileSync(process.execPath, [CLI, 'replay', recording, '--out', plain, '--no-progress'], { stdio: 'pipe', env: { ...process.env, POLYFLOW_LOG_LEVEL: 'warn' } });
+    execFileSync(process.execPath, [CLI, 'replay', recording, '--out', plain, '--no-progress'], { stdio: 'pipe', env: tradingEnv({ POLYFLOW_LOG_LEVEL: 'warn' }) });
     db = await createTestDatabase('polyflow_outage');
     const target = new URL(db.url);
     proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
@@ -92,7 +90,7 @@ describe('state store outage', () => {
     };
     const out = join(root, 'with-outage');
     const files = new JsonlFiles(out);
-    const scorer = await loadOnnxScorer(fromPackageRoot(config.scoring.modelPath), FEATURE_SPEC);
+    const scorer = await tradingScorer();
     const result = await replayRecords(readReplay(recording), {
       config,
       scorer,

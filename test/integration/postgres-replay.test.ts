@@ -7,6 +7,7 @@ import type { PortfolioSnapshot } from '../../schemas/portfolio-snapshot.js';
 import { openStateStore } from '../../sinks/postgres/open-state-store.js';
 import { createTestDatabase } from '../helpers/postgres-test-db.js';
 import { expectedRows, readJsonl, storedRows } from '../helpers/state-expectations.js';
+import { tradingEnv } from '../helpers/trading-model.js';
 
 /*
  * `polyflow replay data/sample --state postgres|pglite`: the rows in Postgres are the JSONL
@@ -16,7 +17,7 @@ import { expectedRows, readJsonl, storedRows } from '../helpers/state-expectatio
  */
 const CLI = 'dist/bin/polyflow.js';
 const SAMPLE = 'data/sample';
-const env = { ...process.env, POLYFLOW_LOG_LEVEL: 'warn' };
+const env = tradingEnv({ POLYFLOW_LOG_LEVEL: 'warn' });
 
 const replay = (out: string, ...flags: string[]): void => {
   execFileSync(process.execPath, [CLI, 'replay', SAMPLE, '--out', out, '--no-progress', ...flags], { stdio: 'pipe', env });

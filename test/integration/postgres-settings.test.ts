@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../schemas/run-summary.js';
 import { createTestDatabase } from '../helpers/postgres-test-db.js';
+import { tradingEnv } from '../helpers/trading-model.js';
 
 /*
  * `polyflow settings`: each command is a new process, so a value read back has survived a
@@ -12,7 +13,7 @@ import { createTestDatabase } from '../helpers/postgres-test-db.js';
  * the stored settings.
  */
 const CLI = 'dist/bin/polyflow.js';
-const env = { ...process.env, POLYFLOW_LOG_LEVEL: 'warn' };
+const env = tradingEnv({ POLYFLOW_LOG_LEVEL: 'warn' });
 const polyflow = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env });
 
 describe('polyflow settings', () => {

@@ -2,17 +2,15 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadOnnxScorer } from '../../models/onnx-scorer.js';
 import { replayRecords } from '../../pipelines/replay.js';
 import { loadConfig } from '../../runtime/config.js';
 import { createLogger } from '../../runtime/logger.js';
-import { fromPackageRoot } from '../../runtime/package-root.js';
-import { FEATURE_SPEC } from '../../schemas/feature-spec.js';
 import type { BookUpdate } from '../../schemas/book-update.js';
 import type { DeadLetter } from '../../schemas/dead-letter.js';
 import { JsonlFiles } from '../../sinks/jsonl-files.js';
 import { readReplay } from '../../sources/replay/replay-directory.js';
 import { TINY, writeTinyRecording } from '../helpers/tiny-recording.js';
+import { tradingScorer } from '../helpers/trading-model.js';
 
 const readJsonl = <T>(file: string): T[] =>
   readFileSync(file, 'utf8')
@@ -22,7 +20,7 @@ const readJsonl = <T>(file: string): T[] =>
 
 async function replay(dir: string, out: string) {
   const config = loadConfig({ env: {}, overrides: { output: { topics: ['dlq.ingest', 'pm.resolution', 'prediction.v1'] } } });
-  const scorer = await loadOnnxScorer(fromPackageRoot(config.scoring.modelPath), FEATURE_SPEC);
+  const scorer = await tradingScorer();
   const files = new JsonlFiles(out);
   try {
     return await replayRecords(readReplay(dir), { config, scorer, files, logger: createLogger('silent') });
@@ -69,7 +67,7 @@ describe('malformed input in a recording', () => {
     writeTinyRecording(join(root, 'rec'), { malformed: true });
     const updates: BookUpdate['kind'][] = [];
     const config = loadConfig({ env: {}, overrides: { output: { topics: ['pm.book'] } } });
-    const scorer = await loadOnnxScorer(fromPackageRoot(config.scoring.modelPath), FEATURE_SPEC);
+    const scorer = await tradingScorer();
     const files = new JsonlFiles(join(root, 'out'));
     await replayRecords(readReplay(join(root, 'rec')), { config, scorer, files, logger: createLogger('silent') });
     files.close();

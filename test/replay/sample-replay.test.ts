@@ -12,6 +12,7 @@ import type { PortfolioSnapshot } from '../../schemas/portfolio-snapshot.js';
 import type { Prediction } from '../../schemas/prediction.js';
 import type { Resolution } from '../../schemas/resolution.js';
 import type { Signal } from '../../schemas/signal.js';
+import { tradingEnv } from '../helpers/trading-model.js';
 
 /*
  * The main job end to end: the built CLI (`node dist/bin/polyflow.js replay data/sample`), run twice.
@@ -38,7 +39,7 @@ function frameLines(): string[] {
 }
 
 function replay(out: string): RunSummary {
-  execFileSync(process.execPath, [CLI, 'replay', SAMPLE, '--out', out, '--no-progress'], { stdio: 'pipe', env: { ...process.env, POLYFLOW_LOG_LEVEL: 'warn' } });
+  execFileSync(process.execPath, [CLI, 'replay', SAMPLE, '--out', out, '--no-progress'], { stdio: 'pipe', env: tradingEnv({ POLYFLOW_LOG_LEVEL: 'warn' }) });
   return JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as RunSummary;
 }
 

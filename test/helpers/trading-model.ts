@@ -1,0 +1,20 @@
+import { loadOnnxScorer, type OnnxScorer } from '../../models/onnx-scorer.js';
+import { fromPackageRoot } from '../../runtime/package-root.js';
+import { FEATURE_SPEC } from '../../schemas/feature-spec.js';
+
+/**
+ * The model the end-to-end tests trade with: the baseline logistic, which produces edges. The
+ * shipped ensemble defers to the market price where evaluation showed no edge (everywhere, today)
+ * and never trades, so tests of sizing, risk, fills and settlement pin this one. It is a test of
+ * the mechanics, not a claim that the baseline has an edge (it has none).
+ */
+export const TRADING_MODEL_PATH = 'models/artifacts/baseline-logistic.onnx';
+
+export const tradingScorer = (): Promise<OnnxScorer> => loadOnnxScorer(fromPackageRoot(TRADING_MODEL_PATH), FEATURE_SPEC);
+
+/** Environment for a spawned CLI that should trade with the baseline. */
+export const tradingEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
+  ...process.env,
+  POLYFLOW_SCORING_MODEL_PATH: TRADING_MODEL_PATH,
+  ...extra,
+});
