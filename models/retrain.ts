@@ -1,7 +1,7 @@
 // `polyflow retrain`: datasets from source folders -> train -> evaluate every holdout -> edge gate,
 // drift reference, evaluation in the card, a registry row.
 import { readFile, writeFile } from 'node:fs/promises';
-import { basename, join, relative } from 'node:path';
+import { basename, join } from 'node:path';
 import { FEATURE_SPEC } from '../schemas/feature-spec.js';
 import { driftReference } from '../operators/drift-monitor.js';
 import { buildDataset } from './dataset/build-dataset.js';
@@ -9,13 +9,16 @@ import type { DatasetRow } from './dataset/dataset-file.js';
 import { trainEnsemble } from './ensemble/train.js';
 import type { BacktestOptions } from './evaluation/backtest.js';
 import { evaluate, type EvaluationReport } from './evaluation/evaluate.js';
-import { appendRegistryRow, type RegistryRow } from './registry.js';
+import type { ModelCard, RegistryRow } from './registry.js';
+import { recordModel, type ModelRegistryStore } from './registry-store.js';
 
 export interface RetrainOptions {
   readonly sources: readonly string[];
   readonly workDir: string;
   readonly outDir: string;
   readonly registryFile: string;
+  /** The state store the registry row is upserted into (its `models` table). */
+  readonly store: ModelRegistryStore;
   readonly modelVersion: string;
   readonly backtest: BacktestOptions;
   readonly quick?: boolean;
@@ -29,16 +32,6 @@ export interface RetrainResult {
   readonly reports: Readonly<Record<string, EvaluationReport>>;
   readonly tradeableCategories: readonly string[];
   readonly registryRow: RegistryRow;
-}
-
-interface Card {
-  created: string;
-  feature_spec: { hash: string };
-  features_used: string[];
-  training_data: { train_resolution_range: string[]; holdout_resolution_range: string[]; rows: Record<string, number> };
-  metrics: Record<string, unknown>;
-  artifacts: Record<string, { file: string; sha256: string }>;
-  evaluation?: unknown;
 }
 
 export async function retrain(o: RetrainOptions): Promise<RetrainResult> {
@@ -69,7 +62,7 @@ export async function retrain(o: RetrainOptions): Promise<RetrainResult> {
   };
   manifest['drift_reference'] = 'drift-reference.json';
   await writeFile(trained.manifestFile, JSON.stringify(manifest, null, 2) + '\n');
-  const card = JSON.parse(await readFile(trained.cardFile, 'utf8')) as Card;
+  const card = JSON.parse(await readFile(trained.cardFile, 'utf8')) as ModelCard;
   const ref = driftReference(o.modelVersion, FEATURE_SPEC.names, card.features_used, trainRows.map((r) => r.values));
   await writeFile(join(o.outDir, 'drift-reference.json'), JSON.stringify(ref) + '\n');
   card.evaluation = Object.fromEntries(
@@ -80,21 +73,6 @@ export async function retrain(o: RetrainOptions): Promise<RetrainResult> {
   );
   await writeFile(trained.cardFile, JSON.stringify({ ...card, edge_gate: manifest['edge_gate'] }, null, 2) + '\n');
 
-  const row: RegistryRow = {
-    model_version: o.modelVersion,
-    created: card.created,
-    manifest: relative(join(o.registryFile, '..'), trained.manifestFile),
-    feature_spec_hash: card.feature_spec.hash,
-    train_resolution_range: card.training_data.train_resolution_range,
-    holdout_resolution_range: card.training_data.holdout_resolution_range,
-    rows: card.training_data.rows,
-    metrics: {
-      ...card.metrics,
-      evaluation: Object.fromEntries(Object.entries(reports).map(([k, r]) => [k, { n_rows: r.n_rows, brier_model: r.brier_model, brier_market: r.brier_market, brier_diff_ci: r.brier_diff_ci, pnl: r.pnl }])),
-    },
-    artifacts: card.artifacts,
-    tradeable_categories: tradeable,
-  };
-  await appendRegistryRow(o.registryFile, row);
+  const { registryRow: row } = await recordModel({ manifestFile: trained.manifestFile, cardFile: trained.cardFile, registryFile: o.registryFile, store: o.store });
   return { manifestFile: trained.manifestFile, modelVersion: o.modelVersion, reports, tradeableCategories: tradeable, registryRow: row };
 }

@@ -12,7 +12,8 @@ export interface PersistClickHouseOptions {
 }
 
 /**
- * persist (ClickHouse half): every analytics topic -> its table, plus sampled top of book. Each
+ * persist (ClickHouse half): every analytics topic -> its table (the watch topics arbitrage.v1 and
+ * whale.v1 included: TOPIC_TABLES), plus sampled top of book. Each
  * record is written as the bus delivers it, so the sink's `seq` is the bus's publish order.
  */
 export function persistClickHouse(bus: Bus, sink: ClickHouseSink, opts: PersistClickHouseOptions): Subscription {

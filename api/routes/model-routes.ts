@@ -12,8 +12,10 @@ export function modelRoutes(app: FastifyInstance, deps: ApiDeps): void {
         deps.store === undefined
           ? []
           : await deps.store.query(
-              `SELECT version, name, feature_spec AS "featureSpec", artifact_path AS "artifactPath", artifact_sha256 AS "artifactSha256",
-                 data_from_ts AS "dataFromTs", data_to_ts AS "dataToTs", metrics, status,
+              `SELECT version, name, feature_spec AS "featureSpec", feature_spec_hash AS "featureSpecHash", artifact_path AS "artifactPath",
+                 artifact_sha256 AS "artifactSha256", data_from_ts::float8 AS "dataFromTs", data_to_ts::float8 AS "dataToTs",
+                 train_range AS "trainRange", holdout_range AS "holdoutRange", row_counts AS "rowCounts", metrics, artifacts,
+                 tradeable_categories AS "tradeableCategories", status,
                  to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "createdAt"
                FROM models ORDER BY created_at DESC, version`,
             );

@@ -2,15 +2,18 @@ import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { takerFeeRate } from '../../operators/taker-fee.js';
-import { loadConfig } from '../../runtime/config.js';
+import { loadConfig, type Config } from '../../runtime/config.js';
 import { retrain } from '../../models/retrain.js';
+import { openRegistryStore, stateOverrides, type ModelRegistryStore } from '../../models/registry-store.js';
 
 const DEFAULT_SOURCES = ['emre-agentic-research-platform', 'ochaff-fated-btc-daily-bands', 'yxf9tv-mlb-orderbooks'].map((s) => `../shared/data/polymarket/${s}`);
 
 /**
  * `polyflow retrain [--data <source dir> ...] [--out <dir>] [--work <dir>] [--registry <file>]
- * [--every <hours>] [--quick]`: dataset -> train -> evaluate -> edge gate + registry row; with
- * --every, again after each interval until stopped.
+ * [--every <hours>] [--quick] [--state pglite|postgres] [--state-url <url>] [--state-dir <dir>]`:
+ * dataset -> train -> evaluate -> edge gate + registry row (registry.jsonl and the state store's
+ * `models` table; PGlite in state.dir when state is off); with --every, again after each interval
+ * until stopped.
  */
 export async function retrainCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -25,9 +28,32 @@ export async function retrainCommand(argv: string[]): Promise<number> {
       quick: { type: 'boolean', default: false },
       python: { type: 'string' },
       config: { type: 'string' },
+      state: { type: 'string' },
+      'state-url': { type: 'string' },
+      'state-dir': { type: 'string' },
     },
   });
-  const config = loadConfig({ file: values.config });
+  const config = loadConfig({ file: values.config, overrides: { state: stateOverrides(values) } });
+  const store = await openRegistryStore(config.state);
+  try {
+    return await retrainLoop(values, config, store);
+  } finally {
+    await store.close();
+  }
+}
+
+interface RetrainFlags {
+  readonly data?: string[] | undefined;
+  readonly out: string;
+  readonly work: string;
+  readonly registry: string;
+  readonly every?: string | undefined;
+  readonly 'model-version'?: string | undefined;
+  readonly quick: boolean;
+  readonly python?: string | undefined;
+}
+
+async function retrainLoop(values: RetrainFlags, config: Config, store: ModelRegistryStore): Promise<number> {
   const everyMs = values.every === undefined ? 0 : Number(values.every) * 3_600_000;
   for (;;) {
     const version = values['model-version'] ?? `ensemble-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, 'Z')}`;
@@ -36,6 +62,7 @@ export async function retrainCommand(argv: string[]): Promise<number> {
       workDir: resolve(values.work),
       outDir: resolve(values.out),
       registryFile: resolve(values.registry),
+      store,
       modelVersion: version,
       quick: values.quick,
       ...(values.python === undefined ? {} : { python: values.python }),

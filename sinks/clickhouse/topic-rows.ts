@@ -1,3 +1,4 @@
+import type { ArbitrageOpportunity } from '../../schemas/arbitrage-opportunity.js';
 import type { DeadLetter } from '../../schemas/dead-letter.js';
 import type { FeatureVector } from '../../schemas/feature-vector.js';
 import type { Fill } from '../../schemas/fill.js';
@@ -9,10 +10,11 @@ import type { Resolution } from '../../schemas/resolution.js';
 import type { RiskEvent } from '../../schemas/risk-event.js';
 import type { Signal } from '../../schemas/signal.js';
 import type { TopicTypes } from '../../schemas/topics.js';
+import type { WhaleEvent } from '../../schemas/whale-event.js';
 import type { Row } from './clickhouse-sink.js';
 
 /**
- * One topic record -> one row of its table (infra/clickhouse/001_tables.sql), columns snake_case.
+ * One topic record -> one row of its table (infra/clickhouse/001_tables.sql, 003_watch.sql), columns snake_case.
  * Timestamps stay integer ms (DateTime64(3) reads them as ticks); NaN becomes NULL on the way out
  * (JSON has no NaN). `run`, `session` and `seq` are added by the sink.
  */
@@ -27,6 +29,8 @@ export const TOPIC_TABLES = {
   'risk.event': 'risk_events',
   'pm.resolution': 'resolutions',
   'dlq.ingest': 'dlq',
+  'arbitrage.v1': 'arbitrage',
+  'whale.v1': 'whales',
 } as const satisfies Partial<Record<keyof TopicTypes, string>>;
 
 export type PersistedTopic = keyof typeof TOPIC_TABLES;
@@ -145,6 +149,38 @@ const ROWS: { readonly [K in PersistedTopic]: (r: TopicTypes[K]) => Row } = {
     winning_outcome: r.winningOutcome,
   }),
   'dlq.ingest': (d: DeadLetter) => ({ source: d.source, ts: d.ts, reason: d.reason, raw: d.raw }),
+  'arbitrage.v1': (o: ArbitrageOpportunity) => ({
+    id: o.id,
+    ts: o.ts,
+    kind: o.kind,
+    markets: o.markets,
+    event_id: o.eventId,
+    edge: o.edge,
+    size: o.size,
+    expires_ts: o.expiresTs,
+    profit: o.profit,
+    asset_ids: o.assetIds,
+    prices: o.prices,
+    limit_prices: o.limitPrices,
+  }),
+  'whale.v1': (w: WhaleEvent) => ({
+    id: w.id,
+    ts: w.ts,
+    wallet: w.wallet,
+    asset_id: w.assetId,
+    market: w.market,
+    size: w.size,
+    notional: w.notional,
+    depth_ratio: finiteOrNull(w.depthRatio),
+    kind: w.kind,
+    source: w.source,
+    side: w.side,
+    price: w.price,
+    wallet_volume: w.walletVolume,
+    wallet_realized_pnl: w.walletRealizedPnl,
+    wallet_rank: w.walletRank,
+    position: w.position,
+  }),
 };
 
 export function topicRow<K extends PersistedTopic>(topic: K, record: TopicTypes[K]): Row {

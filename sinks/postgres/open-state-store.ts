@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
 import type { Config } from '../../runtime/config.js';
-import type { StateStore } from '../../runtime/state-store.js';
 import type { ConnectionRetryOptions } from './retry-connection.js';
 import { PgClient } from './pg-client.js';
 import { PgliteClient } from './pglite-client.js';
@@ -22,7 +21,7 @@ export interface OpenStateStoreOptions {
  * The state store of `kind`, migrated: `postgres` over a `pg` pool, `pglite` embedded. Both run
  * the same migrations and statements (sql-state-store.ts).
  */
-export async function openStateStore(opts: OpenStateStoreOptions): Promise<StateStore> {
+export async function openStateStore(opts: OpenStateStoreOptions): Promise<SqlStateStore> {
   const client =
     opts.kind === 'postgres'
       ? new PgClient({ url: opts.url ?? 'postgres://postgres@127.0.0.1:5432/polyflow', ...(opts.poolSize === undefined ? {} : { poolSize: opts.poolSize }) })

@@ -1,5 +1,6 @@
 import type { PipelineCheckpoint, SettingRow, StateRows, StateStore } from '../../runtime/state-store.js';
 import { migrate, readMigrations } from './migrate.js';
+import { listModelRows, upsertModelRow, type ModelRow, type ModelRowInput } from './model-rows-sql.js';
 import { retryConnection, type ConnectionRetryOptions } from './retry-connection.js';
 import type { SqlClient } from './sql-client.js';
 import { writeStateRows } from './state-rows-sql.js';
@@ -125,6 +126,16 @@ export class SqlStateStore implements StateStore {
       ),
     );
     return rows.map((r) => ({ key: r.key, value: r.value, updatedAt: r.updated_at }));
+  }
+
+  /** Records a model in the registry (`models`), replacing the row of the same version. */
+  async upsertModel(row: ModelRowInput): Promise<void> {
+    await this.retry(() => upsertModelRow(this.sql, row));
+  }
+
+  /** The model registry, newest first. */
+  listModels(): Promise<ModelRow[]> {
+    return this.retry(() => listModelRows(this.sql));
   }
 
   query<R extends object>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
