@@ -21,10 +21,12 @@ const USAGE = `polyflow <command> [options]
 
 Commands:
   replay <path> [--out <dir>] [--config <file>] [--metrics <file>] [--no-progress]
+         [--state off|pglite|postgres] [--state-url <url>] [--checkpoint-every <n>] [--fresh]
         Run the whole pipeline over a recording (a directory with markets.jsonl and
         market-ws-*.log[.gz], or one .log file) as fast as possible; print a summary and
         write every output topic as JSONL plus summary.json into --out (default out/<name>);
-        --metrics writes the run's Prometheus metrics (text format) to a file.
+        --metrics writes the run's Prometheus metrics (text format) to a file; with --state the
+        run checkpoints to Postgres/PGlite and a killed run resumes where it stopped.
         [--state off|pglite|postgres] [--state-url <url>] [--checkpoint-every <n>] [--fresh]
         keep the account rows and checkpoints in Postgres (pglite: <out>/pglite); a killed run
         started again with the same --out resumes from its last checkpoint (--fresh: from scratch).
