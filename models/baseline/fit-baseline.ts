@@ -1,10 +1,9 @@
 // Retraining as a command: dataset (TypeScript, live operators) then fit + ONNX export (Python).
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PolyflowError } from '../../runtime/errors.js';
+import { runProcess, TrainingError } from '../run-process.js';
 import { buildBaselineDataset, type DatasetSummary } from './build-dataset.js';
 
 export const DEFAULT_PYTHON = '/usr/bin/python3';
@@ -46,12 +45,6 @@ export interface FitBaselineResult {
   readonly metrics: { readonly train: SplitMetrics; readonly validation: SplitMetrics };
 }
 
-/** The trainer failed (exit code, signal) or could not be started. */
-export class TrainingError extends PolyflowError {
-  constructor(message: string, cause?: unknown) {
-    super('MODEL_TRAINING_FAILED', message, { retriable: false, cause });
-  }
-}
 
 /** train_baseline.py beside this file, or (from dist/) in the source tree it was built from. */
 function trainerScript(): string {
@@ -72,21 +65,6 @@ function defaultOutDir(): string {
     : fileURLToPath(new URL('../artifacts/', import.meta.url));
 }
 
-function run(cmd: string, args: readonly string[]): Promise<{ stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', (err) => reject(new TrainingError(`cannot start ${cmd}`, err)));
-    child.on('close', (code, signal) => {
-      if (code === 0) resolve({ stdout, stderr });
-      else reject(new TrainingError(`${cmd} ${args[0] ?? ''} failed (${signal ?? `exit ${code}`}): ${stderr.trim().slice(-2000)}`));
-    });
-  });
-}
-
 /**
  * Builds the baseline dataset from `dataRoot` into `workDir`, fits the logistic baseline with
  * train_baseline.py and writes the ONNX model and its cards to `outDir`. Returns the card's
@@ -100,7 +78,7 @@ export async function fitBaseline(opts: FitBaselineOptions): Promise<FitBaseline
   const python = opts.python ?? process.env['PYTHON'] ?? DEFAULT_PYTHON;
   const args = [trainerScript(), '--dataset', dataset.outFile, '--meta', dataset.metaFile, '--out-dir', outDir, '--name', BASELINE_NAME];
   if (opts.modelVersion !== undefined) args.push('--model-version', opts.modelVersion);
-  await run(python, args);
+  await runProcess(python, args);
 
   const cardFile = join(outDir, `${BASELINE_NAME}.card.json`);
   const card = JSON.parse(await readFile(cardFile, 'utf8')) as {

@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_PYTHON, TrainingError } from '../baseline/fit-baseline.js';
-import { runProcess } from './run-process.js';
+import { DEFAULT_PYTHON } from '../baseline/fit-baseline.js';
+import { runProcess, TrainingError } from '../run-process.js';
 
 export interface TrainOptions {
   /** Dataset CSVs written by `polyflow dataset` (each with its .meta.json). */

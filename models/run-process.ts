@@ -1,5 +1,12 @@
 import { spawn } from 'node:child_process';
-import { TrainingError } from '../baseline/fit-baseline.js';
+import { PolyflowError } from '../runtime/errors.js';
+
+/** A trainer (Python) failed (exit code, signal) or could not be started. */
+export class TrainingError extends PolyflowError {
+  constructor(message: string, cause?: unknown) {
+    super('MODEL_TRAINING_FAILED', message, { retriable: false, cause });
+  }
+}
 
 /** Runs a command to completion; rejects with its stderr tail on a non-zero exit. */
 export function runProcess(cmd: string, args: readonly string[]): Promise<{ stdout: string; stderr: string }> {
