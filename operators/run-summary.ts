@@ -2,6 +2,7 @@ import type { AnalyticsReport } from './analytics.js';
 import { MICROS } from '../schemas/units.js';
 import type { RunSummary } from '../schemas/run-summary.js';
 import type { Strength } from '../schemas/signal.js';
+import type { TopicName } from '../schemas/topics.js';
 
 export interface RunCounts {
   readonly events: number;
@@ -15,6 +16,25 @@ export interface RunCounts {
   readonly orders: number;
   readonly fills: number;
   readonly riskEvents: number;
+}
+
+/** Run counts from the records published per topic, plus what the bus cannot count itself. */
+export function busRunCounts(
+  published: ReadonlyMap<TopicName, number>,
+  extra: { readonly events: number; readonly markets: number; readonly signals: Readonly<Record<Strength, number>> },
+): RunCounts {
+  const count = (topic: TopicName): number => published.get(topic) ?? 0;
+  return {
+    ...extra,
+    dlq: count('dlq.ingest'),
+    bookUpdates: count('pm.book'),
+    trades: count('pm.trade'),
+    resolutions: count('pm.resolution'),
+    predictions: count('prediction.v1'),
+    orders: count('order.v1'),
+    fills: count('fill.v1'),
+    riskEvents: count('risk.event'),
+  };
 }
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);

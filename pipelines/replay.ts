@@ -1,7 +1,7 @@
 import type { DriftReference } from '../operators/drift-monitor.js';
 import { Subject } from 'rxjs';
 import type { AnalyticsReport } from '../operators/analytics.js';
-import { runSummary } from '../operators/run-summary.js';
+import { busRunCounts, runSummary } from '../operators/run-summary.js';
 import type { RunSummary } from '../schemas/run-summary.js';
 import type { BatchScorer } from '../operators/score-batches.js';
 import type { Config } from '../runtime/config.js';
@@ -138,25 +138,9 @@ export async function replayRecords(
   persistCh?.unsubscribe();
   await deps.clickhouse?.flush();
 
-  const count = (topic: Parameters<MemoryBus['topic']>[0]): number => bus.counts().get(topic) ?? 0;
   for (const [topic, n] of bus.counts()) metrics.published.labels(topic).inc(n);
   await bus.close();
   deps.logger.debug({ records: fed }, 'replay finished');
-  const summary = runSummary(
-    {
-      events: frames,
-      markets: markets.size,
-      dlq: count('dlq.ingest'),
-      bookUpdates: count('pm.book'),
-      trades: count('pm.trade'),
-      resolutions: count('pm.resolution'),
-      predictions: count('prediction.v1'),
-      signals,
-      orders: count('order.v1'),
-      fills: count('fill.v1'),
-      riskEvents: count('risk.event'),
-    },
-    report,
-  );
+  const summary = runSummary(busRunCounts(bus.counts(), { events: frames, markets: markets.size, signals }), report);
   return { summary, metrics };
 }
