@@ -16,11 +16,13 @@ import { settingsCommand } from './commands/settings.js';
 import { liveCommand } from './commands/live.js';
 import { recordCommand } from './commands/record.js';
 import { runCommand } from './commands/run.js';
+import { topicsCommand } from './commands/topics.js';
+import { schemasCommand } from './commands/schemas.js';
 
 const USAGE = `polyflow <command> [options]
 
 Commands:
-  replay <path> [--out <dir>] [--config <file>] [--metrics <file>] [--no-progress]
+  replay <path> [--out <dir>] [--config <file>] [--metrics <file>] [--no-progress] [--bus memory|kafka] [--kafka-chunk <n>]
          [--state off|pglite|postgres] [--state-url <url>] [--checkpoint-every <n>] [--fresh]
         Run the whole pipeline over a recording (a directory with markets.jsonl and
         market-ws-*.log[.gz], or one .log file) as fast as possible; print a summary and
@@ -30,13 +32,18 @@ Commands:
         [--state off|pglite|postgres] [--state-url <url>] [--checkpoint-every <n>] [--fresh]
         keep the account rows and checkpoints in Postgres (pglite: <out>/pglite); a killed run
         started again with the same --out resumes from its last checkpoint (--fresh: from scratch).
+        --bus kafka: every pipeline in this process talks through the broker (KAFKA_BROKERS), topics
+        prefixed per run; input fed in chunks of --kafka-chunk records (default 500; 1 = closest to memory).
   live [--out <dir>] [--duration <s>] [--record <dir>] [--api] [--config <file>]
         Run the whole graph on live Polymarket data (real clock) until Ctrl-C or --duration;
         write the output topics plus pm.wallet.trade and news.item as JSONL into --out (default out/live).
-  run ingest|watch [--out <dir>] [--duration <s>] [--record <dir>] [--api] [--config <file>]
+  run ingest|watch|alerts [--out <dir>] [--duration <s>] [--record <dir>] [--api] [--config <file>]
         Live ingest alone (pm.market.meta, pm.book, pm.trade, pm.resolution, pm.wallet.trade,
         news.item, risk.event, dlq.ingest as JSONL into --out), or ingest + the watchers
         (arbitrage.v1, whale.v1); --api serves the HTTP API inside the run.
+  run features|predict|trade|persist [--from-beginning] [--duration <s>] [--metrics <file>] [--out <dir>] [--config <file>]
+        One pipeline as a Kafka consumer group <kafka.groupIdPrefix>.<pipeline> (KAFKA_BROKERS); persist
+        writes the output topics as JSONL into --out. Prints "ready <pipeline>" once joined.
   api --out <dir> [--host <h>] [--port <n>] [--state pglite|postgres] [--state-url <url>] [--config <file>]
         The HTTP API (OpenAPI at /docs) over a finished run: its JSONL topics, summary.json or
         ClickHouse figures, and settings.
@@ -70,12 +77,18 @@ Commands:
   settings list | get <key> | set <key> <json> | unset <key> [--state pglite|postgres] [--state-url <url>] [--state-dir <dir>]
         Settings kept in the state store (Postgres or embedded PGlite), validated against the
         config schema and applied over file and env config by the next run (state.* excluded).
+  topics [--check] [--config <file>]
+        Create the Kafka topics (partitions, retention; pm.market.meta compacted) and verify them
+        through metadata; --check only verifies. Exit 2 when the broker cannot create topics.
+  schemas check [--against <git ref>]
+        Check schemas/*.avsc for backward compatibility: against SCHEMA_REGISTRY_URL's latest
+        versions when set, else against the committed version (git <ref>, default HEAD) with avsc.
   config [--config <file>]
         Print the effective configuration (defaults + file + env), secrets redacted.
 
 Environment: POLYFLOW_CONFIG=<file>, POLYFLOW_<SECTION>_<FIELD>=<json> (e.g. POLYFLOW_RISK_KELLY_FRACTION=0.1);
 live endpoints POLYMARKET_WS_URL, POLYMARKET_GAMMA_URL, POLYMARKET_CLOB_URL, POLYMARKET_DATA_URL; NEWSAPI_KEY;
-POLYFLOW_API_TOKEN (bearer token for the API's mutating routes).`;
+POLYFLOW_API_TOKEN (bearer token for the API's mutating routes); KAFKA_BROKERS=<host:port,...>, SCHEMA_REGISTRY_URL.`;
 
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
   replay: replayCommand,
@@ -93,6 +106,8 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   config: configCommand,
   api: apiCommand,
   settings: settingsCommand,
+  topics: topicsCommand,
+  schemas: schemasCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

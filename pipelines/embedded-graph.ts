@@ -9,6 +9,7 @@ import type { InFlight } from '../runtime/in-flight.js';
 import type { LiveSettings } from '../runtime/live-settings.js';
 import type { PipelineMetrics } from '../runtime/metrics.js';
 import type { StateRegistry } from '../runtime/state-registry.js';
+import { alertsPipeline } from './alerts.js';
 import { analyticsPipeline } from './analytics.js';
 import { driftPipeline } from './drift.js';
 import { featuresPipeline } from './features.js';
@@ -45,5 +46,6 @@ export function embeddedGraph(bus: Bus, deps: GraphDeps): Subscription {
   graph.add(watchPipeline(bus, deps.config, deps.metrics, { registry: deps.registry, live: deps.live, onWallet: deps.onWallet }));
   graph.add(analyticsPipeline(bus, deps.config, deps.onReport, deps.registry));
   if (deps.driftReference !== undefined) graph.add(driftPipeline(bus, deps.driftReference, deps.registry));
+  if (deps.config.alerts.targets.length > 0) graph.add(alertsPipeline(bus, deps.config, { metrics: deps.metrics, inFlight: deps.inFlight }));
   return graph;
 }

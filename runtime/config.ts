@@ -1,6 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import type { ArbitrageKind } from '../schemas/arbitrage-opportunity.js';
+import type { RiskRule } from '../schemas/risk-event.js';
 import { ConfigError } from './errors.js';
+
+const RISK_RULES = [
+  'kill_switch',
+  'stale_book',
+  'daily_loss',
+  'drawdown',
+  'market_cap',
+  'event_cap',
+  'total_cap',
+  'min_size',
+  'model_drift',
+  'market_resolved',
+  'opposing_position',
+] as const satisfies readonly RiskRule[];
+const ARBITRAGE_KINDS = ['complement_buy', 'complement_sell', 'neg_risk_buy', 'neg_risk_sell', 'duplicate'] as const satisfies readonly ArbitrageKind[];
 
 /**
  * The one config: defaults here, then a JSON file (`--config` or POLYFLOW_CONFIG), then env
@@ -244,6 +261,79 @@ export const ConfigSchema = z.object({
       feedStaleMs: ms().default(120_000),
     })
     .prefault({}),
+  /**
+   * The alerts pipeline (DESIGN §1): which events become alerts and where they are delivered. No
+   * targets: the pipeline does not run. Targets can also come from env POLYFLOW_ALERTS_TARGETS (JSON).
+   */
+  alerts: z
+    .object({
+      /** `webhookUrl` is a secret: redacted when printed, never logged. */
+      targets: z
+        .array(
+          z.object({
+            name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only'),
+            kind: z.enum(['generic', 'slack', 'discord']),
+            webhookUrl: z.url({ protocol: /^https?$/ }),
+            /** Alerts below this severity are not sent to this target. */
+            minSeverity: z.enum(['info', 'warning', 'critical']).default('info'),
+          }),
+        )
+        .default([])
+        .refine((targets) => new Set(targets.map((t) => t.name)).size === targets.length, 'target names must be unique'),
+      /** Signal strengths that alert (STRONG: warning, others: info). */
+      signalStrengths: z.array(z.enum(['STRONG', 'MEDIUM', 'WEAK'])).default(['STRONG']),
+      /** Every fill alerts (info). */
+      fills: z.boolean().default(true),
+      /** Risk events alert when both their rule and their action are listed (trip: critical, block/resize: warning, reset: info). */
+      riskRules: z.array(z.enum(RISK_RULES)).default([...RISK_RULES]),
+      riskActions: z.array(z.enum(['block', 'resize', 'trip', 'reset'])).default(['trip', 'reset']),
+      /** Arbitrage kinds that alert (warning). */
+      arbitrageKinds: z.array(z.enum(ARBITRAGE_KINDS)).default([...ARBITRAGE_KINDS]),
+      /** Whale kinds that alert (large_trade: warning, tracked_wallet: info). */
+      whaleKinds: z.array(z.enum(['large_trade', 'tracked_wallet'])).default(['large_trade']),
+      /** Per target: sustained requests per second and burst (every attempt, retries included, takes a token). */
+      ratePerSecond: z.number().positive().default(1),
+      rateBurst: z.number().int().min(1).default(5),
+      /** Attempts per alert and target, the first included; then the alert goes to `dlq.alerts`. */
+      maxAttempts: z.number().int().min(1).default(5),
+      retryBaseMs: ms().default(500),
+      retryMaxMs: ms().default(30_000),
+      /** A 429/503 asking to wait longer than this is not waited for: the alert goes to `dlq.alerts`. */
+      maxRetryAfterMs: ms().default(120_000),
+      timeoutMs: ms().default(10_000),
+      /** Alert ids remembered per target so a redelivered event is not sent twice (least recent forgotten first). */
+      dedupeCapacity: z.number().int().positive().default(10_000),
+      /** Alerts waiting per target; past it new alerts go to `dlq.alerts` (memory stays bounded). */
+      maxQueue: z.number().int().positive().default(1_000),
+      /** After this many alerts in a row are dead-lettered, a target is skipped (its alerts dead-lettered at once) for `breakerCooldownMs`. */
+      breakerFailures: z.number().int().min(1).default(5),
+      breakerCooldownMs: ms().default(60_000),
+    })
+    .prefault({}),
+  /**
+   * The Kafka bus (`--bus kafka`, `polyflow run <pipeline>`, `polyflow topics`): brokers from here or
+   * env KAFKA_BROKERS (comma-separated), schema registry from SCHEMA_REGISTRY_URL (empty: an
+   * in-process mock registry, fine for one process, not across processes of one deployment).
+   */
+  kafka: z
+    .object({
+      brokers: z.array(z.string()).default(['127.0.0.1:9092']),
+      clientId: z.string().default('polyflow'),
+      /** Consumer groups are `<groupIdPrefix>.<pipeline>`. */
+      groupIdPrefix: z.string().default('polyflow'),
+      /** Prepended to every topic name (one broker, many isolated runs). */
+      topicPrefix: z.string().default(''),
+      schemaRegistryUrl: z.string().default(''),
+      partitions: z.number().int().positive().default(4),
+      replicationFactor: z.number().int().positive().default(1),
+      retentionMs: z.number().int().min(-1).default(7 * 86_400_000),
+      sessionTimeoutMs: ms().default(10_000),
+      /** Records per produce request. */
+      batchSize: z.number().int().positive().default(500),
+      /** Consumption pauses while more than this many published records await their ack (backpressure). */
+      maxBufferedRecords: z.number().int().positive().default(10_000),
+    })
+    .prefault({}),
   output: z
     .object({
       /** Topics written as `<out>/<topic>.jsonl` by a replay. */
@@ -329,6 +419,16 @@ export function liveEnvOverrides(env: NodeJS.ProcessEnv): Record<string, unknown
   return Object.keys(live).length === 0 ? {} : { live };
 }
 
+/** Kafka's own variables: KAFKA_BROKERS (comma-separated host:port), SCHEMA_REGISTRY_URL. */
+export function kafkaEnvOverrides(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const kafka: Record<string, unknown> = {};
+  const brokers = env['KAFKA_BROKERS'];
+  if (brokers !== undefined && brokers.trim() !== '') kafka['brokers'] = brokers.split(',').map((b) => b.trim()).filter((b) => b !== '');
+  const registry = env['SCHEMA_REGISTRY_URL'];
+  if (registry !== undefined && registry !== '') kafka['schemaRegistryUrl'] = registry;
+  return Object.keys(kafka).length === 0 ? {} : { kafka };
+}
+
 /** ClickHouse's own variables: CLICKHOUSE_URL (which also turns `analytics.mode` to clickhouse), CLICKHOUSE_USER, CLICKHOUSE_PASSWORD. */
 export function analyticsEnvOverrides(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const analytics: Record<string, unknown> = {};
@@ -345,7 +445,9 @@ function parseEnvValue(name: string, raw: string): unknown {
   try {
     return JSON.parse(raw);
   } catch {
-    throw new ConfigError(`${name}: not a JSON value: ${JSON.stringify(raw)}`);
+    // The value may hold a secret (POLYFLOW_ALERTS_TARGETS carries webhook URLs): never echo those.
+    const shown = SECRET_KEY.test(name) || name === 'POLYFLOW_ALERTS_TARGETS' ? '[redacted]' : JSON.stringify(raw);
+    throw new ConfigError(`${name}: not a JSON value: ${shown}`);
   }
 }
 
@@ -375,7 +477,7 @@ export function loadConfig(opts: { file?: string | undefined; env?: NodeJS.Proce
       throw new ConfigError(`config file ${file}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
-  const merged = mergeDeep(mergeDeep(mergeDeep(mergeDeep(fromFile, envOverrides(env)), liveEnvOverrides(env)), analyticsEnvOverrides(env)), opts.overrides ?? {});
+  const merged = mergeDeep(mergeDeep(mergeDeep(mergeDeep(mergeDeep(fromFile, envOverrides(env)), liveEnvOverrides(env)), analyticsEnvOverrides(env)), kafkaEnvOverrides(env)), opts.overrides ?? {});
   const typos = unknownKeys(merged);
   if (typos.length > 0) throw new ConfigError(`invalid config:\n  ${typos.map((k) => `${k}: no such setting`).join('\n  ')}`);
   const parsed = ConfigSchema.safeParse(merged);

@@ -8,3 +8,6 @@ export interface Alert {
   readonly body: string;
   readonly sourceEventId: string;
 }
+
+/** Severities in increasing order, for `minSeverity` comparisons. */
+export const ALERT_SEVERITY_RANK: { readonly [S in Alert['severity']]: number } = { info: 0, warning: 1, critical: 2 };

@@ -37,6 +37,7 @@ export interface TopicTypes {
   'arbitrage.v1': ArbitrageOpportunity;
   'whale.v1': WhaleEvent;
   'alert.v1': Alert;
+  'dlq.alerts': DeadLetter;
 }
 
 export type TopicName = keyof TopicTypes;
@@ -69,6 +70,7 @@ export const TOPICS: { readonly [K in TopicName]: TopicSpec } = {
   'arbitrage.v1': { schema: 'arbitrage.v1', keyedBy: 'event', compacted: false },
   'whale.v1': { schema: 'whale.v1', keyedBy: 'wallet', compacted: false },
   'alert.v1': { schema: 'alert.v1', keyedBy: 'id', compacted: false },
+  'dlq.alerts': { schema: 'dlq', keyedBy: 'source', compacted: false },
 };
 
 export const TOPIC_NAMES = Object.keys(TOPICS) as TopicName[];

@@ -17,6 +17,7 @@ import { readReplay, replayFiles, type ReadProgress } from '../../sources/replay
 import { formatSummary } from '../format-summary.js';
 import { openReplayCheckpoints, openReplayStore, STATE_FLAGS, stateFlagOverrides } from '../replay-state.js';
 import { settingsOverrides } from '../../runtime/settings.js';
+import { replayOverKafkaCommand } from './replay-kafka.js';
 
 /** `polyflow replay <path>`: the main job. Wall-clock figures go to the console only, never into the output files. */
 export async function replayCommand(argv: string[]): Promise<number> {
@@ -28,12 +29,17 @@ export async function replayCommand(argv: string[]): Promise<number> {
       config: { type: 'string' },
       metrics: { type: 'string' },
       'no-progress': { type: 'boolean' },
+      bus: { type: 'string' },
+      'kafka-chunk': { type: 'string' },
       ...STATE_FLAGS,
     },
   });
   const path = positionals[0];
   if (path === undefined) throw new InputError('replay: give the recording to replay, e.g. `polyflow replay data/sample`');
   const outDir = resolve(values.out ?? join('out', basename(resolve(path))));
+  const bus = values.bus ?? 'memory';
+  if (bus !== 'memory' && bus !== 'kafka') throw new InputError(`replay: --bus memory|kafka, not ${JSON.stringify(bus)}`);
+  if (bus === 'kafka') return replayOverKafkaCommand(path, outDir, values);
   const files = replayFiles(path);
   const stateFlags = stateFlagOverrides(values);
   let config = loadConfig({ file: values.config, overrides: stateFlags });

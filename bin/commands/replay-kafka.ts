@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadDriftReference } from '../../models/drift-reference.js';
+import { loadScorer } from '../../models/load-scorer.js';
+import { replayRecordsOverKafka } from '../../pipelines/replay-kafka.js';
+import { loadConfig, redactConfig } from '../../runtime/config.js';
+import { InputError } from '../../runtime/errors.js';
+import { openKafkaBus } from '../../runtime/kafka/open-kafka-bus.js';
+import { createLogger } from '../../runtime/logger.js';
+import { fromPackageRoot } from '../../runtime/package-root.js';
+import { FEATURE_SPEC } from '../../schemas/feature-spec.js';
+import { JsonlFiles } from '../../sinks/jsonl-files.js';
+import { readReplay } from '../../sources/replay/replay-directory.js';
+import { formatSummary } from '../format-summary.js';
+
+/**
+ * `polyflow replay <path> --bus kafka`: every pipeline in this process, talking through the broker
+ * (`kafka.brokers` / KAFKA_BROKERS). Topics are prefixed per run (`replay-<id>.`, or
+ * `kafka.topicPrefix` when set) and read by a fresh group from the beginning, so runs never see each
+ * other's records. No durable state or ClickHouse on this path yet.
+ */
+export async function replayOverKafkaCommand(
+  path: string,
+  outDir: string,
+  values: { config?: string | undefined; metrics?: string | undefined; state?: string | undefined; 'kafka-chunk'?: string | undefined },
+): Promise<number> {
+  const config = loadConfig({ file: values.config });
+  if ((values.state ?? config.state.kind) !== 'off') throw new InputError('replay --bus kafka: durable state (--state) is not supported on the Kafka bus yet');
+  if (config.analytics.mode === 'clickhouse') throw new InputError('replay --bus kafka: analytics.mode clickhouse is not supported on the Kafka bus yet');
+  const chunk = values['kafka-chunk'] === undefined ? 500 : Number(values['kafka-chunk']);
+  if (!Number.isInteger(chunk) || chunk <= 0) throw new InputError(`replay: --kafka-chunk must be a positive integer, not ${values['kafka-chunk']}`);
+  const logger = createLogger(config.log.level);
+  logger.info({ config: redactConfig(config) }, 'config');
+  const modelPath = fromPackageRoot(config.scoring.modelPath);
+  const scorer = await loadScorer(modelPath, FEATURE_SPEC);
+  const driftReference = await loadDriftReference(modelPath);
+  const run = randomUUID().slice(0, 8);
+  const topicPrefix = config.kafka.topicPrefix !== '' ? config.kafka.topicPrefix : `replay-${run}.`;
+  logger.info({ path, outDir, brokers: config.kafka.brokers, topicPrefix }, 'replay over kafka starting');
+  const started = process.hrtime.bigint();
+  const files = new JsonlFiles(outDir, {});
+  let result;
+  try {
+    result = await replayRecordsOverKafka(readReplay(path, { bytesRead: 0 }), {
+      config,
+      scorer,
+      files,
+      logger,
+      driftReference,
+      chunkRecords: chunk,
+      openBus: (metrics, settle) =>
+        openKafkaBus({ config, group: `replay-${run}`, registry: metrics.registry, logger, fromBeginning: true, topicPrefix, settle }),
+    });
+  } finally {
+    files.close();
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  writeFileSync(join(outDir, 'summary.json'), `${JSON.stringify(result.summary, null, 2)}\n`);
+  if (values.metrics !== undefined) writeFileSync(values.metrics, await result.metrics.registry.metrics());
+  process.stdout.write(formatSummary(result.summary));
+  process.stdout.write(`\n${result.summary.events.toLocaleString('en-US')} events in ${seconds.toFixed(2)} s over Kafka (topics ${topicPrefix}*)\noutput: ${outDir}\n`);
+  return 0;
+}

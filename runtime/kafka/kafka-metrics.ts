@@ -1,0 +1,33 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+/** The Kafka bus's Prometheus metrics, on the run's registry (names polyflow_kafka_*). */
+export class KafkaMetrics {
+  readonly produced: Counter<'topic'>;
+  readonly consumed: Counter<'topic'>;
+  readonly lag: Gauge<'topic' | 'partition'>;
+  readonly serdeErrors: Counter<'topic' | 'direction'>;
+  readonly deadLetters: Counter<'topic'>;
+  readonly rebalances: Counter;
+  readonly paused: Gauge;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.produced = new Counter({ name: 'polyflow_kafka_produced_records_total', help: 'Records acknowledged by the broker, per topic', labelNames: ['topic'], registers });
+    this.consumed = new Counter({ name: 'polyflow_kafka_consumed_records_total', help: 'Records consumed, per topic', labelNames: ['topic'], registers });
+    this.lag = new Gauge({
+      name: 'polyflow_kafka_consumer_lag_records',
+      help: 'Records behind the high watermark after the last consumed batch, per topic partition',
+      labelNames: ['topic', 'partition'],
+      registers,
+    });
+    this.serdeErrors = new Counter({
+      name: 'polyflow_kafka_serde_errors_total',
+      help: 'Values that could not be serialized or deserialized',
+      labelNames: ['topic', 'direction'],
+      registers,
+    });
+    this.deadLetters = new Counter({ name: 'polyflow_kafka_dead_letters_total', help: 'Undecodable records sent to dlq.<topic>', labelNames: ['topic'], registers });
+    this.rebalances = new Counter({ name: 'polyflow_kafka_rebalances_total', help: 'Consumer group joins (each rebalance ends in one)', registers });
+    this.paused = new Gauge({ name: 'polyflow_kafka_consumer_paused', help: '1 while consumption is paused for backpressure', registers });
+  }
+}

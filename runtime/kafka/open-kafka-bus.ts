@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Registry } from 'prom-client';
+import { avroSchemaDir, type AvroSchema } from '../../schemas/avro-types.js';
+import { TOPICS, TOPIC_NAMES, type TopicName } from '../../schemas/topics.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { AvroTopicSerde } from './avro-serde.js';
+import { createKafka } from './kafka-client.js';
+import { KafkaBus } from './kafka-bus.js';
+import { KafkaMetrics } from './kafka-metrics.js';
+import { createSchemaRegistry } from './schema-registry.js';
+
+/** The parsed `.avsc` of a topic's value schema, as committed under `schemas/`. */
+export function committedSchemaOf(topic: TopicName): AvroSchema {
+  return JSON.parse(readFileSync(join(avroSchemaDir(), `${TOPICS[topic].schema}.avsc`), 'utf8')) as AvroSchema;
+}
+
+export interface OpenKafkaBusOptions {
+  readonly config: Config;
+  /** Consumer group suffix: the group is `<kafka.groupIdPrefix>.<group>`; none: publish only. */
+  readonly group?: string | undefined;
+  readonly registry?: Registry | undefined;
+  readonly logger?: Logger | undefined;
+  readonly fromBeginning?: boolean | undefined;
+  readonly topicPrefix?: string | undefined;
+  readonly settle?: (() => Promise<void>) | undefined;
+  readonly fetchMaxWaitMs?: number | undefined;
+}
+
+/** A KafkaBus from the config's `kafka` section, with its metrics on `registry`. */
+export function openKafkaBus(opts: OpenKafkaBusOptions): KafkaBus {
+  const { kafka } = opts.config;
+  const topicPrefix = opts.topicPrefix ?? kafka.topicPrefix;
+  const client = createSchemaRegistry(kafka.schemaRegistryUrl);
+  return new KafkaBus({
+    kafka: createKafka({ brokers: kafka.brokers, clientId: kafka.clientId, logger: opts.logger }),
+    serde: new AvroTopicSerde({
+      client,
+      schemaOf: committedSchemaOf,
+      kafkaTopic: (t) => `${topicPrefix}${t}`,
+      registerFirst: kafka.schemaRegistryUrl === '' ? TOPIC_NAMES : undefined,
+    }),
+    groupId: opts.group === undefined ? undefined : `${kafka.groupIdPrefix}.${opts.group}`,
+    topicPrefix,
+    fromBeginning: opts.fromBeginning,
+    batchSize: kafka.batchSize,
+    maxBufferedRecords: kafka.maxBufferedRecords,
+    sessionTimeoutMs: kafka.sessionTimeoutMs,
+    settle: opts.settle,
+    fetchMaxWaitMs: opts.fetchMaxWaitMs,
+    metrics: opts.registry === undefined ? undefined : new KafkaMetrics(opts.registry),
+    logger: opts.logger,
+  });
+}

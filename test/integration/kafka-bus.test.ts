@@ -1,0 +1,190 @@
+// KafkaBus against a Kafka-protocol broker: librdkafka's mock cluster, started by
+// infra/kafka/mock-cluster.sh (needs Debian's `kcat`; .ci/run installs it).
+import { randomUUID } from 'node:crypto';
+import { MockClient, type Client } from '@confluentinc/schemaregistry';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AvroTopicSerde } from '../../runtime/kafka/avro-serde.js';
+import { createKafka } from '../../runtime/kafka/kafka-client.js';
+import { KafkaBus } from '../../runtime/kafka/kafka-bus.js';
+import { KafkaMetrics } from '../../runtime/kafka/kafka-metrics.js';
+import { committedSchemaOf } from '../../runtime/kafka/open-kafka-bus.js';
+import type { AvroSchema } from '../../schemas/avro-types.js';
+import { encodeRecord } from '../../schemas/avro-types.js';
+import { TOPIC_NAMES, type TopicName, type TopicTypes } from '../../schemas/topics.js';
+import { startMockCluster, type MockCluster } from '../helpers/kafka-mock-cluster.js';
+import { SAMPLES } from '../helpers/topic-samples.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+let cluster: MockCluster;
+const open: KafkaBus[] = [];
+
+beforeAll(async () => {
+  cluster = await startMockCluster();
+}, 30_000);
+
+afterAll(async () => {
+  for (const bus of open) await bus.close().catch(() => undefined);
+  cluster?.stop();
+});
+
+interface TestBusOptions {
+  prefix: string;
+  group?: string;
+  client: Client;
+  schemaOf?: (topic: TopicName) => AvroSchema;
+  metrics?: KafkaMetrics;
+}
+
+function testBus(o: TestBusOptions): KafkaBus {
+  const bus = new KafkaBus({
+    kafka: createKafka({ brokers: [cluster.bootstrap], clientId: 'polyflow-test' }),
+    serde: new AvroTopicSerde({ client: o.client, schemaOf: o.schemaOf ?? committedSchemaOf, kafkaTopic: (t) => `${o.prefix}${t}` }),
+    groupId: o.group,
+    topicPrefix: o.prefix,
+    fromBeginning: true,
+    sessionTimeoutMs: 6_000,
+    metrics: o.metrics,
+  });
+  open.push(bus);
+  return bus;
+}
+
+/** The record key the pipelines would give: the samples carry the field TOPICS[...].keyedBy names. */
+const keyOf = (value: object): string => {
+  const v = value as Record<string, unknown>;
+  for (const field of ['assetId', 'market', 'eventId', 'wallet', 'source', 'id']) if (typeof v[field] === 'string' && v[field] !== '') return v[field];
+  return 'paper';
+};
+
+/** Records in a canonical order (by their JSON with sorted keys): topics of several keys interleave across partitions. */
+const canonical = (v: unknown): string =>
+  JSON.stringify(v, (_k, x: unknown) => (Number.isNaN(x) ? 'NaN' : x !== null && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort()) : x));
+const sorted = (values: readonly unknown[]): unknown[] => [...values].sort((a, b) => canonical(a).localeCompare(canonical(b)));
+
+describe('KafkaBus on the mock cluster', () => {
+  it('round-trips a record of every topic in Confluent wire format', async () => {
+    const prefix = `rt-${randomUUID().slice(0, 8)}.`;
+    const client = new MockClient({ baseURLs: ['mock://test'] });
+    const writer = testBus({ prefix, client });
+    const reader = testBus({ prefix, client, group: `g-${prefix}` });
+    const got = new Map<TopicName, unknown[]>();
+    for (const topic of TOPIC_NAMES) reader.topic(topic).subscribe((v) => got.set(topic, [...(got.get(topic) ?? []), v]));
+    await writer.start();
+    await reader.start();
+    let total = 0;
+    for (const topic of TOPIC_NAMES) {
+      for (const sample of SAMPLES[topic]) {
+        writer.publish(topic, keyOf(sample), sample as TopicTypes[typeof topic]);
+        total++;
+      }
+    }
+    await writer.flush();
+    await waitFor(() => [...got.values()].reduce((n, v) => n + v.length, 0) >= total, 30_000);
+    for (const topic of TOPIC_NAMES) expect(sorted(got.get(topic) ?? []), topic).toEqual(sorted(SAMPLES[topic]));
+
+    // The bytes: magic 0, the registered id, then exactly the body plain avsc writes.
+    const serde = new AvroTopicSerde({ client, schemaOf: committedSchemaOf, kafkaTopic: (t) => `${prefix}${t}` });
+    const [fill] = SAMPLES['fill.v1'];
+    const bytes = await serde.serialize('fill.v1', fill!);
+    expect(bytes[0]).toBe(0);
+    expect(bytes.readInt32BE(1)).toBe(await serde.register('fill.v1'));
+    expect(bytes.subarray(5).equals(encodeRecord('fill.v1', fill!))).toBe(true);
+  });
+
+  it('sends undecodable input to dlq.<topic> with the reason in headers and goes on', async () => {
+    const prefix = `dlq-${randomUUID().slice(0, 8)}.`;
+    const client = new MockClient({ baseURLs: ['mock://test'] });
+    const kafka = createKafka({ brokers: [cluster.bootstrap], clientId: 'polyflow-test-raw' });
+    const registry = new Registry();
+    const reader = testBus({ prefix, client, group: `g-${prefix}`, metrics: new KafkaMetrics(registry) });
+    const trades: unknown[] = [];
+    reader.topic('pm.trade').subscribe((t) => trades.push(t));
+    const writer = testBus({ prefix, client });
+    await writer.start();
+    const [trade] = SAMPLES['pm.trade'];
+    const raw = kafka.producer();
+    await raw.connect();
+    await raw.send({ topic: `${prefix}pm.trade`, messages: [{ key: trade!.assetId, value: Buffer.from('{"not":"avro"}') }] });
+    writer.publish('pm.trade', trade!.assetId, trade!);
+    await writer.flush();
+    await reader.start();
+    await waitFor(() => trades.length === 1, 30_000);
+    expect(trades[0]).toEqual(trade);
+
+    const dlq: { value: string; headers: Record<string, string> }[] = [];
+    const consumer = kafka.consumer({ groupId: `dlq-reader-${prefix}`, sessionTimeout: 6_000, maxWaitTimeInMs: 50 });
+    await consumer.connect();
+    await consumer.subscribe({ topic: `${prefix}dlq.pm.trade`, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
+        dlq.push({ value: String(message.value), headers });
+      },
+    });
+    await waitFor(() => dlq.length === 1, 30_000);
+    await consumer.disconnect();
+    await raw.disconnect();
+    expect(dlq[0]?.value).toBe('{"not":"avro"}');
+    expect(dlq[0]?.headers['polyflow-dlq-topic']).toBe('pm.trade');
+    expect(dlq[0]?.headers['polyflow-dlq-reason']).toMatch(/not Confluent wire format/);
+    expect(await registry.getSingleMetricAsString('polyflow_kafka_dead_letters_total')).toMatch(/topic="pm.trade"} 1/);
+  });
+
+  it('shares the partitions of a topic between two members of one group, each key on one member, in order', async () => {
+    const prefix = `grp-${randomUUID().slice(0, 8)}.`;
+    const client = new MockClient({ baseURLs: ['mock://test'] });
+    const group = `g-${prefix}`;
+    const m1 = new KafkaMetrics(new Registry());
+    const a = testBus({ prefix, client, group, metrics: m1 });
+    const b = testBus({ prefix, client, group });
+    const seen = { a: [] as TopicTypes['pm.trade'][], b: [] as TopicTypes['pm.trade'][] };
+    a.topic('pm.trade').subscribe((t) => seen.a.push(t));
+    b.topic('pm.trade').subscribe((t) => seen.b.push(t));
+    await a.start();
+    await b.start();
+    // a joined once alone, then again in the rebalance b's join caused.
+    await waitFor(async () => ((await m1.rebalances.get()).values[0]?.value ?? 0) >= 2, 30_000);
+    const writer = testBus({ prefix, client });
+    await writer.start();
+    const [trade] = SAMPLES['pm.trade'];
+    const keys = Array.from({ length: 16 }, (_, i) => `asset-${i}`);
+    for (let seq = 0; seq < 10; seq++) for (const key of keys) writer.publish('pm.trade', key, { ...trade!, assetId: key as never, ts: seq });
+    await writer.flush();
+    await waitFor(() => seen.a.length + seen.b.length >= 160, 30_000);
+    expect(seen.a.length).toBeGreaterThan(0);
+    expect(seen.b.length).toBeGreaterThan(0);
+    const aKeys = new Set(seen.a.map((t) => t.assetId));
+    for (const t of seen.b) expect(aKeys.has(t.assetId)).toBe(false);
+    for (const list of [seen.a, seen.b]) {
+      for (const key of new Set(list.map((t) => t.assetId))) expect(list.filter((t) => t.assetId === key).map((t) => t.ts)).toEqual([...Array(10).keys()]);
+    }
+  });
+
+  it('lets a consumer on schema v1 read a record written with v2 (an added optional field), and v2 read v1', async () => {
+    const prefix = `evo-${randomUUID().slice(0, 8)}.`;
+    const client = new MockClient({ baseURLs: ['mock://test'] });
+    const v1 = committedSchemaOf('signal.v1') as { fields: unknown[] };
+    const v2 = { ...v1, fields: [...v1.fields, { name: 'note', type: ['null', 'string'], default: null, doc: 'added in v2' }] } as AvroSchema;
+    const v2Of = (t: TopicName): AvroSchema => (t === 'signal.v1' ? v2 : committedSchemaOf(t));
+    const [signal] = SAMPLES['signal.v1'];
+
+    const writerV2 = testBus({ prefix, client, schemaOf: v2Of });
+    const readerV1 = testBus({ prefix, client, group: `g1-${prefix}` });
+    const got: unknown[] = [];
+    readerV1.topic('signal.v1').subscribe((s) => got.push(s));
+    await writerV2.start();
+    await readerV1.start();
+    writerV2.publish('signal.v1', signal!.assetId, { ...signal!, note: 'from v2' } as TopicTypes['signal.v1']);
+    await writerV2.flush();
+    await waitFor(() => got.length === 1, 30_000);
+    expect(got[0]).toEqual(signal);
+
+    const serdeV1 = new AvroTopicSerde({ client, schemaOf: committedSchemaOf, kafkaTopic: (t) => `${prefix}${t}` });
+    const serdeV2 = new AvroTopicSerde({ client, schemaOf: v2Of, kafkaTopic: (t) => `${prefix}${t}` });
+    const idV1 = await serdeV1.register('signal.v1');
+    const idV2 = await serdeV2.register('signal.v1');
+    expect(idV2).not.toBe(idV1);
+    expect(await serdeV2.deserialize('signal.v1', await serdeV1.serialize('signal.v1', signal!))).toEqual({ ...signal!, note: null });
+  });
+});
