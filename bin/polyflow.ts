@@ -22,7 +22,7 @@ import { schemasCommand } from './commands/schemas.js';
 const USAGE = `polyflow <command> [options]
 
 Commands:
-  replay <path> [--out <dir>] [--config <file>] [--metrics <file>] [--no-progress] [--bus memory|kafka] [--kafka-chunk <n>]
+  replay <path> [--out <dir>] [--config <file>] [--metrics <file>] [--no-progress] [--bus memory|kafka] [--kafka-chunk <n>] [--fetch-order]
          [--state off|pglite|postgres] [--state-url <url>] [--checkpoint-every <n>] [--fresh]
         Run the whole pipeline over a recording (a directory with markets.jsonl and
         market-ws-*.log[.gz], or one .log file) as fast as possible; print a summary and
@@ -33,7 +33,8 @@ Commands:
         keep the account rows and checkpoints in Postgres (pglite: <out>/pglite); a killed run
         started again with the same --out resumes from its last checkpoint (--fresh: from scratch).
         --bus kafka: every pipeline in this process talks through the broker (KAFKA_BROKERS), topics
-        prefixed per run; input fed in chunks of --kafka-chunk records (default 500; 1 = closest to memory).
+        prefixed per run, records emitted in publish order (--fetch-order: in fetch order); input fed
+        --kafka-chunk records at a time (default 1: identical outputs to the memory bus; more: faster).
   live [--out <dir>] [--duration <s>] [--record <dir>] [--api] [--config <file>]
         Run the whole graph on live Polymarket data (real clock) until Ctrl-C or --duration;
         write the output topics plus pm.wallet.trade and news.item as JSONL into --out (default out/live).
@@ -80,7 +81,7 @@ Commands:
   topics [--check] [--config <file>]
         Create the Kafka topics (partitions, retention; pm.market.meta compacted) and verify them
         through metadata; --check only verifies. Exit 2 when the broker cannot create topics.
-  schemas check [--against <git ref>]
+  schemas check [--against <git ref>] [--dir <dir>]
         Check schemas/*.avsc for backward compatibility: against SCHEMA_REGISTRY_URL's latest
         versions when set, else against the committed version (git <ref>, default HEAD) with avsc.
   config [--config <file>]

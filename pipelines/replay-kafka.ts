@@ -18,21 +18,27 @@ import type { ReplayDeps, ReplayResult } from './replay.js';
 export interface KafkaReplayDeps extends Omit<ReplayDeps, 'durable' | 'clickhouse'> {
   /** Opens the bus for this run, given the work to settle before each offset commit (model scoring). */
   readonly openBus: (metrics: PipelineMetrics, settle: () => Promise<void>) => KafkaBus;
-  /** Records fed before the run waits for the broker to go quiet (default 500). */
+  /** Records fed before the run waits for the broker to go quiet (default 1: exact). */
   readonly chunkRecords?: number | undefined;
 }
 
 /**
  * The replay with every pipeline in this process talking through Kafka instead of the memory bus.
- * The graph is the embedded one; only the bus differs. Input is fed in chunks: after each chunk the
- * run waits until the broker is quiet (everything published was consumed back and scoring is idle),
- * so the virtual clock runs at most one chunk ahead of the records in flight.
- *
- * What this does not reproduce exactly: on the memory bus a publish reaches its subscribers before
- * `publish` returns (depth first), so the risk gate sees the fill and portfolio snapshot of an order
- * before the next signal. Over Kafka those arrive through topics, later and interleaved with other
- * partitions, so the gate may size a signal against older exposure and equity. Features,
- * predictions and signals do not depend on that feedback; orders and fills do when a cap binds.
+ * The graph is the embedded one; only the bus differs. Two things make it reproduce the memory-bus
+ * run record for record:
+ * - the bus hands its own records to the subscribers in publish order across topics and partitions
+ *   (`publishOrder`), not in fetch order: otherwise an asset's trade could reach the features
+ *   operator after a later book update of the same market (another topic or partition);
+ * - input is fed one record at a time by default (`chunkRecords` 1): the run waits until everything
+ *   published came back and scoring is idle before the virtual clock moves to the next record, so
+ *   timers (scoring batches) and the trade stage's feedback (fills and portfolio snapshots to the
+ *   risk gate) happen between the same records as on the memory bus.
+ * With larger chunks the clock runs up to a chunk ahead of the records in flight: scoring batches
+ * fill differently (a batch keeps one vector per asset, so there are fewer predictions) and the risk
+ * gate sizes later signals against exposure that does not yet include the fills of earlier ones.
+ * What remains different at chunk 1: the memory bus is depth first (a record's whole cascade runs
+ * before the next record of the same input frame is published), Kafka breadth first within one
+ * input record; the tests found no output that depends on it.
  */
 export async function replayRecordsOverKafka(
   batches: AsyncIterable<readonly ReplayRecord[]> | Iterable<readonly ReplayRecord[]>,
@@ -57,7 +63,7 @@ export async function replayRecordsOverKafka(
   for (const topic of ['pm.trade', 'dlq.ingest', 'order.v1'] as const) graph.add(bus.topic(topic).subscribe());
   await bus.start();
 
-  const chunk = deps.chunkRecords ?? 500;
+  const chunk = deps.chunkRecords ?? 1;
   const every = deps.progressEvery ?? 10_000;
   let fed = 0;
   let frames = 0;

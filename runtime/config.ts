@@ -328,6 +328,8 @@ export const ConfigSchema = z.object({
       replicationFactor: z.number().int().positive().default(1),
       retentionMs: z.number().int().min(-1).default(7 * 86_400_000),
       sessionTimeoutMs: ms().default(10_000),
+      /** How long the broker may hold a fetch with no data: the latency bound of each hop between pipelines. */
+      fetchMaxWaitMs: ms().default(50),
       /** Records per produce request. */
       batchSize: z.number().int().positive().default(500),
       /** Consumption pauses while more than this many published records await their ack (backpressure). */

@@ -31,6 +31,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
       'no-progress': { type: 'boolean' },
       bus: { type: 'string' },
       'kafka-chunk': { type: 'string' },
+      'fetch-order': { type: 'boolean' },
       ...STATE_FLAGS,
     },
   });

@@ -18,7 +18,8 @@ const ALERTS_TOPICS: readonly TopicName[] = ['alert.v1', 'dlq.alerts', 'signal.v
 /**
  * `polyflow run <pipeline>`: one pipeline on its own, live, on the embedded bus: `ingest`, or
  * `watch` (ingest + arbitrage and whale watchers; `--api` serves the HTTP API inside it), or
- * `alerts` (ingest + the graph whose events alert, delivered to `alerts.targets`).
+ * `alerts` (ingest + the graph whose events alert, delivered to `alerts.targets`); or `features`,
+ * `predict`, `trade`, `persist` as Kafka consumer groups (`run-kafka.ts`).
  */
 export async function runCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -47,7 +48,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     });
   }
   if (pipeline !== 'ingest' && pipeline !== 'watch' && pipeline !== 'alerts') {
-    throw new InputError(`run: unknown or missing pipeline ${JSON.stringify(pipeline ?? '')}; available: ingest, watch, alerts (e.g. \`polyflow run watch --out out/watch\`)`);
+    throw new InputError(`run: unknown or missing pipeline ${JSON.stringify(pipeline ?? '')}; available: ingest, watch, alerts, and as Kafka consumer groups ${KAFKA_PIPELINES.join(', ')} (e.g. \`polyflow run watch --out out/watch\`)`);
   }
   if (values.api === true && pipeline !== 'watch') throw new InputError('run: --api is available with `run watch` (and `polyflow live --api`)');
   const config = loadConfig({ file: values.config });

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../runtime/config.js';
-import { createKafka } from '../../runtime/kafka/kafka-client.js';
+import { connectOrExplain, createKafka } from '../../runtime/kafka/kafka-client.js';
 import { checkTopics, createTopics, isCreateTopicsUnsupported, topicPlans, type TopicStatus } from '../../runtime/kafka/topic-admin.js';
 import { createLogger } from '../../runtime/logger.js';
 
@@ -14,10 +14,11 @@ export async function topicsCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { check: { type: 'boolean' }, config: { type: 'string' } } });
   const config = loadConfig({ file: values.config });
   const { kafka } = config;
-  const logger = createLogger(config.log.level === 'info' ? 'warn' : config.log.level);
+  // stdout is the report; the client's own retries are noise unless asked for (log.level debug/trace).
+  const logger = createLogger(config.log.level === 'debug' || config.log.level === 'trace' ? config.log.level : 'error');
   const admin = createKafka({ brokers: kafka.brokers, clientId: `${kafka.clientId}-admin`, logger }).admin();
   const plans = topicPlans({ prefix: kafka.topicPrefix, partitions: kafka.partitions, replicationFactor: kafka.replicationFactor, retentionMs: kafka.retentionMs });
-  await admin.connect();
+  await connectOrExplain(admin, kafka.brokers);
   let unsupported = false;
   try {
     if (values.check !== true) {

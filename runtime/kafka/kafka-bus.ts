@@ -6,9 +6,13 @@ import type { Logger } from '../logger.js';
 import { PolyflowError } from '../errors.js';
 import type { AvroTopicSerde } from './avro-serde.js';
 import type { KafkaMetrics } from './kafka-metrics.js';
+import { PublishOrder } from './publish-order.js';
+import { connectOrExplain } from './kafka-client.js';
 
 export interface KafkaBusOptions {
   readonly kafka: Kafka;
+  /** For error messages only (the client has them). */
+  readonly brokers?: readonly string[] | undefined;
   readonly serde: AvroTopicSerde;
   /** Consumer group; without one the bus only publishes (and `topic()` throws). */
   readonly groupId?: string | undefined;
@@ -27,11 +31,24 @@ export interface KafkaBusOptions {
   readonly settle?: (() => Promise<void>) | undefined;
   readonly metrics?: KafkaMetrics | undefined;
   readonly logger?: Logger | undefined;
+  /**
+   * One-process runs only (the Kafka replay): records this bus published are handed to its
+   * subscribers in publish order across all topics and partitions (a `polyflow-seq` header), as the
+   * memory bus would, instead of in fetch order. Offsets of records held back for order may be
+   * committed before they are emitted, so this is not for consumer-group deployments.
+   */
+  readonly publishOrder?: boolean | undefined;
 }
 
 interface Pending {
   readonly topic: TopicName;
   readonly key: string;
+  readonly value: unknown;
+  readonly seq: number | undefined;
+}
+
+interface Held {
+  readonly subject: Subject<unknown>;
   readonly value: unknown;
 }
 
@@ -66,11 +83,13 @@ export class KafkaBus implements Bus {
   private readonly acked = new Map<TopicName, number>();
   private readonly received = new Map<TopicName, number>();
   private readonly byKafkaTopic = new Map<string, TopicName>();
+  private readonly order: PublishOrder<Held> | undefined;
 
   constructor(private readonly opts: KafkaBusOptions) {
     this.producer = opts.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true, maxInFlightRequests: 1, idempotent: false });
     this.batchSize = opts.batchSize ?? 500;
     this.highWater = opts.maxBufferedRecords ?? 10_000;
+    this.order = opts.publishOrder === true ? new PublishOrder<Held>((topic) => this.subjects.has(topic)) : undefined;
   }
 
   /** The broker's name of a polyflow topic. */
@@ -79,7 +98,7 @@ export class KafkaBus implements Bus {
   }
 
   publish<K extends TopicName>(topic: K, key: string, value: TopicTypes[K]): void {
-    this.queue.push({ topic, key, value });
+    this.queue.push({ topic, key, value, seq: this.order?.assign(topic) });
     if (this.queue.length > this.highWater) this.pause();
     if (this.draining === undefined) this.draining = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
   }
@@ -99,9 +118,11 @@ export class KafkaBus implements Bus {
   /** Connects; with topics subscribed, joins the group and resolves once partitions are assigned. */
   async start(opts: { joinTimeoutMs?: number } = {}): Promise<void> {
     this.started = true;
-    await this.producer.connect();
+    await connectOrExplain(this.producer, this.opts.brokers ?? []);
     if (this.subjects.size === 0 || this.opts.groupId === undefined) return;
     const sessionTimeout = this.opts.sessionTimeoutMs ?? 10_000;
+    // Records published before the subscriptions existed have no subscriber here.
+    for (const held of this.order?.release() ?? []) held.subject.next(held.value);
     const consumer = this.opts.kafka.consumer({
       groupId: this.opts.groupId,
       sessionTimeout,
@@ -146,7 +167,7 @@ export class KafkaBus implements Bus {
 
   /** True when nothing waits to be sent and every subscribed topic has received all this bus published to it. */
   quiet(): boolean {
-    if (this.queue.length > 0 || this.draining !== undefined) return false;
+    if (this.queue.length > 0 || this.draining !== undefined || (this.order?.waiting ?? 0) > 0) return false;
     for (const topic of this.subjects.keys()) if ((this.received.get(topic) ?? 0) < (this.acked.get(topic) ?? 0)) return false;
     return true;
   }
@@ -180,7 +201,10 @@ export class KafkaBus implements Bus {
       }
       this.received.set(topic, (this.received.get(topic) ?? 0) + 1);
       this.opts.metrics?.consumed.labels(topic).inc();
-      if (decoded) subject.next(value);
+      const seq = this.order === undefined ? undefined : message.headers?.['polyflow-seq'];
+      if (this.order !== undefined && seq !== undefined) {
+        for (const held of this.order.receive(Number(String(seq)), decoded ? { subject, value } : null)) held.subject.next(held.value);
+      } else if (decoded) subject.next(value);
       last = message.offset;
     }
     if (last === undefined) return;
@@ -223,7 +247,7 @@ export class KafkaBus implements Bus {
           }
           let messages = byTopic.get(record.topic);
           if (messages === undefined) byTopic.set(record.topic, (messages = []));
-          messages.push({ key: record.key, value });
+          messages.push(record.seq === undefined ? { key: record.key, value } : { key: record.key, value, headers: { 'polyflow-seq': String(record.seq) } });
         }
         await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic: this.kafkaTopic(topic), messages })) });
         for (const [topic, messages] of byTopic) {
@@ -245,6 +269,7 @@ export class KafkaBus implements Bus {
     if (this.paused || this.consumer === undefined) return;
     this.paused = true;
     this.opts.metrics?.paused.set(1);
+    this.opts.metrics?.pauses.inc();
     this.consumer.pause([...this.byKafkaTopic.keys()].map((topic) => ({ topic })));
   }
 

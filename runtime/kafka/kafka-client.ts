@@ -1,4 +1,5 @@
 import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
+import { PolyflowError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
 /** A kafkajs client whose logs go to the run's pino logger (component `kafka`). */
@@ -14,10 +15,22 @@ export function createKafka(opts: { brokers: readonly string[]; clientId: string
       ({ level, label, log: entry }) => {
         if (log === undefined) return;
         const { message, ...rest } = entry;
-        if (level <= logLevel.ERROR) log.error(rest, `${label} ${message}`);
-        else if (level === logLevel.WARN) log.warn(rest, `${label} ${message}`);
+        // kafkajs logs every retried failure as ERROR; the one that gives up surfaces as an exception.
+        if (level <= logLevel.WARN) log.warn(rest, `${label} ${message}`);
         else log.debug(rest, `${label} ${message}`);
       },
   };
   return new Kafka(config);
+}
+
+/** Connects, turning a broker that cannot be reached into one clear, retriable error. */
+export async function connectOrExplain(client: { connect(): Promise<void> }, brokers: readonly string[]): Promise<void> {
+  try {
+    await client.connect();
+  } catch (err) {
+    throw new PolyflowError('KAFKA_UNREACHABLE', `cannot reach Kafka at ${brokers.join(',')} (KAFKA_BROKERS / kafka.brokers): ${err instanceof Error ? err.message : String(err)}`, {
+      retriable: true,
+      cause: err,
+    });
+  }
 }

@@ -9,6 +9,7 @@ export class KafkaMetrics {
   readonly deadLetters: Counter<'topic'>;
   readonly rebalances: Counter;
   readonly paused: Gauge;
+  readonly pauses: Counter;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -28,6 +29,7 @@ export class KafkaMetrics {
     });
     this.deadLetters = new Counter({ name: 'polyflow_kafka_dead_letters_total', help: 'Undecodable records sent to dlq.<topic>', labelNames: ['topic'], registers });
     this.rebalances = new Counter({ name: 'polyflow_kafka_rebalances_total', help: 'Consumer group joins (each rebalance ends in one)', registers });
+    this.pauses = new Counter({ name: 'polyflow_kafka_consumer_pauses_total', help: 'Times consumption was paused for backpressure', registers });
     this.paused = new Gauge({ name: 'polyflow_kafka_consumer_paused', help: '1 while consumption is paused for backpressure', registers });
   }
 }

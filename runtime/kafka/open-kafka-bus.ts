@@ -26,6 +26,8 @@ export interface OpenKafkaBusOptions {
   readonly topicPrefix?: string | undefined;
   readonly settle?: (() => Promise<void>) | undefined;
   readonly fetchMaxWaitMs?: number | undefined;
+  /** One-process runs: emit this bus's own records in publish order (see KafkaBusOptions). */
+  readonly publishOrder?: boolean | undefined;
 }
 
 /** A KafkaBus from the config's `kafka` section, with its metrics on `registry`. */
@@ -35,6 +37,7 @@ export function openKafkaBus(opts: OpenKafkaBusOptions): KafkaBus {
   const client = createSchemaRegistry(kafka.schemaRegistryUrl);
   return new KafkaBus({
     kafka: createKafka({ brokers: kafka.brokers, clientId: kafka.clientId, logger: opts.logger }),
+    brokers: kafka.brokers,
     serde: new AvroTopicSerde({
       client,
       schemaOf: committedSchemaOf,
@@ -48,7 +51,8 @@ export function openKafkaBus(opts: OpenKafkaBusOptions): KafkaBus {
     maxBufferedRecords: kafka.maxBufferedRecords,
     sessionTimeoutMs: kafka.sessionTimeoutMs,
     settle: opts.settle,
-    fetchMaxWaitMs: opts.fetchMaxWaitMs,
+    fetchMaxWaitMs: opts.fetchMaxWaitMs ?? kafka.fetchMaxWaitMs,
+    publishOrder: opts.publishOrder,
     metrics: opts.registry === undefined ? undefined : new KafkaMetrics(opts.registry),
     logger: opts.logger,
   });

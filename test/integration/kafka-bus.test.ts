@@ -34,6 +34,8 @@ interface TestBusOptions {
   client: Client;
   schemaOf?: (topic: TopicName) => AvroSchema;
   metrics?: KafkaMetrics;
+  maxBufferedRecords?: number;
+  batchSize?: number;
 }
 
 function testBus(o: TestBusOptions): KafkaBus {
@@ -45,6 +47,8 @@ function testBus(o: TestBusOptions): KafkaBus {
     fromBeginning: true,
     sessionTimeoutMs: 6_000,
     metrics: o.metrics,
+    maxBufferedRecords: o.maxBufferedRecords,
+    batchSize: o.batchSize,
   });
   open.push(bus);
   return bus;
@@ -186,5 +190,58 @@ describe('KafkaBus on the mock cluster', () => {
     const idV2 = await serdeV2.register('signal.v1');
     expect(idV2).not.toBe(idV1);
     expect(await serdeV2.deserialize('signal.v1', await serdeV1.serialize('signal.v1', signal!))).toEqual({ ...signal!, note: null });
+  });
+
+  it('pauses consumption while its own publishes wait for acks, and commits only what was acknowledged', async () => {
+    const prefix = `bp-${randomUUID().slice(0, 8)}.`;
+    const client = new MockClient({ baseURLs: ['mock://test'] });
+    const metrics = new KafkaMetrics(new Registry());
+    const group = `g-${prefix}`;
+    const worker = testBus({ prefix, client, group, metrics, maxBufferedRecords: 5, batchSize: 2 });
+    // Each consumed trade fans out to 10 derived records: far more than 5 wait for acks at once.
+    worker.topic('pm.trade').subscribe((t) => {
+      for (let i = 0; i < 10; i++) worker.publish('dlq.ingest', 'fanout', { source: 'fanout', reason: String(i), raw: t.assetId, ts: t.ts });
+    });
+    const writer = testBus({ prefix, client });
+    await writer.start();
+    const [trade] = SAMPLES['pm.trade'];
+    for (let i = 0; i < 50; i++) writer.publish('pm.trade', `asset-${i % 7}`, { ...trade!, ts: i });
+    await writer.flush();
+    await worker.start();
+    const committedTotal = async (): Promise<number> => {
+      const admin = createKafka({ brokers: [cluster.bootstrap], clientId: 'bp-admin' }).admin();
+      await admin.connect();
+      const [offsets] = await admin.fetchOffsets({ groupId: group, topics: [`${prefix}pm.trade`] });
+      await admin.disconnect();
+      return (offsets?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+    };
+    await waitFor(async () => (await committedTotal()) === 50, 30_000, 'all input committed');
+    // Committed input implies its derived records were acknowledged first.
+    expect(worker.counts().acked.get('dlq.ingest')).toBe(500);
+    expect((await metrics.pauses.get()).values[0]?.value ?? 0).toBeGreaterThan(0);
+    expect((await metrics.paused.get()).values[0]?.value).toBe(0);
+  });
+
+  it('commits nothing when a record derived from the input could not be published', async () => {
+    const prefix = `nack-${randomUUID().slice(0, 8)}.`;
+    const client = new MockClient({ baseURLs: ['mock://test'] });
+    const metrics = new KafkaMetrics(new Registry());
+    const group = `g-${prefix}`;
+    const worker = testBus({ prefix, client, group, metrics });
+    // A derived record its schema refuses: the publish fails, so the input must stay uncommitted.
+    worker.topic('pm.trade').subscribe(() => worker.publish('dlq.ingest', 'bad', { source: 'x', reason: 'y', raw: 'z', ts: Number.NaN }));
+    const writer = testBus({ prefix, client });
+    await writer.start();
+    const [trade] = SAMPLES['pm.trade'];
+    writer.publish('pm.trade', trade!.assetId, trade!);
+    await writer.flush();
+    await worker.start();
+    await waitFor(async () => ((await metrics.serdeErrors.get()).values[0]?.value ?? 0) >= 1, 30_000, 'serialize error');
+    await expect(worker.flush()).rejects.toThrow(/does not match its schema/);
+    const admin = createKafka({ brokers: [cluster.bootstrap], clientId: 'nack-admin' }).admin();
+    await admin.connect();
+    const [offsets] = await admin.fetchOffsets({ groupId: group, topics: [`${prefix}pm.trade`] });
+    await admin.disconnect();
+    expect((offsets?.partitions ?? []).every((p) => Number(p.offset) <= 0)).toBe(true);
   });
 });
