@@ -1,14 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Subject } from 'rxjs';
 import type { AnalyticsReport } from '../operators/analytics.js';
-import { runSummary } from '../operators/run-summary.js';
+import { busRunCounts, runSummary } from '../operators/run-summary.js';
 import { InFlight } from '../runtime/in-flight.js';
 import type { KafkaBus } from '../runtime/kafka/kafka-bus.js';
 import { PipelineMetrics } from '../runtime/metrics.js';
 import { ReplayScheduler } from '../runtime/replay-scheduler.js';
 import type { MarketId } from '../schemas/ids.js';
 import type { Strength } from '../schemas/signal.js';
-import type { TopicName } from '../schemas/topics.js';
 import type { ReplayRecord } from '../sources/replay/replay-record.js';
 import { embeddedGraph } from './embedded-graph.js';
 import { ingestPipeline } from './ingest.js';
@@ -91,25 +90,9 @@ export async function replayRecordsOverKafka(
   }
   const acked = new Map(bus.counts().acked);
   await bus.close();
-  const count = (topic: TopicName): number => acked.get(topic) ?? 0;
   for (const [topic, n] of acked) metrics.published.labels(topic).inc(n);
   deps.logger.debug({ records: fed }, 'kafka replay finished');
-  const summary = runSummary(
-    {
-      events: frames,
-      markets: markets.size,
-      dlq: count('dlq.ingest'),
-      bookUpdates: count('pm.book'),
-      trades: count('pm.trade'),
-      resolutions: count('pm.resolution'),
-      predictions: count('prediction.v1'),
-      signals,
-      orders: count('order.v1'),
-      fills: count('fill.v1'),
-      riskEvents: count('risk.event'),
-    },
-    report,
-  );
+  const summary = runSummary(busRunCounts(acked, { events: frames, markets: markets.size, signals }), report);
   return { summary, metrics };
 }
 
