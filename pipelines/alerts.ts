@@ -7,7 +7,7 @@ import type { Config } from '../runtime/config.js';
 import { countEvents } from '../runtime/count-events.js';
 import type { InFlight } from '../runtime/in-flight.js';
 import type { PipelineMetrics } from '../runtime/metrics.js';
-import type { Clock } from '../sources/http/clock.js';
+import type { Clock } from '../runtime/http/clock.js';
 import { WebhookDelivery } from '../sinks/webhook/webhook-delivery.js';
 
 export interface AlertsDeps {

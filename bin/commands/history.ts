@@ -2,11 +2,11 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InputError } from '../../runtime/errors.js';
 import { collectHistory, type CollectProgress, type CollectSummary } from '../../sources/history/collect-history.js';
-import { HostRateLimiter } from '../../sources/http/host-rate-limiter.js';
-import { HttpClient } from '../../sources/http/http-client.js';
-import { HttpAbortedError } from '../../sources/http/http-errors.js';
-import { systemClock } from '../../sources/http/clock.js';
-import type { TokenBucketLimit } from '../../sources/http/token-bucket.js';
+import { HostRateLimiter } from '../../runtime/http/host-rate-limiter.js';
+import { HttpClient } from '../../runtime/http/http-client.js';
+import { HttpAbortedError } from '../../runtime/http/http-errors.js';
+import { systemClock } from '../../runtime/http/clock.js';
+import type { TokenBucketLimit } from '../../runtime/http/token-bucket.js';
 import { parseIsoMillis } from '../../sources/polymarket/gamma-market.js';
 
 export const HISTORY_USAGE = `polyflow history --out <dir> [--since <date>] [--until <date>] [--min-volume <usd>] [--fidelity <minutes>]

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HttpNetworkError, HttpStatusError, HttpTimeoutError } from '../../sources/http/http-errors.js';
+import { HttpNetworkError, HttpStatusError, HttpTimeoutError } from '../../runtime/http/http-errors.js';
 import { deliveryFailure } from './delivery-failure.js';
 
 const URL_ = 'https://hooks.example.com/services/T000/B000/very-secret-token';

@@ -1,4 +1,4 @@
-import { HttpError, HttpNetworkError, HttpStatusError, HttpTimeoutError } from '../../sources/http/http-errors.js';
+import { HttpError, HttpNetworkError, HttpStatusError, HttpTimeoutError } from '../../runtime/http/http-errors.js';
 
 /**
  * Why a delivery failed, for `dlq.alerts` and logs. HttpError messages carry the request URL, and

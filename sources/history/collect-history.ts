@@ -11,8 +11,8 @@
  * Requests are sequential: the output order is the listing order, whatever happens.
  */
 import { InputError } from '../../runtime/errors.js';
-import { systemClock, type Clock } from '../http/clock.js';
-import type { HttpClient } from '../http/http-client.js';
+import { systemClock, type Clock } from '../../runtime/http/clock.js';
+import type { HttpClient } from '../../runtime/http/http-client.js';
 import { gammaKeysetPages } from './gamma-keyset-pages.js';
 import { HistoryDirectory, type CollectState, type PendingMarket } from './history-directory.js';
 import { writeHistoryManifest, type HistoryManifest } from './history-manifest.js';

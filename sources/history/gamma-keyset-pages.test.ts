@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HttpClient } from '../http/http-client.js';
-import { ManualClock } from '../http/manual-clock.js';
+import { HttpClient } from '../../runtime/http/http-client.js';
+import { ManualClock } from '../../runtime/http/manual-clock.js';
 import { gammaKeysetPages, type GammaPage } from './gamma-keyset-pages.js';
 
 /** A Gamma whose answers come from `pages(cursor)`; records the URLs asked for. */

@@ -8,7 +8,7 @@
  * followed, or whose market ids equal the previous page's, ends the listing with `repeated`.
  */
 import { PolyflowError } from '../../runtime/errors.js';
-import type { HttpClient, QueryValue } from '../http/http-client.js';
+import type { HttpClient, QueryValue } from '../../runtime/http/http-client.js';
 
 export const GAMMA_KEYSET_PAGE_LIMIT = 100;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HttpClient } from '../http/http-client.js';
-import { ManualClock } from '../http/manual-clock.js';
+import { HttpClient } from '../../runtime/http/http-client.js';
+import { ManualClock } from '../../runtime/http/manual-clock.js';
 import { PriceSeriesFetcher } from './price-series-fetcher.js';
 
 /** A CLOB with one point per 100 s, that rejects ranges above `maxRange` as the real one words it. */

@@ -7,8 +7,8 @@
  * kept for every later token (and persisted by the caller).
  */
 import { PolyflowError } from '../../runtime/errors.js';
-import type { HttpClient } from '../http/http-client.js';
-import { HttpStatusError } from '../http/http-errors.js';
+import type { HttpClient } from '../../runtime/http/http-client.js';
+import { HttpStatusError } from '../../runtime/http/http-errors.js';
 
 export const DEFAULT_CHUNK_SECONDS = 30 * 86_400;
 

@@ -1,7 +1,7 @@
 /**
  * News source: polls RSS/Atom feeds (feed-entries.ts) and, when a key is configured, NewsAPI
  * (newsapi-articles.ts; the key travels in the `X-Api-Key` header, never in a URL or a log),
- * through sources/http. Each new article (NewsDedupe: URL and content hash) becomes a `news.item`
+ * through runtime/http. Each new article (NewsDedupe: URL and content hash) becomes a `news.item`
  * with its event time (`publishedTs`, the receive time when the feed gives none), the markets it
  * mentions (MarketLinker) and its lexicon sentiment (finance-sentiment.ts). A feed that fails or
  * is not a feed is reported and skipped; the others go on.
@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { DeadLetter } from '../../schemas/dead-letter.js';
 import type { NewsItem } from '../../schemas/news-item.js';
-import type { HttpClient } from '../http/http-client.js';
+import type { HttpClient } from '../../runtime/http/http-client.js';
 import { parseFeed } from './feed-entries.js';
 import { financeSentiment } from './finance-sentiment.js';
 import type { MarketLinker } from './market-linker.js';

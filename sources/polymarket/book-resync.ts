@@ -16,11 +16,11 @@
  * (REST served a stale book, py-clob-client#180, or deltas overtook the request) is not emitted
  * either, because it would undo newer deltas; it is asked again after the cooldown, up to
  * `maxAttempts` times. Requests are per asset at most once per `cooldownMs` (later ones are
- * deferred to the end of the cooldown), `concurrency` at a time, through sources/http (timeouts,
+ * deferred to the end of the cooldown), `concurrency` at a time, through runtime/http (timeouts,
  * retries, Retry-After, the per-host limit of `/book`: 1,500 per 10 s, B.5 "Rate limits").
  */
 import type { SchedulerLike, Subscription } from 'rxjs';
-import type { HttpClient } from '../http/http-client.js';
+import type { HttpClient } from '../../runtime/http/http-client.js';
 
 export type BookResyncOutcome = 'emitted' | 'same_hash' | 'older' | 'invalid' | 'failed';
 

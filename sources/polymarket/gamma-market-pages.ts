@@ -7,7 +7,7 @@
  * ends the listing (Polymarket/agents#227 saw the cursor ignored), as does `maxPages`.
  */
 import { PolyflowError } from '../../runtime/errors.js';
-import type { HttpClient, QueryValue } from '../http/http-client.js';
+import type { HttpClient, QueryValue } from '../../runtime/http/http-client.js';
 
 export const GAMMA_PAGE_LIMIT = 100;
 

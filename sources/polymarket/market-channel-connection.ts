@@ -21,7 +21,7 @@
  */
 import type { SchedulerLike, Subscription } from 'rxjs';
 import WebSocket, { type RawData } from 'ws';
-import { backoffDelay, type BackoffPolicy } from '../http/backoff-delay.js';
+import { backoffDelay, type BackoffPolicy } from '../../runtime/http/backoff-delay.js';
 import { initialSubscribeFrame, operationFrames, PING_FRAME, PONG_FRAME } from './market-channel-messages.js';
 import type { MarketChannelStatus } from './market-channel-status.js';
 

@@ -17,7 +17,7 @@
  * non-binary payouts end the watch without a resolution, and a market not final within
  * `pendingMaxMs` is given up.
  */
-import type { HttpClient, QueryValue } from '../http/http-client.js';
+import type { HttpClient, QueryValue } from '../../runtime/http/http-client.js';
 import type { ReplayRecord } from '../replay/replay-record.js';
 import { gammaResolution, parseGammaMarket } from './gamma-market.js';
 import { gammaMarketPages } from './gamma-market-pages.js';

@@ -1,5 +1,5 @@
 import { PolyflowError } from '../../runtime/errors.js';
-import { HttpNetworkError, HttpTimeoutError } from '../http/http-errors.js';
+import { HttpNetworkError, HttpTimeoutError } from '../../runtime/http/http-errors.js';
 
 /**
  * Turns a failed first request into the one line the CLI prints when a host cannot be reached,

@@ -1,8 +1,8 @@
 import type { SchedulerLike } from 'rxjs';
-import { abortableSleep, type Clock } from '../http/clock.js';
+import { abortableSleep, type Clock } from '../../runtime/http/clock.js';
 
 /**
- * The sources/http Clock on an RxJS scheduler: `now` is the scheduler's time and `sleep` a
+ * The runtime/http Clock on an RxJS scheduler: `now` is the scheduler's time and `sleep` a
  * scheduled action. Live sources pass `asyncScheduler`; tests pass a virtual-time scheduler, so
  * HTTP backoff, Retry-After waits and rate limiting run on the same clock as the websocket's
  * heartbeats and reconnects, and nothing really waits.

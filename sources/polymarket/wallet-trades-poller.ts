@@ -7,13 +7,13 @@
  * between polls is not lost. The first poll of a stream reads one page only (no backfill).
  * Rows are deduplicated on (transactionHash, asset, wallet, side, price, size) plus the row's
  * occurrence among identical rows of its page ("one tx can settle several fills", B.6), with a
- * bounded memory of ids. New rows are emitted oldest first. Requests go through sources/http
+ * bounded memory of ids. New rows are emitted oldest first. Requests go through runtime/http
  * under the `/trades` limit (200 per 10 s, B.5 "Rate limits"); a failed request ends that stream's
  * poll and the next poll tries again.
  */
 import type { DeadLetter } from '../../schemas/dead-letter.js';
 import type { WalletTrade } from '../../schemas/wallet-trade.js';
-import type { HttpClient, QueryValue } from '../http/http-client.js';
+import type { HttpClient, QueryValue } from '../../runtime/http/http-client.js';
 import { parseWalletTradeRow } from './wallet-trade-row.js';
 
 export const DATA_API_DLQ_SOURCE = 'ingest.data-api';

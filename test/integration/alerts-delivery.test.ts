@@ -13,7 +13,7 @@ import { assetId, marketId } from '../../schemas/ids.js';
 import type { RiskEvent } from '../../schemas/risk-event.js';
 import type { Signal, Strength } from '../../schemas/signal.js';
 import type { PriceMicros, SizeMicros, UsdMicros } from '../../schemas/units.js';
-import { ManualClock } from '../../sources/http/manual-clock.js';
+import { ManualClock } from '../../runtime/http/manual-clock.js';
 import { WebhookReceiver, type ReceiverAction } from '../helpers/webhook-receiver.js';
 
 /*

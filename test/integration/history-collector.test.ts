@@ -13,9 +13,9 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectHistory, type CollectSummary } from '../../sources/history/collect-history.js';
 import type { HistoryQuery } from '../../sources/history/history-query.js';
-import { HttpClient } from '../../sources/http/http-client.js';
-import { HttpAbortedError } from '../../sources/http/http-errors.js';
-import { ManualClock } from '../../sources/http/manual-clock.js';
+import { HttpClient } from '../../runtime/http/http-client.js';
+import { HttpAbortedError } from '../../runtime/http/http-errors.js';
+import { ManualClock } from '../../runtime/http/manual-clock.js';
 import { startFakePolymarket, type FakePolymarket, type ScriptedFault } from '../helpers/fake-polymarket-server.js';
 import { loadHistoryFixture, type HistoryFixture, type SourceMarket } from '../helpers/polymarket-history-fixture.js';
 

@@ -1,5 +1,5 @@
 /**
- * Time for sources/http: `now` for rate limiting and Retry-After dates, `sleep` for waiting. The
+ * Time for runtime/http: `now` for rate limiting and Retry-After dates, `sleep` for waiting. The
  * system clock is the real one; tests pass a ManualClock so nothing really waits.
  */
 export interface Clock {

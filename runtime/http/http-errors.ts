@@ -1,9 +1,9 @@
 /**
- * Errors of sources/http: every one is a PolyflowError whose `retriable` says whether the same
+ * Errors of runtime/http: every one is a PolyflowError whose `retriable` says whether the same
  * request may succeed later (429, 5xx, timeouts, network failures) or never will (other 4xx,
  * an aborted call, a body that is not JSON).
  */
-import { PolyflowError } from '../../runtime/errors.js';
+import { PolyflowError } from '../errors.js';
 
 export interface HttpRequestInfo {
   method: string;

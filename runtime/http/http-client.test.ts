@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PolyflowError } from '../../runtime/errors.js';
+import { PolyflowError } from '../errors.js';
 import { HostRateLimiter } from './host-rate-limiter.js';
 import { HttpClient, type RetryNotice } from './http-client.js';
 import { HttpAbortedError, HttpBodyError, HttpNetworkError, HttpStatusError, HttpTimeoutError } from './http-errors.js';
