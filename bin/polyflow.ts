@@ -35,13 +35,16 @@ Commands:
         --bus kafka: every pipeline in this process talks through the broker (KAFKA_BROKERS), topics
         prefixed per run, records emitted in publish order (--fetch-order: in fetch order); input fed
         --kafka-chunk records at a time (default 1: identical outputs to the memory bus; more: faster).
+        --bus defaults to the config's bus.kind (env POLYFLOW_BUS_KIND, default memory).
   live [--out <dir>] [--duration <s>] [--record <dir>] [--api] [--config <file>]
         Run the whole graph on live Polymarket data (real clock) until Ctrl-C or --duration;
         write the output topics plus pm.wallet.trade and news.item as JSONL into --out (default out/live).
   run ingest|watch|alerts [--out <dir>] [--duration <s>] [--record <dir>] [--api] [--config <file>]
         Live ingest alone (pm.market.meta, pm.book, pm.trade, pm.resolution, pm.wallet.trade,
         news.item, risk.event, dlq.ingest as JSONL into --out), or ingest + the watchers
-        (arbitrage.v1, whale.v1); --api serves the HTTP API inside the run.
+        (arbitrage.v1, whale.v1), or ingest + the graph with webhook alerts; --api serves the HTTP
+        API inside the run. With POLYFLOW_BUS_KIND=kafka: ingest publishes those topics to Kafka
+        (JSONL only with --out), watch and alerts run alone as consumer groups like the ones below.
   run features|predict|trade|persist [--from-beginning] [--duration <s>] [--metrics <file>] [--out <dir>] [--config <file>]
         One pipeline as a Kafka consumer group <kafka.groupIdPrefix>.<pipeline> (KAFKA_BROKERS); persist
         writes the output topics as JSONL into --out. Prints "ready <pipeline>" once joined.

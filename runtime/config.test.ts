@@ -62,6 +62,13 @@ describe('typos and partial tables', () => {
     expect(loadConfig({ env: { POLYFLOW_TEST_POSTGRES_URL: 'x', POLYFLOW_CONFIG: '' } }).risk.killSwitch).toBe(false);
   });
 
+  it('chooses the bus from POLYFLOW_BUS_KIND (memory by default) and refuses other kinds and misspelt names', () => {
+    expect(loadConfig({ env: {} }).bus.kind).toBe('memory');
+    expect(loadConfig({ env: { POLYFLOW_BUS_KIND: 'kafka' } }).bus.kind).toBe('kafka');
+    expect(() => loadConfig({ env: { POLYFLOW_BUS_KIND: 'redis' } })).toThrow(/bus\.kind/);
+    expect(() => loadConfig({ env: { POLYFLOW_BUS_TYPE: 'kafka' } })).toThrow(/POLYFLOW_BUS_TYPE: no such setting.*POLYFLOW_BUS_KIND/);
+  });
+
   it('merges a partial fee table over the default rates', () => {
     const c = loadConfig({ env: {}, overrides: { fees: { takerFeeRates: { crypto: 0.1 } } } });
     expect(c.fees.takerFeeRates).toMatchObject({ crypto: 0.1, politics: 0.04, sports: 0.03, geopolitics: 0 });

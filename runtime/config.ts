@@ -311,6 +311,12 @@ export const ConfigSchema = z.object({
     })
     .prefault({}),
   /**
+   * The bus between pipelines (DESIGN §5; env POLYFLOW_BUS_KIND): `memory`, one process over the
+   * in-process bus; `kafka`, the broker of the `kafka` section: `polyflow run ingest|watch|alerts`
+   * publish to and consume from it as the other pipelines do, and `replay` defaults to `--bus kafka`.
+   */
+  bus: z.object({ kind: z.enum(['memory', 'kafka']).default('memory') }).prefault({}),
+  /**
    * The Kafka bus (`--bus kafka`, `polyflow run <pipeline>`, `polyflow topics`): brokers from here or
    * env KAFKA_BROKERS (comma-separated), schema registry from SCHEMA_REGISTRY_URL (empty: an
    * in-process mock registry, fine for one process, not across processes of one deployment).

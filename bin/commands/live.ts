@@ -12,6 +12,8 @@ import { persistPipeline } from '../../pipelines/persist.js';
 import { loadConfig, redactConfig, type Config } from '../../runtime/config.js';
 import { InputError } from '../../runtime/errors.js';
 import { InFlight } from '../../runtime/in-flight.js';
+import { KafkaSourceBus } from '../../runtime/kafka/kafka-source-bus.js';
+import { openKafkaBus } from '../../runtime/kafka/open-kafka-bus.js';
 import { LiveSettings } from '../../runtime/live-settings.js';
 import { createLogger } from '../../runtime/logger.js';
 import { MemoryBus } from '../../runtime/memory-bus.js';
@@ -40,17 +42,26 @@ export interface LiveSessionOptions {
   readonly api?: boolean;
   /** The config file the config came from: settings changed over the API are validated over it. */
   readonly configFile?: string | undefined;
+  /**
+   * Publish to Kafka (config `kafka`) instead of the memory bus: ingest alone (no graph, watchers or
+   * API in this process), every record sent to the broker and read back here only by ingest itself.
+   */
+  readonly kafka?: boolean;
 }
 
 /**
  * One live run on the real clock (rxjs asyncScheduler) and the memory bus: live ingest, optionally
  * the embedded graph, JSONL topics and a recording, until the duration ends or a signal comes.
- * Shared by `polyflow live [--api]`, `polyflow run ingest|watch [--api]` and `polyflow record`.
+ * Shared by `polyflow live [--api]`, `polyflow run ingest|watch|alerts [--api]` and `polyflow record`;
+ * with `kafka`, by `polyflow run ingest` publishing to the broker.
  */
 export async function runLiveSession(opts: LiveSessionOptions): Promise<number> {
+  if (opts.kafka === true && (opts.graph || opts.watch === true || opts.api === true)) {
+    throw new InputError(`${opts.label}: on the Kafka bus a live session runs ingest alone; the other pipelines run as their own processes (\`polyflow run <pipeline>\`)`);
+  }
   const logger = createLogger(opts.config.log.level);
-  const bus = new MemoryBus();
   const metrics = new PipelineMetrics();
+  const bus = opts.kafka === true ? new KafkaSourceBus(openKafkaBus({ config: opts.config, registry: metrics.registry, logger })) : new MemoryBus();
   const scheduler = asyncScheduler;
   const running = new Subscription();
   const live = new LiveSettings(opts.config);
@@ -79,7 +90,8 @@ export async function runLiveSession(opts: LiveSessionOptions): Promise<number> 
     await bus.close();
   };
   try {
-    if (api !== undefined) {
+    if (bus instanceof KafkaSourceBus) await bus.start();
+    if (api !== undefined && bus instanceof MemoryBus) {
       const address = await api.listen({ bus, metrics, modelVersion: scorer?.modelVersion, report: () => report, frames: () => frames });
       process.stdout.write(`${opts.label}: API at ${address} (OpenAPI: ${address}/docs)\n`);
     }
@@ -89,14 +101,19 @@ export async function runLiveSession(opts: LiveSessionOptions): Promise<number> 
     throw err;
   }
   logger.info({ config: redactConfig(config) }, 'config');
-  const where = [opts.outDir === undefined ? '' : `topics -> ${opts.outDir}`, opts.recordDir === undefined ? '' : `recording -> ${opts.recordDir}`].filter((s) => s !== '');
+  const where = [
+    bus instanceof KafkaSourceBus ? `publishing to Kafka at ${config.kafka.brokers.join(',')}${config.kafka.topicPrefix === '' ? '' : ` (topics ${config.kafka.topicPrefix}*)`}` : '',
+    opts.outDir === undefined ? '' : `topics -> ${opts.outDir}`,
+    opts.recordDir === undefined ? '' : `recording -> ${opts.recordDir}`,
+  ].filter((s) => s !== '');
   process.stdout.write(
     `${opts.label}: ${ingest.client.assets().length} assets subscribed${where.length > 0 ? `; ${where.join('; ')}` : ''}; ${
       opts.durationMs === undefined ? 'Ctrl-C to stop' : `stopping after ${opts.durationMs / 1000} s`
     }\n`,
   );
-  await new Promise<void>((done) => {
-    const finish = (): void => {
+  let finish = (): void => undefined;
+  const stopped = new Promise<void>((done) => {
+    finish = (): void => {
       if (timer !== undefined) clearTimeout(timer);
       process.off('SIGINT', finish);
       process.off('SIGTERM', finish);
@@ -106,9 +123,18 @@ export async function runLiveSession(opts: LiveSessionOptions): Promise<number> 
     process.once('SIGINT', finish);
     process.once('SIGTERM', finish);
   });
-  const counts = [...bus.counts()].filter(([, n]) => n > 0).map(([topic, n]) => `${topic} ${n.toLocaleString('en-US')}`);
+  try {
+    // A producer that failed for good stops the run: going on would only queue records nobody sends.
+    await (bus instanceof KafkaSourceBus ? Promise.race([stopped, bus.failure()]) : stopped);
+  } catch (err) {
+    finish();
+    await shutdown().catch(() => undefined);
+    throw err;
+  }
   await shutdown();
-  process.stdout.write(`${opts.label}: stopped. ${counts.length > 0 ? counts.join(', ') : 'no records'}\n`);
+  // After shutdown: on Kafka every record counted here is acknowledged by the broker (close flushed).
+  const counts = [...bus.counts()].filter(([, n]) => n > 0).map(([topic, n]) => `${topic} ${n.toLocaleString('en-US')}`);
+  process.stdout.write(`${opts.label}: stopped. ${bus instanceof KafkaSourceBus ? 'published to Kafka: ' : ''}${counts.length > 0 ? counts.join(', ') : 'no records'}\n`);
   if (recorder !== undefined) {
     const c = recorder.counts;
     process.stdout.write(`recording: ${c.frames.toLocaleString('en-US')} frames in ${c.files} file(s), ${c.markets} market records -> ${recorder.dir}\n`);
@@ -132,6 +158,9 @@ export async function liveCommand(argv: string[]): Promise<number> {
     options: { out: { type: 'string' }, config: { type: 'string' }, duration: { type: 'string' }, record: { type: 'string' }, api: { type: 'boolean' } },
   });
   const config = loadConfig({ file: values.config });
+  if (config.bus.kind === 'kafka') {
+    throw new InputError('live: runs every pipeline in one process on the memory bus; with bus.kind kafka each runs as its own process (`polyflow run ingest`, `run features`, ... `run alerts`)');
+  }
   const extra: TopicName[] = ['pm.wallet.trade', 'news.item'];
   const topics = [...new Set([...config.output.topics, ...extra])];
   const durationMs = durationOption(values.duration, 'live');

@@ -38,7 +38,8 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const path = positionals[0];
   if (path === undefined) throw new InputError('replay: give the recording to replay, e.g. `polyflow replay data/sample`');
   const outDir = resolve(values.out ?? join('out', basename(resolve(path))));
-  const bus = values.bus ?? 'memory';
+  // `--bus` overrides the config's `bus.kind` (env POLYFLOW_BUS_KIND) for this run.
+  const bus = values.bus ?? loadConfig({ file: values.config }).bus.kind;
   if (bus !== 'memory' && bus !== 'kafka') throw new InputError(`replay: --bus memory|kafka, not ${JSON.stringify(bus)}`);
   if (bus === 'kafka') return replayOverKafkaCommand(path, outDir, values);
   const files = replayFiles(path);

@@ -2,10 +2,12 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { asyncScheduler, type Subscription } from 'rxjs';
 import { loadScorer } from '../../models/load-scorer.js';
+import { alertsPipeline } from '../../pipelines/alerts.js';
 import { featuresPipeline } from '../../pipelines/features.js';
 import { persistPipeline } from '../../pipelines/persist.js';
 import { predictPipeline } from '../../pipelines/predict.js';
 import { tradePipeline } from '../../pipelines/trade.js';
+import { watchPipeline } from '../../pipelines/watch.js';
 import type { Config } from '../../runtime/config.js';
 import { InFlight } from '../../runtime/in-flight.js';
 import type { KafkaBus } from '../../runtime/kafka/kafka-bus.js';
@@ -17,7 +19,7 @@ import { FEATURE_SPEC } from '../../schemas/feature-spec.js';
 import { JsonlFiles } from '../../sinks/jsonl-files.js';
 
 /** Pipelines that run as their own Kafka consumer group (`polyflow run <pipeline>`). */
-export const KAFKA_PIPELINES = ['features', 'predict', 'trade', 'persist'] as const;
+export const KAFKA_PIPELINES = ['features', 'predict', 'trade', 'persist', 'watch', 'alerts'] as const;
 export type KafkaPipeline = (typeof KAFKA_PIPELINES)[number];
 
 export interface KafkaRunOptions {
@@ -73,5 +75,13 @@ async function wire(pipeline: KafkaPipeline, bus: KafkaBus, config: Config, metr
       return tradePipeline(bus, config, metrics);
     case 'persist':
       return persistPipeline(bus, config.output.topics, files as JsonlFiles);
+    case 'watch':
+      return watchPipeline(bus, config, metrics);
+    case 'alerts':
+      // Deliveries are in-flight work: the bus commits a batch's offsets only once every alert it
+      // gave is delivered or in dlq.alerts (settle), so a crash re-sends, never loses. Retries and
+      // backoff run on the real clock. The delivery (and its dedupe memory) lives in the returned
+      // subscription and is closed with it.
+      return alertsPipeline(bus, config, { metrics, inFlight, logger: createLogger(config.log.level).child({ component: 'run.alerts' }) });
   }
 }

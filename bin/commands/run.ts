@@ -15,11 +15,16 @@ const WATCH_TOPICS: readonly TopicName[] = ['arbitrage.v1', 'whale.v1', 'pm.wall
 /** What `run alerts` writes: the alerts, the undeliverable ones, and the events they come from. */
 const ALERTS_TOPICS: readonly TopicName[] = ['alert.v1', 'dlq.alerts', 'signal.v1', 'fill.v1', 'risk.event', 'arbitrage.v1', 'whale.v1', 'dlq.ingest'];
 
+/** Pipelines that run live in one process on the memory bus, and on Kafka as their own process. */
+const LIVE_PIPELINES = ['ingest', 'watch', 'alerts'] as const;
+
 /**
- * `polyflow run <pipeline>`: one pipeline on its own, live, on the embedded bus: `ingest`, or
- * `watch` (ingest + arbitrage and whale watchers; `--api` serves the HTTP API inside it), or
- * `alerts` (ingest + the graph whose events alert, delivered to `alerts.targets`); or `features`,
- * `predict`, `trade`, `persist` as Kafka consumer groups (`run-kafka.ts`).
+ * `polyflow run <pipeline>`. With `bus.kind` memory (the default): `ingest`, `watch` and `alerts` run
+ * live on the embedded bus: `ingest` alone, `watch` = ingest + arbitrage and whale watchers (`--api`
+ * serves the HTTP API inside it), `alerts` = ingest + the graph whose events alert, delivered to
+ * `alerts.targets`. With `bus.kind` kafka: `ingest` publishes the live topics to the broker, and
+ * `watch` and `alerts` are consumer groups like `features`, `predict`, `trade` and `persist`, which
+ * run on Kafka whatever the bus kind (`run-kafka.ts`).
  */
 export async function runCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -35,30 +40,53 @@ export async function runCommand(argv: string[]): Promise<number> {
       metrics: { type: 'string' },
     },
   });
-  const pipeline = positionals[0];
-  if ((KAFKA_PIPELINES as readonly string[]).includes(pipeline ?? '')) {
+  const pipeline = positionals[0] ?? '';
+  const live = (LIVE_PIPELINES as readonly string[]).includes(pipeline);
+  if (!live && !(KAFKA_PIPELINES as readonly string[]).includes(pipeline)) {
+    const groups = KAFKA_PIPELINES.filter((p) => !(LIVE_PIPELINES as readonly string[]).includes(p));
+    throw new InputError(
+      `run: unknown or missing pipeline ${JSON.stringify(pipeline)}; available: ${LIVE_PIPELINES.join(', ')} (live; on Kafka with bus.kind kafka), and as Kafka consumer groups ${groups.join(', ')} (e.g. \`polyflow run watch --out out/watch\`)`,
+    );
+  }
+  const config = loadConfig({ file: values.config });
+  const onKafka = config.bus.kind === 'kafka';
+  const durationMs = durationOption(values.duration, `run ${pipeline}`);
+  if (pipeline === 'alerts' && config.alerts.targets.length === 0) {
+    throw new InputError('run alerts: no alert targets configured (config alerts.targets, or env POLYFLOW_ALERTS_TARGETS as JSON)');
+  }
+  if (values.api === true && (pipeline !== 'watch' || onKafka)) {
+    throw new InputError(`run: --api is available with \`run watch\` on the memory bus (and \`polyflow live --api\`)${onKafka ? '; bus.kind is kafka' : ''}`);
+  }
+  if (values.record !== undefined && (!live || (onKafka && pipeline !== 'ingest'))) {
+    throw new InputError(`run ${pipeline}: --record needs live ingest in this process (\`run ingest\`${onKafka ? '' : ', `run watch`, `run alerts`'})`);
+  }
+  if (!live || (onKafka && pipeline !== 'ingest')) {
     const name = pipeline as KafkaPipeline;
     return runKafkaPipeline({
       pipeline: name,
-      config: loadConfig({ file: values.config }),
+      config,
       outDir: resolve(values.out ?? `out/${name}`),
-      durationMs: durationOption(values.duration, `run ${name}`),
+      durationMs,
       fromBeginning: values['from-beginning'] === true,
       metricsFile: values.metrics,
     });
   }
-  if (pipeline !== 'ingest' && pipeline !== 'watch' && pipeline !== 'alerts') {
-    throw new InputError(`run: unknown or missing pipeline ${JSON.stringify(pipeline ?? '')}; available: ingest, watch, alerts, and as Kafka consumer groups ${KAFKA_PIPELINES.join(', ')} (e.g. \`polyflow run watch --out out/watch\`)`);
+  if (onKafka) {
+    // Ingest on Kafka: the live topics go to the broker; JSONL only when asked for (persist writes the topics).
+    return runLiveSession({
+      config,
+      label: pipeline,
+      graph: false,
+      kafka: true,
+      topics: INGEST_TOPICS,
+      ...(values.out === undefined ? {} : { outDir: resolve(values.out) }),
+      ...(values.record === undefined ? {} : { recordDir: resolve(values.record) }),
+      ...(durationMs === undefined ? {} : { durationMs }),
+    });
   }
-  if (values.api === true && pipeline !== 'watch') throw new InputError('run: --api is available with `run watch` (and `polyflow live --api`)');
-  const config = loadConfig({ file: values.config });
-  const durationMs = durationOption(values.duration, `run ${pipeline}`);
   const watch = pipeline === 'watch';
   // Alerts read what trading and the watchers produce: on the embedded bus that is the whole graph behind ingest.
   const alerts = pipeline === 'alerts';
-  if (alerts && config.alerts.targets.length === 0) {
-    throw new InputError('run alerts: no alert targets configured (config alerts.targets, or env POLYFLOW_ALERTS_TARGETS as JSON)');
-  }
   return runLiveSession({
     config,
     label: pipeline,

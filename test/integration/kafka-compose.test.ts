@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { loadConfig } from '../../runtime/config.js';
+import { KAFKA_PIPELINES } from '../../bin/commands/run-kafka.js';
+import { envOverrides, loadConfig } from '../../runtime/config.js';
 import { fromPackageRoot } from '../../runtime/package-root.js';
 
 // docker-compose.yml's Kafka and Schema Registry, parsed and checked against the code (no Docker engine here).
@@ -9,8 +10,16 @@ interface Service {
   image?: string;
   environment?: Record<string, string | number>;
   ports?: string[];
+  command?: string[];
+  profiles?: string[];
+  depends_on?: Record<string, { condition: string }>;
 }
-const compose = parse(readFileSync(fromPackageRoot('docker-compose.yml'), 'utf8')) as { services: Record<string, Service> };
+const text = readFileSync(fromPackageRoot('docker-compose.yml'), 'utf8');
+const compose = parse(text) as { services: Record<string, Service> };
+// As compose reads it: YAML merge keys (`<<: *pipeline`) applied.
+const merged = parse(text, { merge: true }) as { services: Record<string, Service> };
+/** `${NAME:-default}` as compose interpolates it with NAME unset. */
+const interpolated = (value: string): string => value.replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1');
 const env = (name: string): Record<string, string> => Object.fromEntries(Object.entries(compose.services[name]?.environment ?? {}).map(([k, v]) => [k, String(v)]));
 
 describe('docker-compose.yml: Kafka (KRaft) and Schema Registry', () => {
@@ -33,5 +42,34 @@ describe('docker-compose.yml: Kafka (KRaft) and Schema Registry', () => {
     expect(config.kafka.brokers).toEqual(['kafka:19092']);
     expect(config.kafka.schemaRegistryUrl).toBe(`http://schema-registry:${port}`);
     expect(registry['SCHEMA_REGISTRY_SCHEMA_COMPATIBILITY_LEVEL']).toBe('backward');
+  });
+
+  it('runs every pipeline of DESIGN §1 as its own process on the broker (profile kafka), with env the config reads', () => {
+    const pipelines = ['ingest', ...KAFKA_PIPELINES];
+    expect(new Set(pipelines)).toEqual(new Set(['ingest', 'features', 'predict', 'trade', 'watch', 'persist', 'alerts']));
+    const registry = env('schema-registry');
+    const port = compose.services['schema-registry']?.ports?.[0]?.split(':')[1];
+    expect(registry['SCHEMA_REGISTRY_LISTENERS']).toContain(`:${port}`);
+    for (const pipeline of pipelines) {
+      const service = merged.services[`polyflow-${pipeline}`];
+      expect(service, pipeline).toBeDefined();
+      expect(service?.command?.slice(0, 2), pipeline).toEqual(['run', pipeline]);
+      // Consumer groups start a new group at the earliest retained offset; ingest consumes nothing.
+      expect(service?.command?.includes('--from-beginning'), pipeline).toBe(pipeline !== 'ingest');
+      expect(service?.profiles?.length, pipeline).toBeGreaterThan(0);
+      expect(service?.depends_on?.['kafka']?.condition, pipeline).toBe('service_healthy');
+      expect(service?.depends_on?.['schema-registry'], pipeline).toBeDefined();
+      const vars = Object.fromEntries(Object.entries(service?.environment ?? {}).map(([k, v]) => [k, interpolated(String(v))]));
+      for (const name of Object.keys(vars).filter((n) => n.startsWith('POLYFLOW_'))) expect(Object.keys(envOverrides({ [name]: vars[name] })), `${pipeline}: ${name}`).toHaveLength(1);
+      const config = loadConfig({ env: vars as NodeJS.ProcessEnv });
+      expect(config.bus.kind, pipeline).toBe('kafka');
+      expect(config.kafka.brokers, pipeline).toEqual(['kafka:19092']);
+      expect(config.kafka.schemaRegistryUrl, pipeline).toBe(`http://schema-registry:${port}`);
+    }
+    // The default `docker compose up` stays the embedded run: its service has no bus kind, so memory.
+    expect(loadConfig({ env: env('polyflow') as NodeJS.ProcessEnv }).bus.kind).toBe('memory');
+    expect(merged.services['polyflow']?.profiles).toBeUndefined();
+    // Alerts start only with targets, which the environment provides.
+    expect(merged.services['polyflow-alerts']?.environment?.['POLYFLOW_ALERTS_TARGETS']).toBe('${POLYFLOW_ALERTS_TARGETS:-[]}');
   });
 });

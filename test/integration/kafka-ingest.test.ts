@@ -1,0 +1,184 @@
+/**
+ * The live pipelines on the Kafka bus (POLYFLOW_BUS_KIND=kafka), as separate processes on the mock
+ * cluster (infra/kafka/mock-cluster.sh, needs `kcat`), fed by the local fake Polymarket (websocket +
+ * HTTP on 127.0.0.1): `run ingest` publishes the live topics to the broker, and `run ingest` ->
+ * `run watch` -> `run alerts` turns large prints into whale alerts at a local webhook receiver.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../runtime/config.js';
+import { createKafka } from '../../runtime/kafka/kafka-client.js';
+import type { KafkaBus } from '../../runtime/kafka/kafka-bus.js';
+import { openKafkaBus } from '../../runtime/kafka/open-kafka-bus.js';
+import type { Alert } from '../../schemas/alert.js';
+import type { MarketMeta } from '../../schemas/market-meta.js';
+import type { WhaleEvent } from '../../schemas/whale-event.js';
+import { FakePolymarket } from '../helpers/fake-polymarket.js';
+import { startMockCluster, type MockCluster } from '../helpers/kafka-mock-cluster.js';
+import { addMarket, testMarket } from '../helpers/live-harness.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { WebhookReceiver } from '../helpers/webhook-receiver.js';
+
+const CLI = 'dist/bin/polyflow.js';
+let cluster: MockCluster;
+let fake: FakePolymarket;
+const children: ChildProcess[] = [];
+const buses: KafkaBus[] = [];
+
+function env(prefix: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    POLYFLOW_LOG_LEVEL: 'error',
+    POLYFLOW_BUS_KIND: 'kafka',
+    KAFKA_BROKERS: cluster.bootstrap,
+    POLYFLOW_KAFKA_TOPIC_PREFIX: prefix,
+    POLYFLOW_KAFKA_SESSION_TIMEOUT_MS: '6000',
+    POLYMARKET_WS_URL: fake.wsUrl,
+    POLYMARKET_GAMMA_URL: fake.httpUrl,
+    POLYMARKET_CLOB_URL: fake.httpUrl,
+    POLYMARKET_DATA_URL: fake.httpUrl,
+    POLYFLOW_LIVE_WHALE_MIN_USD: '0',
+    POLYFLOW_LIVE_MIN_VOLUME_USD: '0',
+    POLYFLOW_LIVE_MIN_LIQUIDITY_USD: '0',
+    ...extra,
+  };
+}
+
+/** Spawns `polyflow run <args>`; `output` collects its stdout lines. */
+function run(args: string[], processEnv: NodeJS.ProcessEnv): { child: ChildProcess; output: string[]; line: (match: (l: string) => boolean) => Promise<void> } {
+  const child = spawn(process.execPath, [CLI, 'run', ...args], { env: processEnv, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  const output: string[] = [];
+  const watchers: Array<{ match: (l: string) => boolean; resolve: () => void }> = [];
+  createInterface({ input: child.stdout! }).on('line', (l) => {
+    output.push(l);
+    for (const w of watchers) if (w.match(l)) w.resolve();
+  });
+  const line = (match: (l: string) => boolean): Promise<void> =>
+    new Promise((resolve, reject) => {
+      if (output.some(match)) return resolve();
+      watchers.push({ match, resolve });
+      child.once('exit', (code) => reject(new Error(`run ${args.join(' ')} exited ${code}: ${output.join('\n')}`)));
+    });
+  return { child, output, line };
+}
+
+/** Records on a topic: the sum of its partitions' high watermarks. */
+async function recordsOn(kafkaTopic: string): Promise<number> {
+  const admin = createKafka({ brokers: [cluster.bootstrap], clientId: 'test-admin' }).admin();
+  await admin.connect();
+  try {
+    const marks = await admin.fetchTopicOffsets(kafkaTopic);
+    return marks.reduce((n, m) => n + Number(m.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+beforeAll(async () => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npm test builds it)`);
+  cluster = await startMockCluster();
+}, 60_000);
+beforeEach(async () => {
+  fake = await FakePolymarket.start(() => Date.now());
+  addMarket(fake, 1);
+});
+afterEach(async () => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  await fake.close();
+});
+afterAll(async () => {
+  for (const bus of buses) await bus.close().catch(() => undefined);
+  cluster?.stop();
+});
+
+describe('live pipelines on the Kafka bus', () => {
+  it('run ingest publishes the live topics to Kafka: every record it counted is on the broker', async () => {
+    const prefix = `ingest-${randomUUID().slice(0, 8)}.`;
+    const asset = fake.books.keys().next().value as string;
+    const ticker = setInterval(() => fake.delta(asset, 'BUY', '0.38', String(Math.floor(Math.random() * 100) + 1)), 50);
+    const ingest = run(['ingest', '--duration', '2'], env(prefix));
+    try {
+      const [code] = (await once(ingest.child, 'exit')) as [number | null];
+      expect(code, ingest.output.join('\n')).toBe(0);
+    } finally {
+      clearInterval(ticker);
+    }
+    expect(ingest.output.join('\n')).toContain(`publishing to Kafka at ${cluster.bootstrap} (topics ${prefix}*)`);
+    // `ingest: stopped. published to Kafka: pm.market.meta 1, pm.book 25, ...`: counted after the producer flushed.
+    const stopped = ingest.output.find((l) => l.startsWith('ingest: stopped. published to Kafka: '));
+    expect(stopped, ingest.output.join('\n')).toBeDefined();
+    const counts = new Map(
+      (stopped ?? '')
+        .slice('ingest: stopped. published to Kafka: '.length)
+        .split(', ')
+        .map((part) => {
+          const [topic = '', n = '0'] = part.split(' ');
+          return [topic, Number(n.replace(/,/g, ''))] as const;
+        }),
+    );
+    expect(counts.get('pm.market.meta')).toBe(1);
+    expect(counts.get('pm.book')).toBeGreaterThan(2);
+    for (const [topic, n] of counts) expect(await recordsOn(`${prefix}${topic}`), topic).toBe(n);
+
+    // And they read back as records of their topics.
+    const reader = openKafkaBus({ config: loadConfig({ env: env(prefix) }), group: `test-reader-${randomUUID().slice(0, 8)}`, fromBeginning: true });
+    buses.push(reader);
+    const meta: MarketMeta[] = [];
+    let books = 0;
+    reader.topic('pm.market.meta').subscribe((m) => meta.push(m));
+    reader.topic('pm.book').subscribe(() => books++);
+    await reader.start();
+    await waitFor(() => meta.length === 1 && books === counts.get('pm.book'), 60_000, 'topics read back');
+    expect(meta[0]?.market).toBe(testMarket(1).conditionId);
+  });
+
+  it('run ingest -> run watch -> run alerts: large prints become whale alerts delivered once each', async () => {
+    const prefix = `chain-${randomUUID().slice(0, 8)}.`;
+    const receiver = new WebhookReceiver(() => undefined, Date.now);
+    const base = await receiver.start();
+    try {
+      const processEnv = env(prefix, {
+        POLYFLOW_ALERTS_TARGETS: JSON.stringify([{ name: 'ops', kind: 'generic', webhookUrl: `${base}/ops` }]),
+        POLYFLOW_ALERTS_RATE_PER_SECOND: '1000',
+        POLYFLOW_ALERTS_RATE_BURST: '100',
+      });
+      const watch = run(['watch', '--from-beginning'], processEnv);
+      const alerts = run(['alerts', '--from-beginning'], processEnv);
+      await Promise.all([watch.line((l) => l === 'ready watch'), alerts.line((l) => l === 'ready alerts')]);
+      const reader = openKafkaBus({ config: loadConfig({ env: processEnv }), group: `test-reader-${randomUUID().slice(0, 8)}`, fromBeginning: true });
+      buses.push(reader);
+      const whales: WhaleEvent[] = [];
+      const published: Alert[] = [];
+      reader.topic('whale.v1').subscribe((w) => whales.push(w));
+      reader.topic('alert.v1').subscribe((a) => published.push(a));
+      await reader.start();
+
+      const ingest = run(['ingest'], processEnv);
+      await ingest.line((l) => l.startsWith('ingest: ') && l.includes('assets subscribed'));
+      const asset = fake.books.keys().next().value as string;
+      const ticker = setInterval(() => fake.trade(asset, '0.40', '5000000', 'BUY'), 100);
+      try {
+        await waitFor(() => receiver.accepted('/ops').length >= 3, 120_000, 'whale alerts delivered');
+      } finally {
+        clearInterval(ticker);
+      }
+      for (const p of [ingest, watch, alerts]) {
+        p.child.kill('SIGTERM');
+        const [code] = (await once(p.child, 'exit')) as [number | null];
+        expect(code).toBe(0);
+      }
+      const received = receiver.accepted('/ops');
+      expect(new Set(received).size).toBe(received.length);
+      // Each delivered alert is on alert.v1, and the whale event it came from on whale.v1 (written by the watch process).
+      await waitFor(() => received.every((id) => published.some((a) => a.id === id && whales.some((w) => w.id === a.sourceEventId))), 60_000, 'alert.v1 and whale.v1 read back');
+      for (const id of received) expect(published.find((a) => a.id === id)?.kind).toBe('whale');
+    } finally {
+      await receiver.close();
+    }
+  });
+});
