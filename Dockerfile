@@ -18,6 +18,8 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/models/artifacts ./models/artifacts
 COPY --from=build /app/schemas ./schemas
 COPY --from=build /app/infra/clickhouse ./infra/clickhouse
+# The state store's migrations: a replay keeps its state in PGlite under --out by default.
+COPY --from=build /app/infra/postgres ./infra/postgres
 COPY --from=build /app/data/sample ./data/sample
 ENTRYPOINT ["node", "dist/bin/polyflow.js"]
 CMD ["replay", "data/sample", "--out", "/data/out/sample", "--no-progress"]

@@ -27,3 +27,15 @@ export function formatSummary(s: RunSummary): string {
   const width = Math.max(...rows.map(([k]) => k.length));
   return `\n${rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n')}\n`;
 }
+
+/**
+ * The run's speed, of the events this process replayed: a run resumed from a checkpoint counts
+ * those after it only (the events before were replayed by the process that was stopped).
+ */
+export function formatThroughput(events: number, resumedAtEvent: number | undefined, seconds: number): string {
+  const rate = (x: number): string => `${int(x)} events in ${seconds.toFixed(2)} s (${int(Math.round(x / seconds))} events/s)`;
+  if (resumedAtEvent === undefined) return rate(events);
+  const now = events - resumedAtEvent;
+  if (now <= 0) return `${int(events)} events; resumed at the end of the input, nothing left to replay (${seconds.toFixed(2)} s)`;
+  return `${int(events)} events; resumed after event ${int(resumedAtEvent)}: ${rate(now)}`;
+}

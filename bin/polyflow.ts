@@ -23,15 +23,16 @@ const USAGE = `polyflow <command> [options]
 
 Commands:
   replay <path> [--out <dir>] [--config <file>] [--metrics <file>] [--no-progress] [--bus memory|kafka] [--kafka-chunk <n>] [--fetch-order]
-         [--state off|pglite|postgres] [--state-url <url>] [--checkpoint-every <n>] [--fresh]
+         [--state off|pglite|postgres] [--state-url <url>] [--checkpoint-every <n>] [--fresh] [--analytics clickhouse|files|off]
         Run the whole pipeline over a recording (a directory with markets.jsonl and
         market-ws-*.log[.gz], or one .log file) as fast as possible; print a summary and
         write every output topic as JSONL plus summary.json into --out (default out/<name>);
-        --metrics writes the run's Prometheus metrics (text format) to a file; with --state the
-        run checkpoints to Postgres/PGlite and a killed run resumes where it stopped.
-        [--state off|pglite|postgres] [--state-url <url>] [--checkpoint-every <n>] [--fresh]
-        keep the account rows and checkpoints in Postgres (pglite: <out>/pglite); a killed run
-        started again with the same --out resumes from its last checkpoint (--fresh: from scratch).
+        --metrics writes the run's Prometheus metrics (text format) to a file.
+        --state (default pglite: <out>/pglite; postgres: --state-url) keeps the account rows and
+        checkpoints in Postgres: a killed run started again with the same --out and config resumes
+        from its last checkpoint; after a finished run, the next one starts over and replaces it
+        (--fresh: always from scratch). --analytics (default clickhouse: chDB in <out>/chdb, or
+        CLICKHOUSE_URL) writes the analytics that "polyflow report --out <dir>" reads; off/files: none.
         --bus kafka: every pipeline in this process talks through the broker (KAFKA_BROKERS), topics
         prefixed per run, records emitted in publish order (--fetch-order: in fetch order); input fed
         --kafka-chunk records at a time (default 1: identical outputs to the memory bus; more: faster).
@@ -87,8 +88,9 @@ Commands:
   schemas check [--against <git ref>] [--dir <dir>]
         Check schemas/*.avsc for backward compatibility: against SCHEMA_REGISTRY_URL's latest
         versions when set, else against the committed version (git <ref>, default HEAD) with avsc.
-  config [--config <file>]
-        Print the effective configuration (defaults + file + env), secrets redacted.
+  config [--config <file>] [--replay]
+        Print the effective configuration (defaults + file + env), secrets redacted; --replay: as
+        a replay sees it (its defaults: state pglite, analytics clickhouse).
 
 Environment: POLYFLOW_CONFIG=<file>, POLYFLOW_<SECTION>_<FIELD>=<json> (e.g. POLYFLOW_RISK_KELLY_FRACTION=0.1);
 live endpoints POLYMARKET_WS_URL, POLYMARKET_GAMMA_URL, POLYMARKET_CLOB_URL, POLYMARKET_DATA_URL; NEWSAPI_KEY;

@@ -24,7 +24,12 @@ export function replayInputId(files: ReplayFiles, config: Config): string {
   return createHash('sha256').update(JSON.stringify({ inputs, config: shaping })).digest('hex');
 }
 
-/** Loads the replay's last checkpoint (refusing one of another input) and commits new ones, logging each. */
+/**
+ * Loads the replay's last checkpoint and says how the run starts (runtime/replay-checkpoints.ts:
+ * resume an unfinished run of the same input and config, start again after a finished one, refuse
+ * an unfinished one of another), and commits new checkpoints, logging each. The replay's own PGlite
+ * holds this run only, so a start from the first record empties it of the run before.
+ */
 export function openReplayCheckpoints(
   store: StateStore,
   opts: { config: Config; outDir: string; files: ReplayFiles; fresh: boolean; logger: Logger },
@@ -36,20 +41,27 @@ export function openReplayCheckpoints(
     everyRecords: opts.config.state.checkpointEveryRecords,
     maxBufferedRows: opts.config.state.maxBufferedRows,
     fresh: opts.fresh,
+    ownStore: store.kind === 'pglite',
     onCommit: (c) => log.info({ seq: c.seq, inputOffset: c.inputOffset, complete: c.complete }, 'checkpoint committed'),
   });
 }
 
-/** The replay's state flags (parseArgs options). */
-export const STATE_FLAGS = {
+/** The replay's store flags (parseArgs options). */
+export const STORE_FLAGS = {
   state: { type: 'string' },
   'state-url': { type: 'string' },
   'checkpoint-every': { type: 'string' },
   fresh: { type: 'boolean' },
+  analytics: { type: 'string' },
 } as const;
 
-/** `--state`, `--state-url`, `--checkpoint-every` as config overrides (validated with the rest of the config). */
-export function stateFlagOverrides(values: { state?: string | undefined; 'state-url'?: string | undefined; 'checkpoint-every'?: string | undefined }): Record<string, unknown> {
+/** `--state`, `--state-url`, `--checkpoint-every`, `--analytics` as config overrides (validated with the rest of the config). */
+export function storeFlagOverrides(values: {
+  state?: string | undefined;
+  'state-url'?: string | undefined;
+  'checkpoint-every'?: string | undefined;
+  analytics?: string | undefined;
+}): Record<string, unknown> {
   const state: Record<string, unknown> = {};
   if (values.state !== undefined) state['kind'] = values.state;
   if (values['state-url'] !== undefined) {
@@ -57,5 +69,8 @@ export function stateFlagOverrides(values: { state?: string | undefined; 'state-
     state['kind'] ??= 'postgres';
   }
   if (values['checkpoint-every'] !== undefined) state['checkpointEveryRecords'] = Number(values['checkpoint-every']);
-  return Object.keys(state).length === 0 ? {} : { state };
+  return {
+    ...(Object.keys(state).length === 0 ? {} : { state }),
+    ...(values.analytics === undefined ? {} : { analytics: { mode: values.analytics } }),
+  };
 }

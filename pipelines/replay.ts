@@ -92,7 +92,9 @@ export async function replayRecords(
   let frames = resume?.frames ?? 0;
   let lastTs = resume?.lastTs ?? 0;
   // The state is serialized at once, between two records, with no scoring in flight: it is
-  // exactly the state after record `fed`. Outputs are synced before the commit that points at them.
+  // exactly the state after record `fed`. Outputs are synced before the commit that points at them,
+  // ClickHouse's rows included: a resume re-produces only what came after the checkpoint, so rows
+  // still buffered in the sink at a kill would be lost (those written after it come again, deduped).
   const checkpoint = async (complete: boolean): Promise<void> => {
     if (durable === undefined || rows === undefined || registry === undefined) return;
     const state = encodeReplayState({
@@ -108,6 +110,7 @@ export async function replayRecords(
       busCounts: bus.counts(),
     });
     const outputPositions = deps.files.checkpoint();
+    await deps.clickhouse?.flush();
     await durable.commit(rows.take(), { inputOffset: fed, clockMs: scheduler.now(), complete, state, outputPositions });
   };
   const skip = fed;

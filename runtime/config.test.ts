@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { envOverrides, loadConfig, redactConfig } from './config.js';
+import { envOverrides, loadConfig, redactConfig, REPLAY_DEFAULTS } from './config.js';
 import { ConfigError } from './errors.js';
 
 describe('loadConfig', () => {
@@ -82,5 +82,23 @@ describe('redactConfig', () => {
       alerts: [{ webhookUrl: '[redacted]' }],
       newsApiKey: '[redacted]',
     });
+  });
+});
+
+describe('REPLAY_DEFAULTS (the embedded stores of `polyflow replay`)', () => {
+  const replay = (opts: { file?: string; env?: NodeJS.ProcessEnv; overrides?: Record<string, unknown> }) => loadConfig({ env: {}, ...opts, defaults: REPLAY_DEFAULTS });
+
+  it('turn on PGlite state and chDB analytics over the schema, which keeps them off for other commands', () => {
+    expect(loadConfig({ env: {} })).toMatchObject({ state: { kind: 'off' }, analytics: { mode: 'files' } });
+    expect(replay({})).toMatchObject({ state: { kind: 'pglite' }, analytics: { mode: 'clickhouse', url: '', chdbPath: '' } });
+  });
+
+  it('lose to the file, env and flags', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'polyflow-config-')), 'c.json');
+    writeFileSync(file, JSON.stringify({ state: { kind: 'postgres' } }));
+    expect(replay({ file }).state.kind).toBe('postgres');
+    expect(replay({ env: { POLYFLOW_STATE_KIND: 'off', POLYFLOW_ANALYTICS_MODE: 'files' } })).toMatchObject({ state: { kind: 'off' }, analytics: { mode: 'files' } });
+    expect(replay({ overrides: { state: { kind: 'off' }, analytics: { mode: 'off' } } })).toMatchObject({ state: { kind: 'off' }, analytics: { mode: 'off' } });
+    expect(replay({ env: { CLICKHOUSE_URL: 'http://ch:8123' } }).analytics).toMatchObject({ mode: 'clickhouse', url: 'http://ch:8123' });
   });
 });

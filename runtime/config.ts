@@ -169,7 +169,8 @@ export const ConfigSchema = z.object({
    * Persisted analytics (DESIGN.md §5): `clickhouse` writes the topics to ClickHouse, a server when
    * `url` is set (env CLICKHOUSE_URL, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD), else embedded chDB at
    * `chdbPath` (default `<out>/chdb`); `files` and `off` write nothing there (the JSONL files of a
-   * replay are written either way).
+   * replay are written either way). `files` is the default of a process without a run folder; a
+   * replay defaults to `clickhouse` (REPLAY_DEFAULTS below).
    */
   analytics: z
     .object({
@@ -197,7 +198,9 @@ export const ConfigSchema = z.object({
   /**
    * Durable state in Postgres (DESIGN §4): account rows, pipeline checkpoints, settings.
    * `off`: none; `pglite`: embedded Postgres in `dir` (a replay keeps it in `<out>/pglite`);
-   * `postgres`: the server at `url` (credentials in it are redacted when printed).
+   * `postgres`: the server at `url` (credentials in it are redacted when printed). `off` is the
+   * default of a process without a run folder (settings then live in PGlite at `dir`); a replay
+   * defaults to `pglite` (REPLAY_DEFAULTS below).
    */
   state: z
     .object({
@@ -354,6 +357,20 @@ export const ConfigSchema = z.object({
 
 export type Config = z.infer<typeof ConfigSchema>;
 
+/**
+ * The defaults of `polyflow replay` (memory bus), layered under the file, env, settings and flags:
+ * a replay has a run folder, so it keeps its state in PGlite under `<out>/pglite` and its analytics
+ * in chDB under `<out>/chdb`, and `polyflow report --out <dir>` works after the one-command run.
+ * They are not the schema's defaults because the other commands have no run folder to put them
+ * in (live, run, api, settings) or cannot write them yet (`replay --bus kafka`).
+ * `POLYFLOW_STATE_KIND=off` / `POLYFLOW_ANALYTICS_MODE=files` (or the file, or `--state off`,
+ * `--analytics files`) turn them off.
+ */
+export const REPLAY_DEFAULTS = { state: { kind: 'pglite' }, analytics: { mode: 'clickhouse' } } as const satisfies {
+  readonly state: Partial<Config['state']>;
+  readonly analytics: Partial<Config['analytics']>;
+};
+
 /** Keys whose values are never printed or logged. */
 const SECRET_KEY = /token|secret|password|apikey|api_key|webhook/i;
 
@@ -473,8 +490,13 @@ function mergeDeep(base: Record<string, unknown>, over: Record<string, unknown>)
   return out;
 }
 
-/** Reads, merges and validates; throws ConfigError naming every invalid path. */
-export function loadConfig(opts: { file?: string | undefined; env?: NodeJS.ProcessEnv; overrides?: Record<string, unknown> } = {}): Config {
+/**
+ * Reads, merges and validates; throws ConfigError naming every invalid path. Layers, last wins:
+ * the schema's defaults, a command's `defaults` (REPLAY_DEFAULTS), the file, env, `overrides`.
+ */
+export function loadConfig(
+  opts: { file?: string | undefined; env?: NodeJS.ProcessEnv; defaults?: Readonly<Record<string, unknown>>; overrides?: Record<string, unknown> } = {},
+): Config {
   const env = opts.env ?? process.env;
   const file = opts.file ?? env['POLYFLOW_CONFIG'];
   let fromFile: Record<string, unknown> = {};
@@ -485,7 +507,10 @@ export function loadConfig(opts: { file?: string | undefined; env?: NodeJS.Proce
       throw new ConfigError(`config file ${file}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
-  const merged = mergeDeep(mergeDeep(mergeDeep(mergeDeep(mergeDeep(fromFile, envOverrides(env)), liveEnvOverrides(env)), analyticsEnvOverrides(env)), kafkaEnvOverrides(env)), opts.overrides ?? {});
+  const merged = mergeDeep(
+    mergeDeep(mergeDeep(mergeDeep(mergeDeep(mergeDeep(opts.defaults ?? {}, fromFile), envOverrides(env)), liveEnvOverrides(env)), analyticsEnvOverrides(env)), kafkaEnvOverrides(env)),
+    opts.overrides ?? {},
+  );
   const typos = unknownKeys(merged);
   if (typos.length > 0) throw new ConfigError(`invalid config:\n  ${typos.map((k) => `${k}: no such setting`).join('\n  ')}`);
   const parsed = ConfigSchema.safeParse(merged);

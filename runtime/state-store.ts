@@ -23,6 +23,13 @@ export interface StateStore {
   commit(rows: StateRows, checkpoint?: PipelineCheckpoint): Promise<void>;
   loadCheckpoint(pipeline: string): Promise<PipelineCheckpoint | undefined>;
   deleteCheckpoint(pipeline: string): Promise<void>;
+  /**
+   * Deletes the account's rows (markets, resolutions, orders, fills, positions, portfolio
+   * snapshots, risk events, breaker state) and `pipeline`'s checkpoint in one transaction; settings,
+   * models and other pipelines' checkpoints stay. For a store that holds one run only (a replay's
+   * `<out>/pglite`) started again from its first record.
+   */
+  resetRun(pipeline: string): Promise<void>;
   /** The stored JSON value, undefined when the key is not set. */
   getSetting(key: string): Promise<unknown>;
   setSetting(key: string, value: unknown): Promise<void>;

@@ -3,20 +3,14 @@ import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { Registry } from 'prom-client';
-import { loadDriftReference } from '../../models/drift-reference.js';
-import { loadScorer } from '../../models/load-scorer.js';
 import { replayRecords } from '../../pipelines/replay.js';
-import { loadConfig, redactConfig } from '../../runtime/config.js';
+import { loadConfig } from '../../runtime/config.js';
 import { InputError } from '../../runtime/errors.js';
-import { createLogger } from '../../runtime/logger.js';
-import { fromPackageRoot } from '../../runtime/package-root.js';
-import { FEATURE_SPEC } from '../../schemas/feature-spec.js';
-import { openAnalyticsStore } from '../../sinks/clickhouse/analytics-store.js';
 import { JsonlFiles } from '../../sinks/jsonl-files.js';
 import { readReplay, replayFiles, type ReadProgress } from '../../sources/replay/replay-directory.js';
-import { formatSummary } from '../format-summary.js';
-import { openReplayCheckpoints, openReplayStore, STATE_FLAGS, stateFlagOverrides } from '../replay-state.js';
-import { settingsOverrides } from '../../runtime/settings.js';
+import { formatSummary, formatThroughput } from '../format-summary.js';
+import { openReplay } from '../open-replay.js';
+import { STORE_FLAGS, storeFlagOverrides } from '../replay-state.js';
 import { replayOverKafkaCommand } from './replay-kafka.js';
 
 /** `polyflow replay <path>`: the main job. Wall-clock figures go to the console only, never into the output files. */
@@ -32,7 +26,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
       bus: { type: 'string' },
       'kafka-chunk': { type: 'string' },
       'fetch-order': { type: 'boolean' },
-      ...STATE_FLAGS,
+      ...STORE_FLAGS,
     },
   });
   const path = positionals[0];
@@ -41,22 +35,18 @@ export async function replayCommand(argv: string[]): Promise<number> {
   // `--bus` overrides the config's `bus.kind` (env POLYFLOW_BUS_KIND) for this run.
   const bus = values.bus ?? loadConfig({ file: values.config }).bus.kind;
   if (bus !== 'memory' && bus !== 'kafka') throw new InputError(`replay: --bus memory|kafka, not ${JSON.stringify(bus)}`);
+  if (bus === 'kafka' && values.analytics === 'clickhouse') throw new InputError('replay --bus kafka: --analytics clickhouse is not supported on the Kafka bus yet');
   if (bus === 'kafka') return replayOverKafkaCommand(path, outDir, values);
   const files = replayFiles(path);
-  const stateFlags = stateFlagOverrides(values);
-  let config = loadConfig({ file: values.config, overrides: stateFlags });
-  // Durable state: checkpoints to resume from after a crash, and the settings set through the CLI.
-  const store = await openReplayStore(config, outDir);
-  if (store !== undefined) config = loadConfig({ file: values.config, overrides: { ...settingsOverrides(await store.listSettings()), ...stateFlags } });
-  const logger = createLogger(config.log.level);
-  logger.info({ config: redactConfig(config) }, 'config');
-  const checkpoints = store === undefined ? undefined : await openReplayCheckpoints(store, { config, outDir, files, fresh: values.fresh === true, logger });
+  const { config, logger, checkpoints, scorer, driftReference, analytics, close } = await openReplay({
+    configFile: values.config,
+    flags: storeFlagOverrides(values),
+    outDir,
+    files,
+    fresh: values.fresh === true,
+  });
   const resumedFrom = checkpoints?.resumedFrom;
-  if (resumedFrom !== undefined) logger.info({ seq: resumedFrom.seq, inputOffset: resumedFrom.inputOffset, state: config.state.kind }, 'resuming from checkpoint');
-  const modelPath = fromPackageRoot(config.scoring.modelPath);
-  const scorer = await loadScorer(modelPath, FEATURE_SPEC);
-  const driftReference = await loadDriftReference(modelPath);
-  logger.info({ path, outDir, model: scorer.modelVersion }, 'replay starting');
+  logger.info({ path, outDir, model: scorer.modelVersion, state: config.state.kind, analytics: analytics?.manifest ?? config.analytics.mode }, 'replay starting');
 
   const showProgress = values['no-progress'] !== true && process.stderr.isTTY;
   const bar = new cliProgress.SingleBar(
@@ -68,7 +58,6 @@ export async function replayCommand(argv: string[]): Promise<number> {
 
   const started = process.hrtime.bigint();
   const out = new JsonlFiles(outDir, resumedFrom === undefined ? {} : { resumeAt: resumedFrom.outputPositions });
-  const analytics = await openAnalyticsStore(config, { outDir, logger });
   let result;
   try {
     result = await replayRecords(readReplay(path, progress), {
@@ -84,16 +73,15 @@ export async function replayCommand(argv: string[]): Promise<number> {
   } finally {
     if (showProgress) bar.stop();
     out.close();
-    await store?.close();
-    await analytics?.close();
+    await close();
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   writeFileSync(join(outDir, 'summary.json'), `${JSON.stringify(result.summary, null, 2)}\n`);
   // Metrics hold wall-clock histograms, so they go to a file of the user's choosing, never into --out.
   if (values.metrics !== undefined) writeFileSync(values.metrics, await (analytics === undefined ? result.metrics.registry : Registry.merge([result.metrics.registry, analytics.registry])).metrics());
   process.stdout.write(formatSummary(result.summary));
-  process.stdout.write(
-    `\n${result.summary.events.toLocaleString('en-US')} events in ${seconds.toFixed(2)} s (${Math.round(result.summary.events / seconds).toLocaleString('en-US')} events/s)\noutput: ${outDir}\n`,
-  );
+  const stores = [config.state.kind === 'off' ? '' : `state ${config.state.kind}`, analytics === undefined ? '' : `analytics ${analytics.manifest.mode === 'embedded' ? 'chDB' : 'ClickHouse'}`].filter((s) => s !== '');
+  process.stdout.write(`\n${formatThroughput(result.summary.events, checkpoints?.durability.resume?.frames, seconds)}\noutput: ${outDir}${stores.length > 0 ? ` (${stores.join(', ')})` : ''}\n`);
   return 0;
 }
+

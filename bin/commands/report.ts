@@ -3,14 +3,14 @@ import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../runtime/config.js';
 import { InputError } from '../../runtime/errors.js';
-import { analyticsTarget, readManifest } from '../../sinks/clickhouse/analytics-store.js';
+import { analyticsTarget, MANIFEST_FILE, readManifest } from '../../sinks/clickhouse/analytics-store.js';
 import { openClickHouse, type ClickHouseTarget } from '../../sinks/clickhouse/clickhouse-connection.js';
 import { queryRunReport, type RunReport } from '../../sinks/clickhouse/run-report-query.js';
 
 /**
  * `polyflow report --out <dir> [--json] [--run <name>]`: a run's analytics, computed by SQL from
- * ClickHouse/chDB (where `<dir>/clickhouse.json` says the run went; else the configured server, or
- * chDB at `<dir>/chdb`). With --json: one object whose keys are summary.json's where they overlap.
+ * ClickHouse/chDB (where `<dir>/clickhouse.json` says the run went; else the configured server).
+ * With --json: one object whose keys are summary.json's where they overlap.
  */
 export async function reportCommand(argv: string[], write: (text: string) => void = (t) => process.stdout.write(t)): Promise<number> {
   const { values } = parseArgs({
@@ -24,8 +24,12 @@ export async function reportCommand(argv: string[], write: (text: string) => voi
   let target: ClickHouseTarget;
   if (manifest?.mode === 'embedded') target = { kind: 'embedded', path: manifest.location };
   else target = analyticsTarget(config, outDir);
-  if (target.kind === 'embedded' && !existsSync(target.path)) {
-    throw new InputError(`report: no chDB data at ${target.path}; replay with analytics.mode=clickhouse (POLYFLOW_ANALYTICS_MODE=clickhouse) or set CLICKHOUSE_URL`);
+  // A replay writes clickhouse.json whenever it writes analytics, and removes it when it does not:
+  // without it, a chDB folder there is a previous run's, not this one's.
+  if (target.kind === 'embedded' && (manifest === undefined || !existsSync(target.path))) {
+    throw new InputError(
+      `report: no analytics recorded in ${outDir} (${manifest === undefined ? `no ${MANIFEST_FILE}` : `no chDB data at ${target.path}`}): the run was replayed with analytics.mode files or off; replay it with the default (clickhouse), or set CLICKHOUSE_URL to read a server`,
+    );
   }
   const run = values.run ?? manifest?.run ?? (config.analytics.run !== '' ? config.analytics.run : basename(outDir));
   const client = openClickHouse(target);

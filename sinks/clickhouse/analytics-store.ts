@@ -43,26 +43,76 @@ export function readManifest(outDir: string): AnalyticsManifest | undefined {
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as AnalyticsManifest) : undefined;
 }
 
+/** A client of one target with the migrations applied: what a run's store opens over. */
+export interface ClickHouseConnection {
+  readonly target: ClickHouseTarget;
+  readonly client: ClickHouseClient;
+  /** Migration versions applied by this connect. */
+  readonly applied: readonly number[];
+}
+
+/** Opens `target` and applies the migrations (the client is closed when they fail). */
+export async function connectClickHouse(target: ClickHouseTarget): Promise<ClickHouseConnection> {
+  const client = openClickHouse(target);
+  try {
+    const migrated = await applyMigrations(client);
+    return { target, client, applied: migrated.applied };
+  } catch (err) {
+    await client.close();
+    throw err;
+  }
+}
+
+export const sameTarget = (a: ClickHouseTarget, b: ClickHouseTarget): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * Deletes every row of `run` from the tables that have a `run` column (the `runs` table, the
+ * run's history of sessions, excepted). Nothing to do, and no statement run, when the run has
+ * never been written. Returns whether rows were deleted.
+ */
+export async function deleteRunRows(client: ClickHouseClient, run: string): Promise<boolean> {
+  const query = async <T>(sql: string): Promise<T[]> => (await client.query({ query: sql, query_params: { run }, format: 'JSONEachRow' })).json<T>();
+  const [seen] = await query<{ n: number | string }>('SELECT count() AS n FROM runs WHERE run = {run:String}');
+  if (Number(seen?.n ?? 0) === 0) return false;
+  const tables = await query<{ table: string }>(
+    `SELECT DISTINCT table FROM system.columns WHERE database = currentDatabase() AND name = 'run' AND table != 'runs'
+       AND table IN (SELECT name FROM system.tables WHERE database = currentDatabase() AND engine LIKE '%MergeTree')`,
+  );
+  for (const { table } of tables) await client.command({ query: `DELETE FROM ${table} WHERE run = {run:String}`, query_params: { run } });
+  return true;
+}
+
 /**
  * Opens ClickHouse for a run when `analytics.mode` is `clickhouse` (undefined otherwise): applies
- * the migrations, records the run (its redacted config and bankroll, which the report needs), and
- * writes `<outDir>/clickhouse.json`.
+ * the migrations (or takes `connection`, already connected to the config's target), records the
+ * run (its redacted config and bankroll, which the report needs), and writes
+ * `<outDir>/clickhouse.json`. `replaceRun`: the run starts from its first record, so the rows an
+ * earlier run of the same name left are deleted first (a resumed run keeps them: its records
+ * after the checkpoint come again and are deduped by id).
  */
 export async function openAnalyticsStore(
   config: Config,
-  opts: { readonly outDir: string; readonly logger?: Logger; readonly registry?: Registry; readonly now?: () => number },
+  opts: {
+    readonly outDir: string;
+    readonly logger?: Logger;
+    readonly registry?: Registry;
+    readonly now?: () => number;
+    readonly connection?: ClickHouseConnection;
+    readonly replaceRun?: boolean;
+  },
 ): Promise<AnalyticsStore | undefined> {
   const a = config.analytics;
   if (a.mode !== 'clickhouse') return undefined;
   const outDir = resolve(opts.outDir);
   const target = analyticsTarget(config, outDir);
+  if (opts.connection !== undefined && !sameTarget(opts.connection.target, target)) throw new Error('openAnalyticsStore: the connection is not of the configured target');
   const run = a.run !== '' ? a.run : basename(outDir);
   const session = (opts.now ?? Date.now)();
-  const client = openClickHouse(target);
+  const { client, applied } = opts.connection ?? (await connectClickHouse(target));
   const log = opts.logger?.child({ component: 'clickhouse' });
   try {
-    const migrated = await applyMigrations(client);
-    log?.info({ target: target.kind, run, applied: migrated.applied }, 'clickhouse ready');
+    const replaced = opts.replaceRun === true && (await deleteRunRows(client, run));
+    log?.info({ target: target.kind, run, applied, replaced }, 'clickhouse ready');
     await client.insert({
       table: 'runs',
       values: [{ run, session, started_at: session, mode: target.kind, bankroll_usd: config.risk.bankrollUsd, config: JSON.stringify(redactConfig(config)) }],

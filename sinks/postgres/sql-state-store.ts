@@ -11,6 +11,9 @@ export interface SqlStateStoreOptions {
   readonly retry?: ConnectionRetryOptions;
 }
 
+/** The tables a run's rows go to (state-rows-sql.ts), not settings, models or checkpoints. */
+const ACCOUNT_TABLES = ['markets', 'resolutions', 'orders', 'fills', 'positions', 'portfolio_snapshots', 'risk_events', 'risk_state'] as const;
+
 interface CheckpointRow {
   pipeline: string;
   seq: string | number;
@@ -97,6 +100,15 @@ export class SqlStateStore implements StateStore {
 
   async deleteCheckpoint(pipeline: string): Promise<void> {
     await this.retry(() => this.sql.query('DELETE FROM pipeline_checkpoints WHERE pipeline = $1', [pipeline]));
+  }
+
+  async resetRun(pipeline: string): Promise<void> {
+    await this.retry(() =>
+      this.sql.transaction(async (tx) => {
+        for (const table of ACCOUNT_TABLES) await tx.query(`DELETE FROM ${table}`);
+        await tx.query('DELETE FROM pipeline_checkpoints WHERE pipeline = $1', [pipeline]);
+      }),
+    );
   }
 
   async getSetting(key: string): Promise<unknown> {

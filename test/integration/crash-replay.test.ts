@@ -1,9 +1,10 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStateStore } from '../../sinks/postgres/open-state-store.js';
+import { attemptReplay, type Attempt } from '../helpers/killed-replay.js';
 import { createTestDatabase } from '../helpers/postgres-test-db.js';
 import { storedRows } from '../helpers/state-expectations.js';
 import { tradingEnv } from '../helpers/trading-model.js';
@@ -18,6 +19,8 @@ import { tradingEnv } from '../helpers/trading-model.js';
 const CLI = 'dist/bin/polyflow.js';
 const EVENTS = 5_000;
 const CHECKPOINT_EVERY = 100;
+/** The state store is under test here, not chDB (a replay's default): kept out of every run. */
+const NO_ANALYTICS = { POLYFLOW_ANALYTICS_MODE: 'files' };
 
 /** mulberry32: a small seeded PRNG, so a failing sequence of kills can be replayed. */
 function prng(seed: number): () => number {
@@ -39,42 +42,9 @@ const outputs = (dir: string): Record<string, string> =>
       .map((n) => [n, readFileSync(join(dir, n), 'utf8')]),
   );
 
-interface Attempt {
-  readonly killed: boolean;
-  readonly checkpoints: number;
-  readonly code: number | null;
-  readonly stderr: string;
-}
-
 /** One run, SIGKILLed after its `afterCheckpoints`-th checkpoint + `delayMs` (or `delayMs` after start when 0). */
-function attempt(args: string[], afterCheckpoints: number, delayMs: number): Promise<Attempt> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: tradingEnv({ POLYFLOW_LOG_LEVEL: 'info' }) });
-    let stderr = '';
-    let checkpoints = 0;
-    let killed = false;
-    let timer: NodeJS.Timeout | undefined;
-    const kill = (): void => {
-      if (child.exitCode !== null || killed) return;
-      killed = child.kill('SIGKILL');
-    };
-    if (afterCheckpoints === 0) timer = setTimeout(kill, delayMs);
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => {
-      stderr += chunk;
-      const seen = (stderr.match(/checkpoint committed/g) ?? []).length;
-      if (seen > checkpoints) {
-        checkpoints = seen;
-        if (afterCheckpoints > 0 && checkpoints >= afterCheckpoints && timer === undefined) timer = setTimeout(kill, delayMs);
-      }
-    });
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      if (timer !== undefined) clearTimeout(timer);
-      resolve({ killed: signal === 'SIGKILL', checkpoints, code, stderr });
-    });
-  });
-}
+const attempt = (args: string[], afterCheckpoints: number, delayMs: number): Promise<Attempt> =>
+  attemptReplay(CLI, args, tradingEnv({ POLYFLOW_LOG_LEVEL: 'info', ...NO_ANALYTICS }), afterCheckpoints, delayMs);
 
 /** Kills and restarts until a run completes; returns how many runs were killed. */
 async function crashUntilDone(args: string[], seed: number, minKills: number, maxRuns: number): Promise<number> {
@@ -92,7 +62,8 @@ async function crashUntilDone(args: string[], seed: number, minKills: number, ma
     }
     if (result.code !== 0) throw new Error(`run ${run} failed (exit ${result.code}):\n${result.stderr.slice(-2000)}`);
     if (last) return kills;
-    // Finished before the kill: the remaining kills restart an already complete run, which must stay complete.
+    // Finished before the kill: the next run starts again from the first record (a finished run is not
+    // resumed), and the remaining kills land in that one.
   }
   throw new Error(`no complete run in ${maxRuns} attempts`);
 }
@@ -111,7 +82,7 @@ describe('kill -9 during a replay with checkpoints', () => {
     crashDb = await createTestDatabase('polyflow_crash');
     execFileSync(process.execPath, [CLI, 'replay', recording, '--out', reference, '--no-progress', '--state', 'postgres', '--state-url', refDb.url, '--checkpoint-every', String(CHECKPOINT_EVERY)], {
       stdio: 'pipe',
-      env: tradingEnv({ POLYFLOW_LOG_LEVEL: 'warn' }),
+      env: tradingEnv({ POLYFLOW_LOG_LEVEL: 'warn', ...NO_ANALYTICS }),
     });
   }, 60_000);
   afterAll(async () => {

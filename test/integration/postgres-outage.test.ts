@@ -35,7 +35,7 @@ describe('state store outage', () => {
   beforeAll(async () => {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npm run build)`);
     execFileSync(process.execPath, [CLI, 'simulate', '--out', recording, '--events', '4000', '--markets', '10', '--seed', '5', '--hours', '6'], { stdio: 'pipe' });
-    execFileSync(process.execPath, [CLI, 'replay', recording, '--out', plain, '--no-progress'], { stdio: 'pipe', env: tradingEnv({ POLYFLOW_LOG_LEVEL: 'warn' }) });
+    execFileSync(process.execPath, [CLI, 'replay', recording, '--out', plain, '--no-progress'], { stdio: 'pipe', env: tradingEnv({ POLYFLOW_LOG_LEVEL: 'warn', POLYFLOW_STATE_KIND: 'off', POLYFLOW_ANALYTICS_MODE: 'files' }) });
     db = await createTestDatabase('polyflow_outage');
     const target = new URL(db.url);
     proxy = new TcpProxy(target.hostname, Number(target.port || 5432));

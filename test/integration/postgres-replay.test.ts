@@ -17,7 +17,8 @@ import { tradingEnv } from '../helpers/trading-model.js';
  */
 const CLI = 'dist/bin/polyflow.js';
 const SAMPLE = 'data/sample';
-const env = tradingEnv({ POLYFLOW_LOG_LEVEL: 'warn' });
+// Analytics off throughout (chDB is not under test here); the reference run has no state either.
+const env = tradingEnv({ POLYFLOW_LOG_LEVEL: 'warn', POLYFLOW_ANALYTICS_MODE: 'files' });
 
 const replay = (out: string, ...flags: string[]): void => {
   execFileSync(process.execPath, [CLI, 'replay', SAMPLE, '--out', out, '--no-progress', ...flags], { stdio: 'pipe', env });
@@ -38,7 +39,7 @@ describe('replay with the state store', () => {
   beforeAll(async () => {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npm run build)`);
     db = await createTestDatabase('polyflow_replay');
-    replay(plain);
+    replay(plain, '--state', 'off');
   }, 120_000);
   afterAll(async () => {
     await db?.drop();

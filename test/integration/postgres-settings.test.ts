@@ -13,7 +13,7 @@ import { tradingEnv } from '../helpers/trading-model.js';
  * the stored settings.
  */
 const CLI = 'dist/bin/polyflow.js';
-const env = tradingEnv({ POLYFLOW_LOG_LEVEL: 'warn' });
+const env = tradingEnv({ POLYFLOW_LOG_LEVEL: 'warn', POLYFLOW_ANALYTICS_MODE: 'files' });
 const polyflow = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env });
 
 describe('polyflow settings', () => {

@@ -1,10 +1,12 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../runtime/config.js';
 import type { RunSummary } from '../../schemas/run-summary.js';
 import type { Fill } from '../../schemas/fill.js';
 import type { Order } from '../../schemas/order.js';
@@ -15,12 +17,16 @@ import type { Signal } from '../../schemas/signal.js';
 import { tradingEnv } from '../helpers/trading-model.js';
 
 /*
- * The main job end to end: the built CLI (`node dist/bin/polyflow.js replay data/sample`), run twice.
- * Every figure asserted here is recomputed in this file from the input files or from the output
- * streams, not copied from an earlier run.
+ * The main job end to end: the built CLI (`node dist/bin/polyflow.js replay data/sample`), run twice
+ * at once: as `npm start` runs it (state in PGlite, analytics in chDB, both under --out) and with the
+ * stores off. Every figure asserted here is recomputed in this file from the input files or from the
+ * output streams, not copied from an earlier run.
  */
 const SAMPLE = 'data/sample';
 const CLI = 'dist/bin/polyflow.js';
+/** What the embedded stores leave in --out besides the run's outputs. */
+const STORE_ENTRIES = ['chdb', 'clickhouse.json', 'pglite'];
+const run = promisify(execFile);
 
 const readJsonl = <T>(file: string): T[] =>
   readFileSync(file, 'utf8')
@@ -38,8 +44,8 @@ function frameLines(): string[] {
     });
 }
 
-function replay(out: string): RunSummary {
-  execFileSync(process.execPath, [CLI, 'replay', SAMPLE, '--out', out, '--no-progress'], { stdio: 'pipe', env: tradingEnv({ POLYFLOW_LOG_LEVEL: 'warn' }) });
+async function replay(out: string, env: Record<string, string> = {}): Promise<RunSummary> {
+  await run(process.execPath, [CLI, 'replay', SAMPLE, '--out', out, '--no-progress'], { env: tradingEnv({ POLYFLOW_LOG_LEVEL: 'warn', ...env }) });
   return JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as RunSummary;
 }
 
@@ -50,20 +56,20 @@ describe('polyflow replay data/sample', () => {
   let outB = '';
   let summary: RunSummary;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npm test builds it)`);
     const root = mkdtempSync(join(tmpdir(), 'polyflow-sample-'));
     outA = join(root, 'a');
     outB = join(root, 'b');
-    summary = replay(outA);
-    replay(outB);
-  });
+    [summary] = await Promise.all([replay(outA), replay(outB, { POLYFLOW_STATE_KIND: 'off', POLYFLOW_ANALYTICS_MODE: 'files' })]);
+  }, 180_000);
 
-  it('is deterministic: two replays write byte-identical streams and summary.json', () => {
-    const files = readdirSync(outA).sort();
-    expect(files).toEqual(readdirSync(outB).sort());
-    expect(files).toContain('summary.json');
-    for (const f of files) expect(sha(join(outB, f)), f).toBe(sha(join(outA, f)));
+  it('is deterministic: two replays, with and without the embedded stores, write byte-identical streams and summary.json', () => {
+    // The run's outputs are one JSONL file per configured topic and summary.json, nothing else.
+    const outputs = [...loadConfig({ env: tradingEnv() }).output.topics.map((t) => `${t}.jsonl`), 'summary.json'].sort();
+    expect(readdirSync(outB).sort()).toEqual(outputs);
+    expect(readdirSync(outA).sort()).toEqual([...outputs, ...STORE_ENTRIES].sort());
+    for (const f of outputs) expect(sha(join(outB, f)), f).toBe(sha(join(outA, f)));
   });
 
   it('counts the input as an independent reading of the files does', () => {
