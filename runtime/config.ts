@@ -320,6 +320,11 @@ export const ConfigSchema = z.object({
    */
   bus: z.object({ kind: z.enum(['memory', 'kafka']).default('memory') }).prefault({}),
   /**
+   * Prometheus endpoint of a `polyflow run <pipeline>` process (env POLYFLOW_METRICS_PORT): `GET
+   * /metrics` on `port` (0: none; processes with the HTTP API serve it there instead).
+   */
+  metrics: z.object({ port: z.number().int().min(0).max(65_535).default(0), host: z.string().default('0.0.0.0') }).prefault({}),
+  /**
    * The Kafka bus (`--bus kafka`, `polyflow run <pipeline>`, `polyflow topics`): brokers from here or
    * env KAFKA_BROKERS (comma-separated), schema registry from SCHEMA_REGISTRY_URL (empty: an
    * in-process mock registry, fine for one process, not across processes of one deployment).
@@ -343,6 +348,14 @@ export const ConfigSchema = z.object({
       batchSize: z.number().int().positive().default(500),
       /** Consumption pauses while more than this many published records await their ack (backpressure). */
       maxBufferedRecords: z.number().int().positive().default(10_000),
+      /**
+       * Ids remembered per consumed topic: a redelivered record (an id among them) is dropped. A
+       * redelivery repeats what an upstream process published but had not committed: at most about
+       * its `maxBufferedRecords` plus a batch, so twice that is kept (~4 MB per topic with ids).
+       */
+      dedupeCapacity: z.number().int().positive().default(20_000),
+      /** A consumer-group process with state (`state.kind` not off) checkpoints its operators this often, and on stop. */
+      checkpointIntervalMs: ms().default(10_000),
     })
     .prefault({}),
   output: z

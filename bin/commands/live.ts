@@ -17,6 +17,7 @@ import { openKafkaBus } from '../../runtime/kafka/open-kafka-bus.js';
 import { LiveSettings } from '../../runtime/live-settings.js';
 import { createLogger } from '../../runtime/logger.js';
 import { MemoryBus } from '../../runtime/memory-bus.js';
+import { serveMetrics } from '../../runtime/metrics-server.js';
 import { PipelineMetrics } from '../../runtime/metrics.js';
 import { fromPackageRoot } from '../../runtime/package-root.js';
 import { FEATURE_SPEC } from '../../schemas/feature-spec.js';
@@ -81,9 +82,12 @@ export async function runLiveSession(opts: LiveSessionOptions): Promise<number> 
     running.add(embeddedGraph(bus, { config, scheduler, scorer, inFlight: new InFlight(), metrics, live, driftReference, onReport: (r) => (report = r), onWallet: (w) => api?.model.setWallet(w) }));
   } else if (opts.watch === true) running.add(watchPipeline(bus, config, metrics, { live, onWallet: (w) => api?.model.setWallet(w) }));
   const ingest = liveIngest({ config, bus, metrics, logger, scheduler, onRecord: (r) => void (r.kind === 'frame' && frames++), ...(recorder === undefined ? {} : { recorder }) });
+  // Without the API (which serves /metrics itself), `metrics.port` serves the registry alone.
+  const endpoint = api === undefined && config.metrics.port !== 0 ? await serveMetrics(metrics.registry, config.metrics.port, config.metrics.host) : undefined;
   const shutdown = async (): Promise<void> => {
     ingest.stop();
     await api?.close();
+    await endpoint?.close();
     running.unsubscribe();
     files?.close();
     await recorder?.close();

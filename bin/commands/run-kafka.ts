@@ -1,22 +1,32 @@
 import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { asyncScheduler, type Subscription } from 'rxjs';
 import { loadScorer } from '../../models/load-scorer.js';
+import type { Scorer } from '../../models/scorer.js';
 import { alertsPipeline } from '../../pipelines/alerts.js';
 import { featuresPipeline } from '../../pipelines/features.js';
 import { persistPipeline } from '../../pipelines/persist.js';
+import { persistClickHouse } from '../../pipelines/persist-clickhouse.js';
+import { persistStatePipeline } from '../../pipelines/persist-state.js';
 import { predictPipeline } from '../../pipelines/predict.js';
 import { tradePipeline } from '../../pipelines/trade.js';
 import { watchPipeline } from '../../pipelines/watch.js';
 import type { Config } from '../../runtime/config.js';
 import { InFlight } from '../../runtime/in-flight.js';
 import type { KafkaBus } from '../../runtime/kafka/kafka-bus.js';
+import { kafkaCheckpoints } from '../../runtime/kafka/kafka-checkpoints.js';
 import { openKafkaBus } from '../../runtime/kafka/open-kafka-bus.js';
-import { createLogger } from '../../runtime/logger.js';
+import { createLogger, type Logger } from '../../runtime/logger.js';
 import { PipelineMetrics } from '../../runtime/metrics.js';
+import { serveMetrics } from '../../runtime/metrics-server.js';
 import { fromPackageRoot } from '../../runtime/package-root.js';
+import { StateRegistry } from '../../runtime/state-registry.js';
+import { StateRowBuffer } from '../../runtime/state-row-buffer.js';
+import type { StateStore } from '../../runtime/state-store.js';
+import { openAnalyticsStore } from '../../sinks/clickhouse/analytics-store.js';
 import { FEATURE_SPEC } from '../../schemas/feature-spec.js';
 import { JsonlFiles } from '../../sinks/jsonl-files.js';
+import { openStateStore, stateStoreOptions } from '../../sinks/postgres/open-state-store.js';
 
 /** Pipelines that run as their own Kafka consumer group (`polyflow run <pipeline>`). */
 export const KAFKA_PIPELINES = ['features', 'predict', 'trade', 'persist', 'watch', 'alerts'] as const;
@@ -43,40 +53,140 @@ export async function runKafkaPipeline(opts: KafkaRunOptions): Promise<number> {
   const logger = createLogger(config.log.level).child({ component: `run.${pipeline}` });
   const metrics = new PipelineMetrics();
   const inFlight = new InFlight();
-  const bus = openKafkaBus({ config, group: pipeline, registry: metrics.registry, logger, fromBeginning: opts.fromBeginning, settle: () => inFlight.whenIdle() });
-  const files = pipeline === 'persist' ? new JsonlFiles(resolve(opts.outDir)) : undefined;
-  const graph = await wire(pipeline, bus, config, metrics, inFlight, files);
+  const persist = pipeline === 'persist' ? await openPersistTargets(config, resolve(opts.outDir), logger, metrics) : undefined;
+  const scorer = once(() => loadScorer(fromPackageRoot(config.scoring.modelPath), FEATURE_SPEC));
+  const stateful = STATEFUL_PIPELINES.has(pipeline);
+  // Checkpoints of the operators' states, when state is kept: PGlite under --out (one per process), or the Postgres server.
+  const store = stateful ? await openProcessStateStore(config, opts.outDir) : undefined;
+  let registry = new StateRegistry();
+  let fatal: ((err: unknown) => void) | undefined;
+  let graph: Subscription | undefined;
+  // On every partition assignment the operators start over (from the assignment's checkpoint, or
+  // fresh) and the bus replays their partitions into them.
+  const rewire = async (restored?: ReadonlyMap<string, unknown>): Promise<void> => {
+    graph?.unsubscribe();
+    registry = new StateRegistry(restored);
+    graph = await wire(pipeline, bus, config, metrics, inFlight, persist, scorer, registry);
+    const unclaimed = registry.unclaimed();
+    if (unclaimed.length > 0) logger.warn({ unclaimed }, 'checkpoint states no operator claimed: the pipeline changed since it was saved');
+  };
+  const bus = openKafkaBus({
+    config,
+    group: pipeline,
+    registry: metrics.registry,
+    logger,
+    fromBeginning: opts.fromBeginning,
+    // Before offsets are committed: scoring and deliveries done, persisted rows written.
+    settle: async () => {
+      await inFlight.whenIdle();
+      await persist?.flush();
+    },
+    rebuild: stateful
+      ? {
+          reset: rewire,
+          snapshot: () => registry.snapshot(),
+          checkpoints: store === undefined ? undefined : kafkaCheckpoints(store, `${config.kafka.groupIdPrefix}.${pipeline}`),
+          checkpointIntervalMs: config.kafka.checkpointIntervalMs,
+        }
+      : undefined,
+    onFatal: (err) => fatal?.(err),
+  });
+  await rewire();
+  const endpoint = config.metrics.port === 0 ? undefined : await serveMetrics(metrics.registry, config.metrics.port, config.metrics.host);
+  if (endpoint !== undefined) logger.info({ port: endpoint.port }, 'metrics at GET /metrics');
   await bus.start();
   logger.info({ brokers: config.kafka.brokers, group: `${config.kafka.groupIdPrefix}.${pipeline}` }, 'joined');
   process.stdout.write(`ready ${pipeline}\n`);
-  await new Promise<void>((done) => {
-    const stop = (): void => done();
+  const exitCode = await new Promise<number>((done) => {
+    const stop = (): void => done(0);
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     if (opts.durationMs !== undefined) setTimeout(stop, opts.durationMs).unref();
+    fatal = (err) => {
+      logger.error({ err }, 'the consumer stopped for good: exiting so a supervisor restarts this process');
+      done(1);
+    };
   });
-  graph.unsubscribe();
+  await bus.stop();
+  graph?.unsubscribe();
   await inFlight.whenIdle();
   await bus.close();
-  files?.close();
+  await store?.close();
+  await persist?.close();
+  await endpoint?.close();
   if (opts.metricsFile !== undefined) writeFileSync(opts.metricsFile, await metrics.registry.metrics());
-  return 0;
+  return exitCode;
 }
 
-async function wire(pipeline: KafkaPipeline, bus: KafkaBus, config: Config, metrics: PipelineMetrics, inFlight: InFlight, files: JsonlFiles | undefined): Promise<Subscription> {
+/** The process's state store for checkpoints (none with `state.kind` off): PGlite under `--out`, or the Postgres server. */
+function openProcessStateStore(config: Config, outDir: string): Promise<StateStore | undefined> {
+  if (config.state.kind === 'off') return Promise.resolve(undefined);
+  return openStateStore(stateStoreOptions(config.state, { dir: join(outDir, 'pglite') }));
+}
+
+/** Where `run persist` writes: JSONL files in `--out` always, ClickHouse with `analytics.mode` clickhouse, Postgres rows with `state.kind` on. */
+interface PersistTargets {
+  wire(bus: KafkaBus): Subscription;
+  /** Writes what is buffered: the bus awaits it before committing offsets (at-least-once; the stores dedupe by id). */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function openPersistTargets(config: Config, outDir: string, logger: Logger, metrics: PipelineMetrics): Promise<PersistTargets> {
+  const files = new JsonlFiles(outDir);
+  const analytics = await openAnalyticsStore(config, { outDir, logger, registry: metrics.registry });
+  const store = await openProcessStateStore(config, outDir);
+  const rows = store === undefined ? undefined : new StateRowBuffer();
+  logger.info({ clickhouse: analytics?.run, state: config.state.kind }, 'persist targets');
+  return {
+    wire(bus) {
+      const sub = persistPipeline(bus, config.output.topics, files);
+      if (analytics !== undefined) sub.add(persistClickHouse(bus, analytics.sink, config.analytics));
+      if (rows !== undefined) sub.add(persistStatePipeline(bus, rows));
+      return sub;
+    },
+    async flush() {
+      await analytics?.sink.flush();
+      if (store !== undefined && rows !== undefined && rows.size > 0) await store.commit(rows.take());
+    },
+    async close() {
+      files.close();
+      await analytics?.close();
+      await store?.close();
+    },
+  };
+}
+
+/** Pipelines whose operators keep state (books, windows, throttles, positions): rebuilt on assignment. */
+const STATEFUL_PIPELINES: ReadonlySet<KafkaPipeline> = new Set<KafkaPipeline>(['features', 'predict', 'trade', 'watch']);
+
+/** `load` called at most once; later calls share its promise. */
+function once<T>(load: () => Promise<T>): () => Promise<T> {
+  let loaded: Promise<T> | undefined;
+  return () => (loaded ??= load());
+}
+
+async function wire(
+  pipeline: KafkaPipeline,
+  bus: KafkaBus,
+  config: Config,
+  metrics: PipelineMetrics,
+  inFlight: InFlight,
+  persist: PersistTargets | undefined,
+  scorer: () => Promise<Scorer>,
+  registry: StateRegistry,
+): Promise<Subscription> {
   switch (pipeline) {
     case 'features':
-      return featuresPipeline(bus, config, metrics);
-    case 'predict': {
-      const scorer = await loadScorer(fromPackageRoot(config.scoring.modelPath), FEATURE_SPEC);
-      return predictPipeline(bus, config, { scorer, scheduler: asyncScheduler, inFlight, metrics });
-    }
+      return featuresPipeline(bus, config, metrics, registry);
+    case 'predict':
+      return predictPipeline(bus, config, { scorer: await scorer(), scheduler: asyncScheduler, inFlight, metrics, registry });
     case 'trade':
-      return tradePipeline(bus, config, metrics);
+      return tradePipeline(bus, config, metrics, registry);
     case 'persist':
-      return persistPipeline(bus, config.output.topics, files as JsonlFiles);
+      return (persist as PersistTargets).wire(bus);
     case 'watch':
-      return watchPipeline(bus, config, metrics);
+      return watchPipeline(bus, config, metrics, { registry });
     case 'alerts':
       // Deliveries are in-flight work: the bus commits a batch's offsets only once every alert it
       // gave is delivered or in dlq.alerts (settle), so a crash re-sends, never loses. Retries and

@@ -1,5 +1,5 @@
 import { Subject, type Observable } from 'rxjs';
-import { Partitioners, type Consumer, type EachBatchPayload, type Kafka, type Message, type Producer } from 'kafkajs';
+import { Partitioners, type Admin, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Message, type Producer } from 'kafkajs';
 import type { TopicName, TopicTypes } from '../../schemas/topics.js';
 import type { Bus } from '../bus.js';
 import type { Logger } from '../logger.js';
@@ -8,6 +8,8 @@ import type { AvroTopicSerde } from './avro-serde.js';
 import type { KafkaMetrics } from './kafka-metrics.js';
 import { PublishOrder } from './publish-order.js';
 import { connectOrExplain } from './kafka-client.js';
+import type { KafkaCheckpointStore } from './kafka-checkpoints.js';
+import { RecentIds, recordId } from './recent-ids.js';
 
 export interface KafkaBusOptions {
   readonly kafka: Kafka;
@@ -38,6 +40,36 @@ export interface KafkaBusOptions {
    * committed before they are emitted, so this is not for consumer-group deployments.
    */
   readonly publishOrder?: boolean | undefined;
+  /**
+   * Operator state rebuilt on every partition assignment (DESIGN §4), for pipelines whose operators
+   * keep state (books, windows, throttles, positions). Consumption holds; `reset()` re-subscribes the
+   * operators with the states of the assignment's checkpoint, or fresh; every assigned partition is
+   * read again from the checkpoint's offset (or its earliest retained one), and records below the
+   * group's committed offset only rebuild state: what the operators publish for them is dropped (it
+   * was published, and acknowledged, before they were committed).
+   * None: the consumer resumes at the committed offsets (stateless pipelines: persist, alerts).
+   */
+  readonly rebuild?: KafkaRebuild | undefined;
+  /** Ids remembered per consumed topic to drop redelivered records (default 20,000). */
+  readonly dedupeCapacity?: number | undefined;
+  /**
+   * Told when the consumer has stopped for good: kafkajs crashed it more than `maxRestarts` (default
+   * 5) times, or with an error it will not restart on. A process should exit non-zero so its
+   * supervisor restarts it (state is rebuilt on the new assignment).
+   */
+  readonly onFatal?: ((err: unknown) => void) | undefined;
+  readonly maxRestarts?: number | undefined;
+}
+
+/** How a pipeline's operator state is rebuilt on assignment, and checkpointed (see KafkaBusOptions.rebuild). */
+export interface KafkaRebuild {
+  /** Re-subscribes the operators: with these states (by state id), or fresh. */
+  reset(restored?: ReadonlyMap<string, unknown>): void | Promise<void>;
+  /** The operators' live states by id (StateRegistry.snapshot); with `checkpoints`, they are saved. */
+  snapshot?(): ReadonlyMap<string, unknown>;
+  readonly checkpoints?: KafkaCheckpointStore | undefined;
+  /** A checkpoint at most this often, after a commit (default 10 s), and one on stop(). */
+  readonly checkpointIntervalMs?: number | undefined;
 }
 
 interface Pending {
@@ -52,6 +84,18 @@ interface Held {
   readonly value: unknown;
 }
 
+/** Why consumption is paused: each reason holds it until released. */
+type Hold = 'backpressure' | 'assignment';
+
+const partitionKey = (topic: string, partition: number): string => `${topic}:${partition}`;
+
+interface RebuildPlan {
+  readonly seeks: { topic: string; partition: number; offset: string }[];
+  readonly until: Map<string, bigint>;
+  readonly records: number;
+  readonly restored: ReadonlyMap<string, unknown> | undefined;
+}
+
 /**
  * The bus over Kafka. Values are Avro in Confluent's wire format (`AvroTopicSerde`); keys are the
  * caller's (by `TOPICS[topic].keyedBy`), so one key's records land on one partition in order.
@@ -63,6 +107,10 @@ interface Held {
  * carry deterministic ids, so sinks dedupe (DESIGN §4). Records that an operator holds in its own
  * state (windows, books) are not "derived" yet; that state is rebuilt by replaying the topic, not
  * by the commit.
+ *
+ * Redelivery: a consumed record whose `id` was among the topic's last `dedupeCapacity` ids is dropped
+ * (an upstream process that restarted re-publishes what it had not committed, with the same ids), so
+ * operators downstream see each derived event once. With `rebuild`, state is rebuilt on assignment.
  *
  * Backpressure: publishing never blocks (the Bus contract), but the consumer is paused while more
  * than `maxBufferedRecords` published records await their ack, and resumed below half of it.
@@ -76,7 +124,7 @@ export class KafkaBus implements Bus {
   private queue: Pending[] = [];
   private draining: Promise<void> | undefined;
   private failure: unknown;
-  private paused = false;
+  private readonly holds = new Set<Hold>();
   private started = false;
   private readonly batchSize: number;
   private readonly highWater: number;
@@ -84,6 +132,19 @@ export class KafkaBus implements Bus {
   private readonly received = new Map<TopicName, number>();
   private readonly byKafkaTopic = new Map<string, TopicName>();
   private readonly order: PublishOrder<Held> | undefined;
+  private readonly recent = new Map<TopicName, RecentIds>();
+  /** Per partition: offsets below this only rebuild state (set on assignment with `rebuild`). */
+  private rebuildUntil = new Map<string, bigint>();
+  /** True while records that only rebuild state are emitted: publishes are dropped. */
+  private muted = false;
+  private assignments = 0;
+  private assigning: Promise<void> = Promise.resolve();
+  private consuming: Promise<void> = Promise.resolve();
+  private admin: Admin | undefined;
+  /** The partitions assigned (`topic:partition`) and the next offset of each the operators have not seen. */
+  private assigned: string[] = [];
+  private readonly positions = new Map<string, bigint>();
+  private checkpointedAt = Date.now();
 
   constructor(private readonly opts: KafkaBusOptions) {
     this.producer = opts.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true, maxInFlightRequests: 1, idempotent: false });
@@ -98,6 +159,10 @@ export class KafkaBus implements Bus {
   }
 
   publish<K extends TopicName>(topic: K, key: string, value: TopicTypes[K]): void {
+    if (this.muted) {
+      this.opts.metrics?.rebuildMuted.labels(topic).inc();
+      return;
+    }
     this.queue.push({ topic, key, value, seq: this.order?.assign(topic) });
     if (this.queue.length > this.highWater) this.pause();
     if (this.draining === undefined) this.draining = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
@@ -130,11 +195,19 @@ export class KafkaBus implements Bus {
       heartbeatInterval: Math.max(100, Math.floor(sessionTimeout / 5)),
       maxWaitTimeInMs: this.opts.fetchMaxWaitMs ?? 50,
       allowAutoTopicCreation: true,
+      // Any crash (a broker's error during a rebalance, say) restarts the consumer, a few times.
+      retry: { retries: 8, initialRetryTime: 100, restartOnFailure: () => Promise.resolve(++restarts <= (this.opts.maxRestarts ?? 5)) },
+    });
+    let restarts = 0;
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.opts.logger?.warn({ group: this.opts.groupId, err: payload.error, restart: payload.restart }, 'kafka consumer crashed');
+      if (!payload.restart) this.opts.onFatal?.(payload.error);
     });
     this.consumer = consumer;
     const joined = new Promise<void>((resolve) => {
-      consumer.on(consumer.events.GROUP_JOIN, () => {
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
         this.opts.metrics?.rebalances.inc();
+        if (this.opts.rebuild !== undefined) this.rebuildOnAssignment(payload.memberAssignment);
         resolve();
       });
     });
@@ -177,43 +250,218 @@ export class KafkaBus implements Bus {
       await this.flush();
     } finally {
       await this.consumer?.disconnect();
+      await this.admin?.disconnect();
       await this.producer.disconnect();
       for (const subject of this.subjects.values()) subject.complete();
       this.subjects.clear();
     }
   }
 
-  private async consume({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  /** One batch at a time; an assignment's rebuild waits for the batch in hand (see rebuildOnAssignment). */
+  private consume(payload: EachBatchPayload): Promise<void> {
+    const running = this.consumeBatch(payload);
+    this.consuming = running.catch(() => undefined);
+    return running;
+  }
+
+  private async consumeBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const topic = this.byKafkaTopic.get(batch.topic);
     const subject = topic === undefined ? undefined : this.subjects.get(topic);
-    if (topic === undefined || subject === undefined) return;
+    // A batch fetched before an assignment's rebuild was prepared is fetched again after its seek.
+    if (topic === undefined || subject === undefined || this.holds.has('assignment')) return;
+    const until = this.rebuildUntil.get(partitionKey(batch.topic, batch.partition));
     let last: string | undefined;
+    let live = false;
     for (const message of batch.messages) {
-      if (!isRunning() || isStale()) break;
-      let value: unknown;
-      let decoded = true;
-      try {
-        value = await this.opts.serde.deserialize(topic, message.value);
-      } catch (err) {
-        decoded = false;
-        this.opts.metrics?.serdeErrors.labels(topic, 'deserialize').inc();
-        await this.deadLetter(topic, batch.partition, message, err);
+      // A new assignment resets the operators: nothing more of this batch goes into them.
+      if (!isRunning() || isStale() || this.holds.has('assignment')) break;
+      const rebuilding = until !== undefined && BigInt(message.offset) < until;
+      if (rebuilding !== this.muted) {
+        // Work started by earlier records publishes under their mode before the mode changes.
+        await this.settled(heartbeat);
+        this.muted = rebuilding;
       }
-      this.received.set(topic, (this.received.get(topic) ?? 0) + 1);
-      this.opts.metrics?.consumed.labels(topic).inc();
-      const seq = this.order === undefined ? undefined : message.headers?.['polyflow-seq'];
-      if (this.order !== undefined && seq !== undefined) {
-        for (const held of this.order.receive(Number(String(seq)), decoded ? { subject, value } : null)) held.subject.next(held.value);
-      } else if (decoded) subject.next(value);
+      if (rebuilding) this.opts.metrics?.rebuildRecords.labels(topic).inc();
+      else live = true;
+      await this.emit(topic, subject, batch.partition, message);
       last = message.offset;
     }
+    if (last !== undefined) this.positions.set(partitionKey(batch.topic, batch.partition), BigInt(last) + 1n);
+    await this.settled(heartbeat);
+    this.muted = false;
     if (last === undefined) return;
-    await this.opts.settle?.();
     await this.flush();
     resolveOffset(last);
-    await this.consumer?.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+    // Offsets below the rebuild bound were committed before: committing them again would move the group back.
+    if (live) await this.commit(batch.topic, batch.partition, last);
     this.opts.metrics?.lag.labels(topic, String(batch.partition)).set(Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)));
+    if (live && Date.now() - this.checkpointedAt >= (this.opts.rebuild?.checkpointIntervalMs ?? 10_000)) await this.checkpoint();
     await heartbeat();
+  }
+
+  /**
+   * Stops consuming (the batch in hand finishes and its outputs are acknowledged) and saves a
+   * checkpoint of the operators' states: call before unsubscribing them, then `close()`.
+   */
+  async stop(): Promise<void> {
+    await this.consumer?.stop();
+    await this.opts.settle?.();
+    await this.flush();
+    await this.checkpoint();
+  }
+
+  /** Saves the operators' states with the offsets they reflect (with `rebuild.checkpoints`; not while an assignment is being rebuilt). */
+  private async checkpoint(): Promise<void> {
+    const rebuild = this.opts.rebuild;
+    if (rebuild?.checkpoints === undefined || rebuild.snapshot === undefined || this.holds.has('assignment') || this.assigned.length === 0) return;
+    this.checkpointedAt = Date.now();
+    await rebuild.checkpoints.save(this.assigned, { operators: rebuild.snapshot(), offsets: new Map(this.positions) });
+    this.opts.metrics?.checkpoints.inc();
+  }
+
+  /**
+   * Commits `last` + 1. In a rebalance the commit of the old generation can be refused: the new
+   * assignment's rebuild then starts from the offsets committed before, and outputs published for
+   * the rest come again with the same ids (dropped downstream).
+   */
+  private async commit(topic: string, partition: number, last: string): Promise<void> {
+    try {
+      await this.consumer?.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
+    } catch (err) {
+      if (!this.holds.has('assignment')) throw err;
+      this.opts.logger?.warn({ topic, partition, err }, 'commit refused during a rebalance: the new assignment re-reads from the last committed offset');
+    }
+  }
+
+  /**
+   * Awaits `settle` (scoring, webhook deliveries, sink writes) while heartbeating the group, so a
+   * slow downstream holds the commit back without the broker taking this member for dead.
+   */
+  private async settled(heartbeat: () => Promise<void>): Promise<void> {
+    const settle = this.opts.settle;
+    if (settle === undefined) return;
+    const beat = setInterval(() => void heartbeat().catch(() => undefined), Math.max(100, Math.floor((this.opts.sessionTimeoutMs ?? 10_000) / 5)));
+    try {
+      await settle();
+    } finally {
+      clearInterval(beat);
+    }
+  }
+
+  /** Decodes one record and hands it to the topic's subscribers, unless it is undecodable (DLQ) or a redelivery. */
+  private async emit(topic: TopicName, subject: Subject<unknown>, partition: number, message: KafkaMessage): Promise<void> {
+    let value: unknown;
+    let deliver = true;
+    try {
+      value = await this.opts.serde.deserialize(topic, message.value);
+    } catch (err) {
+      deliver = false;
+      this.opts.metrics?.serdeErrors.labels(topic, 'deserialize').inc();
+      // Dead-lettered when it was first consumed.
+      if (!this.muted) await this.deadLetter(topic, partition, message, err);
+    }
+    this.received.set(topic, (this.received.get(topic) ?? 0) + 1);
+    this.opts.metrics?.consumed.labels(topic).inc();
+    const id = deliver ? recordId(value) : undefined;
+    if (id !== undefined && this.recentIds(topic).seen(id)) {
+      deliver = false;
+      this.opts.metrics?.duplicates.labels(topic).inc();
+    }
+    const seq = this.order === undefined ? undefined : message.headers?.['polyflow-seq'];
+    if (this.order !== undefined && seq !== undefined) {
+      for (const held of this.order.receive(Number(String(seq)), deliver ? { subject, value } : null)) held.subject.next(held.value);
+    } else if (deliver) subject.next(value);
+  }
+
+  private recentIds(topic: TopicName): RecentIds {
+    let ids = this.recent.get(topic);
+    if (ids === undefined) this.recent.set(topic, (ids = new RecentIds(this.opts.dedupeCapacity ?? 20_000)));
+    return ids;
+  }
+
+  /**
+   * Holds consumption until the state of a new assignment is rebuilt: the operators are reset, and
+   * every assigned partition is read again from its earliest retained offset, silently up to the
+   * group's committed offset. Assignments are handled in order; a newer one supersedes an older one
+   * that has not started.
+   */
+  private rebuildOnAssignment(assignment: Record<string, number[]>): void {
+    const generation = ++this.assignments;
+    this.hold('assignment');
+    this.assigning = this.assigning
+      .then(async () => {
+        // The batch in hand stops at its next record, commits what went through, and only then is the plan made.
+        await this.consuming;
+        if (generation !== this.assignments) return;
+        const plan = await this.rebuildPlan(assignment);
+        if (generation !== this.assignments) return;
+        await this.opts.rebuild?.reset(plan.restored);
+        for (const ids of this.recent.values()) ids.clear();
+        this.rebuildUntil = plan.until;
+        this.assigned = plan.seeks.map((s) => partitionKey(s.topic, s.partition));
+        this.positions.clear();
+        for (const seek of plan.seeks) {
+          this.positions.set(partitionKey(seek.topic, seek.partition), BigInt(seek.offset));
+          this.consumer?.seek(seek);
+        }
+        this.checkpointedAt = Date.now();
+        this.opts.metrics?.rebuilds.inc();
+        this.opts.logger?.info(
+          { group: this.opts.groupId, partitions: plan.seeks.length, records: plan.records, from: plan.restored === undefined ? 'earliest retained offsets' : 'checkpoint' },
+          'rebuilding operator state from the assigned partitions',
+        );
+        this.release('assignment');
+      })
+      .catch((err: unknown) => {
+        this.failure = err;
+        this.opts.logger?.error({ err }, 'kafka bus: could not rebuild state on assignment (consumption stays held)');
+      });
+  }
+
+  /**
+   * Where each assigned partition is read from (the assignment's checkpoint when it covers every
+   * partition within retention, else the earliest retained offset), the states to restore, and up
+   * to which offset each partition only rebuilds state (the group's committed offset).
+   */
+  private async rebuildPlan(assignment: Record<string, number[]>): Promise<RebuildPlan> {
+    if (this.admin === undefined) {
+      this.admin = this.opts.kafka.admin();
+      await this.admin.connect();
+    }
+    const topics = Object.keys(assignment).filter((t) => this.byKafkaTopic.has(t));
+    const committed = await this.admin.fetchOffsets({ groupId: this.opts.groupId ?? '', topics });
+    const partitions: { topic: string; partition: number; low: bigint; high: bigint; commit: bigint }[] = [];
+    for (const topic of topics) {
+      const marks = await this.admin.fetchTopicOffsets(topic);
+      const done = committed.find((c) => c.topic === topic)?.partitions ?? [];
+      for (const partition of assignment[topic] ?? []) {
+        const mark = marks.find((m) => m.partition === partition);
+        const commit = BigInt(done.find((p) => p.partition === partition)?.offset ?? '-1');
+        partitions.push({ topic, partition, low: BigInt(mark?.low ?? '0'), high: BigInt(mark?.high ?? '0'), commit });
+      }
+    }
+    const checkpoint = await this.opts.rebuild?.checkpoints?.load(partitions.map((p) => partitionKey(p.topic, p.partition)));
+    const usable =
+      checkpoint !== undefined &&
+      partitions.every((p) => {
+        const at = checkpoint.offsets.get(partitionKey(p.topic, p.partition));
+        return at !== undefined && at >= p.low && at <= p.high;
+      });
+    if (checkpoint !== undefined && !usable) this.opts.logger?.warn({ group: this.opts.groupId }, 'checkpoint not usable (records it needs are past retention): rebuilding from the earliest retained offsets');
+    const seeks: RebuildPlan['seeks'] = [];
+    const until = new Map<string, bigint>();
+    let records = 0;
+    for (const p of partitions) {
+      const key = partitionKey(p.topic, p.partition);
+      // A group that never committed starts where a new group starts; records it never saw are not its state.
+      const start = usable ? (checkpoint.offsets.get(key) as bigint) : p.commit >= 0n || this.opts.fromBeginning === true ? p.low : p.high;
+      seeks.push({ topic: p.topic, partition: p.partition, offset: start.toString() });
+      if (p.commit > start) {
+        until.set(key, p.commit);
+        records += Number(p.commit - start);
+      }
+    }
+    return { seeks, until, records, restored: usable ? checkpoint.operators : undefined };
   }
 
   private async deadLetter(topic: TopicName, partition: number, message: { key: Buffer | null; value: Buffer | null; offset: string }, err: unknown): Promise<void> {
@@ -254,30 +502,38 @@ export class KafkaBus implements Bus {
           this.acked.set(topic, (this.acked.get(topic) ?? 0) + messages.length);
           this.opts.metrics?.produced.labels(topic).inc(messages.length);
         }
-        if (this.paused && this.queue.length <= this.highWater / 2) this.resume();
+        if (this.queue.length <= this.highWater / 2) this.resume();
       }
     } catch (err) {
       this.failure = err;
       this.opts.logger?.error({ err }, 'kafka publish failed');
     } finally {
       this.draining = undefined;
-      if (this.paused && this.queue.length <= this.highWater / 2) this.resume();
+      if (this.queue.length <= this.highWater / 2) this.resume();
     }
   }
 
   private pause(): void {
-    if (this.paused || this.consumer === undefined) return;
-    this.paused = true;
+    if (this.holds.has('backpressure') || this.consumer === undefined) return;
     this.opts.metrics?.paused.set(1);
     this.opts.metrics?.pauses.inc();
-    this.consumer.pause([...this.byKafkaTopic.keys()].map((topic) => ({ topic })));
+    this.hold('backpressure');
   }
 
   private resume(): void {
-    if (!this.paused || this.consumer === undefined) return;
-    this.paused = false;
+    if (!this.holds.has('backpressure')) return;
     this.opts.metrics?.paused.set(0);
-    this.consumer.resume([...this.byKafkaTopic.keys()].map((topic) => ({ topic })));
+    this.release('backpressure');
+  }
+
+  private hold(reason: Hold): void {
+    if (this.holds.size === 0) this.consumer?.pause([...this.byKafkaTopic.keys()].map((topic) => ({ topic })));
+    this.holds.add(reason);
+  }
+
+  private release(reason: Hold): void {
+    if (!this.holds.delete(reason) || this.holds.size > 0) return;
+    this.consumer?.resume([...this.byKafkaTopic.keys()].map((topic) => ({ topic })));
   }
 
   /** True while published records wait above the high-water mark: a source should `await flush()`. */

@@ -10,6 +10,11 @@ export class KafkaMetrics {
   readonly rebalances: Counter;
   readonly paused: Gauge;
   readonly pauses: Counter;
+  readonly duplicates: Counter<'topic'>;
+  readonly rebuilds: Counter;
+  readonly rebuildRecords: Counter<'topic'>;
+  readonly rebuildMuted: Counter<'topic'>;
+  readonly checkpoints: Counter;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -30,6 +35,11 @@ export class KafkaMetrics {
     this.deadLetters = new Counter({ name: 'polyflow_kafka_dead_letters_total', help: 'Undecodable records sent to dlq.<topic>', labelNames: ['topic'], registers });
     this.rebalances = new Counter({ name: 'polyflow_kafka_rebalances_total', help: 'Consumer group joins (each rebalance ends in one)', registers });
     this.pauses = new Counter({ name: 'polyflow_kafka_consumer_pauses_total', help: 'Times consumption was paused for backpressure', registers });
+    this.duplicates = new Counter({ name: 'polyflow_kafka_duplicates_dropped_total', help: 'Consumed records dropped as redeliveries (an id seen before)', labelNames: ['topic'], registers });
+    this.rebuilds = new Counter({ name: 'polyflow_kafka_state_rebuilds_total', help: 'Operator state rebuilds from the assigned partitions (one per assignment)', registers });
+    this.rebuildRecords = new Counter({ name: 'polyflow_kafka_rebuild_records_total', help: 'Records read again only to rebuild operator state', labelNames: ['topic'], registers });
+    this.rebuildMuted = new Counter({ name: 'polyflow_kafka_rebuild_muted_publishes_total', help: 'Publishes dropped while rebuilding state (published before the crash or rebalance)', labelNames: ['topic'], registers });
+    this.checkpoints = new Counter({ name: 'polyflow_kafka_checkpoints_total', help: 'Checkpoints of operator state and offsets saved', registers });
     this.paused = new Gauge({ name: 'polyflow_kafka_consumer_paused', help: '1 while consumption is paused for backpressure', registers });
   }
 }

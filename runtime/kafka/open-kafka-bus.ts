@@ -7,7 +7,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { AvroTopicSerde } from './avro-serde.js';
 import { createKafka } from './kafka-client.js';
-import { KafkaBus } from './kafka-bus.js';
+import { KafkaBus, type KafkaRebuild } from './kafka-bus.js';
 import { KafkaMetrics } from './kafka-metrics.js';
 import { createSchemaRegistry } from './schema-registry.js';
 
@@ -28,22 +28,32 @@ export interface OpenKafkaBusOptions {
   readonly fetchMaxWaitMs?: number | undefined;
   /** One-process runs: emit this bus's own records in publish order (see KafkaBusOptions). */
   readonly publishOrder?: boolean | undefined;
+  /** Pipelines with operator state: rebuild it on every partition assignment (see KafkaBusOptions). */
+  readonly rebuild?: KafkaRebuild | undefined;
+  readonly onFatal?: ((err: unknown) => void) | undefined;
+}
+
+/**
+ * The Avro serde of the config's registry (`kafka.schemaRegistryUrl`; empty: an in-process mock
+ * that registers every committed schema first, in one order, so separate processes agree on ids).
+ */
+export function openAvroSerde(kafka: Config['kafka'], topicPrefix = kafka.topicPrefix): AvroTopicSerde {
+  return new AvroTopicSerde({
+    client: createSchemaRegistry(kafka.schemaRegistryUrl),
+    schemaOf: committedSchemaOf,
+    kafkaTopic: (t) => `${topicPrefix}${t}`,
+    registerFirst: kafka.schemaRegistryUrl === '' ? TOPIC_NAMES : undefined,
+  });
 }
 
 /** A KafkaBus from the config's `kafka` section, with its metrics on `registry`. */
 export function openKafkaBus(opts: OpenKafkaBusOptions): KafkaBus {
   const { kafka } = opts.config;
   const topicPrefix = opts.topicPrefix ?? kafka.topicPrefix;
-  const client = createSchemaRegistry(kafka.schemaRegistryUrl);
   return new KafkaBus({
     kafka: createKafka({ brokers: kafka.brokers, clientId: kafka.clientId, logger: opts.logger }),
     brokers: kafka.brokers,
-    serde: new AvroTopicSerde({
-      client,
-      schemaOf: committedSchemaOf,
-      kafkaTopic: (t) => `${topicPrefix}${t}`,
-      registerFirst: kafka.schemaRegistryUrl === '' ? TOPIC_NAMES : undefined,
-    }),
+    serde: openAvroSerde(kafka, topicPrefix),
     groupId: opts.group === undefined ? undefined : `${kafka.groupIdPrefix}.${opts.group}`,
     topicPrefix,
     fromBeginning: opts.fromBeginning,
@@ -53,6 +63,9 @@ export function openKafkaBus(opts: OpenKafkaBusOptions): KafkaBus {
     settle: opts.settle,
     fetchMaxWaitMs: opts.fetchMaxWaitMs ?? kafka.fetchMaxWaitMs,
     publishOrder: opts.publishOrder,
+    rebuild: opts.rebuild,
+    onFatal: opts.onFatal,
+    dedupeCapacity: kafka.dedupeCapacity,
     metrics: opts.registry === undefined ? undefined : new KafkaMetrics(opts.registry),
     logger: opts.logger,
   });

@@ -1,17 +1,57 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fromPackageRoot } from '../../runtime/package-root.js';
 
-/** A running librdkafka mock cluster (infra/kafka/mock-cluster.sh) and how to stop it. */
+/**
+ * The Kafka the integration tests run against, and how to stop it: `external` a real broker named by
+ * KAFKA_BROKERS, `container` a real broker in Docker (testcontainers, when a Docker engine answers),
+ * `mock` librdkafka's mock cluster (infra/kafka/mock-cluster.sh; no CreateTopics, auto-created topics
+ * of 4 partitions).
+ */
 export interface MockCluster {
+  readonly kind: 'external' | 'container' | 'mock';
   readonly bootstrap: string;
   stop(): void;
+}
+
+/**
+ * A Kafka for one test file: the broker of KAFKA_BROKERS when set (tests isolate themselves by
+ * topic prefix and group names), else a KRaft broker through testcontainers when a Docker engine
+ * answers, else the mock cluster.
+ */
+export async function startTestKafka(): Promise<MockCluster> {
+  const kind = testKafkaKind();
+  if (kind === 'external') return { kind, bootstrap: (process.env['KAFKA_BROKERS'] ?? '').split(',')[0]!.trim(), stop: () => undefined };
+  if (kind === 'container') {
+    const { KafkaContainer } = await import('@testcontainers/kafka');
+    const container = await new KafkaContainer('confluentinc/cp-kafka:7.9.1').withKraft().start();
+    return { kind: 'container', bootstrap: `${container.getHost()}:${container.getMappedPort(9093)}`, stop: () => void container.stop() };
+  }
+  return startMockCluster();
+}
+
+let kindOfThisMachine: MockCluster['kind'] | undefined;
+
+/** Which Kafka `startTestKafka` gives here (known before the tests are collected, for tests of one kind only). */
+export function testKafkaKind(): MockCluster['kind'] {
+  kindOfThisMachine ??= process.env['KAFKA_BROKERS'] ? 'external' : dockerEngineAnswers() ? 'container' : 'mock';
+  return kindOfThisMachine;
+}
+
+/** True when `docker info` reaches an engine within 5 s (the docker client alone is not enough). */
+function dockerEngineAnswers(): boolean {
+  try {
+    execFileSync('docker', ['info', '--format', '{{.ServerVersion}}'], { stdio: 'pipe', timeout: 5_000 });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const script = (): string => fromPackageRoot('infra/kafka/mock-cluster.sh');
 
 /** Starts the mock cluster in its own process group and resolves with its bootstrap address. */
-export function startMockCluster(opts: { brokers?: number; timeoutMs?: number } = {}): Promise<MockCluster> {
+function startMockCluster(opts: { brokers?: number; timeoutMs?: number } = {}): Promise<MockCluster> {
   const child: ChildProcess = spawn('bash', [script(), String(opts.brokers ?? 1)], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const stop = (): void => {
     if (child.pid !== undefined && child.exitCode === null) {
@@ -36,7 +76,7 @@ export function startMockCluster(opts: { brokers?: number; timeoutMs?: number } 
     const lines = createInterface({ input: child.stdout! });
     lines.once('line', (line) => {
       clearTimeout(timer);
-      resolve({ bootstrap: line.trim(), stop });
+      resolve({ kind: 'mock', bootstrap: line.trim(), stop });
     });
   });
 }

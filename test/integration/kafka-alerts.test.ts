@@ -24,7 +24,7 @@ import type { Fill } from '../../schemas/fill.js';
 import type { RiskEvent } from '../../schemas/risk-event.js';
 import type { Signal } from '../../schemas/signal.js';
 import type { WhaleEvent } from '../../schemas/whale-event.js';
-import { startMockCluster, type MockCluster } from '../helpers/kafka-mock-cluster.js';
+import { startTestKafka, type MockCluster } from '../helpers/kafka-mock-cluster.js';
 import { tradingEnv } from '../helpers/trading-model.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { WebhookReceiver, type ReceiverAction } from '../helpers/webhook-receiver.js';
@@ -128,7 +128,7 @@ const published = (batch: readonly Event[], topic: Input): number => batch.filte
 
 beforeAll(async () => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npm test builds it)`);
-  cluster = await startMockCluster();
+  cluster = await startTestKafka();
   const recording = join(dir, 'rec');
   const out = join(dir, 'replay');
   execFileSync(process.execPath, [CLI, 'simulate', '--out', recording, '--markets', '8', '--events', '4000', '--seed', '1'], { stdio: 'pipe' });

@@ -12,7 +12,7 @@ import { committedSchemaOf } from '../../runtime/kafka/open-kafka-bus.js';
 import type { AvroSchema } from '../../schemas/avro-types.js';
 import { encodeRecord } from '../../schemas/avro-types.js';
 import { TOPIC_NAMES, type TopicName, type TopicTypes } from '../../schemas/topics.js';
-import { startMockCluster, type MockCluster } from '../helpers/kafka-mock-cluster.js';
+import { startTestKafka, type MockCluster } from '../helpers/kafka-mock-cluster.js';
 import { SAMPLES } from '../helpers/topic-samples.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -20,7 +20,7 @@ let cluster: MockCluster;
 const open: KafkaBus[] = [];
 
 beforeAll(async () => {
-  cluster = await startMockCluster();
+  cluster = await startTestKafka();
 }, 30_000);
 
 afterAll(async () => {
@@ -36,6 +36,7 @@ interface TestBusOptions {
   metrics?: KafkaMetrics;
   maxBufferedRecords?: number;
   batchSize?: number;
+  rebuild?: { reset: () => void };
 }
 
 function testBus(o: TestBusOptions): KafkaBus {
@@ -49,6 +50,7 @@ function testBus(o: TestBusOptions): KafkaBus {
     metrics: o.metrics,
     maxBufferedRecords: o.maxBufferedRecords,
     batchSize: o.batchSize,
+    rebuild: o.rebuild,
   });
   open.push(bus);
   return bus;
@@ -153,7 +155,7 @@ describe('KafkaBus on the mock cluster', () => {
     await writer.start();
     const [trade] = SAMPLES['pm.trade'];
     const keys = Array.from({ length: 16 }, (_, i) => `asset-${i}`);
-    for (let seq = 0; seq < 10; seq++) for (const key of keys) writer.publish('pm.trade', key, { ...trade!, assetId: key as never, ts: seq });
+    for (let seq = 0; seq < 10; seq++) for (const key of keys) writer.publish('pm.trade', key, { ...trade!, id: `${key}-${seq}`, assetId: key as never, ts: seq });
     await writer.flush();
     await waitFor(() => seen.a.length + seen.b.length >= 160, 30_000);
     expect(seen.a.length).toBeGreaterThan(0);
@@ -163,6 +165,79 @@ describe('KafkaBus on the mock cluster', () => {
     for (const list of [seen.a, seen.b]) {
       for (const key of new Set(list.map((t) => t.assetId))) expect(list.filter((t) => t.assetId === key).map((t) => t.ts)).toEqual([...Array(10).keys()]);
     }
+  });
+
+  it('drops a redelivered record (an id it saw) and counts it', async () => {
+    const prefix = `dup-${randomUUID().slice(0, 8)}.`;
+    const client = new MockClient({ baseURLs: ['mock://test'] });
+    const metrics = new KafkaMetrics(new Registry());
+    const reader = testBus({ prefix, client, group: `g-${prefix}`, metrics });
+    const got: string[] = [];
+    reader.topic('pm.trade').subscribe((t) => got.push(t.id));
+    const writer = testBus({ prefix, client });
+    await writer.start();
+    await reader.start();
+    const [trade] = SAMPLES['pm.trade'];
+    for (const id of ['a', 'b', 'a', 'c', 'b']) writer.publish('pm.trade', trade!.assetId, { ...trade!, id });
+    await writer.flush();
+    await waitFor(async () => ((await metrics.consumed.get()).values[0]?.value ?? 0) === 5, 30_000, 'all consumed');
+    expect(got).toEqual(['a', 'b', 'c']);
+    expect((await metrics.duplicates.get()).values[0]?.value).toBe(2);
+  });
+
+  it('hands state over on a rebalance: each member rebuilds its partitions, outputs continue once per input', async () => {
+    const prefix = `rb-${randomUUID().slice(0, 8)}.`;
+    const client = new MockClient({ baseURLs: ['mock://test'] });
+    const group = `g-${prefix}`;
+    // The "operator": a running count per key, published with each input (muted while rebuilding).
+    const member = (metrics: KafkaMetrics): { bus: KafkaBus; counts: () => Map<string, number> } => {
+      let counts = new Map<string, number>();
+      let sub: { unsubscribe(): void } | undefined;
+      const wire = (): void => {
+        sub?.unsubscribe();
+        counts = new Map();
+        sub = bus.topic('pm.trade').subscribe((t) => {
+          const n = (counts.get(t.assetId) ?? 0) + 1;
+          counts.set(t.assetId, n);
+          bus.publish('dlq.ingest', t.assetId, { source: t.assetId, reason: String(n), raw: t.id, ts: t.ts });
+        });
+      };
+      const bus = testBus({ prefix, client, group, metrics, rebuild: { reset: wire } });
+      wire();
+      return { bus, counts: () => counts };
+    };
+    const m1 = new KafkaMetrics(new Registry());
+    const m2 = new KafkaMetrics(new Registry());
+    const a = member(m1);
+    const writer = testBus({ prefix, client });
+    const outputs: TopicTypes['dlq.ingest'][] = [];
+    const reader = testBus({ prefix, client, group: `out-${prefix}` });
+    reader.topic('dlq.ingest').subscribe((d) => outputs.push(d));
+    await writer.start();
+    await reader.start();
+    await a.bus.start();
+    const [trade] = SAMPLES['pm.trade'];
+    const keys = Array.from({ length: 16 }, (_, i) => `asset-${i}`);
+    const send = async (from: number, to: number): Promise<void> => {
+      for (let seq = from; seq < to; seq++) for (const key of keys) writer.publish('pm.trade', key, { ...trade!, id: `${key}-${seq}`, assetId: key as never, ts: seq });
+      await writer.flush();
+    };
+    await send(0, 10);
+    await waitFor(() => outputs.length >= 160, 30_000, 'first half through a');
+
+    const b = member(m2);
+    await b.bus.start();
+    await waitFor(async () => ((await m1.rebuilds.get()).values[0]?.value ?? 0) >= 2 && ((await m2.rebuilds.get()).values[0]?.value ?? 0) >= 1, 30_000, 'both rebuilt');
+    await send(10, 20);
+    await waitFor(() => outputs.length >= 320, 30_000, 'second half');
+    // Every key counted 1..20 once, whichever member owned it when: the state moved with the partition.
+    for (const key of keys) {
+      expect(outputs.filter((o) => o.source === key).map((o) => Number(o.reason)).sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    }
+    expect(outputs).toHaveLength(320);
+    const owned = (counts: Map<string, number>): string[] => [...counts].filter(([, n]) => n === 20).map(([k]) => k);
+    expect(owned(a.counts()).length + owned(b.counts()).length).toBe(16);
+    expect(owned(b.counts()).length).toBeGreaterThan(0);
   });
 
   it('lets a consumer on schema v1 read a record written with v2 (an added optional field), and v2 read v1', async () => {
@@ -205,7 +280,7 @@ describe('KafkaBus on the mock cluster', () => {
     const writer = testBus({ prefix, client });
     await writer.start();
     const [trade] = SAMPLES['pm.trade'];
-    for (let i = 0; i < 50; i++) writer.publish('pm.trade', `asset-${i % 7}`, { ...trade!, ts: i });
+    for (let i = 0; i < 50; i++) writer.publish('pm.trade', `asset-${i % 7}`, { ...trade!, id: `t-${i}`, ts: i });
     await writer.flush();
     await worker.start();
     const committedTotal = async (): Promise<number> => {

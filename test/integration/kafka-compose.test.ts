@@ -46,6 +46,8 @@ describe('docker-compose.yml: Kafka (KRaft) and Schema Registry', () => {
 
   it('runs every pipeline of DESIGN §1 as its own process on the broker (profile kafka), with env the config reads', () => {
     const pipelines = ['ingest', ...KAFKA_PIPELINES];
+    const prometheus = parse(readFileSync(fromPackageRoot('infra/prometheus/prometheus.yml'), 'utf8')) as { scrape_configs: { static_configs: { targets: string[] }[] }[] };
+    const scrapeTargets = prometheus.scrape_configs.flatMap((c) => c.static_configs.flatMap((sc) => sc.targets));
     expect(new Set(pipelines)).toEqual(new Set(['ingest', 'features', 'predict', 'trade', 'watch', 'persist', 'alerts']));
     const registry = env('schema-registry');
     const port = compose.services['schema-registry']?.ports?.[0]?.split(':')[1];
@@ -65,7 +67,21 @@ describe('docker-compose.yml: Kafka (KRaft) and Schema Registry', () => {
       expect(config.bus.kind, pipeline).toBe('kafka');
       expect(config.kafka.brokers, pipeline).toEqual(['kafka:19092']);
       expect(config.kafka.schemaRegistryUrl, pipeline).toBe(`http://schema-registry:${port}`);
+      // Checkpoints and persisted rows go to the compose Postgres, whose credentials the URL carries.
+      expect(config.state.kind, pipeline).toBe('postgres');
+      const pgEnv = env('postgres');
+      expect(config.state.url, pipeline).toBe(`postgres://${pgEnv['POSTGRES_USER']}:${pgEnv['POSTGRES_PASSWORD']}@postgres:5432/${pgEnv['POSTGRES_DB']}`);
+      expect(service?.depends_on?.['postgres']?.condition, pipeline).toBe('service_healthy');
+      // Prometheus scrapes each pipeline's /metrics on the port its env opens.
+      expect(config.metrics.port, pipeline).toBeGreaterThan(0);
+      expect(scrapeTargets, pipeline).toContain(`polyflow-${pipeline}:${config.metrics.port}`);
     }
+    // persist writes the analytics to the compose ClickHouse, with its credentials.
+    const persist = loadConfig({ env: merged.services['polyflow-persist']?.environment as NodeJS.ProcessEnv });
+    expect(persist.analytics.mode).toBe('clickhouse');
+    expect(persist.analytics.url).toBe('http://clickhouse:8123');
+    expect(persist.analytics.password).toBe(env('clickhouse')['CLICKHOUSE_PASSWORD']);
+    expect(merged.services['polyflow-persist']?.depends_on?.['clickhouse']?.condition).toBe('service_healthy');
     // The default `docker compose up` stays the embedded run: its service has no bus kind, so memory.
     expect(loadConfig({ env: env('polyflow') as NodeJS.ProcessEnv }).bus.kind).toBe('memory');
     expect(merged.services['polyflow']?.profiles).toBeUndefined();

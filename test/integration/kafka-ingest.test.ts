@@ -18,7 +18,7 @@ import type { Alert } from '../../schemas/alert.js';
 import type { MarketMeta } from '../../schemas/market-meta.js';
 import type { WhaleEvent } from '../../schemas/whale-event.js';
 import { FakePolymarket } from '../helpers/fake-polymarket.js';
-import { startMockCluster, type MockCluster } from '../helpers/kafka-mock-cluster.js';
+import { startTestKafka, type MockCluster } from '../helpers/kafka-mock-cluster.js';
 import { addMarket, testMarket } from '../helpers/live-harness.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { WebhookReceiver } from '../helpers/webhook-receiver.js';
@@ -81,7 +81,7 @@ async function recordsOn(kafkaTopic: string): Promise<number> {
 
 beforeAll(async () => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npm test builds it)`);
-  cluster = await startMockCluster();
+  cluster = await startTestKafka();
 }, 60_000);
 beforeEach(async () => {
   fake = await FakePolymarket.start(() => Date.now());

@@ -1,37 +1,28 @@
 // `polyflow run features|predict|trade` as separate processes (each its own consumer group) on the
 // mock cluster (infra/kafka/mock-cluster.sh, needs `kcat`), fed by this test's own publisher.
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { createInterface } from 'node:readline';
-import { Subject } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { featuresPipeline } from '../../pipelines/features.js';
-import { ingestPipeline } from '../../pipelines/ingest.js';
 import { tradePipeline } from '../../pipelines/trade.js';
-import type { Bus } from '../../runtime/bus.js';
 import { loadConfig, type Config } from '../../runtime/config.js';
-import { createKafka } from '../../runtime/kafka/kafka-client.js';
 import type { KafkaBus } from '../../runtime/kafka/kafka-bus.js';
 import { openKafkaBus } from '../../runtime/kafka/open-kafka-bus.js';
 import { MemoryBus } from '../../runtime/memory-bus.js';
 import { PipelineMetrics } from '../../runtime/metrics.js';
 import type { FeatureVector } from '../../schemas/feature-vector.js';
-import type { MarketMeta } from '../../schemas/market-meta.js';
 import type { Order } from '../../schemas/order.js';
 import type { Prediction } from '../../schemas/prediction.js';
 import type { Signal } from '../../schemas/signal.js';
 import type { TopicName, TopicTypes } from '../../schemas/topics.js';
-import type { ReplayRecord } from '../../sources/replay/replay-record.js';
-import { readReplay } from '../../sources/replay/replay-directory.js';
-import { startMockCluster, type MockCluster } from '../helpers/kafka-mock-cluster.js';
+import { startTestKafka, type MockCluster } from '../helpers/kafka-mock-cluster.js';
+import { CLI, committedRecords, ingestRecords, memoryFeatures, spawnPipeline } from '../helpers/kafka-pipelines.js';
 import { tradingEnv } from '../helpers/trading-model.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-const CLI = 'dist/bin/polyflow.js';
 const dir = mkdtempSync(join(tmpdir(), 'polyflow-kafka-procs-'));
 const recording = join(dir, 'rec');
 const prefix = `procs-${randomUUID().slice(0, 8)}.`;
@@ -42,53 +33,15 @@ const children = new Map<string, ChildProcess>();
 let finalSignals: string[] = [];
 const buses: KafkaBus[] = [];
 
-/** Ingest's records of the recording, split: market metadata first, then everything but trades. */
-async function ingestRecords(): Promise<{ meta: MarketMeta[]; rest: { topic: TopicName; key: string; value: unknown }[] }> {
-  const memory = new MemoryBus();
-  const meta: MarketMeta[] = [];
-  const rest: { topic: TopicName; key: string; value: unknown }[] = [];
-  const capture: Bus = {
-    publish: (topic, key, value) => {
-      if (topic === 'pm.market.meta') meta.push(value as MarketMeta);
-      // Trades are left out: pm.book and pm.trade are separate topics, so a features process sees
-      // them in an order that depends on fetches, and its output would not be comparable.
-      else if (topic !== 'pm.trade' && topic !== 'dlq.ingest') rest.push({ topic, key, value });
-    },
-    topic: (t) => memory.topic(t),
-    flush: () => Promise.resolve(),
-    close: () => Promise.resolve(),
-  };
-  const input = new Subject<ReplayRecord>();
-  const sub = ingestPipeline(input, capture, new PipelineMetrics());
-  for await (const batch of readReplay(recording, { bytesRead: 0 })) for (const r of batch) input.next(r);
-  sub.unsubscribe();
-  return { meta, rest };
+async function startProcess(pipeline: string): Promise<void> {
+  children.set(pipeline, await spawnPipeline(pipeline, env, ['--metrics', join(dir, `${pipeline}.prom`), '--out', join(dir, `${pipeline}-out`)]));
 }
 
-function startProcess(pipeline: string): Promise<void> {
-  const args = [CLI, 'run', pipeline, '--from-beginning', '--metrics', join(dir, `${pipeline}.prom`), '--out', join(dir, `${pipeline}-out`)];
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
-  children.set(pipeline, child);
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`run ${pipeline} exited ${code}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => line === `ready ${pipeline}` && resolve());
-  });
-}
-
-async function committed(group: string, topic: TopicName): Promise<number> {
-  const admin = createKafka({ brokers: [cluster.bootstrap], clientId: 'test-admin' }).admin();
-  await admin.connect();
-  try {
-    const [offsets] = await admin.fetchOffsets({ groupId: `polyflow.${group}`, topics: [`${prefix}${topic}`] });
-    return (offsets?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
+const committed = (group: string, topic: TopicName): Promise<number> => committedRecords(cluster.bootstrap, `${prefix}${topic}`, group);
 
 beforeAll(async () => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npm test builds it)`);
-  cluster = await startMockCluster();
+  cluster = await startTestKafka();
   execFileSync(process.execPath, [CLI, 'simulate', '--out', recording, '--markets', '8', '--events', '4000', '--seed', '1'], { stdio: 'pipe' });
   env = tradingEnv({ POLYFLOW_LOG_LEVEL: 'warn', KAFKA_BROKERS: cluster.bootstrap, POLYFLOW_KAFKA_TOPIC_PREFIX: prefix, POLYFLOW_KAFKA_SESSION_TIMEOUT_MS: '6000' });
   config = loadConfig({ env });
@@ -103,7 +56,7 @@ afterAll(async () => {
 
 describe('features, predict, trade and persist as separate consumer-group processes', () => {
   it('compute what the same operators compute in memory from the records they consumed', async () => {
-    const { meta, rest } = await ingestRecords();
+    const { meta, rest } = await ingestRecords(recording);
     const publisher = openKafkaBus({ config });
     const reader = openKafkaBus({ config, group: 'test-reader', fromBeginning: true });
     buses.push(publisher, reader);
@@ -123,13 +76,7 @@ describe('features, predict, trade and persist as separate consumer-group proces
     await publisher.flush();
 
     // features: the same vectors as the operator over a memory bus (one topic, per-key order kept).
-    const expected: FeatureVector[] = [];
-    const memory = new MemoryBus();
-    const fsub = featuresPipeline(memory, config, new PipelineMetrics());
-    memory.topic('features.v1').subscribe((f) => expected.push(f));
-    for (const m of meta) memory.publish('pm.market.meta', m.market, m);
-    for (const r of rest) memory.publish(r.topic, r.key, r.value as TopicTypes[typeof r.topic]);
-    fsub.unsubscribe();
+    const expected = memoryFeatures(config, meta, rest);
     expect(expected.length).toBeGreaterThan(100);
     await waitFor(() => got.features.length >= expected.length, 120_000, 'features');
     const ids = (xs: readonly { id: string }[]) => new Map(xs.map((x) => [x.id, x]));

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../schemas/run-summary.js';
-import { startMockCluster, type MockCluster } from '../helpers/kafka-mock-cluster.js';
+import { startTestKafka, type MockCluster } from '../helpers/kafka-mock-cluster.js';
 import { tradingEnv } from '../helpers/trading-model.js';
 
 const CLI = 'dist/bin/polyflow.js';
@@ -30,7 +30,7 @@ const summary = (out: string): RunSummary => JSON.parse(readFileSync(join(out, '
 
 beforeAll(async () => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npm test builds it)`);
-  cluster = await startMockCluster();
+  cluster = await startTestKafka();
   // A small simulated recording on which the baseline model trades (orders, fills, market-cap blocks).
   execFileSync(process.execPath, [CLI, 'simulate', '--out', recording, '--markets', '8', '--events', '4000', '--seed', '1'], { stdio: 'pipe' });
   const env = tradingEnv({ POLYFLOW_LOG_LEVEL: 'warn', KAFKA_BROKERS: cluster.bootstrap });

@@ -1,5 +1,6 @@
-// `polyflow topics [--check]` on librdkafka's mock cluster (infra/kafka/mock-cluster.sh, needs
-// `kcat`), which has no CreateTopics: the command must say so, and still verify through metadata.
+// `polyflow topics [--check]`. On librdkafka's mock cluster (infra/kafka/mock-cluster.sh, needs
+// `kcat`), which has no CreateTopics, the command must say so and still verify through metadata; on
+// a real broker (KAFKA_BROKERS, or testcontainers) it creates every topic and `--check` passes.
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { loadConfig } from '../../runtime/config.js';
 import { openKafkaBus } from '../../runtime/kafka/open-kafka-bus.js';
 import { topicPlans } from '../../runtime/kafka/topic-admin.js';
 import { TOPIC_NAMES } from '../../schemas/topics.js';
-import { startMockCluster, type MockCluster } from '../helpers/kafka-mock-cluster.js';
+import { startTestKafka, testKafkaKind, type MockCluster } from '../helpers/kafka-mock-cluster.js';
 import { SAMPLES } from '../helpers/topic-samples.js';
 
 const CLI = 'dist/bin/polyflow.js';
@@ -29,7 +30,7 @@ async function topics(args: string[], extra: Record<string, string> = {}): Promi
 
 beforeAll(async () => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npm test builds it)`);
-  cluster = await startMockCluster();
+  cluster = await startTestKafka();
   env = { ...process.env, KAFKA_BROKERS: cluster.bootstrap, POLYFLOW_KAFKA_TOPIC_PREFIX: prefix, POLYFLOW_LOG_LEVEL: 'error' };
 }, 30_000);
 
@@ -45,7 +46,15 @@ describe('polyflow topics', () => {
     }
   });
 
-  it('reports that the mock cluster cannot create topics (exit 2) and lists them all as missing', async () => {
+  it.runIf(testKafkaKind() !== 'mock')('on a real broker creates every topic, compacted pm.market.meta, and --check verifies them all', async () => {
+    const created = await topics([]);
+    expect(created.code, created.out).toBe(0);
+    const checked = await topics(['--check']);
+    expect(checked.code, checked.out).toBe(0);
+    for (const topic of TOPIC_NAMES) expect(checked.out).toMatch(new RegExp(`${prefix.replace('.', '\\.')}${topic.replace('.', '\\.')} +4 partitions +ok`));
+  });
+
+  it.runIf(testKafkaKind() === 'mock')('reports that the mock cluster cannot create topics (exit 2) and lists them all as missing', async () => {
     const r = await topics([]);
     expect(r.code).toBe(2);
     expect(r.out).toMatch(/does not support CreateTopics/);
@@ -53,7 +62,7 @@ describe('polyflow topics', () => {
     expect(r.out.match(/ missing/g)?.length).toBe(TOPIC_NAMES.length);
   });
 
-  it('--check verifies auto-created topics through metadata: partitions checked, configs reported as unverifiable', async () => {
+  it.runIf(testKafkaKind() === 'mock')('--check verifies auto-created topics through metadata: partitions checked, configs reported as unverifiable', async () => {
     const bus = openKafkaBus({ config: loadConfig({ env }) });
     await bus.start();
     const [book] = SAMPLES['pm.book'];

@@ -1,0 +1,109 @@
+// Running `polyflow run <pipeline>` processes against a broker, and what tests feed and read there.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { randomUUID } from 'node:crypto';
+import { Subject } from 'rxjs';
+import { featuresPipeline } from '../../pipelines/features.js';
+import { ingestPipeline } from '../../pipelines/ingest.js';
+import type { Bus } from '../../runtime/bus.js';
+import type { Config } from '../../runtime/config.js';
+import { createKafka } from '../../runtime/kafka/kafka-client.js';
+import { openAvroSerde } from '../../runtime/kafka/open-kafka-bus.js';
+import { MemoryBus } from '../../runtime/memory-bus.js';
+import { PipelineMetrics } from '../../runtime/metrics.js';
+import type { MarketMeta } from '../../schemas/market-meta.js';
+import type { FeatureVector } from '../../schemas/feature-vector.js';
+import type { TopicName, TopicTypes } from '../../schemas/topics.js';
+import type { ReplayRecord } from '../../sources/replay/replay-record.js';
+import { readReplay } from '../../sources/replay/replay-directory.js';
+
+export const CLI = 'dist/bin/polyflow.js';
+
+export interface IngestRecord {
+  readonly topic: TopicName;
+  readonly key: string;
+  readonly value: unknown;
+}
+
+/**
+ * Ingest's records of a recording, split: market metadata first, then everything but trades and
+ * dead letters. Trades are left out: pm.book and pm.trade are separate topics, so a features process
+ * sees them in an order that depends on fetches, and its output would not be comparable.
+ */
+export async function ingestRecords(recording: string): Promise<{ meta: MarketMeta[]; rest: IngestRecord[] }> {
+  const memory = new MemoryBus();
+  const meta: MarketMeta[] = [];
+  const rest: IngestRecord[] = [];
+  const capture: Bus = {
+    publish: (topic, key, value) => {
+      if (topic === 'pm.market.meta') meta.push(value as MarketMeta);
+      else if (topic !== 'pm.trade' && topic !== 'dlq.ingest') rest.push({ topic, key, value });
+    },
+    topic: (t) => memory.topic(t),
+    flush: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+  };
+  const input = new Subject<ReplayRecord>();
+  const sub = ingestPipeline(input, capture, new PipelineMetrics());
+  for await (const batch of readReplay(recording, { bytesRead: 0 })) for (const r of batch) input.next(r);
+  sub.unsubscribe();
+  return { meta, rest };
+}
+
+/** The feature vectors the features operators compute over a memory bus from `meta`, then `rest`. */
+export function memoryFeatures(config: Config, meta: readonly MarketMeta[], rest: readonly IngestRecord[]): FeatureVector[] {
+  const out: FeatureVector[] = [];
+  const memory = new MemoryBus();
+  const sub = featuresPipeline(memory, config, new PipelineMetrics());
+  memory.topic('features.v1').subscribe((f) => out.push(f));
+  for (const m of meta) memory.publish('pm.market.meta', m.market, m);
+  for (const r of rest) memory.publish(r.topic, r.key, r.value as TopicTypes[typeof r.topic]);
+  sub.unsubscribe();
+  return out;
+}
+
+/** Spawns `polyflow run <pipeline> --from-beginning`; resolves with the child once it printed `ready <pipeline>`. */
+export function spawnPipeline(pipeline: string, env: NodeJS.ProcessEnv, args: readonly string[] = []): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [CLI, 'run', pipeline, '--from-beginning', ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    const early = (code: number | null): void => reject(new Error(`run ${pipeline} exited ${code}`));
+    child.once('exit', early);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line !== `ready ${pipeline}`) return;
+      child.off('exit', early);
+      resolve(child);
+    });
+  });
+}
+
+/** The offsets group `polyflow.<group>` committed on `topic`, summed over partitions. */
+export async function committedRecords(bootstrap: string, kafkaTopic: string, group: string): Promise<number> {
+  const admin = createKafka({ brokers: [bootstrap], clientId: 'test-admin' }).admin();
+  await admin.connect();
+  try {
+    const [offsets] = await admin.fetchOffsets({ groupId: `polyflow.${group}`, topics: [kafkaTopic] });
+    return (offsets?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Every record on the broker's topics, decoded, as they are (no dedupe: what tests count duplicates
+ * in). Reads from the beginning into `into[topic]` until `stop()`.
+ */
+export async function readRawTopics(config: Config, topics: readonly TopicName[], into: Map<TopicName, unknown[]>): Promise<{ stop(): Promise<void> }> {
+  const serde = openAvroSerde(config.kafka);
+  const consumer = createKafka({ brokers: config.kafka.brokers, clientId: 'test-raw-reader' }).consumer({ groupId: `test-raw-${randomUUID()}`, maxWaitTimeInMs: 50 });
+  const byKafka = new Map(topics.map((t) => [`${config.kafka.topicPrefix}${t}`, t]));
+  for (const t of topics) into.set(t, []);
+  await consumer.connect();
+  await consumer.subscribe({ topics: [...byKafka.keys()], fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ topic, message }) => {
+      const name = byKafka.get(topic)!;
+      into.get(name)!.push(await serde.deserialize(name, message.value));
+    },
+  });
+  return { stop: () => consumer.disconnect() };
+}
