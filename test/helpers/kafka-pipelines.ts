@@ -62,6 +62,17 @@ export function memoryFeatures(config: Config, meta: readonly MarketMeta[], rest
   return out;
 }
 
+/** The environment of a `polyflow run` process on the Kafka bus at `bootstrap`, on topics `<prefix>*`, logging errors only. */
+export const kafkaProcessEnv = (bootstrap: string, prefix: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
+  ...process.env,
+  POLYFLOW_LOG_LEVEL: 'error',
+  POLYFLOW_BUS_KIND: 'kafka',
+  KAFKA_BROKERS: bootstrap,
+  POLYFLOW_KAFKA_TOPIC_PREFIX: prefix,
+  POLYFLOW_KAFKA_SESSION_TIMEOUT_MS: '6000',
+  ...extra,
+});
+
 /** Spawns `polyflow run <pipeline> --from-beginning`; resolves with the child once it printed `ready <pipeline>`. */
 export function spawnPipeline(pipeline: string, env: NodeJS.ProcessEnv, args: readonly string[] = []): Promise<ChildProcess> {
   const child = spawn(process.execPath, [CLI, 'run', pipeline, '--from-beginning', ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });

@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import type { Fill } from '../../schemas/fill.js';
 import type { Order } from '../../schemas/order.js';
 import type { PortfolioSnapshot } from '../../schemas/portfolio-snapshot.js';
@@ -99,4 +100,24 @@ export function expectedRows(outDir: string) {
     portfolio: portfolio.sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
     positions: expectedPositions(outDir),
   };
+}
+
+/** A run's outputs as they are on disk: every JSONL file and summary.json, by name. */
+export const runOutputs = (dir: string): Record<string, string> =>
+  Object.fromEntries(
+    readdirSync(dir)
+      .filter((n) => n.endsWith('.jsonl') || n === 'summary.json')
+      .sort()
+      .map((n) => [n, readFileSync(join(dir, n), 'utf8')]),
+  );
+
+/** Asserts the store holds exactly the run's orders, fills, portfolio snapshots and positions; returns both sides. */
+export async function expectStoreHoldsOutputs(store: StateStore, outDir: string): Promise<{ rows: Awaited<ReturnType<typeof storedRows>>; expected: ReturnType<typeof expectedRows> }> {
+  const rows = await storedRows(store);
+  const expected = expectedRows(outDir);
+  expect(rows.orders).toEqual(expected.orders);
+  expect(rows.fills).toEqual(expected.fills);
+  expect(rows.portfolio).toEqual(expected.portfolio);
+  expect(rows.positions).toEqual(expected.positions);
+  return { rows, expected };
 }

@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStateStore } from '../../sinks/postgres/open-state-store.js';
 import { attemptReplay, type Attempt } from '../helpers/killed-replay.js';
 import { createTestDatabase } from '../helpers/postgres-test-db.js';
-import { storedRows } from '../helpers/state-expectations.js';
+import { runOutputs as outputs, storedRows } from '../helpers/state-expectations.js';
 import { tradingEnv } from '../helpers/trading-model.js';
 
 /*
@@ -34,13 +34,6 @@ function prng(seed: number): () => number {
   };
 }
 
-const outputs = (dir: string): Record<string, string> =>
-  Object.fromEntries(
-    readdirSync(dir)
-      .filter((n) => n.endsWith('.jsonl') || n === 'summary.json')
-      .sort()
-      .map((n) => [n, readFileSync(join(dir, n), 'utf8')]),
-  );
 
 /** One run, SIGKILLed after its `afterCheckpoints`-th checkpoint + `delayMs` (or `delayMs` after start when 0). */
 const attempt = (args: string[], afterCheckpoints: number, delayMs: number): Promise<Attempt> =>

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../schemas/run-summary.js';
 import { openStateStore } from '../../sinks/postgres/open-state-store.js';
 import { attemptReplay } from '../helpers/killed-replay.js';
-import { expectedRows, storedRows } from '../helpers/state-expectations.js';
+import { expectStoreHoldsOutputs, runOutputs as outputs } from '../helpers/state-expectations.js';
 import { tradingEnv } from '../helpers/trading-model.js';
 
 /*
@@ -32,13 +32,6 @@ const env = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
 const replay = async (out: string, extra: Record<string, string> = {}, ...flags: string[]): Promise<{ stdout: string; stderr: string }> =>
   exec(process.execPath, [CLI, 'replay', SAMPLE, '--out', out, '--no-progress', ...flags], { env: env(extra), maxBuffer: 64 << 20 });
 const summary = (out: string): RunSummary & Record<string, unknown> => JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as RunSummary & Record<string, unknown>;
-const outputs = (dir: string): Record<string, string> =>
-  Object.fromEntries(
-    readdirSync(dir)
-      .filter((n) => n.endsWith('.jsonl') || n === 'summary.json')
-      .sort()
-      .map((n) => [n, readFileSync(join(dir, n), 'utf8')]),
-  );
 
 /** `polyflow report --out <dir> --json` (its own process, as a user runs it) equals summary.json where their keys overlap. */
 async function expectReportMatchesSummary(out: string): Promise<Record<string, unknown>> {
@@ -60,12 +53,7 @@ async function expectReportMatchesSummary(out: string): Promise<Record<string, u
 async function expectStateMatchesOutputs(out: string): Promise<void> {
   const store = await openStateStore({ kind: 'pglite', dir: join(out, 'pglite') });
   try {
-    const rows = await storedRows(store);
-    const expected = expectedRows(out);
-    expect(rows.orders).toEqual(expected.orders);
-    expect(rows.fills).toEqual(expected.fills);
-    expect(rows.portfolio).toEqual(expected.portfolio);
-    expect(rows.positions).toEqual(expected.positions);
+    await expectStoreHoldsOutputs(store, out);
     expect((await store.loadCheckpoint(`replay:${out}`))?.complete).toBe(true);
   } finally {
     await store.close();

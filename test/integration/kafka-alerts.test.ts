@@ -25,6 +25,7 @@ import type { RiskEvent } from '../../schemas/risk-event.js';
 import type { Signal } from '../../schemas/signal.js';
 import type { WhaleEvent } from '../../schemas/whale-event.js';
 import { startTestKafka, type MockCluster } from '../helpers/kafka-mock-cluster.js';
+import { kafkaProcessEnv } from '../helpers/kafka-pipelines.js';
 import { tradingEnv } from '../helpers/trading-model.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { WebhookReceiver, type ReceiverAction } from '../helpers/webhook-receiver.js';
@@ -74,14 +75,8 @@ function keyOf(topic: Input, value: Event['value']): string {
 const alertIdOf = (e: Event): string => `alert:${e.value.id}`;
 
 function processEnv(prefix: string, targets: unknown[], extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    // Each injected failure logs a retry warning: errors only.
-    POLYFLOW_LOG_LEVEL: 'error',
-    POLYFLOW_BUS_KIND: 'kafka',
-    KAFKA_BROKERS: cluster.bootstrap,
-    POLYFLOW_KAFKA_TOPIC_PREFIX: prefix,
-    POLYFLOW_KAFKA_SESSION_TIMEOUT_MS: '6000',
+  // Each injected failure logs a retry warning: errors only (kafkaProcessEnv's level).
+  return kafkaProcessEnv(cluster.bootstrap, prefix, {
     POLYFLOW_ALERTS_TARGETS: JSON.stringify(targets),
     POLYFLOW_ALERTS_SIGNAL_STRENGTHS: '["STRONG","MEDIUM","WEAK"]',
     POLYFLOW_ALERTS_RISK_ACTIONS: '["block","resize","trip","reset"]',
@@ -92,7 +87,7 @@ function processEnv(prefix: string, targets: unknown[], extra: Record<string, st
     POLYFLOW_ALERTS_RETRY_BASE_MS: '20',
     POLYFLOW_ALERTS_RETRY_MAX_MS: '100',
     ...extra,
-  };
+  });
 }
 
 function startAlerts(env: NodeJS.ProcessEnv): { child: ChildProcess; ready: Promise<void> } {

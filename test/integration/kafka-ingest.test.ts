@@ -19,6 +19,7 @@ import type { MarketMeta } from '../../schemas/market-meta.js';
 import type { WhaleEvent } from '../../schemas/whale-event.js';
 import { FakePolymarket } from '../helpers/fake-polymarket.js';
 import { startTestKafka, type MockCluster } from '../helpers/kafka-mock-cluster.js';
+import { kafkaProcessEnv } from '../helpers/kafka-pipelines.js';
 import { addMarket, testMarket } from '../helpers/live-harness.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { WebhookReceiver } from '../helpers/webhook-receiver.js';
@@ -30,13 +31,7 @@ const children: ChildProcess[] = [];
 const buses: KafkaBus[] = [];
 
 function env(prefix: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    POLYFLOW_LOG_LEVEL: 'error',
-    POLYFLOW_BUS_KIND: 'kafka',
-    KAFKA_BROKERS: cluster.bootstrap,
-    POLYFLOW_KAFKA_TOPIC_PREFIX: prefix,
-    POLYFLOW_KAFKA_SESSION_TIMEOUT_MS: '6000',
+  return kafkaProcessEnv(cluster.bootstrap, prefix, {
     POLYMARKET_WS_URL: fake.wsUrl,
     POLYMARKET_GAMMA_URL: fake.httpUrl,
     POLYMARKET_CLOB_URL: fake.httpUrl,
@@ -45,7 +40,7 @@ function env(prefix: string, extra: Record<string, string> = {}): NodeJS.Process
     POLYFLOW_LIVE_MIN_VOLUME_USD: '0',
     POLYFLOW_LIVE_MIN_LIQUIDITY_USD: '0',
     ...extra,
-  };
+  });
 }
 
 /** Spawns `polyflow run <args>`; `output` collects its stdout lines. */

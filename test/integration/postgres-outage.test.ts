@@ -12,7 +12,7 @@ import { PgClient } from '../../sinks/postgres/pg-client.js';
 import { SqlStateStore } from '../../sinks/postgres/sql-state-store.js';
 import { readReplay } from '../../sources/replay/replay-directory.js';
 import { createTestDatabase } from '../helpers/postgres-test-db.js';
-import { expectedRows, storedRows } from '../helpers/state-expectations.js';
+import { expectStoreHoldsOutputs } from '../helpers/state-expectations.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { tradingEnv, tradingScorer } from '../helpers/trading-model.js';
 
@@ -115,12 +115,7 @@ describe('state store outage', () => {
     const read = (dir: string) => Object.fromEntries(readdirSync(dir).filter((n) => n.endsWith('.jsonl')).map((n) => [n, readFileSync(join(dir, n), 'utf8')]));
     expect(read(out)).toEqual(read(plain));
     expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'))).toEqual(JSON.parse(readFileSync(join(plain, 'summary.json'), 'utf8')));
-    const rows = await storedRows(store);
-    const expected = expectedRows(out);
-    expect(rows.orders).toEqual(expected.orders);
-    expect(rows.fills).toEqual(expected.fills);
-    expect(rows.portfolio).toEqual(expected.portfolio);
-    expect(rows.positions).toEqual(expected.positions);
+    await expectStoreHoldsOutputs(store, out);
     expect((await store.loadCheckpoint('outage-test'))?.complete).toBe(true);
     await store.close();
   }, 120_000);

@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PortfolioSnapshot } from '../../schemas/portfolio-snapshot.js';
 import { openStateStore } from '../../sinks/postgres/open-state-store.js';
 import { createTestDatabase } from '../helpers/postgres-test-db.js';
-import { expectedRows, readJsonl, storedRows } from '../helpers/state-expectations.js';
+import { expectStoreHoldsOutputs, readJsonl, runOutputs as outputs, storedRows } from '../helpers/state-expectations.js';
 import { tradingEnv } from '../helpers/trading-model.js';
 
 /*
@@ -24,12 +24,6 @@ const replay = (out: string, ...flags: string[]): void => {
   execFileSync(process.execPath, [CLI, 'replay', SAMPLE, '--out', out, '--no-progress', ...flags], { stdio: 'pipe', env });
 };
 
-const outputs = (dir: string): Record<string, string> =>
-  Object.fromEntries(
-    readdirSync(dir)
-      .filter((n) => n.endsWith('.jsonl') || n === 'summary.json')
-      .map((n) => [n, readFileSync(join(dir, n), 'utf8')]),
-  );
 
 describe('replay with the state store', () => {
   const root = mkdtempSync(join(tmpdir(), 'polyflow-pg-replay-'));
@@ -51,14 +45,9 @@ describe('replay with the state store', () => {
     expect(outputs(a)).toEqual(outputs(plain));
     const store = await openStateStore({ kind: 'postgres', url: db.url });
     try {
-      const first = await storedRows(store);
-      const expected = expectedRows(a);
+      const { rows: first, expected } = await expectStoreHoldsOutputs(store, a);
       expect(expected.fills.length).toBeGreaterThan(0);
       expect(expected.positions.some((p) => p.status !== 'open')).toBe(true);
-      expect(first.orders).toEqual(expected.orders);
-      expect(first.fills).toEqual(expected.fills);
-      expect(first.portfolio).toEqual(expected.portfolio);
-      expect(first.positions).toEqual(expected.positions);
       const snapshots = readJsonl<PortfolioSnapshot>(join(a, 'portfolio.v1.jsonl'));
       expect(first.counts).toMatchObject({ orders: expected.orders.length, fills: expected.fills.length, portfolio: snapshots.length, positions: expected.positions.length });
 
@@ -78,12 +67,7 @@ describe('replay with the state store', () => {
     expect(existsSync(join(c, 'pglite', 'PG_VERSION'))).toBe(true);
     const store = await openStateStore({ kind: 'pglite', dir: join(c, 'pglite') });
     try {
-      const rows = await storedRows(store);
-      const expected = expectedRows(c);
-      expect(rows.orders).toEqual(expected.orders);
-      expect(rows.fills).toEqual(expected.fills);
-      expect(rows.portfolio).toEqual(expected.portfolio);
-      expect(rows.positions).toEqual(expected.positions);
+      await expectStoreHoldsOutputs(store, c);
       const cp = await store.loadCheckpoint(`replay:${c}`);
       expect(cp?.complete).toBe(true);
     } finally {
