@@ -15,13 +15,12 @@
 //    carry through. The same three pipelines on one MemoryBus at the same rate give the reference.
 //    Trading uses the baseline logistic (the default ensemble never trades).
 // Prints tables; writes the JSON (machine, parameters, results) to --json (default out/bench/kafka.json).
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import type { Consumer } from 'kafkajs';
@@ -54,6 +53,7 @@ import type { ReplayRecord } from '../sources/replay/replay-record.js';
 import { readReplay } from '../sources/replay/replay-directory.js';
 import { simulate } from '../sources/simulator/simulate.js';
 import { startTestKafka, type MockCluster } from '../test/helpers/kafka-mock-cluster.js';
+import { spawnPipeline } from '../test/helpers/kafka-pipelines.js';
 import { TRADING_MODEL_PATH, tradingEnv } from '../test/helpers/trading-model.js';
 import { BusTap, type TappedRecord } from './bus-tap.js';
 import { profiled, type SelfTime } from './cpu-profile.js';
@@ -119,7 +119,6 @@ const READER_FETCH_WAIT_MS = 5;
 const LATENCY_PIPELINES = ['features', 'predict', 'trade'] as const;
 const LATENCY_MODE = args['latency-mode'];
 if (LATENCY_MODE !== 'processes' && LATENCY_MODE !== 'in-process') throw new Error(`--latency-mode: processes or in-process, not "${LATENCY_MODE}"\n${USAGE}`);
-const CLI = fromPackageRoot('dist/bin/polyflow.js');
 
 const busLogger = createLogger(args.log);
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -467,14 +466,6 @@ async function memoryLatency(lc: LatencyCase, scorer: BatchScorer, meta: readonl
   return { bus: 'memory', fetchWaitMs: null, scoreWaitMs: lc.scoreWaitMs, rate, stages: clock.summary(), unmatched: clock.unmatched, duplicates: clock.duplicates };
 }
 
-function startPipelineProcess(pipeline: string, env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [CLI, 'run', pipeline, '--from-beginning'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((done, fail) => {
-    child.once('exit', (code) => fail(new Error(`polyflow run ${pipeline} exited ${code} before it was ready`)));
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => line === `ready ${pipeline}` && done(child));
-  });
-}
-
 /** Waits (polling) until every group has committed `count` records of `topic` (summed over partitions). */
 async function whenCommitted(config: Config, groups: readonly string[], topic: string, count: number): Promise<void> {
   const admin = createKafka({ brokers: config.kafka.brokers, clientId: 'polyflow-bench-admin' }).admin();
@@ -574,7 +565,7 @@ async function kafkaLatency(lc: LatencyCase, cluster: MockCluster, meta: readonl
   const inFlights: InFlight[] = [];
   try {
     await createTopics(config);
-    if (LATENCY_MODE === 'processes') children.push(...(await Promise.all(LATENCY_PIPELINES.map((p) => startPipelineProcess(p, env)))));
+    if (LATENCY_MODE === 'processes') children.push(...(await Promise.all(LATENCY_PIPELINES.map((p) => spawnPipeline(p, env)))));
     else {
       // Each pipeline on its own bus and consumer group, as its process would have them, in this process.
       for (const pipeline of LATENCY_PIPELINES) {

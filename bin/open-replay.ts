@@ -12,7 +12,7 @@ import type { StateStore } from '../runtime/state-store.js';
 import { FEATURE_SPEC } from '../schemas/feature-spec.js';
 import { analyticsTarget, connectClickHouse, MANIFEST_FILE, openAnalyticsStore, sameTarget, type AnalyticsStore, type ClickHouseConnection } from '../sinks/clickhouse/analytics-store.js';
 import type { ReplayFiles } from '../sources/replay/replay-directory.js';
-import { openReplayCheckpoints, openReplayStore } from './replay-state.js';
+import { openReplayCheckpoints, openFolderStore } from './replay-state.js';
 
 type Scorer = Awaited<ReturnType<typeof loadScorer>>;
 
@@ -62,7 +62,7 @@ export async function openReplay(opts: {
   mkdirSync(outDir, { recursive: true });
   const base = loadConfig({ file: opts.configFile, defaults: REPLAY_DEFAULTS, overrides: opts.flags });
   const opening = [
-    openReplayStore(base, outDir),
+    openFolderStore(base, outDir),
     loadModel(base.scoring.modelPath),
     base.analytics.mode === 'clickhouse' ? connectClickHouse(analyticsTarget(base, outDir)) : Promise.resolve(undefined),
   ] as const;

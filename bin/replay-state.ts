@@ -9,10 +9,10 @@ import { openStateStore, stateStoreOptions } from '../sinks/postgres/open-state-
 import type { ReplayFiles } from '../sources/replay/replay-directory.js';
 
 /**
- * The state store of a replay: PGlite under `<out>/pglite`, or the Postgres server of `state.url`
- * (where each output directory is its own pipeline). Undefined when `state.kind` is off.
+ * The state store of a run folder (a replay's `--out`, a `polyflow run` process's): PGlite under
+ * `<out>/pglite`, or the Postgres server of `state.url`. Undefined when `state.kind` is off.
  */
-export async function openReplayStore(config: Config, outDir: string): Promise<StateStore | undefined> {
+export async function openFolderStore(config: Config, outDir: string): Promise<StateStore | undefined> {
   if (config.state.kind === 'off') return undefined;
   return openStateStore(stateStoreOptions(config.state, { dir: join(outDir, 'pglite') }));
 }

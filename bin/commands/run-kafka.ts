@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { asyncScheduler, type Subscription } from 'rxjs';
 import { loadScorer } from '../../models/load-scorer.js';
 import type { Scorer } from '../../models/scorer.js';
@@ -22,11 +22,10 @@ import { serveMetrics } from '../../runtime/metrics-server.js';
 import { fromPackageRoot } from '../../runtime/package-root.js';
 import { StateRegistry } from '../../runtime/state-registry.js';
 import { StateRowBuffer } from '../../runtime/state-row-buffer.js';
-import type { StateStore } from '../../runtime/state-store.js';
 import { openAnalyticsStore } from '../../sinks/clickhouse/analytics-store.js';
 import { FEATURE_SPEC } from '../../schemas/feature-spec.js';
 import { JsonlFiles } from '../../sinks/jsonl-files.js';
-import { openStateStore, stateStoreOptions } from '../../sinks/postgres/open-state-store.js';
+import { openFolderStore } from '../replay-state.js';
 
 /** Pipelines that run as their own Kafka consumer group (`polyflow run <pipeline>`). */
 export const KAFKA_PIPELINES = ['features', 'predict', 'trade', 'persist', 'watch', 'alerts'] as const;
@@ -54,10 +53,10 @@ export async function runKafkaPipeline(opts: KafkaRunOptions): Promise<number> {
   const metrics = new PipelineMetrics();
   const inFlight = new InFlight();
   const persist = pipeline === 'persist' ? await openPersistTargets(config, resolve(opts.outDir), logger, metrics) : undefined;
-  const scorer = once(() => loadScorer(fromPackageRoot(config.scoring.modelPath), FEATURE_SPEC));
+  const scorer = pipeline === 'predict' ? await loadScorer(fromPackageRoot(config.scoring.modelPath), FEATURE_SPEC) : undefined;
   const stateful = STATEFUL_PIPELINES.has(pipeline);
   // Checkpoints of the operators' states, when state is kept: PGlite under --out (one per process), or the Postgres server.
-  const store = stateful ? await openProcessStateStore(config, opts.outDir) : undefined;
+  const store = stateful ? await openFolderStore(config, opts.outDir) : undefined;
   let registry = new StateRegistry();
   let fatal: ((err: unknown) => void) | undefined;
   let graph: Subscription | undefined;
@@ -118,12 +117,6 @@ export async function runKafkaPipeline(opts: KafkaRunOptions): Promise<number> {
   return exitCode;
 }
 
-/** The process's state store for checkpoints (none with `state.kind` off): PGlite under `--out`, or the Postgres server. */
-function openProcessStateStore(config: Config, outDir: string): Promise<StateStore | undefined> {
-  if (config.state.kind === 'off') return Promise.resolve(undefined);
-  return openStateStore(stateStoreOptions(config.state, { dir: join(outDir, 'pglite') }));
-}
-
 /** Where `run persist` writes: JSONL files in `--out` always, ClickHouse with `analytics.mode` clickhouse, Postgres rows with `state.kind` on. */
 interface PersistTargets {
   wire(bus: KafkaBus): Subscription;
@@ -135,7 +128,7 @@ interface PersistTargets {
 async function openPersistTargets(config: Config, outDir: string, logger: Logger, metrics: PipelineMetrics): Promise<PersistTargets> {
   const files = new JsonlFiles(outDir);
   const analytics = await openAnalyticsStore(config, { outDir, logger, registry: metrics.registry });
-  const store = await openProcessStateStore(config, outDir);
+  const store = await openFolderStore(config, outDir);
   const rows = store === undefined ? undefined : new StateRowBuffer();
   logger.info({ clickhouse: analytics?.run, state: config.state.kind }, 'persist targets');
   return {
@@ -160,12 +153,6 @@ async function openPersistTargets(config: Config, outDir: string, logger: Logger
 /** Pipelines whose operators keep state (books, windows, throttles, positions): rebuilt on assignment. */
 const STATEFUL_PIPELINES: ReadonlySet<KafkaPipeline> = new Set<KafkaPipeline>(['features', 'predict', 'trade', 'watch']);
 
-/** `load` called at most once; later calls share its promise. */
-function once<T>(load: () => Promise<T>): () => Promise<T> {
-  let loaded: Promise<T> | undefined;
-  return () => (loaded ??= load());
-}
-
 async function wire(
   pipeline: KafkaPipeline,
   bus: KafkaBus,
@@ -173,14 +160,14 @@ async function wire(
   metrics: PipelineMetrics,
   inFlight: InFlight,
   persist: PersistTargets | undefined,
-  scorer: () => Promise<Scorer>,
+  scorer: Scorer | undefined,
   registry: StateRegistry,
 ): Promise<Subscription> {
   switch (pipeline) {
     case 'features':
       return featuresPipeline(bus, config, metrics, registry);
     case 'predict':
-      return predictPipeline(bus, config, { scorer: await scorer(), scheduler: asyncScheduler, inFlight, metrics, registry });
+      return predictPipeline(bus, config, { scorer: scorer as Scorer, scheduler: asyncScheduler, inFlight, metrics, registry });
     case 'trade':
       return tradePipeline(bus, config, metrics, registry);
     case 'persist':

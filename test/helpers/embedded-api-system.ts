@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { liveAnalytics, type AnalyticsSource } from '../../api/analytics-source.js';
 import { buildApi } from '../../api/build-api.js';
 import { runFigures } from '../../api/run-figures.js';
-import { RunReadModel } from '../../api/run-read-model.js';
+import { LISTED_TOPICS, RunReadModel } from '../../api/run-read-model.js';
 import { SettingsService } from '../../api/settings-service.js';
 import type { AnalyticsReport } from '../../operators/analytics.js';
 import { embeddedGraph } from '../../pipelines/embedded-graph.js';
@@ -24,18 +24,7 @@ import { readReplay } from '../../sources/replay/replay-directory.js';
 import { tradingScorer } from './trading-model.js';
 
 /** Topics the embedded system writes as JSONL, to compare the API's answers with. */
-export const SYSTEM_TOPICS: readonly TopicName[] = [
-  'pm.market.meta',
-  'prediction.v1',
-  'signal.v1',
-  'order.v1',
-  'fill.v1',
-  'portfolio.v1',
-  'risk.event',
-  'pm.resolution',
-  'arbitrage.v1',
-  'whale.v1',
-];
+export const SYSTEM_TOPICS: readonly TopicName[] = ['pm.market.meta', ...LISTED_TOPICS];
 
 const mergeSections = (a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> => {
   const out: Record<string, unknown> = { ...a };

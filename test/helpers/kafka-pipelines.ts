@@ -11,6 +11,7 @@ import { createKafka } from '../../runtime/kafka/kafka-client.js';
 import { openAvroSerde } from '../../runtime/kafka/open-kafka-bus.js';
 import { MemoryBus } from '../../runtime/memory-bus.js';
 import { PipelineMetrics } from '../../runtime/metrics.js';
+import { fromPackageRoot } from '../../runtime/package-root.js';
 import type { MarketMeta } from '../../schemas/market-meta.js';
 import type { FeatureVector } from '../../schemas/feature-vector.js';
 import type { TopicName, TopicTypes } from '../../schemas/topics.js';
@@ -75,7 +76,7 @@ export const kafkaProcessEnv = (bootstrap: string, prefix: string, extra: Record
 
 /** Spawns `polyflow run <pipeline> --from-beginning`; resolves with the child once it printed `ready <pipeline>`. */
 export function spawnPipeline(pipeline: string, env: NodeJS.ProcessEnv, args: readonly string[] = []): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [CLI, 'run', pipeline, '--from-beginning', ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [fromPackageRoot(CLI), 'run', pipeline, '--from-beginning', ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     const early = (code: number | null): void => reject(new Error(`run ${pipeline} exited ${code}`));
     child.once('exit', early);
