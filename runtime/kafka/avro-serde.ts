@@ -1,12 +1,15 @@
 /**
  * Topic values in Confluent's wire format: magic byte 0, the writer schema's registry id (4 bytes,
- * big-endian), then the Avro binary body. Writing goes through @confluentinc/schemaregistry's
- * AvroSerializer with the schema of `schemas/<topic>.avsc` registered under `<topic>-value`.
+ * big-endian), then the Avro binary body. The schema of `schemas/<topic>.avsc` is registered under
+ * `<topic>-value` through @confluentinc/schemaregistry's client; records are written with the avsc
+ * type of the schema as registered and the id it got, byte for byte what the package's
+ * AvroSerializer writes (tested), without its per-record schema lookups (a deterministic JSON
+ * serialisation of the schema for every record, most of a consumer's CPU).
  * Reading resolves the writer schema (looked up by id) against this process's reader schema, so a
  * reader on v1 reads a v2 record that added an optional field (and a v2 reader fills the default
  * into a v1 record): Avro schema resolution, not "decode with whatever the writer used".
  */
-import { AvroSerializer, SerdeType, type Client } from '@confluentinc/schemaregistry';
+import type { Client } from '@confluentinc/schemaregistry';
 import type { Type } from 'avsc';
 import { bookUpdateFromAvro, bookUpdateToAvro, parseAvroSchema, type AvroSchema, type BookUpdateAvro } from '../../schemas/avro-types.js';
 import type { BookUpdate } from '../../schemas/book-update.js';
@@ -21,7 +24,26 @@ export class SerdeError extends PolyflowError {
   }
 }
 
-const AVSC_OPTIONS = { wrapUnions: 'never', omitRecordMethods: true } as const;
+type Resolver = ReturnType<Type['createResolver']>;
+
+/** The schema id of a value in Confluent's wire format; a SerdeError when it is not in it. */
+const wireSchemaId = (topic: TopicName, payload: Buffer | null): number => {
+  if (payload === null || payload.length < 5 || payload[0] !== 0) throw new SerdeError(`${topic}: not Confluent wire format (magic byte 0 + schema id)`);
+  return payload.readInt32BE(1);
+};
+
+/** How a topic's records are written: the registered schema's type and the wire-format prefix with its id. */
+interface Writer {
+  readonly type: Type;
+  readonly prefix: Buffer;
+}
+
+/** Magic byte 0, then the schema id as a big-endian int32. */
+const wirePrefix = (id: number): Buffer => {
+  const prefix = Buffer.alloc(5);
+  prefix.writeInt32BE(id, 1);
+  return prefix;
+};
 
 export interface TopicSerdeOptions {
   readonly client: Client;
@@ -38,20 +60,23 @@ export interface TopicSerdeOptions {
 }
 
 export class AvroTopicSerde {
-  private readonly serializers = new Map<TopicName, Promise<AvroSerializer>>();
+  private readonly writers = new Map<TopicName, Promise<Writer>>();
+  /** Writers ready for synchronous use. */
+  private readonly ready = new Map<TopicName, Writer>();
   private readonly readers = new Map<TopicName, Type>();
   /** Resolvers by `<topic>/<writer id>`: a writer schema is fetched and resolved once. */
-  private readonly resolvers = new Map<string, Promise<ReturnType<Type['createResolver']>>>();
+  private readonly resolvers = new Map<string, Promise<Resolver>>();
+  private readonly resolved = new Map<string, Resolver>();
 
-  private ready: Promise<void> | undefined;
+  private registered: Promise<void> | undefined;
 
   constructor(private readonly opts: TopicSerdeOptions) {}
 
   private whenReady(): Promise<void> {
-    this.ready ??= (async () => {
+    this.registered ??= (async () => {
       for (const topic of this.opts.registerFirst ?? []) await this.register(topic);
     })();
-    return this.ready;
+    return this.registered;
   }
 
   private kafkaTopic(topic: TopicName): string {
@@ -64,19 +89,40 @@ export class AvroTopicSerde {
   }
 
   async serialize<K extends TopicName>(topic: K, value: TopicTypes[K]): Promise<Buffer> {
-    const serializer = await this.serializer(topic);
+    return this.encode(this.ready.get(topic) ?? (await this.writer(topic)), topic, value);
+  }
+
+  /** `serialize` without a promise, once the topic's schema is registered (`prepare`); else undefined. */
+  serializeReady<K extends TopicName>(topic: K, value: TopicTypes[K]): Buffer | undefined {
+    const writer = this.ready.get(topic);
+    return writer === undefined ? undefined : this.encode(writer, topic, value);
+  }
+
+  /** Registers the topic's schema (once) so that `serializeReady` can write it. */
+  async prepare(topic: TopicName): Promise<void> {
+    await this.writer(topic);
+  }
+
+  private encode(writer: Writer, topic: TopicName, value: unknown): Buffer {
     const record: unknown = topic === 'pm.book' ? bookUpdateToAvro(value as BookUpdate) : value;
-    try {
-      return await serializer.serialize(this.kafkaTopic(topic), record);
-    } catch (cause) {
-      throw new SerdeError(`${topic}: record does not match its schema: ${cause instanceof Error ? cause.message : String(cause)}`, cause);
-    }
+    if (!writer.type.isValid(record)) throw new SerdeError(`${topic}: record does not match its schema: ${invalidPaths(writer.type, record)}`);
+    const body = writer.type.toBuffer(record);
+    return Buffer.concat([writer.prefix, body], body.length + 5);
   }
 
   async deserialize<K extends TopicName>(topic: K, payload: Buffer | null): Promise<TopicTypes[K]> {
-    if (payload === null || payload.length < 5 || payload[0] !== 0) throw new SerdeError(`${topic}: not Confluent wire format (magic byte 0 + schema id)`);
-    const id = payload.readInt32BE(1);
-    const resolver = await this.resolver(topic, id);
+    const id = wireSchemaId(topic, payload);
+    return this.decode(topic, payload as Buffer, id, await this.resolver(topic, id));
+  }
+
+  /** `deserialize` without a promise once the record's writer schema is resolved; else undefined (call `deserialize`). */
+  deserializeReady<K extends TopicName>(topic: K, payload: Buffer | null): TopicTypes[K] | undefined {
+    const id = wireSchemaId(topic, payload);
+    const resolver = this.resolved.get(`${topic}/${id}`);
+    return resolver === undefined ? undefined : this.decode(topic, payload as Buffer, id, resolver);
+  }
+
+  private decode<K extends TopicName>(topic: K, payload: Buffer, id: number, resolver: Resolver): TopicTypes[K] {
     let decoded: unknown;
     try {
       decoded = this.reader(topic).fromBuffer(payload.subarray(5), resolver, false);
@@ -91,18 +137,22 @@ export class AvroTopicSerde {
     return { ...(decoded as object) } as TopicTypes[K];
   }
 
-  private serializer(topic: TopicName): Promise<AvroSerializer> {
-    let s = this.serializers.get(topic);
-    if (s === undefined) {
-      s = this.whenReady()
+  private writer(topic: TopicName): Promise<Writer> {
+    let w = this.writers.get(topic);
+    if (w === undefined) {
+      w = this.whenReady()
         .then(() => this.register(topic))
-        .then(
-        (id) => new AvroSerializer(this.opts.client, SerdeType.VALUE, { useSchemaId: id, autoRegisterSchemas: false, ...AVSC_OPTIONS }),
-      );
-      this.serializers.set(topic, s);
-      s.catch(() => this.serializers.delete(topic));
+        .then(async (id) => {
+          // The schema as the registry holds it (the same text the registered id stands for).
+          const info = await this.opts.client.getBySubjectAndId(valueSubject(this.kafkaTopic(topic)), id);
+          const writer = { type: parseAvroSchema(JSON.parse(info.schema) as AvroSchema), prefix: wirePrefix(id) };
+          this.ready.set(topic, writer);
+          return writer;
+        });
+      this.writers.set(topic, w);
+      w.catch(() => this.writers.delete(topic));
     }
-    return s;
+    return w;
   }
 
   private reader(topic: TopicName): Type {
@@ -114,13 +164,17 @@ export class AvroTopicSerde {
     return t;
   }
 
-  private resolver(topic: TopicName, id: number): Promise<ReturnType<Type['createResolver']>> {
+  private resolver(topic: TopicName, id: number): Promise<Resolver> {
     const key = `${topic}/${id}`;
     let r = this.resolvers.get(key);
     if (r === undefined) {
       r = this.whenReady()
         .then(() => this.opts.client.getBySubjectAndId(valueSubject(this.kafkaTopic(topic)), id))
-        .then((info) => this.reader(topic).createResolver(parseAvroSchema(JSON.parse(info.schema) as AvroSchema)))
+        .then((info) => {
+          const resolver = this.reader(topic).createResolver(parseAvroSchema(JSON.parse(info.schema) as AvroSchema));
+          this.resolved.set(key, resolver);
+          return resolver;
+        })
         .catch((cause: unknown) => {
           this.resolvers.delete(key);
           throw new SerdeError(`${topic}: writer schema id ${id} unknown or not resolvable to the reader schema`, cause);
@@ -130,3 +184,18 @@ export class AvroTopicSerde {
     return r;
   }
 }
+
+/** Where a value breaks its schema, as the package's AvroSerializer words it: `path, expected type, got value`. */
+function invalidPaths(type: Type, value: unknown): string {
+  const problems: string[] = [];
+  type.isValid(value, { errorHook: (path, any, at) => problems.push(`Invalid message at ${path.join('.')}, expected ${String(at)}, got ${shown(any)}`) });
+  return problems.slice(0, 3).join('; ');
+}
+
+const shown = (value: unknown): string => {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+};

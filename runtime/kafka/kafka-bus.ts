@@ -1,5 +1,5 @@
 import { Subject, type Observable } from 'rxjs';
-import { Partitioners, type Admin, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Message, type Producer } from 'kafkajs';
+import { type Admin, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Message, type Producer } from 'kafkajs';
 import type { TopicName, TopicTypes } from '../../schemas/topics.js';
 import type { Bus } from '../bus.js';
 import type { Logger } from '../logger.js';
@@ -7,7 +7,7 @@ import { PolyflowError } from '../errors.js';
 import type { AvroTopicSerde } from './avro-serde.js';
 import type { KafkaMetrics } from './kafka-metrics.js';
 import { PublishOrder } from './publish-order.js';
-import { connectOrExplain } from './kafka-client.js';
+import { cachedKeyPartitioner, connectOrExplain } from './kafka-client.js';
 import type { KafkaCheckpointStore } from './kafka-checkpoints.js';
 import { RecentIds, recordId } from './recent-ids.js';
 
@@ -85,7 +85,16 @@ interface Held {
 }
 
 /** Why consumption is paused: each reason holds it until released. */
-type Hold = 'backpressure' | 'assignment';
+type Hold = 'backpressure' | 'assignment' | 'stopping';
+
+/** A consumed partition's next offset, committed once every record published before it was marked is acknowledged. */
+interface CommitMark {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  /** Records published (queued) when the mark was made. */
+  readonly after: number;
+}
 
 const partitionKey = (topic: string, partition: number): string => `${topic}:${partition}`;
 
@@ -145,9 +154,14 @@ export class KafkaBus implements Bus {
   private assigned: string[] = [];
   private readonly positions = new Map<string, bigint>();
   private checkpointedAt = Date.now();
+  /** Records queued by publish() and acknowledged by the broker, in queue order. */
+  private queuedCount = 0;
+  private ackedCount = 0;
+  private marks: CommitMark[] = [];
+  private committing: Promise<void> | undefined;
 
   constructor(private readonly opts: KafkaBusOptions) {
-    this.producer = opts.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true, maxInFlightRequests: 1, idempotent: false });
+    this.producer = opts.kafka.producer({ createPartitioner: cachedKeyPartitioner, allowAutoTopicCreation: true, maxInFlightRequests: 1, idempotent: false });
     this.batchSize = opts.batchSize ?? 500;
     this.highWater = opts.maxBufferedRecords ?? 10_000;
     this.order = opts.publishOrder === true ? new PublishOrder<Held>((topic) => this.subjects.has(topic)) : undefined;
@@ -164,6 +178,7 @@ export class KafkaBus implements Bus {
       return;
     }
     this.queue.push({ topic, key, value, seq: this.order?.assign(topic) });
+    this.queuedCount++;
     if (this.queue.length > this.highWater) this.pause();
     if (this.draining === undefined) this.draining = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
   }
@@ -268,13 +283,13 @@ export class KafkaBus implements Bus {
     const topic = this.byKafkaTopic.get(batch.topic);
     const subject = topic === undefined ? undefined : this.subjects.get(topic);
     // A batch fetched before an assignment's rebuild was prepared is fetched again after its seek.
-    if (topic === undefined || subject === undefined || this.holds.has('assignment')) return;
+    if (topic === undefined || subject === undefined || this.holds.has('assignment') || this.holds.has('stopping')) return;
     const until = this.rebuildUntil.get(partitionKey(batch.topic, batch.partition));
     let last: string | undefined;
     let live = false;
     for (const message of batch.messages) {
       // A new assignment resets the operators: nothing more of this batch goes into them.
-      if (!isRunning() || isStale() || this.holds.has('assignment')) break;
+      if (!isRunning() || isStale() || this.holds.has('assignment') || this.holds.has('stopping')) break;
       const rebuilding = until !== undefined && BigInt(message.offset) < until;
       if (rebuilding !== this.muted) {
         // Work started by earlier records publishes under their mode before the mode changes.
@@ -289,14 +304,55 @@ export class KafkaBus implements Bus {
     if (last !== undefined) this.positions.set(partitionKey(batch.topic, batch.partition), BigInt(last) + 1n);
     await this.settled(heartbeat);
     this.muted = false;
+    if (this.failure !== undefined) throw this.failure;
     if (last === undefined) return;
-    await this.flush();
     resolveOffset(last);
     // Offsets below the rebuild bound were committed before: committing them again would move the group back.
-    if (live) await this.commit(batch.topic, batch.partition, last);
+    if (live) this.markCommit({ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString(), after: this.queuedCount });
     this.opts.metrics?.lag.labels(topic, String(batch.partition)).set(Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)));
     if (live && Date.now() - this.checkpointedAt >= (this.opts.rebuild?.checkpointIntervalMs ?? 10_000)) await this.checkpoint();
     await heartbeat();
+  }
+
+  /**
+   * The delivery rule without a round trip per batch: the consumer goes on with the next batch while
+   * this one's outputs are in flight; its offset is committed once every record published up to the
+   * mark is acknowledged. Commits of several batches and partitions go in one request.
+   */
+  private markCommit(mark: CommitMark): void {
+    this.marks.push(mark);
+    this.commitAcknowledged();
+  }
+
+  /** Commits the marks whose outputs are all acknowledged (one request in flight; later marks wait for it). */
+  private commitAcknowledged(): void {
+    if (this.committing !== undefined || this.holds.has('assignment')) return;
+    const due = this.takeDueMarks();
+    if (due.length === 0) return;
+    this.committing = this.commit(due).finally(() => {
+      this.committing = undefined;
+      this.commitAcknowledged();
+    });
+  }
+
+  /** The latest due offset per partition, removed from the marks. */
+  private takeDueMarks(): CommitMark[] {
+    const latest = new Map<string, CommitMark>();
+    let kept = 0;
+    for (const mark of this.marks) {
+      if (mark.after <= this.ackedCount) latest.set(partitionKey(mark.topic, mark.partition), mark);
+      else this.marks[kept++] = mark;
+    }
+    this.marks.length = kept;
+    return [...latest.values()];
+  }
+
+  /** Every mark committed: waits for outstanding acknowledgements and commits. */
+  private async commitAll(): Promise<void> {
+    await this.flush();
+    while (this.committing !== undefined) await this.committing;
+    const due = this.takeDueMarks();
+    if (due.length > 0) await this.commit(due);
   }
 
   /**
@@ -304,10 +360,13 @@ export class KafkaBus implements Bus {
    * checkpoint of the operators' states: call before unsubscribing them, then `close()`.
    */
   async stop(): Promise<void> {
-    await this.consumer?.stop();
+    // The group is left by consumer.stop(): everything consumed is settled and committed before.
+    this.hold('stopping');
+    await this.consuming;
     await this.opts.settle?.();
-    await this.flush();
+    await this.commitAll();
     await this.checkpoint();
+    await this.consumer?.stop();
   }
 
   /** Saves the operators' states with the offsets they reflect (with `rebuild.checkpoints`; not while an assignment is being rebuilt). */
@@ -315,21 +374,29 @@ export class KafkaBus implements Bus {
     const rebuild = this.opts.rebuild;
     if (rebuild?.checkpoints === undefined || rebuild.snapshot === undefined || this.holds.has('assignment') || this.assigned.length === 0) return;
     this.checkpointedAt = Date.now();
+    // A restart resumes after the checkpoint's offsets: what the records before them published must be acknowledged.
+    await this.commitAll();
     await rebuild.checkpoints.save(this.assigned, { operators: rebuild.snapshot(), offsets: new Map(this.positions) });
     this.opts.metrics?.checkpoints.inc();
   }
 
   /**
-   * Commits `last` + 1. In a rebalance the commit of the old generation can be refused: the new
-   * assignment's rebuild then starts from the offsets committed before, and outputs published for
-   * the rest come again with the same ids (dropped downstream).
+   * Commits the marks' offsets. In a rebalance the commit of the old generation can be refused: the
+   * new assignment's rebuild then starts from the offsets committed before, and outputs published
+   * for the rest come again with the same ids (dropped downstream). Another refusal is logged and the
+   * offsets are committed with the next marks (a later offset of a partition supersedes them).
    */
-  private async commit(topic: string, partition: number, last: string): Promise<void> {
+  private async commit(marks: readonly CommitMark[]): Promise<void> {
     try {
-      await this.consumer?.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
+      await this.consumer?.commitOffsets(marks.map(({ topic, partition, offset }) => ({ topic, partition, offset })));
+      this.opts.metrics?.commits.inc();
     } catch (err) {
-      if (!this.holds.has('assignment')) throw err;
-      this.opts.logger?.warn({ topic, partition, err }, 'commit refused during a rebalance: the new assignment re-reads from the last committed offset');
+      if (this.holds.has('assignment')) {
+        this.opts.logger?.warn({ err }, 'commit refused during a rebalance: the new assignment re-reads from the last committed offset');
+        return;
+      }
+      this.opts.logger?.warn({ err }, 'commit failed: retried with the next commit');
+      this.marks.unshift(...marks.map((m) => ({ ...m, after: 0 })));
     }
   }
 
@@ -353,7 +420,7 @@ export class KafkaBus implements Bus {
     let value: unknown;
     let deliver = true;
     try {
-      value = await this.opts.serde.deserialize(topic, message.value);
+      value = this.opts.serde.deserializeReady(topic, message.value) ?? (await this.opts.serde.deserialize(topic, message.value));
     } catch (err) {
       deliver = false;
       this.opts.metrics?.serdeErrors.labels(topic, 'deserialize').inc();
@@ -393,6 +460,7 @@ export class KafkaBus implements Bus {
         // The batch in hand stops at its next record, commits what went through, and only then is the plan made.
         await this.consuming;
         if (generation !== this.assignments) return;
+        await this.commitAssigned(assignment);
         const plan = await this.rebuildPlan(assignment);
         if (generation !== this.assignments) return;
         await this.opts.rebuild?.reset(plan.restored);
@@ -416,6 +484,17 @@ export class KafkaBus implements Bus {
         this.failure = err;
         this.opts.logger?.error({ err }, 'kafka bus: could not rebuild state on assignment (consumption stays held)');
       });
+  }
+
+  /**
+   * Before a rebuild reads the group's committed offsets: marks of partitions still assigned are
+   * committed once their outputs are acknowledged; marks of the others are dropped (their new owner
+   * re-reads from the last committed offset, and its outputs carry the same ids).
+   */
+  private async commitAssigned(assignment: Record<string, number[]>): Promise<void> {
+    const kept = new Set(Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((p) => partitionKey(topic, p))));
+    this.marks = this.marks.filter((m) => kept.has(partitionKey(m.topic, m.partition)));
+    await this.commitAll();
   }
 
   /**
@@ -488,7 +567,8 @@ export class KafkaBus implements Bus {
         for (const record of batch) {
           let value: Buffer;
           try {
-            value = await this.opts.serde.serialize(record.topic, record.value as TopicTypes[TopicName]);
+            const typed = record.value as TopicTypes[TopicName];
+            value = this.opts.serde.serializeReady(record.topic, typed) ?? (await this.opts.serde.serialize(record.topic, typed));
           } catch (err) {
             this.opts.metrics?.serdeErrors.labels(record.topic, 'serialize').inc();
             throw err;
@@ -498,6 +578,8 @@ export class KafkaBus implements Bus {
           messages.push(record.seq === undefined ? { key: record.key, value } : { key: record.key, value, headers: { 'polyflow-seq': String(record.seq) } });
         }
         await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic: this.kafkaTopic(topic), messages })) });
+        this.ackedCount += batch.length;
+        this.commitAcknowledged();
         for (const [topic, messages] of byTopic) {
           this.acked.set(topic, (this.acked.get(topic) ?? 0) + messages.length);
           this.opts.metrics?.produced.labels(topic).inc(messages.length);

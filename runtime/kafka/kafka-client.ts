@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type ICustomPartitioner, type KafkaConfig } from 'kafkajs';
 import { PolyflowError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
@@ -34,3 +34,24 @@ export async function connectOrExplain(client: { connect(): Promise<void> }, bro
     });
   }
 }
+
+/**
+ * Kafka's default partitioner (murmur2 of the key, as the Java client), each key's partition
+ * remembered: the keys are a bounded set (asset ids, markets), hashed once instead of per record.
+ */
+export const cachedKeyPartitioner: ICustomPartitioner = () => {
+  const hashed = Partitioners.DefaultPartitioner();
+  const partitions = new Map<string, number>();
+  return (args) => {
+    const { partitionMetadata, message } = args;
+    if (typeof message.key !== 'string' || (message.partition !== undefined && message.partition !== null)) return hashed(args);
+    const cacheKey = `${partitionMetadata.length}\u0000${message.key}`;
+    let partition = partitions.get(cacheKey);
+    if (partition === undefined) {
+      partition = hashed(args);
+      if (partitions.size >= 100_000) partitions.clear();
+      partitions.set(cacheKey, partition);
+    }
+    return partition;
+  };
+};

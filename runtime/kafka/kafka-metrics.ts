@@ -15,6 +15,7 @@ export class KafkaMetrics {
   readonly rebuildRecords: Counter<'topic'>;
   readonly rebuildMuted: Counter<'topic'>;
   readonly checkpoints: Counter;
+  readonly commits: Counter;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -40,6 +41,7 @@ export class KafkaMetrics {
     this.rebuildRecords = new Counter({ name: 'polyflow_kafka_rebuild_records_total', help: 'Records read again only to rebuild operator state', labelNames: ['topic'], registers });
     this.rebuildMuted = new Counter({ name: 'polyflow_kafka_rebuild_muted_publishes_total', help: 'Publishes dropped while rebuilding state (published before the crash or rebalance)', labelNames: ['topic'], registers });
     this.checkpoints = new Counter({ name: 'polyflow_kafka_checkpoints_total', help: 'Checkpoints of operator state and offsets saved', registers });
+    this.commits = new Counter({ name: 'polyflow_kafka_offset_commits_total', help: 'Offset commit requests (each covers every partition whose outputs were acknowledged)', registers });
     this.paused = new Gauge({ name: 'polyflow_kafka_consumer_paused', help: '1 while consumption is paused for backpressure', registers });
   }
 }

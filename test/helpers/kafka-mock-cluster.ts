@@ -1,5 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { createKafka } from '../../runtime/kafka/kafka-client.js';
+import { createTopics, topicPlans } from '../../runtime/kafka/topic-admin.js';
 import { fromPackageRoot } from '../../runtime/package-root.js';
 
 /**
@@ -11,7 +13,23 @@ import { fromPackageRoot } from '../../runtime/package-root.js';
 export interface MockCluster {
   readonly kind: 'external' | 'container' | 'mock';
   readonly bootstrap: string;
+  /**
+   * Creates every topic under `prefix` with the mock's 4 partitions on a real broker (whose
+   * auto-created topics get one partition, and the tests share partitions between members); a no-op
+   * on the mock, which auto-creates them so.
+   */
+  prepareTopics(prefix: string): Promise<void>;
   stop(): void;
+}
+
+async function createTestTopics(bootstrap: string, prefix: string): Promise<void> {
+  const admin = createKafka({ brokers: [bootstrap], clientId: 'polyflow-test-topics' }).admin();
+  await admin.connect();
+  try {
+    await createTopics(admin, topicPlans({ prefix, partitions: 4, replicationFactor: 1, retentionMs: 86_400_000 }));
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /**
@@ -21,11 +39,15 @@ export interface MockCluster {
  */
 export async function startTestKafka(): Promise<MockCluster> {
   const kind = testKafkaKind();
-  if (kind === 'external') return { kind, bootstrap: (process.env['KAFKA_BROKERS'] ?? '').split(',')[0]!.trim(), stop: () => undefined };
+  if (kind === 'external') {
+    const bootstrap = (process.env['KAFKA_BROKERS'] ?? '').split(',')[0]!.trim();
+    return { kind, bootstrap, prepareTopics: (prefix) => createTestTopics(bootstrap, prefix), stop: () => undefined };
+  }
   if (kind === 'container') {
     const { KafkaContainer } = await import('@testcontainers/kafka');
     const container = await new KafkaContainer('confluentinc/cp-kafka:7.9.1').withKraft().start();
-    return { kind: 'container', bootstrap: `${container.getHost()}:${container.getMappedPort(9093)}`, stop: () => void container.stop() };
+    const bootstrap = `${container.getHost()}:${container.getMappedPort(9093)}`;
+    return { kind: 'container', bootstrap, prepareTopics: (prefix) => createTestTopics(bootstrap, prefix), stop: () => void container.stop() };
   }
   return startMockCluster();
 }
@@ -76,7 +98,7 @@ function startMockCluster(opts: { brokers?: number; timeoutMs?: number } = {}): 
     const lines = createInterface({ input: child.stdout! });
     lines.once('line', (line) => {
       clearTimeout(timer);
-      resolve({ kind: 'mock', bootstrap: line.trim(), stop });
+      resolve({ kind: 'mock', bootstrap: line.trim(), prepareTopics: () => Promise.resolve(), stop });
     });
   });
 }

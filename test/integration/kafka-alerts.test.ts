@@ -158,6 +158,7 @@ describe('polyflow run alerts on Kafka', () => {
     receivers.push(receiver);
     const base = await receiver.start();
     const prefix = `alerts-${randomUUID().slice(0, 8)}.`;
+    await cluster.prepareTopics(prefix);
     const env = processEnv(
       prefix,
       [
@@ -238,6 +239,7 @@ describe('polyflow run alerts on Kafka', () => {
     receivers.push(receiver);
     const base = await receiver.start();
     const prefix = `alerts-crash-${randomUUID().slice(0, 8)}.`;
+    await cluster.prepareTopics(prefix);
     // Attempts that never time out here: only the kill ends the held one.
     const env = processEnv(prefix, [{ name: 'ops', kind: 'generic', webhookUrl: `${base}/ops` }], { POLYFLOW_ALERTS_TIMEOUT_MS: '600000' });
     const config = loadConfig({ env });

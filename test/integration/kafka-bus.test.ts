@@ -71,6 +71,7 @@ const sorted = (values: readonly unknown[]): unknown[] => [...values].sort((a, b
 describe('KafkaBus on the mock cluster', () => {
   it('round-trips a record of every topic in Confluent wire format', async () => {
     const prefix = `rt-${randomUUID().slice(0, 8)}.`;
+    await cluster.prepareTopics(prefix);
     const client = new MockClient({ baseURLs: ['mock://test'] });
     const writer = testBus({ prefix, client });
     const reader = testBus({ prefix, client, group: `g-${prefix}` });
@@ -100,6 +101,7 @@ describe('KafkaBus on the mock cluster', () => {
 
   it('sends undecodable input to dlq.<topic> with the reason in headers and goes on', async () => {
     const prefix = `dlq-${randomUUID().slice(0, 8)}.`;
+    await cluster.prepareTopics(prefix);
     const client = new MockClient({ baseURLs: ['mock://test'] });
     const kafka = createKafka({ brokers: [cluster.bootstrap], clientId: 'polyflow-test-raw' });
     const registry = new Registry();
@@ -139,6 +141,7 @@ describe('KafkaBus on the mock cluster', () => {
 
   it('shares the partitions of a topic between two members of one group, each key on one member, in order', async () => {
     const prefix = `grp-${randomUUID().slice(0, 8)}.`;
+    await cluster.prepareTopics(prefix);
     const client = new MockClient({ baseURLs: ['mock://test'] });
     const group = `g-${prefix}`;
     const m1 = new KafkaMetrics(new Registry());
@@ -169,6 +172,7 @@ describe('KafkaBus on the mock cluster', () => {
 
   it('drops a redelivered record (an id it saw) and counts it', async () => {
     const prefix = `dup-${randomUUID().slice(0, 8)}.`;
+    await cluster.prepareTopics(prefix);
     const client = new MockClient({ baseURLs: ['mock://test'] });
     const metrics = new KafkaMetrics(new Registry());
     const reader = testBus({ prefix, client, group: `g-${prefix}`, metrics });
@@ -187,6 +191,7 @@ describe('KafkaBus on the mock cluster', () => {
 
   it('hands state over on a rebalance: each member rebuilds its partitions, outputs continue once per input', async () => {
     const prefix = `rb-${randomUUID().slice(0, 8)}.`;
+    await cluster.prepareTopics(prefix);
     const client = new MockClient({ baseURLs: ['mock://test'] });
     const group = `g-${prefix}`;
     // The "operator": a running count per key, published with each input (muted while rebuilding).
@@ -242,6 +247,7 @@ describe('KafkaBus on the mock cluster', () => {
 
   it('lets a consumer on schema v1 read a record written with v2 (an added optional field), and v2 read v1', async () => {
     const prefix = `evo-${randomUUID().slice(0, 8)}.`;
+    await cluster.prepareTopics(prefix);
     const client = new MockClient({ baseURLs: ['mock://test'] });
     const v1 = committedSchemaOf('signal.v1') as { fields: unknown[] };
     const v2 = { ...v1, fields: [...v1.fields, { name: 'note', type: ['null', 'string'], default: null, doc: 'added in v2' }] } as AvroSchema;
@@ -269,6 +275,7 @@ describe('KafkaBus on the mock cluster', () => {
 
   it('pauses consumption while its own publishes wait for acks, and commits only what was acknowledged', async () => {
     const prefix = `bp-${randomUUID().slice(0, 8)}.`;
+    await cluster.prepareTopics(prefix);
     const client = new MockClient({ baseURLs: ['mock://test'] });
     const metrics = new KafkaMetrics(new Registry());
     const group = `g-${prefix}`;
@@ -299,6 +306,7 @@ describe('KafkaBus on the mock cluster', () => {
 
   it('commits nothing when a record derived from the input could not be published', async () => {
     const prefix = `nack-${randomUUID().slice(0, 8)}.`;
+    await cluster.prepareTopics(prefix);
     const client = new MockClient({ baseURLs: ['mock://test'] });
     const metrics = new KafkaMetrics(new Registry());
     const group = `g-${prefix}`;

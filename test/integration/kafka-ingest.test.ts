@@ -94,6 +94,7 @@ afterAll(async () => {
 describe('live pipelines on the Kafka bus', () => {
   it('run ingest publishes the live topics to Kafka: every record it counted is on the broker', async () => {
     const prefix = `ingest-${randomUUID().slice(0, 8)}.`;
+    await cluster.prepareTopics(prefix);
     const asset = fake.books.keys().next().value as string;
     const ticker = setInterval(() => fake.delta(asset, 'BUY', '0.38', String(Math.floor(Math.random() * 100) + 1)), 50);
     const ingest = run(['ingest', '--duration', '2'], env(prefix));
@@ -134,6 +135,7 @@ describe('live pipelines on the Kafka bus', () => {
 
   it('run ingest -> run watch -> run alerts: large prints become whale alerts delivered once each', async () => {
     const prefix = `chain-${randomUUID().slice(0, 8)}.`;
+    await cluster.prepareTopics(prefix);
     const receiver = new WebhookReceiver(() => undefined, Date.now);
     const base = await receiver.start();
     try {

@@ -59,6 +59,7 @@ afterAll(async () => {
 describe('run persist on Kafka', () => {
   it('writes each consumed record once to JSONL, ClickHouse and Postgres, though delivered twice', async () => {
     const prefix = `persist-${randomUUID().slice(0, 8)}.`;
+    await cluster.prepareTopics(prefix);
     const env = tradingEnv({
       POLYFLOW_LOG_LEVEL: 'warn',
       KAFKA_BROKERS: cluster.bootstrap,

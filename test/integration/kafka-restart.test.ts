@@ -58,6 +58,7 @@ async function deployment(extraEnv: Record<string, string>): Promise<{
   committed(topic: TopicName, group: string): Promise<number>;
 }> {
   const prefix = `restart-${randomUUID().slice(0, 8)}.`;
+  await cluster.prepareTopics(prefix);
   const env = tradingEnv({ POLYFLOW_LOG_LEVEL: process.env['TEST_LOG'] ?? 'warn', KAFKA_BROKERS: cluster.bootstrap, POLYFLOW_KAFKA_TOPIC_PREFIX: prefix, POLYFLOW_KAFKA_SESSION_TIMEOUT_MS: '6000', ...extraEnv });
   const config = loadConfig({ env });
   const publisher: KafkaBus = openKafkaBus({ config });

@@ -1,0 +1,54 @@
+import { AvroDeserializer, AvroSerializer, MockClient, SerdeType } from '@confluentinc/schemaregistry';
+import { describe, expect, it } from 'vitest';
+import { bookUpdateFromAvro, bookUpdateToAvro, type BookUpdateAvro } from '../../schemas/avro-types.js';
+import type { BookUpdate } from '../../schemas/book-update.js';
+import { TOPIC_NAMES, type TopicName, type TopicTypes } from '../../schemas/topics.js';
+import { SAMPLES } from '../../test/helpers/topic-samples.js';
+import { AvroTopicSerde, SerdeError } from './avro-serde.js';
+import { committedSchemaOf } from './open-kafka-bus.js';
+import { valueSubject } from './schema-registry.js';
+
+const serdeOn = (client: MockClient): AvroTopicSerde => new AvroTopicSerde({ client, schemaOf: committedSchemaOf, kafkaTopic: (t) => `x.${t}` });
+
+describe('AvroTopicSerde', () => {
+  it.each(TOPIC_NAMES)('%s: writes what the package AvroSerializer writes, and its AvroDeserializer reads it back', async (topic) => {
+    const client = new MockClient({ baseURLs: ['mock://'] });
+    const serde = serdeOn(client);
+    const id = await serde.register(topic);
+    const reference = new AvroSerializer(client, SerdeType.VALUE, { useSchemaId: id, autoRegisterSchemas: false, wrapUnions: 'never', omitRecordMethods: true });
+    const reader = new AvroDeserializer(client, SerdeType.VALUE, { wrapUnions: 'never', omitRecordMethods: true });
+    for (const sample of SAMPLES[topic] as TopicTypes[TopicName][]) {
+      const asAvro: unknown = topic === 'pm.book' ? bookUpdateToAvro(sample as BookUpdate) : sample;
+      const ours = await serde.serialize(topic, sample);
+      expect(ours).toEqual(await reference.serialize(`x.${topic}`, asAvro));
+      expect(ours.readInt32BE(1)).toBe(id);
+      const read: unknown = await reader.deserialize(`x.${topic}`, ours);
+      expect(topic === 'pm.book' ? bookUpdateFromAvro(read as BookUpdateAvro) : { ...(read as object) }).toStrictEqual(sample);
+      expect(serde.serializeReady(topic, sample)).toEqual(ours);
+    }
+  });
+
+  it('serializes synchronously only once the topic is prepared, and deserializes once the writer schema is resolved', async () => {
+    const serde = serdeOn(new MockClient({ baseURLs: ['mock://'] }));
+    const [prediction] = SAMPLES['prediction.v1'];
+    expect(serde.serializeReady('prediction.v1', prediction!)).toBeUndefined();
+    await serde.prepare('prediction.v1');
+    const bytes = serde.serializeReady('prediction.v1', prediction!);
+    expect(bytes?.subarray(0, 1)).toEqual(Buffer.from([0]));
+    // Reading: synchronous once the record's writer schema was resolved by one deserialize.
+    expect(serde.deserializeReady('prediction.v1', bytes!)).toBeUndefined();
+    expect(await serde.deserialize('prediction.v1', bytes!)).toStrictEqual(prediction);
+    expect(serde.deserializeReady('prediction.v1', bytes!)).toStrictEqual(prediction);
+    expect(() => serde.deserializeReady('prediction.v1', Buffer.from('{"json":1}'))).toThrow(/not Confluent wire format/);
+  });
+
+  it('refuses a record that breaks its schema, naming the field', async () => {
+    const client = new MockClient({ baseURLs: ['mock://'] });
+    const serde = serdeOn(client);
+    const [prediction] = SAMPLES['prediction.v1'];
+    const broken = { ...prediction!, pModel: 'high' } as unknown as TopicTypes['prediction.v1'];
+    await expect(serde.serialize('prediction.v1', broken)).rejects.toThrow(SerdeError);
+    await expect(serde.serialize('prediction.v1', broken)).rejects.toThrow(/prediction\.v1: record does not match its schema: Invalid message at pModel, expected "double", got "high"/);
+    expect(await client.getAllSubjects()).toEqual([valueSubject('x.prediction.v1')]);
+  });
+});
