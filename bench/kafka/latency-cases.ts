@@ -1,0 +1,215 @@
+// Latency ingest -> fill: features, predict and trade on Kafka (as `polyflow run` processes, or as
+// consumer groups in this process) fed at a steady rate, against the same three on one MemoryBus.
+import type { ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Consumer } from 'kafkajs';
+import { asyncScheduler, Subscription } from 'rxjs';
+import type { BatchScorer } from '../../operators/score-batches.js';
+import { featuresPipeline } from '../../pipelines/features.js';
+import { predictPipeline } from '../../pipelines/predict.js';
+import { tradePipeline } from '../../pipelines/trade.js';
+import type { Bus } from '../../runtime/bus.js';
+import { loadConfig } from '../../runtime/config.js';
+import { InFlight } from '../../runtime/in-flight.js';
+import type { KafkaBus } from '../../runtime/kafka/kafka-bus.js';
+import { openKafkaBus } from '../../runtime/kafka/open-kafka-bus.js';
+import type { Logger } from '../../runtime/logger.js';
+import { MemoryBus } from '../../runtime/memory-bus.js';
+import { PipelineMetrics } from '../../runtime/metrics.js';
+import { spawnPipeline } from '../../test/helpers/kafka-pipelines.js';
+import { TRADING_MODEL_PATH, tradingEnv } from '../../test/helpers/trading-model.js';
+import type { TappedRecord } from '../bus-tap.js';
+import type { LatencySummary } from '../latency-samples.js';
+import { createTopics, whenCommitted } from './broker-admin.js';
+import { publishRecord } from './derived-records.js';
+import { fmt } from './format.js';
+import { OriginClock, STAGES, type Stage } from './origin-clock.js';
+import { startOutputReader } from './output-reader.js';
+import { wirePipeline } from './pipeline-case.js';
+
+const LATENCY_PIPELINES = ['features', 'predict', 'trade'] as const;
+
+/** `processes`: `polyflow run` children; `in-process`: each pipeline on its own KafkaBus and group in this process. */
+export type LatencyMode = 'processes' | 'in-process';
+
+export interface LatencyCase {
+  readonly fetchWaitMs: number;
+  readonly scoreWaitMs: number;
+}
+
+export interface LatencyResult {
+  readonly bus: 'kafka' | 'memory';
+  readonly fetchWaitMs: number | null;
+  readonly scoreWaitMs: number;
+  readonly rate: number;
+  readonly stages: Record<Stage, LatencySummary>;
+  readonly unmatched: number;
+  readonly duplicates: number;
+}
+
+/** How every latency case of the run is fed and where its Kafka pipelines run. */
+export interface LatencyRun {
+  /** Input records/s. */
+  readonly rate: number;
+  /** Seconds published first and not measured. */
+  readonly warmup: number;
+  /** Seconds measured after the warm-up. */
+  readonly seconds: number;
+  readonly mode: LatencyMode;
+  /** The broker's bootstrap address. */
+  readonly bootstrap: string;
+  /** Log level of the pipeline processes (`silent` gives them `warn`). */
+  readonly logLevel: string;
+  readonly busLogger: Logger;
+  /** The trading model (the baseline logistic: the default ensemble never trades). */
+  readonly scorer: BatchScorer;
+  readonly log: (line: string) => void;
+}
+
+/**
+ * Each case on Kafka, after the memory-bus reference at its scoring wait (run once per wait). The
+ * input: the market metadata, then the other ingested records for warm-up plus measured seconds.
+ */
+export async function measureLatency(cases: readonly LatencyCase[], derived: readonly TappedRecord[], run: LatencyRun): Promise<LatencyResult[]> {
+  const ingested = derived.filter((r) => r.by === 'ingest');
+  const meta = ingested.filter((r) => r.topic === 'pm.market.meta');
+  const rest = ingested.filter((r) => r.topic !== 'pm.market.meta').slice(0, Math.round(run.rate * (run.warmup + run.seconds)));
+  if (cases.length > 0 && rest.length < run.rate * (run.warmup + run.seconds)) run.log(`note: only ${fmt(rest.length)} input records for the latency runs (raise --events)`);
+  const results: LatencyResult[] = [];
+  const memoryDone = new Map<number, LatencyResult>();
+  for (const lc of cases) {
+    if (!memoryDone.has(lc.scoreWaitMs)) {
+      run.log(`latency, memory bus, scoring.maxWaitMs ${lc.scoreWaitMs}...`);
+      const m = await memoryLatency(lc, run, meta, rest);
+      memoryDone.set(lc.scoreWaitMs, m);
+      results.push(m);
+    }
+    run.log(`latency, kafka (${run.mode}), fetchMaxWaitMs ${lc.fetchWaitMs}, scoring.maxWaitMs ${lc.scoreWaitMs}...`);
+    results.push(await kafkaLatency(lc, run, meta, rest));
+  }
+  return results;
+}
+
+/** Publishes `records` at `rate` per second (in ~1 ms steps); returns the achieved rate. */
+async function paced(records: readonly TappedRecord[], rate: number, publish: (r: TappedRecord) => void): Promise<number> {
+  const t0 = performance.now();
+  let i = 0;
+  while (i < records.length) {
+    const due = Math.min(records.length, Math.floor(((performance.now() - t0) / 1000) * rate) + 1);
+    for (; i < due; i++) publish(records[i] as TappedRecord);
+    await sleep(1);
+  }
+  return records.length / ((performance.now() - t0) / 1000);
+}
+
+/** Streams `rest` at the run's rate after the market metadata: warm-up, then the measured seconds. Waits for the tail. */
+async function stream(clock: OriginClock, bus: Bus, rest: readonly TappedRecord[], run: LatencyRun, tailMs: number): Promise<number> {
+  const warm = rest.slice(0, Math.round(run.rate * run.warmup));
+  const measured = rest.slice(warm.length);
+  const publish = (r: TappedRecord): void => {
+    clock.published(r);
+    publishRecord(bus, r);
+  };
+  await paced(warm, run.rate, publish);
+  clock.startMeasuring(performance.now());
+  const rate = Math.round(await paced(measured, run.rate, publish));
+  const end = performance.now();
+  clock.inputEnded(end);
+  while (performance.now() - Math.max(end, clock.lastArrival) < tailMs && performance.now() - end < 15_000) await sleep(50);
+  return rate;
+}
+
+/**
+ * The config of a latency case, as env (the pipeline processes get it so): the baseline logistic,
+ * the case's scoring wait, and permissive trading thresholds (any positive edge, no cooldown, $1
+ * stakes so no exposure cap binds), so that many predictions go all the way to a fill. The path is
+ * the same as with the defaults; only more records take all of it.
+ */
+const latencyEnv = (lc: LatencyCase): Record<string, string> => ({
+  POLYFLOW_SCORING_MODEL_PATH: TRADING_MODEL_PATH,
+  POLYFLOW_SCORING_MAX_WAIT_MS: String(lc.scoreWaitMs),
+  POLYFLOW_SIGNAL_MIN_EDGE: '0',
+  POLYFLOW_SIGNAL_MEDIUM_EDGE: '0',
+  POLYFLOW_SIGNAL_STRONG_EDGE: '0',
+  POLYFLOW_SIGNAL_COOLDOWN_MS: '0',
+  POLYFLOW_RISK_MAX_STAKE_USD: '1',
+  POLYFLOW_RISK_MIN_ORDER_SHARES: '0',
+});
+
+/** The three pipelines on one memory bus, live clock: the embedded process's latency. */
+async function memoryLatency(lc: LatencyCase, run: LatencyRun, meta: readonly TappedRecord[], rest: readonly TappedRecord[]): Promise<LatencyResult> {
+  const cfg = loadConfig({ env: latencyEnv(lc) });
+  const bus = new MemoryBus();
+  const clock = new OriginClock();
+  const metrics = new PipelineMetrics();
+  const inFlight = new InFlight();
+  const graph = new Subscription();
+  for (const stage of STAGES) graph.add(bus.topic(stage).subscribe((v) => clock.arrived(stage, v)));
+  graph.add(featuresPipeline(bus, cfg, metrics));
+  graph.add(predictPipeline(bus, cfg, { scorer: run.scorer, scheduler: asyncScheduler, inFlight, metrics }));
+  graph.add(tradePipeline(bus, cfg, metrics));
+  for (const r of meta) publishRecord(bus, r);
+  const rate = await stream(clock, bus, rest, run, lc.scoreWaitMs + 500);
+  graph.unsubscribe();
+  await inFlight.whenIdle();
+  await bus.close();
+  return { bus: 'memory', fetchWaitMs: null, scoreWaitMs: lc.scoreWaitMs, rate, stages: clock.summary(), unmatched: clock.unmatched, duplicates: clock.duplicates };
+}
+
+/**
+ * `polyflow run features|predict|trade` as processes (or, in-process, each on its own KafkaBus and
+ * group as `polyflow run` wires it); this process publishes the input and reads the outputs.
+ */
+async function kafkaLatency(lc: LatencyCase, run: LatencyRun, meta: readonly TappedRecord[], rest: readonly TappedRecord[]): Promise<LatencyResult> {
+  const id = `bench-${randomUUID().slice(0, 8)}`;
+  const env = tradingEnv({
+    ...latencyEnv(lc),
+    POLYFLOW_LOG_LEVEL: run.logLevel === 'silent' ? 'warn' : run.logLevel,
+    KAFKA_BROKERS: run.bootstrap,
+    POLYFLOW_KAFKA_TOPIC_PREFIX: `${id}.`,
+    POLYFLOW_KAFKA_GROUP_ID_PREFIX: id,
+    POLYFLOW_KAFKA_SESSION_TIMEOUT_MS: '6000',
+    POLYFLOW_KAFKA_FETCH_MAX_WAIT_MS: String(lc.fetchWaitMs),
+  });
+  const config = loadConfig({ env });
+  const children: ChildProcess[] = [];
+  const buses: KafkaBus[] = [];
+  let reader: Consumer | undefined;
+  const graphs = new Subscription();
+  const inFlights: InFlight[] = [];
+  try {
+    await createTopics(config);
+    if (run.mode === 'processes') children.push(...(await Promise.all(LATENCY_PIPELINES.map((p) => spawnPipeline(p, env)))));
+    else {
+      // Each pipeline on its own bus and consumer group, as its process would have them, in this process.
+      for (const pipeline of LATENCY_PIPELINES) {
+        const inFlight = new InFlight();
+        inFlights.push(inFlight);
+        const bus = openKafkaBus({ config, group: pipeline, fromBeginning: true, logger: run.busLogger, settle: () => inFlight.whenIdle() });
+        buses.push(bus);
+        graphs.add(wirePipeline({ name: pipeline, pipeline, config, scorer: run.scorer }, bus, { metrics: new PipelineMetrics(), inFlight, files: undefined }));
+      }
+      await Promise.all(buses.map((bus) => bus.start()));
+    }
+    const publisher = openKafkaBus({ config, logger: run.busLogger });
+    buses.push(publisher);
+    const clock = new OriginClock();
+    reader = await startOutputReader(config, `${id}.bench-reader`, run.busLogger, (stage, v) => clock.arrived(stage, v));
+    await publisher.start();
+    // Market metadata first, and on only once both pipelines that read it have committed it.
+    for (const r of meta) publishRecord(publisher, r);
+    await publisher.flush();
+    await whenCommitted(config, [`${id}.features`, `${id}.trade`], `${config.kafka.topicPrefix}pm.market.meta`, meta.length);
+    const rate = await stream(clock, publisher, rest, run, lc.scoreWaitMs + 3 * lc.fetchWaitMs + 500);
+    return { bus: 'kafka', fetchWaitMs: lc.fetchWaitMs, scoreWaitMs: lc.scoreWaitMs, rate, stages: clock.summary(), unmatched: clock.unmatched, duplicates: clock.duplicates };
+  } finally {
+    graphs.unsubscribe();
+    await Promise.all(inFlights.map((f) => f.whenIdle()));
+    await reader?.disconnect();
+    for (const child of children) child.kill('SIGTERM');
+    await Promise.all(children.map((child) => (child.exitCode === null ? new Promise((done) => child.once('exit', done)) : undefined)));
+    for (const bus of buses) await bus.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,104 @@
+// The command line of `npm run bench:kafka`: its usage text and the parsed, validated options.
+import { parseArgs } from 'node:util';
+import type { LatencyCase, LatencyMode } from './latency-cases.js';
+
+export const USAGE = `usage: node dist/bench/kafka-bench.js [options]
+  --events <n>        frames in the generated recording (default 40000)
+  --markets <n>       markets in it (default events/1000, at least 20)
+  --pipelines <list>  throughput cases: features,predict,trade,persist (default all; "" for none)
+  --max-input <n>     input records per throughput case, from the start of its input (default 25000:
+                      the mock cluster keeps only ~5 MB per partition, so more is deleted before it is read)
+  --passes <n>        memory-bus passes after a warm-up (default 3); Kafka: one pass per case
+  --rate <n>          latency runs: input records/s (default 200: about twice the event rate of the
+                      recorded reference stream; raise it to find where the Kafka path falls behind)
+  --seconds <n>       latency runs: measured seconds after the warm-up (default 10)
+  --warmup <n>        latency runs: seconds published first and not measured (default 2)
+  --latency <list>    latency cases fetchMaxWaitMs:scoringMaxWaitMs (default 50:1000,50:0,5:0; "" for none)
+  --latency-mode <m>  processes (default): \`polyflow run\` children; in-process: each pipeline on its own
+                      KafkaBus and consumer group inside this process
+  --json <file>       results (default out/bench/kafka.json)
+  --profile <dir>     CPU-profile each Kafka throughput pass: .cpuprofile files and self time per component
+  --log <level>       log level of this process's Kafka buses and of the pipeline processes (default silent)`;
+
+export interface KafkaBenchOptions {
+  readonly help: boolean;
+  readonly events: number;
+  readonly markets: number;
+  /** Throughput cases by pipeline name, checked when the cases are built. */
+  readonly pipelines: readonly string[];
+  readonly passes: number;
+  readonly maxInput: number;
+  readonly rate: number;
+  readonly seconds: number;
+  readonly warmup: number;
+  /** Raw `--latency`: parsed by `parseLatencyCases` only when the bench runs, so `--help` never fails on it. */
+  readonly latency: string;
+  readonly latencyMode: LatencyMode;
+  readonly json: string;
+  readonly profile: string | undefined;
+  readonly log: string;
+}
+
+const positive = (name: string, raw: string): number => {
+  const n = Number(raw);
+  if (!(Number.isFinite(n) && n > 0)) throw new Error(`--${name}: expected a positive number, got "${raw}"\n${USAGE}`);
+  return n;
+};
+
+const list = (raw: string): string[] => raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+
+export function parseOptions(argv: readonly string[]): KafkaBenchOptions {
+  const args = parseArgs({
+    args: [...argv],
+    options: {
+      events: { type: 'string', default: '40000' },
+      markets: { type: 'string' },
+      pipelines: { type: 'string', default: 'features,predict,trade,persist' },
+      passes: { type: 'string', default: '3' },
+      'max-input': { type: 'string', default: '25000' },
+      rate: { type: 'string', default: '200' },
+      seconds: { type: 'string', default: '10' },
+      warmup: { type: 'string', default: '2' },
+      latency: { type: 'string', default: '50:1000,50:0,5:0' },
+      'latency-mode': { type: 'string', default: 'processes' },
+      json: { type: 'string', default: 'out/bench/kafka.json' },
+      profile: { type: 'string' },
+      log: { type: 'string', default: 'silent' },
+      help: { type: 'boolean', default: false },
+    },
+  }).values;
+  const events = positive('events', args.events);
+  const markets = args.markets === undefined ? Math.max(20, Math.round(events / 1_000)) : positive('markets', args.markets);
+  const passes = positive('passes', args.passes);
+  const maxInput = positive('max-input', args['max-input']);
+  const rate = positive('rate', args.rate);
+  const seconds = positive('seconds', args.seconds);
+  const warmup = Number(args.warmup);
+  if (!(warmup >= 0)) throw new Error(`--warmup: expected seconds >= 0, got "${args.warmup}"\n${USAGE}`);
+  const latencyMode = args['latency-mode'];
+  if (latencyMode !== 'processes' && latencyMode !== 'in-process') throw new Error(`--latency-mode: processes or in-process, not "${latencyMode}"\n${USAGE}`);
+  return {
+    help: args.help,
+    events,
+    markets,
+    pipelines: list(args.pipelines),
+    passes,
+    maxInput,
+    rate,
+    seconds,
+    warmup,
+    latency: args.latency,
+    latencyMode,
+    json: args.json,
+    profile: args.profile,
+    log: args.log,
+  };
+}
+
+export function parseLatencyCases(raw: string): LatencyCase[] {
+  return list(raw).map((pair) => {
+    const [fetch, score] = pair.split(':').map(Number);
+    if (fetch === undefined || score === undefined || !(fetch > 0) || !(score >= 0)) throw new Error(`--latency: expected fetchMaxWaitMs:scoringMaxWaitMs pairs, got "${pair}"\n${USAGE}`);
+    return { fetchWaitMs: fetch, scoreWaitMs: score };
+  });
+}

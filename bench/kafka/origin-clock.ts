@@ -1,0 +1,58 @@
+import { performance } from 'node:perf_hooks';
+import type { TopicTypes } from '../../schemas/topics.js';
+import type { TappedRecord } from '../bus-tap.js';
+import { LatencySamples, type LatencySummary } from '../latency-samples.js';
+
+/** The outputs whose arrival a latency run measures, in path order. */
+export const STAGES = ['features.v1', 'prediction.v1', 'fill.v1'] as const;
+export type Stage = (typeof STAGES)[number];
+
+/**
+ * Wall time each input was published, by (asset, event ts): every derived record carries both
+ * (a feature vector's ts is its asset's latest event time; predictions, signals, orders and fills
+ * copy it), so an arrival maps back to the first input of that asset and time. Inputs published
+ * during the warm-up are not measured.
+ */
+export class OriginClock {
+  private readonly sent = new Map<string, number>();
+  private readonly seen = new Set<string>();
+  private readonly samples = new Map<Stage, LatencySamples>(STAGES.map((s) => [s, new LatencySamples()]));
+  private measureFrom = Infinity;
+  private inputEnd = Infinity;
+  unmatched = 0;
+  /** Records that arrived again (a redelivery): not measured twice. */
+  duplicates = 0;
+  lastArrival = 0;
+
+  startMeasuring(at: number): void {
+    this.measureFrom = at;
+  }
+
+  inputEnded(at: number): void {
+    this.inputEnd = at;
+  }
+
+  published(r: TappedRecord): void {
+    if (r.topic !== 'pm.book' && r.topic !== 'pm.trade') return;
+    const v = r.value as TopicTypes['pm.book' | 'pm.trade'];
+    const key = `${v.assetId}|${v.ts}`;
+    if (!this.sent.has(key)) this.sent.set(key, performance.now());
+  }
+
+  arrived(stage: Stage, v: { id: string; assetId: string; ts: number }): void {
+    const now = performance.now();
+    this.lastArrival = now;
+    if (this.seen.has(v.id)) {
+      this.duplicates++;
+      return;
+    }
+    this.seen.add(v.id);
+    const at = this.sent.get(`${v.assetId}|${v.ts}`);
+    if (at === undefined) this.unmatched++;
+    else if (at >= this.measureFrom) this.samples.get(stage)?.add(now - at, now > this.inputEnd);
+  }
+
+  summary(): Record<Stage, LatencySummary> {
+    return Object.fromEntries(STAGES.map((s) => [s, this.samples.get(s)?.summary()])) as Record<Stage, LatencySummary>;
+  }
+}

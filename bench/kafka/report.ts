@@ -1,0 +1,117 @@
+// The bench's results: tables on stdout, and the JSON (machine, broker, parameters, results).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { MockCluster } from '../../test/helpers/kafka-mock-cluster.js';
+import { fellBehind } from '../latency-samples.js';
+import { fmt } from './format.js';
+import type { LatencyResult } from './latency-cases.js';
+import type { Machine } from './machine.js';
+import type { KafkaBenchOptions } from './options.js';
+import { STAGES } from './origin-clock.js';
+import { READER_FETCH_WAIT_MS } from './output-reader.js';
+import type { ThroughputResult } from './throughput-cases.js';
+
+export interface KafkaBenchReport {
+  readonly options: KafkaBenchOptions;
+  readonly broker: Pick<MockCluster, 'kind' | 'bootstrap'>;
+  readonly machine: Machine;
+  /** Records per topic the graph derived from the recording. */
+  readonly derived: Readonly<Record<string, number>>;
+  readonly throughput: readonly ThroughputResult[];
+  readonly latency: readonly LatencyResult[];
+}
+
+export function printReport(out: NodeJS.WritableStream, report: KafkaBenchReport, elapsedSeconds: number): void {
+  const { options, broker, machine } = report;
+  const brokerKind = broker.kind === 'mock' ? 'librdkafka mock cluster (kcat)' : broker.kind;
+  out.write(`\npolyflow bench:kafka: ${fmt(options.events)} generated frames, ${options.markets} markets; broker: ${brokerKind} on ${broker.bootstrap}; ${machine.commit}; ${elapsedSeconds.toFixed(0)} s\n`);
+  out.write(`machine: ${machine.cpu}, ${machine.cores} vCPU, node ${machine.node}; load average ${machine.loadavgStart.join(' ')} at start, ${machine.loadavgEnd.join(' ')} at end\n`);
+  if (report.throughput.length > 0) printThroughput(out, report.throughput, options.passes);
+  if (report.latency.length > 0) printLatency(out, report.latency, options);
+}
+
+function printThroughput(out: NodeJS.WritableStream, results: readonly ThroughputResult[], passes: number): void {
+  out.write(`\nThroughput per pipeline (input records/s; memory: median of ${passes} passes after a warm-up; kafka: one fresh consumer group from offset 0, join excluded)\n`);
+  out.write(`  ${'pipeline'.padEnd(28)} ${'input'.padStart(9)} ${'memory/s'.padStart(10)} ${'kafka/s'.padStart(9)} ${'ratio'.padStart(6)} ${'outputs mem/kafka'.padStart(18)} ${'cpu'.padStart(5)} ${'produce/s'.padStart(10)}\n`);
+  for (const r of results) {
+    out.write(
+      `  ${r.case.padEnd(28)} ${fmt(r.input).padStart(9)} ${fmt(r.memory.median).padStart(10)} ${fmt(r.kafkaEps).padStart(9)} ${(r.kafkaEps / r.memory.median).toFixed(3).padStart(6)} ${`${fmt(r.memoryOutputs)}/${fmt(r.kafkaOutputs)}`.padStart(18)} ${r.kafkaCpu.toFixed(2).padStart(5)} ${fmt(r.produceRps).padStart(10)}\n`,
+    );
+  }
+  out.write('  cpu: CPU seconds of this process per wall second during the kafka pass; produce/s: the pre-produce through a publish-only KafkaBus\n');
+  for (const r of results) {
+    if (r.selfTime === undefined) continue;
+    out.write(`  profile ${r.case}: ${r.selfTime.slice(0, 8).map((s) => `${s.component} ${(s.share * 100).toFixed(0)}%`).join(', ')}\n`);
+  }
+}
+
+function printLatency(out: NodeJS.WritableStream, results: readonly LatencyResult[], options: KafkaBenchOptions): void {
+  out.write(`\nLatency from the pm.book/pm.trade publish to arrival (ms; ${fmt(options.rate)} records/s for ${options.seconds} s after a ${options.warmup} s warm-up; trading model: baseline logistic)\n`);
+  const where = options.latencyMode === 'processes' ? 'as 3 `polyflow run` processes' : 'as 3 consumer groups in this process';
+  out.write(`  kafka: features, predict, trade ${where}; arrival at this process's reader group (one more hop, fetch wait ${READER_FETCH_WAIT_MS} ms)\n`);
+  out.write('  latency runs trade on any positive edge with $1 stakes, so that many predictions reach a fill (same path as the defaults)\n');
+  out.write(`  ${'bus'.padEnd(7)} ${'fetchWait'.padStart(9)} ${'scoreWait'.padStart(9)} ${'rate/s'.padStart(7)} ${'stage'.padEnd(14)} ${'count'.padStart(7)} ${'p50'.padStart(8)} ${'p99'.padStart(8)} ${'max'.padStart(8)} ${'p50x'.padStart(6)} ${'p99x'.padStart(6)}\n`);
+  const ms = (x: number | null): string => (x === null ? '-' : x.toFixed(1));
+  for (const r of results) {
+    const ref = results.find((m) => m.bus === 'memory' && m.scoreWaitMs === r.scoreWaitMs);
+    for (const stage of STAGES) {
+      const s = r.stages[stage];
+      const m = ref?.stages[stage];
+      // Below 1 ms (the memory bus's synchronous features stage) a ratio says nothing.
+      const ratio = (a: number | null, b: number | null | undefined): string => (r.bus === 'memory' || a === null || b === null || b === undefined || b < 1 ? '' : (a / b).toFixed(1));
+      out.write(
+        `  ${r.bus.padEnd(7)} ${(r.fetchWaitMs === null ? '-' : String(r.fetchWaitMs)).padStart(9)} ${String(r.scoreWaitMs).padStart(9)} ${fmt(r.rate).padStart(7)} ${stage.padEnd(14)} ${fmt(s.count).padStart(7)} ${ms(s.p50).padStart(8)} ${ms(s.p99).padStart(8)} ${ms(s.max).padStart(8)} ${ratio(s.p50, m?.p50).padStart(6)} ${ratio(s.p99, m?.p99).padStart(6)}\n`,
+      );
+    }
+  }
+  out.write('  p50x/p99x: kafka over memory at the same scoring.maxWaitMs\n');
+  for (const r of results) {
+    const s = r.stages['features.v1'];
+    if (fellBehind(s)) {
+      out.write(
+        `  note: ${r.bus}${r.fetchWaitMs === null ? '' : ` fetchWait ${r.fetchWaitMs}`} scoreWait ${r.scoreWaitMs} fell behind the input (${(s.late * 100).toFixed(0)}% of features.v1 arrived after the input stopped): its latency is mostly queueing; a lower --rate measures the path\n`,
+      );
+    }
+  }
+}
+
+/** Writes the report's JSON to `file` (its folder created); returns the absolute path. */
+export function writeReportJson(file: string, report: KafkaBenchReport): string {
+  const { options } = report;
+  const json = {
+    machine: report.machine,
+    broker: { kind: report.broker.kind, bootstrap: report.broker.bootstrap },
+    params: {
+      events: options.events,
+      latencyMode: options.latencyMode,
+      maxInput: options.maxInput,
+      markets: options.markets,
+      passes: options.passes,
+      rate: options.rate,
+      seconds: options.seconds,
+      warmup: options.warmup,
+      readerFetchWaitMs: READER_FETCH_WAIT_MS,
+      derived: report.derived,
+    },
+    throughput: report.throughput.map((r) => ({
+      case: r.case,
+      input: r.input,
+      input_topics: r.inputTopics,
+      memory_eps: Math.round(r.memory.median),
+      memory_best_eps: Math.round(r.memory.best),
+      kafka_eps: Math.round(r.kafkaEps),
+      ratio: Number((r.kafkaEps / r.memory.median).toFixed(3)),
+      kafka_seconds: Number(r.kafkaSeconds.toFixed(2)),
+      outputs_memory: r.memoryOutputs,
+      outputs_kafka: r.kafkaOutputs,
+      kafka_cpu_per_wall_s: Number(r.kafkaCpu.toFixed(2)),
+      produce_rps: Math.round(r.produceRps),
+      ...(r.selfTime === undefined ? {} : { self_time: r.selfTime }),
+    })),
+    latency: report.latency,
+  };
+  const path = resolve(file);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(json, null, 2)}\n`);
+  return path;
+}

@@ -1,0 +1,192 @@
+// Throughput per pipeline: its input pre-produced, then one fresh consumer group from offset 0 until
+// every input is consumed and every output acknowledged; the same graph on a MemoryBus as reference.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { BatchScorer } from '../../operators/score-batches.js';
+import type { Config } from '../../runtime/config.js';
+import { InFlight } from '../../runtime/in-flight.js';
+import type { KafkaBus } from '../../runtime/kafka/kafka-bus.js';
+import { openKafkaBus } from '../../runtime/kafka/open-kafka-bus.js';
+import type { Logger } from '../../runtime/logger.js';
+import { MemoryBus } from '../../runtime/memory-bus.js';
+import { PipelineMetrics } from '../../runtime/metrics.js';
+import type { TopicName } from '../../schemas/topics.js';
+import { JsonlFiles } from '../../sinks/jsonl-files.js';
+import { BusTap, type TappedRecord } from '../bus-tap.js';
+import { profiled, type SelfTime } from '../cpu-profile.js';
+import { throughput, type Measured } from '../measure.js';
+import { assertRetained } from './broker-admin.js';
+import { countByTopic, publishRecord } from './derived-records.js';
+import { fmt } from './format.js';
+import { USAGE } from './options.js';
+import { wirePipeline, type PipelineCase } from './pipeline-case.js';
+
+export interface ThroughputResult {
+  readonly case: string;
+  readonly input: number;
+  readonly inputTopics: Readonly<Record<string, number>>;
+  readonly memory: Measured;
+  readonly memoryOutputs: number;
+  readonly kafkaEps: number;
+  readonly kafkaSeconds: number;
+  readonly kafkaOutputs: number;
+  /** CPU seconds of this process per wall second while the Kafka pass ran (1 = one core busy). */
+  readonly kafkaCpu: number;
+  readonly produceRps: number;
+  readonly selfTime?: SelfTime | undefined;
+}
+
+/** The configs and scorers the cases run with: the defaults, and the trading setup (baseline logistic). */
+export interface CaseSetups {
+  readonly config: Config;
+  readonly trading: Config;
+  readonly ensemble: BatchScorer;
+  readonly logistic: BatchScorer;
+}
+
+/** How a case runs, the same for every case of the run. */
+export interface ThroughputRun {
+  /** Memory-bus passes after a warm-up. */
+  readonly passes: number;
+  readonly scratch: string;
+  /** `--profile`: CPU-profile each Kafka pass into this folder. */
+  readonly profileDir: string | undefined;
+  readonly busLogger: Logger;
+  readonly log: (line: string) => void;
+}
+
+// Throughput of predict with every batch scored when its input is in (a wall-clock wait would hold the last batch past the pass).
+const scoreNow = (c: Config): Config => ({ ...c, scoring: { ...c.scoring, maxWaitMs: 0 } });
+
+/** The cases of `--pipelines`: predict twice, with the default ensemble and with the single logistic. */
+export function throughputCases(pipelines: readonly string[], setups: CaseSetups): PipelineCase[] {
+  const { config, trading, ensemble, logistic } = setups;
+  const cases: PipelineCase[] = [];
+  for (const p of pipelines) {
+    if (p === 'features') cases.push({ name: 'features', pipeline: 'features', config });
+    else if (p === 'predict') {
+      cases.push({ name: 'predict (ensemble, default)', pipeline: 'predict', config: scoreNow(config), scorer: ensemble });
+      cases.push({ name: 'predict (baseline logistic)', pipeline: 'predict', config: scoreNow(trading), scorer: logistic });
+    } else if (p === 'trade') cases.push({ name: 'trade', pipeline: 'trade', config: trading });
+    else if (p === 'persist') cases.push({ name: 'persist (JSONL)', pipeline: 'persist', config });
+    else throw new Error(`--pipelines: unknown pipeline "${p}"\n${USAGE}`);
+  }
+  return cases;
+}
+
+/** One case on the memory bus, then on Kafka under topic and group prefix `prefix`. */
+export async function measureThroughput(c: PipelineCase, input: readonly TappedRecord[], prefix: string, run: ThroughputRun): Promise<ThroughputResult> {
+  run.log(`${c.name}: ${fmt(input.length)} input records; memory bus...`);
+  const memory = await memoryThroughput(c, input, run);
+  run.log(`${c.name}: kafka (pre-produce, then a fresh consumer group from offset 0)...`);
+  const k = await kafkaThroughput(c, input, prefix, run);
+  return {
+    case: c.name,
+    input: input.length,
+    inputTopics: Object.fromEntries(countByTopic(input)),
+    memory: memory.measured,
+    memoryOutputs: memory.outputs,
+    kafkaEps: k.eps,
+    kafkaSeconds: k.seconds,
+    kafkaOutputs: k.outputs,
+    kafkaCpu: k.cpu,
+    produceRps: k.produceRps,
+    selfTime: k.selfTime,
+  };
+}
+
+async function memoryThroughput(c: PipelineCase, input: readonly TappedRecord[], run: ThroughputRun): Promise<{ measured: Measured; outputs: number }> {
+  let outputs = 0;
+  let pass = 0;
+  const measured = await throughput(run.passes, async () => {
+    const bus = new MemoryBus();
+    const inFlight = new InFlight();
+    const files = new JsonlFiles(join(run.scratch, `memory-${c.name.replace(/\W+/g, '-')}-${pass++}`));
+    let published = 0;
+    const sub = wirePipeline(c, new BusTap(bus, () => published++), { metrics: new PipelineMetrics(), inFlight, files });
+    for (const r of input) publishRecord(bus, r);
+    // A scoring batch due now flushes on the next timer tick.
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    await inFlight.whenIdle();
+    sub.unsubscribe();
+    files.close();
+    await bus.close();
+    outputs = published;
+    return input.length;
+  });
+  return { measured, outputs };
+}
+
+/**
+ * Waits until the bus consumed every pre-produced record of the topics the pipeline subscribes to
+ * plus every record it published to those topics itself (the trade stage reads its own signals,
+ * orders and fills), everything it published is acknowledged, and scoring is idle.
+ */
+async function drained(bus: KafkaBus, subscribed: ReadonlySet<TopicName>, pre: ReadonlyMap<TopicName, number>, inFlight: InFlight): Promise<void> {
+  let lastProgress = performance.now();
+  let lastReceived = -1;
+  for (;;) {
+    await bus.flush();
+    await inFlight.whenIdle();
+    const { acked, received } = bus.counts();
+    if ([...subscribed].every((t) => (received.get(t) ?? 0) >= (pre.get(t) ?? 0) + (acked.get(t) ?? 0))) return;
+    const total = [...received.values()].reduce((a, b) => a + b, 0);
+    if (total !== lastReceived) {
+      lastReceived = total;
+      lastProgress = performance.now();
+    } else if (performance.now() - lastProgress > 30_000) {
+      throw new Error(`kafka pass stalled: received ${JSON.stringify(Object.fromEntries(received))}, expected ${JSON.stringify(Object.fromEntries(pre))} plus own ${JSON.stringify(Object.fromEntries(acked))}`);
+    }
+    await sleep(1);
+  }
+}
+
+async function kafkaThroughput(
+  c: PipelineCase,
+  input: readonly TappedRecord[],
+  prefix: string,
+  run: ThroughputRun,
+): Promise<{ eps: number; seconds: number; outputs: number; cpu: number; produceRps: number; selfTime?: SelfTime | undefined }> {
+  const config: Config = { ...c.config, kafka: { ...c.config.kafka, groupIdPrefix: prefix } };
+  const producer = openKafkaBus({ config, topicPrefix: prefix, logger: run.busLogger });
+  await producer.start();
+  const p0 = performance.now();
+  for (const r of input) {
+    publishRecord(producer, r);
+    if (producer.pressure) await producer.flush();
+  }
+  await producer.close();
+  const produceRps = input.length / ((performance.now() - p0) / 1000);
+  await assertRetained(config, prefix, [...countByTopic(input).keys()]);
+
+  const metrics = new PipelineMetrics();
+  const inFlight = new InFlight();
+  const files = new JsonlFiles(join(run.scratch, `kafka-${prefix}`));
+  const bus = openKafkaBus({ config, group: c.pipeline, topicPrefix: prefix, fromBeginning: true, registry: metrics.registry, logger: run.busLogger, settle: () => inFlight.whenIdle() });
+  let outputs = 0;
+  const tap = new BusTap(bus, () => outputs++);
+  const sub = wirePipeline(c, tap, { metrics, inFlight, files });
+  try {
+    await bus.start();
+    const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    const pre = countByTopic(input);
+    let selfTime: SelfTime | undefined;
+    if (run.profileDir === undefined) await drained(bus, tap.subscribed, pre, inFlight);
+    else {
+      mkdirSync(run.profileDir, { recursive: true });
+      const file = join(run.profileDir, `${c.name.replace(/\W+/g, '-')}.cpuprofile`);
+      selfTime = (await profiled(() => drained(bus, tap.subscribed, pre, inFlight), file)).selfTime;
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    return { eps: input.length / seconds, seconds, outputs, cpu: (cpu.user + cpu.system) / 1e6 / seconds, produceRps, selfTime };
+  } finally {
+    sub.unsubscribe();
+    await inFlight.whenIdle();
+    await bus.close();
+    files.close();
+  }
+}
