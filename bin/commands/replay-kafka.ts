@@ -15,7 +15,7 @@ import { readReplay } from '../../sources/replay/replay-directory.js';
 import { formatSummary } from '../format-summary.js';
 
 /** Each record crosses several topics before the next is fed: short broker fetch waits keep the hops fast. */
-const REPLAY_FETCH_WAIT_MS = 5;
+const REPLAY_FETCH_WAIT_MS = 1;
 
 /**
  * `polyflow replay <path> --bus kafka`: every pipeline in this process, talking through the broker
