@@ -23,6 +23,7 @@ import { fromPackageRoot } from '../../runtime/package-root.js';
 import { StateRegistry } from '../../runtime/state-registry.js';
 import { StateRowBuffer } from '../../runtime/state-row-buffer.js';
 import { openAnalyticsStore } from '../../sinks/clickhouse/analytics-store.js';
+import type { TopicName } from '../../schemas/topics.js';
 import { FEATURE_SPEC } from '../../schemas/feature-spec.js';
 import { JsonlFiles } from '../../sinks/jsonl-files.js';
 import { openFolderStore } from '../replay-state.js';
@@ -89,6 +90,7 @@ export async function runKafkaPipeline(opts: KafkaRunOptions): Promise<number> {
         }
       : undefined,
     onFatal: (err) => fatal?.(err),
+    tables: stateful ? REFERENCE_TOPICS : undefined,
   });
   await rewire();
   const endpoint = config.metrics.port === 0 ? undefined : await serveMetrics(metrics.registry, config.metrics.port, config.metrics.host);
@@ -149,6 +151,13 @@ async function openPersistTargets(config: Config, outDir: string, logger: Logger
     },
   };
 }
+
+/**
+ * Reference data the stateful pipelines join on: every member reads all of it (a group would give
+ * each member the metadata of other markets than those of its assets). persist and alerts read it
+ * as data, split like any topic.
+ */
+const REFERENCE_TOPICS: readonly TopicName[] = ['pm.market.meta'];
 
 /** Pipelines whose operators keep state (books, windows, throttles, positions): rebuilt on assignment. */
 const STATEFUL_PIPELINES: ReadonlySet<KafkaPipeline> = new Set<KafkaPipeline>(['features', 'predict', 'trade', 'watch']);

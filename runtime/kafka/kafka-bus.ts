@@ -10,6 +10,7 @@ import { PublishOrder } from './publish-order.js';
 import { cachedKeyPartitioner, connectOrExplain } from './kafka-client.js';
 import type { KafkaCheckpointStore } from './kafka-checkpoints.js';
 import { RecentIds, recordId } from './recent-ids.js';
+import { ReferenceTables } from './reference-tables.js';
 
 export interface KafkaBusOptions {
   readonly kafka: Kafka;
@@ -59,6 +60,12 @@ export interface KafkaBusOptions {
    */
   readonly onFatal?: ((err: unknown) => void) | undefined;
   readonly maxRestarts?: number | undefined;
+  /**
+   * Reference topics every member reads in full (see ReferenceTables), read to their end before the
+   * group's consumer starts and given again to operators rebuilt on an assignment. Subscribed topics
+   * not listed are split between the members. Ignored with `publishOrder` (one process reads all).
+   */
+  readonly tables?: readonly TopicName[] | undefined;
 }
 
 /** How a pipeline's operator state is rebuilt on assignment, and checkpointed (see KafkaBusOptions.rebuild). */
@@ -139,7 +146,10 @@ export class KafkaBus implements Bus {
   private readonly highWater: number;
   private readonly acked = new Map<TopicName, number>();
   private readonly received = new Map<TopicName, number>();
+  /** Topics the group's consumer reads (by their broker name); reference tables are read apart. */
   private readonly byKafkaTopic = new Map<string, TopicName>();
+  private readonly tableTopics: TopicName[] = [];
+  private tables: ReferenceTables | undefined;
   private readonly order: PublishOrder<Held> | undefined;
   private readonly recent = new Map<TopicName, RecentIds>();
   /** Per partition: offsets below this only rebuild state (set on assignment with `rebuild`). */
@@ -190,7 +200,8 @@ export class KafkaBus implements Bus {
       if (this.started) throw new PolyflowError('KAFKA_LATE_SUBSCRIBE', `kafka bus: topic(${topic}) after start(): subscribe every topic before starting`);
       subject = new Subject<unknown>();
       this.subjects.set(topic, subject);
-      this.byKafkaTopic.set(this.kafkaTopic(topic), topic);
+      if (this.order === undefined && this.opts.tables?.includes(topic) === true) this.tableTopics.push(topic);
+      else this.byKafkaTopic.set(this.kafkaTopic(topic), topic);
     }
     return subject.asObservable() as Observable<TopicTypes[K]>;
   }
@@ -201,6 +212,8 @@ export class KafkaBus implements Bus {
     await connectOrExplain(this.producer, this.opts.brokers ?? []);
     if (this.subjects.size === 0 || this.opts.groupId === undefined) return;
     const sessionTimeout = this.opts.sessionTimeoutMs ?? 10_000;
+    if (this.tableTopics.length > 0) await this.loadTables(this.opts.groupId, sessionTimeout, opts.joinTimeoutMs ?? 60_000);
+    if (this.byKafkaTopic.size === 0) return;
     // Records published before the subscriptions existed have no subscriber here.
     for (const held of this.order?.release() ?? []) held.subject.next(held.value);
     const consumer = this.opts.kafka.consumer({
@@ -265,6 +278,7 @@ export class KafkaBus implements Bus {
       await this.flush();
     } finally {
       await this.consumer?.disconnect();
+      await this.tables?.close();
       await this.admin?.disconnect();
       await this.producer.disconnect();
       for (const subject of this.subjects.values()) subject.complete();
@@ -362,6 +376,7 @@ export class KafkaBus implements Bus {
   async stop(): Promise<void> {
     // The group is left by consumer.stop(): everything consumed is settled and committed before.
     this.hold('stopping');
+    await this.assigning;
     await this.consuming;
     await this.opts.settle?.();
     await this.commitAll();
@@ -462,8 +477,10 @@ export class KafkaBus implements Bus {
         if (generation !== this.assignments) return;
         await this.commitAssigned(assignment);
         const plan = await this.rebuildPlan(assignment);
-        if (generation !== this.assignments) return;
+        // A member that is stopping leaves the group: the new owner rebuilds.
+        if (generation !== this.assignments || this.holds.has('stopping')) return;
         await this.opts.rebuild?.reset(plan.restored);
+        this.replayTables();
         for (const ids of this.recent.values()) ids.clear();
         this.rebuildUntil = plan.until;
         this.assigned = plan.seeks.map((s) => partitionKey(s.topic, s.partition));
@@ -486,6 +503,62 @@ export class KafkaBus implements Bus {
       });
   }
 
+  /** Reads the reference topics to their end before the group's consumer starts (the operators see every market's metadata before its books). */
+  private async loadTables(groupId: string, sessionTimeoutMs: number, timeoutMs: number): Promise<void> {
+    this.tables = new ReferenceTables({
+      kafka: this.opts.kafka,
+      groupId,
+      topics: this.tableTopics,
+      kafkaTopic: (t) => this.kafkaTopic(t),
+      serde: this.opts.serde,
+      admin: () => this.adminClient(),
+      fetchMaxWaitMs: this.opts.fetchMaxWaitMs ?? 50,
+      sessionTimeoutMs,
+      deliver: (topic, value) => this.deliverTableRow(topic, value),
+      undecodable: (topic, err) => {
+        this.opts.metrics?.serdeErrors.labels(topic, 'deserialize').inc();
+        this.opts.logger?.warn({ topic, err }, 'undecodable reference record skipped (every member reads it; none dead-letters it)');
+      },
+      logger: this.opts.logger,
+    });
+    const records = await this.tables.load(timeoutMs);
+    this.opts.logger?.info({ topics: this.tableTopics, records }, 'reference topics read to their end');
+  }
+
+  /** A reference record as it arrives: live input, whatever the group's consumer is doing (a rebuild mutes only its own records). */
+  private deliverTableRow(topic: TopicName, value: unknown): void {
+    const subject = this.subjects.get(topic);
+    if (subject === undefined || this.holds.has('stopping')) return;
+    this.received.set(topic, (this.received.get(topic) ?? 0) + 1);
+    this.opts.metrics?.consumed.labels(topic).inc();
+    const muted = this.muted;
+    this.muted = false;
+    try {
+      subject.next(value);
+    } finally {
+      this.muted = muted;
+    }
+  }
+
+  /** Operators that started over get every reference row again; what they publish for it was published before. */
+  private replayTables(): void {
+    if (this.tables === undefined) return;
+    this.muted = true;
+    try {
+      for (const row of this.tables.rows()) this.subjects.get(row.topic)?.next(row.value);
+    } finally {
+      this.muted = false;
+    }
+  }
+
+  private async adminClient(): Promise<Admin> {
+    if (this.admin === undefined) {
+      this.admin = this.opts.kafka.admin();
+      await this.admin.connect();
+    }
+    return this.admin;
+  }
+
   /**
    * Before a rebuild reads the group's committed offsets: marks of partitions still assigned are
    * committed once their outputs are acknowledged; marks of the others are dropped (their new owner
@@ -503,15 +576,12 @@ export class KafkaBus implements Bus {
    * to which offset each partition only rebuilds state (the group's committed offset).
    */
   private async rebuildPlan(assignment: Record<string, number[]>): Promise<RebuildPlan> {
-    if (this.admin === undefined) {
-      this.admin = this.opts.kafka.admin();
-      await this.admin.connect();
-    }
+    const admin = await this.adminClient();
     const topics = Object.keys(assignment).filter((t) => this.byKafkaTopic.has(t));
-    const committed = await this.admin.fetchOffsets({ groupId: this.opts.groupId ?? '', topics });
+    const committed = await admin.fetchOffsets({ groupId: this.opts.groupId ?? '', topics });
     const partitions: { topic: string; partition: number; low: bigint; high: bigint; commit: bigint }[] = [];
     for (const topic of topics) {
-      const marks = await this.admin.fetchTopicOffsets(topic);
+      const marks = await admin.fetchTopicOffsets(topic);
       const done = committed.find((c) => c.topic === topic)?.partitions ?? [];
       for (const partition of assignment[topic] ?? []) {
         const mark = marks.find((m) => m.partition === partition);

@@ -31,6 +31,8 @@ export interface OpenKafkaBusOptions {
   /** Pipelines with operator state: rebuild it on every partition assignment (see KafkaBusOptions). */
   readonly rebuild?: KafkaRebuild | undefined;
   readonly onFatal?: ((err: unknown) => void) | undefined;
+  /** Reference topics every member reads in full (see KafkaBusOptions). */
+  readonly tables?: readonly TopicName[] | undefined;
 }
 
 /**
@@ -65,6 +67,7 @@ export function openKafkaBus(opts: OpenKafkaBusOptions): KafkaBus {
     publishOrder: opts.publishOrder,
     rebuild: opts.rebuild,
     onFatal: opts.onFatal,
+    tables: opts.tables,
     dedupeCapacity: kafka.dedupeCapacity,
     metrics: opts.registry === undefined ? undefined : new KafkaMetrics(opts.registry),
     logger: opts.logger,

@@ -1,5 +1,6 @@
-// `polyflow run features|predict|trade` as separate processes (each its own consumer group) on the
-// mock cluster (infra/kafka/mock-cluster.sh, needs `kcat`), fed by this test's own publisher.
+// `polyflow run features|predict|trade` as separate processes (each its own consumer group; two
+// members of the features group) on the mock cluster (infra/kafka/mock-cluster.sh, needs `kcat`),
+// fed by this test's own publisher.
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -33,9 +34,12 @@ const children = new Map<string, ChildProcess>();
 let finalSignals: string[] = [];
 const buses: KafkaBus[] = [];
 
-async function startProcess(pipeline: string): Promise<void> {
-  children.set(pipeline, await spawnPipeline(pipeline, env, ['--metrics', join(dir, `${pipeline}.prom`), '--out', join(dir, `${pipeline}-out`)]));
+/** Starts `polyflow run <pipeline>` as member `name` (its metrics and --out are named after it). */
+async function startProcess(name: string, pipeline = name): Promise<void> {
+  children.set(name, await spawnPipeline(pipeline, env, ['--metrics', join(dir, `${name}.prom`), '--out', join(dir, `${name}-out`)]));
 }
+
+let ingested: Awaited<ReturnType<typeof ingestRecords>>;
 
 const committed = (group: string, topic: TopicName): Promise<number> => committedRecords(cluster.bootstrap, `${prefix}${topic}`, group);
 
@@ -46,7 +50,15 @@ beforeAll(async () => {
   execFileSync(process.execPath, [CLI, 'simulate', '--out', recording, '--markets', '8', '--events', '4000', '--seed', '1'], { stdio: 'pipe' });
   env = tradingEnv({ POLYFLOW_LOG_LEVEL: 'warn', KAFKA_BROKERS: cluster.bootstrap, POLYFLOW_KAFKA_TOPIC_PREFIX: prefix, POLYFLOW_KAFKA_SESSION_TIMEOUT_MS: '6000' });
   config = loadConfig({ env });
-  await Promise.all(['features', 'predict', 'trade', 'persist'].map(startProcess));
+  // The market metadata is on the broker before the processes start: every member of a stateful
+  // pipeline reads all of it (a reference table) before its group's first record.
+  ingested = await ingestRecords(recording);
+  const publisher = openKafkaBus({ config });
+  buses.push(publisher);
+  await publisher.start();
+  for (const m of ingested.meta) publisher.publish('pm.market.meta', m.market, m);
+  await publisher.flush();
+  await Promise.all([startProcess('features'), startProcess('features-2', 'features'), startProcess('predict'), startProcess('trade'), startProcess('persist')]);
 }, 120_000);
 
 afterAll(async () => {
@@ -57,7 +69,7 @@ afterAll(async () => {
 
 describe('features, predict, trade and persist as separate consumer-group processes', () => {
   it('compute what the same operators compute in memory from the records they consumed', async () => {
-    const { meta, rest } = await ingestRecords(recording);
+    const { meta, rest } = ingested;
     const publisher = openKafkaBus({ config });
     const reader = openKafkaBus({ config, group: 'test-reader', fromBeginning: true });
     buses.push(publisher, reader);
@@ -69,14 +81,11 @@ describe('features, predict, trade and persist as separate consumer-group proces
     await publisher.start();
     await reader.start();
 
-    // Market metadata first, and on only once both processes that read it have committed it.
-    for (const m of meta) publisher.publish('pm.market.meta', m.market, m);
-    await publisher.flush();
-    await waitFor(async () => (await committed('features', 'pm.market.meta')) === meta.length && (await committed('trade', 'pm.market.meta')) === meta.length, 60_000, 'meta consumed');
     for (const r of rest) publisher.publish(r.topic, r.key, r.value as TopicTypes[typeof r.topic]);
     await publisher.flush();
 
-    // features: the same vectors as the operator over a memory bus (one topic, per-key order kept).
+    // features: the same vectors as the operator over a memory bus (one topic, per-key order kept),
+    // though two members split the books (each with every market's metadata).
     const expected = memoryFeatures(config, meta, rest);
     expect(expected.length).toBeGreaterThan(100);
     await waitFor(() => got.features.length >= expected.length, 120_000, 'features');
@@ -116,6 +125,15 @@ describe('features, predict, trade and persist as separate consumer-group proces
       if (name !== 'persist') expect(text, name).toMatch(/polyflow_kafka_produced_records_total\{topic="[^"]+"\} [1-9]/);
       expect(text, name).toMatch(/polyflow_kafka_rebalances_total [1-9]/);
     }
+    // The two features members split the books, and each read every market's metadata.
+    const consumed = (name: string, topic: string): number => Number(new RegExp(`polyflow_kafka_consumed_records_total\\{topic="${topic.replace('.', '\\.')}"\\} (\\d+)`).exec(readFileSync(join(dir, `${name}.prom`), 'utf8'))?.[1] ?? 0);
+    const books = ingested.rest.filter((r) => r.topic === 'pm.book').length;
+    for (const name of ['features', 'features-2']) {
+      expect(consumed(name, 'pm.book'), name).toBeGreaterThan(0);
+      expect(consumed(name, 'pm.book'), name).toBeLessThan(books);
+      expect(consumed(name, 'pm.market.meta'), name).toBe(ingested.meta.length);
+    }
+    expect(consumed('features', 'pm.book') + consumed('features-2', 'pm.book')).toBeGreaterThanOrEqual(books);
     // persist wrote what it consumed, as JSONL (closed on SIGTERM).
     const persisted = readFileSync(join(dir, 'persist-out', 'signal.v1.jsonl'), 'utf8').split('\n').filter((l) => l !== '');
     expect(persisted.map((l) => (JSON.parse(l) as { id: string }).id).sort()).toEqual(finalSignals);

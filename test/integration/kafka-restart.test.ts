@@ -83,10 +83,9 @@ async function deployment(extraEnv: Record<string, string>): Promise<{
       return child;
     },
     publish,
-    // Metadata is consumed before any book (topics are fetched in no set order).
+    // Before the processes start: each reads the metadata to its end (a reference table) before any book.
     async publishMeta() {
       await publish(meta.map((m) => ({ topic: 'pm.market.meta', key: m.market, value: m })));
-      await waitFor(async () => (await committed('pm.market.meta', 'features')) === meta.length, 60_000, 'meta consumed');
     },
     committed,
   };
@@ -97,11 +96,11 @@ async function deployment(extraEnv: Record<string, string>): Promise<{
  * the book stream, then restarted. Returns what the restarted features process and predict report.
  */
 async function killFeaturesMidStream(d: Awaited<ReturnType<typeof deployment>>): Promise<{ features: string; predict: string; firstPart: number }> {
+  await d.publishMeta();
   const features = await d.start('features');
   const predict = await d.start('predict');
   const expected = memoryFeatures(d.config, meta, rest);
   expect(expected.length).toBeGreaterThan(200);
-  await d.publishMeta();
   const third = Math.floor(rest.length / 3);
   await d.publish(rest.slice(0, third));
   await waitFor(async () => (await d.committed('pm.book', 'features')) === books(rest.slice(0, third)), 60_000, 'first third consumed');
