@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer } from 'kafkajs';
 import { asyncScheduler, Subscription } from 'rxjs';
+import { REFERENCE_TOPICS } from '../../bin/commands/run-kafka.js';
 import type { BatchScorer } from '../../operators/score-batches.js';
 import { featuresPipeline } from '../../pipelines/features.js';
 import { predictPipeline } from '../../pipelines/predict.js';
@@ -22,7 +23,7 @@ import { spawnPipeline } from '../../test/helpers/kafka-pipelines.js';
 import { TRADING_MODEL_PATH, tradingEnv } from '../../test/helpers/trading-model.js';
 import type { TappedRecord } from '../bus-tap.js';
 import type { LatencySummary } from '../latency-samples.js';
-import { createTopics, whenCommitted } from './broker-admin.js';
+import { createTopics } from './broker-admin.js';
 import { publishRecord } from './derived-records.js';
 import { fmt } from './format.js';
 import { OriginClock, STAGES, type Stage } from './origin-clock.js';
@@ -181,27 +182,26 @@ async function kafkaLatency(lc: LatencyCase, run: LatencyRun, meta: readonly Tap
   const inFlights: InFlight[] = [];
   try {
     await createTopics(config);
+    // Market metadata before the pipelines start: each reads it to its end (a reference table) before its first record.
+    const publisher = openKafkaBus({ config, logger: run.busLogger });
+    buses.push(publisher);
+    await publisher.start();
+    for (const r of meta) publishRecord(publisher, r);
+    await publisher.flush();
     if (run.mode === 'processes') children.push(...(await Promise.all(LATENCY_PIPELINES.map((p) => spawnPipeline(p, env)))));
     else {
       // Each pipeline on its own bus and consumer group, as its process would have them, in this process.
       for (const pipeline of LATENCY_PIPELINES) {
         const inFlight = new InFlight();
         inFlights.push(inFlight);
-        const bus = openKafkaBus({ config, group: pipeline, fromBeginning: true, logger: run.busLogger, settle: () => inFlight.whenIdle() });
+        const bus = openKafkaBus({ config, group: pipeline, fromBeginning: true, logger: run.busLogger, settle: () => inFlight.whenIdle(), tables: REFERENCE_TOPICS });
         buses.push(bus);
         graphs.add(wirePipeline({ name: pipeline, pipeline, config, scorer: run.scorer }, bus, { metrics: new PipelineMetrics(), inFlight, files: undefined }));
       }
       await Promise.all(buses.map((bus) => bus.start()));
     }
-    const publisher = openKafkaBus({ config, logger: run.busLogger });
-    buses.push(publisher);
     const clock = new OriginClock();
     reader = await startOutputReader(config, `${id}.bench-reader`, run.busLogger, (stage, v) => clock.arrived(stage, v));
-    await publisher.start();
-    // Market metadata first, and on only once both pipelines that read it have committed it.
-    for (const r of meta) publishRecord(publisher, r);
-    await publisher.flush();
-    await whenCommitted(config, [`${id}.features`, `${id}.trade`], `${config.kafka.topicPrefix}pm.market.meta`, meta.length);
     const rate = await stream(clock, publisher, rest, run, lc.scoreWaitMs + 3 * lc.fetchWaitMs + 500);
     return { bus: 'kafka', fetchWaitMs: lc.fetchWaitMs, scoreWaitMs: lc.scoreWaitMs, rate, stages: clock.summary(), unmatched: clock.unmatched, duplicates: clock.duplicates };
   } finally {

@@ -157,7 +157,7 @@ async function openPersistTargets(config: Config, outDir: string, logger: Logger
  * each member the metadata of other markets than those of its assets). persist and alerts read it
  * as data, split like any topic.
  */
-const REFERENCE_TOPICS: readonly TopicName[] = ['pm.market.meta'];
+export const REFERENCE_TOPICS: readonly TopicName[] = ['pm.market.meta'];
 
 /** Pipelines whose operators keep state (books, windows, throttles, positions): rebuilt on assignment. */
 const STATEFUL_PIPELINES: ReadonlySet<KafkaPipeline> = new Set<KafkaPipeline>(['features', 'predict', 'trade', 'watch']);
