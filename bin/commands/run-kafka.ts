@@ -91,6 +91,8 @@ export async function runKafkaPipeline(opts: KafkaRunOptions): Promise<number> {
       : undefined,
     onFatal: (err) => fatal?.(err),
     tables: stateful ? REFERENCE_TOPICS : undefined,
+    // One account's portfolio and limits cannot be split: further trade processes stand by.
+    assignment: pipeline === 'trade' ? 'active-standby' : 'spread',
   });
   await rewire();
   const endpoint = config.metrics.port === 0 ? undefined : await serveMetrics(metrics.registry, config.metrics.port, config.metrics.host);

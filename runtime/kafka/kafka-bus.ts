@@ -11,6 +11,7 @@ import { cachedKeyPartitioner, connectOrExplain } from './kafka-client.js';
 import type { KafkaCheckpointStore } from './kafka-checkpoints.js';
 import { RecentIds, recordId } from './recent-ids.js';
 import { ReferenceTables } from './reference-tables.js';
+import { activeStandbyAssigner } from './active-standby-assigner.js';
 
 export interface KafkaBusOptions {
   readonly kafka: Kafka;
@@ -66,6 +67,11 @@ export interface KafkaBusOptions {
    * not listed are split between the members. Ignored with `publishOrder` (one process reads all).
    */
   readonly tables?: readonly TopicName[] | undefined;
+  /**
+   * How the group shares the partitions: `spread` (default, round robin over the members) or
+   * `active-standby` (all to one member, the others stand by: see activeStandbyAssigner).
+   */
+  readonly assignment?: 'spread' | 'active-standby' | undefined;
 }
 
 /** How a pipeline's operator state is rebuilt on assignment, and checkpointed (see KafkaBusOptions.rebuild). */
@@ -162,6 +168,8 @@ export class KafkaBus implements Bus {
   private admin: Admin | undefined;
   /** The partitions assigned (`topic:partition`) and the next offset of each the operators have not seen. */
   private assigned: string[] = [];
+  /** The last assignment gave this member topics (with `active-standby`, it is the active member). */
+  private activeMember = false;
   private readonly positions = new Map<string, bigint>();
   private checkpointedAt = Date.now();
   /** Records queued by publish() and acknowledged by the broker, in queue order. */
@@ -223,6 +231,7 @@ export class KafkaBus implements Bus {
       heartbeatInterval: Math.max(100, Math.floor(sessionTimeout / 5)),
       maxWaitTimeInMs: this.opts.fetchMaxWaitMs ?? 50,
       allowAutoTopicCreation: true,
+      ...(this.opts.assignment === 'active-standby' ? { partitionAssigners: [activeStandbyAssigner(() => this.activeMember)] } : {}),
       // Any crash (a broker's error during a rebalance, say) restarts the consumer, a few times.
       retry: { retries: 8, initialRetryTime: 100, restartOnFailure: () => Promise.resolve(++restarts <= (this.opts.maxRestarts ?? 5)) },
     });
@@ -235,6 +244,8 @@ export class KafkaBus implements Bus {
     const joined = new Promise<void>((resolve) => {
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
         this.opts.metrics?.rebalances.inc();
+        // Any topic in the assignment, even with no partitions yet (a topic not created when the group formed).
+        this.activeMember = Object.keys(payload.memberAssignment).length > 0;
         if (this.opts.rebuild !== undefined) this.rebuildOnAssignment(payload.memberAssignment);
         resolve();
       });

@@ -33,6 +33,8 @@ export interface OpenKafkaBusOptions {
   readonly onFatal?: ((err: unknown) => void) | undefined;
   /** Reference topics every member reads in full (see KafkaBusOptions). */
   readonly tables?: readonly TopicName[] | undefined;
+  /** How the group shares partitions (see KafkaBusOptions). */
+  readonly assignment?: 'spread' | 'active-standby' | undefined;
 }
 
 /**
@@ -68,6 +70,7 @@ export function openKafkaBus(opts: OpenKafkaBusOptions): KafkaBus {
     rebuild: opts.rebuild,
     onFatal: opts.onFatal,
     tables: opts.tables,
+    assignment: opts.assignment,
     dedupeCapacity: kafka.dedupeCapacity,
     metrics: opts.registry === undefined ? undefined : new KafkaMetrics(opts.registry),
     logger: opts.logger,

@@ -1,5 +1,5 @@
 // `polyflow run features|predict|trade` as separate processes (each its own consumer group; two
-// members of the features group) on the mock cluster (infra/kafka/mock-cluster.sh, needs `kcat`),
+// members of the features group, and a standby trade process) on the mock cluster (infra/kafka/mock-cluster.sh, needs `kcat`),
 // fed by this test's own publisher.
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -59,6 +59,8 @@ beforeAll(async () => {
   for (const m of ingested.meta) publisher.publish('pm.market.meta', m.market, m);
   await publisher.flush();
   await Promise.all([startProcess('features'), startProcess('features-2', 'features'), startProcess('predict'), startProcess('trade'), startProcess('persist')]);
+  // A second trade process joins the group as a standby: the account's state is not split.
+  await startProcess('trade-2', 'trade');
 }, 120_000);
 
 afterAll(async () => {
@@ -120,9 +122,9 @@ describe('features, predict, trade and persist as separate consumer-group proces
       child.kill('SIGTERM');
       await once(child, 'exit');
       const text = readFileSync(join(dir, `${name}.prom`), 'utf8');
-      expect(text, name).toMatch(/polyflow_kafka_consumer_lag_records\{topic="[^"]+",partition="\d"\} \d+/);
+      if (name !== 'trade-2') expect(text, name).toMatch(/polyflow_kafka_consumer_lag_records\{topic="[^"]+",partition="\d"\} \d+/);
       expect(text, name).toMatch(/polyflow_kafka_consumed_records_total\{topic="[^"]+"\} [1-9]/);
-      if (name !== 'persist') expect(text, name).toMatch(/polyflow_kafka_produced_records_total\{topic="[^"]+"\} [1-9]/);
+      if (name !== 'persist' && name !== 'trade-2') expect(text, name).toMatch(/polyflow_kafka_produced_records_total\{topic="[^"]+"\} [1-9]/);
       expect(text, name).toMatch(/polyflow_kafka_rebalances_total [1-9]/);
     }
     // The two features members split the books, and each read every market's metadata.
@@ -134,6 +136,10 @@ describe('features, predict, trade and persist as separate consumer-group proces
       expect(consumed(name, 'pm.market.meta'), name).toBe(ingested.meta.length);
     }
     expect(consumed('features', 'pm.book') + consumed('features-2', 'pm.book')).toBeGreaterThanOrEqual(books);
+    // trade: every partition with the first process; the second stood by (it read only the metadata).
+    expect(consumed('trade', 'prediction.v1')).toBeGreaterThan(0);
+    for (const topic of ['prediction.v1', 'pm.book', 'signal.v1']) expect(consumed('trade-2', topic), topic).toBe(0);
+    expect(consumed('trade-2', 'pm.market.meta')).toBe(ingested.meta.length);
     // persist wrote what it consumed, as JSONL (closed on SIGTERM).
     const persisted = readFileSync(join(dir, 'persist-out', 'signal.v1.jsonl'), 'utf8').split('\n').filter((l) => l !== '');
     expect(persisted.map((l) => (JSON.parse(l) as { id: string }).id).sort()).toEqual(finalSignals);

@@ -1,6 +1,7 @@
 // Kill -9 a consumer-group process mid-stream and restart it: its operator state is rebuilt (DESIGN
 // §4) from its partitions, or from its last Postgres checkpoint plus the records after it; nothing
-// is lost, and nothing reaches the next stage twice. Mock cluster (needs kcat) and the test Postgres.
+// is lost, and nothing reaches the next stage twice. Kill the active trade process: its standby
+// takes over. Mock cluster (needs kcat) and the test Postgres.
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -10,10 +11,14 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../runtime/config.js';
+import { tradePipeline } from '../../pipelines/trade.js';
 import type { KafkaBus } from '../../runtime/kafka/kafka-bus.js';
 import { openKafkaBus } from '../../runtime/kafka/open-kafka-bus.js';
+import { MemoryBus } from '../../runtime/memory-bus.js';
+import { PipelineMetrics } from '../../runtime/metrics.js';
 import type { FeatureVector } from '../../schemas/feature-vector.js';
 import type { MarketMeta } from '../../schemas/market-meta.js';
+import type { Prediction } from '../../schemas/prediction.js';
 import type { TopicName, TopicTypes } from '../../schemas/topics.js';
 import { startTestKafka, type MockCluster } from '../helpers/kafka-mock-cluster.js';
 import { CLI, committedRecords, ingestRecords, memoryFeatures, readRawTopics, spawnPipeline, type IngestRecord } from '../helpers/kafka-pipelines.js';
@@ -65,7 +70,7 @@ async function deployment(extraEnv: Record<string, string>): Promise<{
   await publisher.start();
   mkdirSync(join(dir, prefix), { recursive: true });
   const raw = new Map<TopicName, unknown[]>();
-  const reader = await readRawTopics(config, ['features.v1', 'prediction.v1'], raw);
+  const reader = await readRawTopics(config, ['features.v1', 'prediction.v1', 'signal.v1'], raw);
   cleanups.push(() => reader.stop(), () => publisher.close());
   const publish = async (records: readonly IngestRecord[]): Promise<void> => {
     for (const r of records) publisher.publish(r.topic, r.key, r.value as TopicTypes[typeof r.topic]);
@@ -148,6 +153,58 @@ describe('a consumer-group process killed mid-stream and restarted', () => {
     expect(metric(features, 'polyflow_kafka_checkpoints_total')).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe('trade with a standby process', () => {
+  it('gives every partition to one process; when it is killed (-9) the standby takes over: every signal is published', async () => {
+    const d = await deployment({ POLYFLOW_STATE_KIND: 'off' });
+    await d.publishMeta();
+    await d.start('features');
+    await d.start('predict');
+    const active = await d.start('trade');
+    const standby = await d.start('trade');
+    const half = Math.floor(rest.length / 2);
+    await d.publish(rest.slice(0, half));
+    await waitFor(() => d.raw.get('signal.v1')!.length > 0, 60_000, 'first signals');
+    await waitFor(async () => (await d.committed('prediction.v1', 'trade')) === d.raw.get('prediction.v1')!.length, 60_000, 'trade caught up');
+
+    // Killed with the first half done: the second half is the standby's, once it took the partitions over.
+    const killed = once(active, 'exit');
+    active.kill('SIGKILL');
+    await killed;
+    const predictions = d.raw.get('prediction.v1')!.length;
+    await d.publish(rest.slice(half));
+    await waitFor(() => d.raw.get('prediction.v1')!.length > predictions, 60_000, 'predictions of the second half');
+
+    // Every prediction is consumed by the group, now the standby; trade's edge operator over the
+    // same predictions in memory gives the signals the topic holds, each id at least once.
+    let seen = -1;
+    await waitFor(async () => {
+      const n = d.raw.get('prediction.v1')!.length;
+      const done = n === seen && (await d.committed('prediction.v1', 'trade')) === n;
+      seen = n;
+      return done;
+    }, 120_000, 'the standby caught up');
+    const expected = memorySignals(d.config, meta, d.raw.get('prediction.v1') as Prediction[]);
+    expect(expected.size).toBeGreaterThan(0);
+    await waitFor(() => new Set(ids(d.raw.get('signal.v1')!)).size >= expected.size, 60_000, 'every signal');
+    expect(new Set(ids(d.raw.get('signal.v1')!))).toEqual(expected);
+    const standbyProm = await stopAndRead(standby);
+    expect(metric(standbyProm, 'polyflow_kafka_consumed_records_total{topic="prediction.v1"}')).toBeGreaterThan(0);
+    expect(metric(standbyProm, 'polyflow_kafka_rebalances_total')).toBeGreaterThanOrEqual(2);
+  });
+});
+
+/** The ids of the signals trade's operators give for `predictions` (in topic order) over a memory bus. */
+function memorySignals(config: Config, markets: readonly MarketMeta[], predictions: readonly Prediction[]): Set<string> {
+  const bus = new MemoryBus();
+  const out = new Set<string>();
+  const sub = tradePipeline(bus, config, new PipelineMetrics());
+  bus.topic('signal.v1').subscribe((s) => out.add(s.id));
+  for (const m of markets) bus.publish('pm.market.meta', m.market, m);
+  for (const p of new Map(predictions.map((x) => [x.id, x])).values()) bus.publish('prediction.v1', p.assetId, p);
+  sub.unsubscribe();
+  return out;
+}
 
 /** A sample's value in Prometheus text (0 when the series was never touched). */
 function metric(text: string, series: string): number {
