@@ -111,6 +111,9 @@ interface CommitMark {
 
 const partitionKey = (topic: string, partition: number): string => `${topic}:${partition}`;
 
+/** Pause before a refused offset commit is tried again. */
+const COMMIT_RETRY_MS = 200;
+
 interface RebuildPlan {
   readonly seeks: { topic: string; partition: number; offset: string }[];
   readonly until: Map<string, bigint>;
@@ -246,6 +249,8 @@ export class KafkaBus implements Bus {
         this.opts.metrics?.rebalances.inc();
         // Any topic in the assignment, even with no partitions yet (a topic not created when the group formed).
         this.activeMember = Object.keys(payload.memberAssignment).length > 0;
+        // Offsets of partitions another member owns now are its to commit.
+        this.keepMarksOf(payload.memberAssignment);
         if (this.opts.rebuild !== undefined) this.rebuildOnAssignment(payload.memberAssignment);
         resolve();
       });
@@ -354,9 +359,11 @@ export class KafkaBus implements Bus {
     if (this.committing !== undefined || this.holds.has('assignment')) return;
     const due = this.takeDueMarks();
     if (due.length === 0) return;
-    this.committing = this.commit(due).finally(() => {
+    this.committing = this.commit(due).then((committed) => {
       this.committing = undefined;
-      this.commitAcknowledged();
+      // A refused commit is retried after a pause (the consumer may be restarting), not at once.
+      if (committed) this.commitAcknowledged();
+      else setTimeout(() => this.commitAcknowledged(), COMMIT_RETRY_MS).unref();
     });
   }
 
@@ -387,12 +394,18 @@ export class KafkaBus implements Bus {
   async stop(): Promise<void> {
     // The group is left by consumer.stop(): everything consumed is settled and committed before.
     this.hold('stopping');
-    await this.assigning;
-    await this.consuming;
-    await this.opts.settle?.();
-    await this.commitAll();
-    await this.checkpoint();
-    await this.consumer?.stop();
+    try {
+      await this.assigning;
+      await this.consuming;
+      await this.opts.settle?.();
+      await this.commitAll();
+      await this.checkpoint();
+    } catch (err) {
+      // A failed publish commits nothing: the next member re-reads from the last committed offsets.
+      this.opts.logger?.error({ err }, 'kafka bus: stopped without committing what is pending');
+    } finally {
+      await this.consumer?.stop();
+    }
   }
 
   /** Saves the operators' states with the offsets they reflect (with `rebuild.checkpoints`; not while an assignment is being rebuilt). */
@@ -412,17 +425,20 @@ export class KafkaBus implements Bus {
    * for the rest come again with the same ids (dropped downstream). Another refusal is logged and the
    * offsets are committed with the next marks (a later offset of a partition supersedes them).
    */
-  private async commit(marks: readonly CommitMark[]): Promise<void> {
+  private async commit(marks: readonly CommitMark[]): Promise<boolean> {
     try {
       await this.consumer?.commitOffsets(marks.map(({ topic, partition, offset }) => ({ topic, partition, offset })));
       this.opts.metrics?.commits.inc();
+      return true;
     } catch (err) {
       if (this.holds.has('assignment')) {
         this.opts.logger?.warn({ err }, 'commit refused during a rebalance: the new assignment re-reads from the last committed offset');
-        return;
+        return true;
       }
       this.opts.logger?.warn({ err }, 'commit failed: retried with the next commit');
+      // Unless a newer mark of the same partition came in meanwhile (it supersedes them).
       this.marks.unshift(...marks.map((m) => ({ ...m, after: 0 })));
+      return false;
     }
   }
 
@@ -487,6 +503,7 @@ export class KafkaBus implements Bus {
         await this.consuming;
         if (generation !== this.assignments) return;
         await this.commitAssigned(assignment);
+        if (this.resumeUnchanged(assignment)) return;
         const plan = await this.rebuildPlan(assignment);
         // A member that is stopping leaves the group: the new owner rebuilds.
         if (generation !== this.assignments || this.holds.has('stopping')) return;
@@ -511,6 +528,7 @@ export class KafkaBus implements Bus {
       .catch((err: unknown) => {
         this.failure = err;
         this.opts.logger?.error({ err }, 'kafka bus: could not rebuild state on assignment (consumption stays held)');
+        this.opts.onFatal?.(err);
       });
   }
 
@@ -576,9 +594,33 @@ export class KafkaBus implements Bus {
    * re-reads from the last committed offset, and its outputs carry the same ids).
    */
   private async commitAssigned(assignment: Record<string, number[]>): Promise<void> {
+    this.keepMarksOf(assignment);
+    await this.commitAll();
+  }
+
+  /**
+   * A rebalance that leaves this member the partitions it had (a standby or another member joined or
+   * left): the operators keep their state and each partition resumes at the next record they have
+   * not seen (the group's committed offset may be behind it). False when anything changed.
+   */
+  private resumeUnchanged(assignment: Record<string, number[]>): boolean {
+    const keys = Object.entries(assignment)
+      .filter(([topic]) => this.byKafkaTopic.has(topic))
+      .flatMap(([topic, partitions]) => partitions.map((p) => partitionKey(topic, p)));
+    const same = keys.length > 0 && keys.length === this.assigned.length && keys.every((k) => this.assigned.includes(k) && this.positions.has(k));
+    if (!same || this.holds.has('stopping')) return false;
+    for (const key of keys) {
+      const at = key.lastIndexOf(':');
+      this.consumer?.seek({ topic: key.slice(0, at), partition: Number(key.slice(at + 1)), offset: (this.positions.get(key) as bigint).toString() });
+    }
+    this.opts.logger?.info({ group: this.opts.groupId, partitions: keys.length }, 'assignment unchanged: operator state kept');
+    this.release('assignment');
+    return true;
+  }
+
+  private keepMarksOf(assignment: Record<string, number[]>): void {
     const kept = new Set(Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((p) => partitionKey(topic, p))));
     this.marks = this.marks.filter((m) => kept.has(partitionKey(m.topic, m.partition)));
-    await this.commitAll();
   }
 
   /**
@@ -690,13 +732,24 @@ export class KafkaBus implements Bus {
   }
 
   private hold(reason: Hold): void {
-    if (this.holds.size === 0) this.consumer?.pause([...this.byKafkaTopic.keys()].map((topic) => ({ topic })));
+    if (this.holds.size === 0) this.pauseConsumer(true);
     this.holds.add(reason);
   }
 
   private release(reason: Hold): void {
     if (!this.holds.delete(reason) || this.holds.size > 0) return;
-    this.consumer?.resume([...this.byKafkaTopic.keys()].map((topic) => ({ topic })));
+    this.pauseConsumer(false);
+  }
+
+  /** Pauses or resumes every topic of the group; a consumer that crashed and is not running has nothing to pause. */
+  private pauseConsumer(pause: boolean): void {
+    const topics = [...this.byKafkaTopic.keys()].map((topic) => ({ topic }));
+    try {
+      if (pause) this.consumer?.pause(topics);
+      else this.consumer?.resume(topics);
+    } catch (err) {
+      this.opts.logger?.debug({ err }, 'kafka consumer not running: nothing to pause or resume');
+    }
   }
 
   /** True while published records wait above the high-water mark: a source should `await flush()`. */

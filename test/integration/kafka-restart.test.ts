@@ -5,6 +5,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,7 +58,7 @@ afterAll(async () => {
 async function deployment(extraEnv: Record<string, string>): Promise<{
   config: Config;
   raw: Map<TopicName, unknown[]>;
-  start(pipeline: string): Promise<ChildProcess>;
+  start(pipeline: string, extraEnv?: Record<string, string>): Promise<ChildProcess>;
   publish(records: readonly IngestRecord[]): Promise<void>;
   publishMeta(): Promise<void>;
   committed(topic: TopicName, group: string): Promise<number>;
@@ -81,9 +82,9 @@ async function deployment(extraEnv: Record<string, string>): Promise<{
   return {
     config,
     raw,
-    async start(pipeline) {
+    async start(pipeline, processEnv = {}) {
       // A restart keeps --out (a PGlite store would be there); each start writes its own metrics file.
-      const child = await spawnPipeline(pipeline, env, ['--out', join(dir, prefix, pipeline), '--metrics', join(dir, prefix, `${pipeline}-${++started}.prom`)]);
+      const child = await spawnPipeline(pipeline, { ...env, ...processEnv }, ['--out', join(dir, prefix, pipeline), '--metrics', join(dir, prefix, `${pipeline}-${++started}.prom`)]);
       children.push(child);
       return child;
     },
@@ -160,12 +161,18 @@ describe('trade with a standby process', () => {
     await d.publishMeta();
     await d.start('features');
     await d.start('predict');
-    const active = await d.start('trade');
-    const standby = await d.start('trade');
+    const ports = { active: await freePort(), standby: await freePort() };
+    const active = await d.start('trade', { POLYFLOW_METRICS_PORT: String(ports.active) });
+    const standby = await d.start('trade', { POLYFLOW_METRICS_PORT: String(ports.standby) });
     const half = Math.floor(rest.length / 2);
     await d.publish(rest.slice(0, half));
     await waitFor(() => d.raw.get('signal.v1')!.length > 0, 60_000, 'first signals');
     await waitFor(async () => (await d.committed('prediction.v1', 'trade')) === d.raw.get('prediction.v1')!.length, 60_000, 'trade caught up');
+    // The first process consumed every prediction so far; the second stood by.
+    const consumedNow = async (port: number): Promise<number> =>
+      metric(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(), 'polyflow_kafka_consumed_records_total{topic="prediction.v1"}');
+    expect(await consumedNow(ports.active)).toBeGreaterThan(0);
+    expect(await consumedNow(ports.standby)).toBe(0);
 
     // Killed with the first half done: the second half is the standby's, once it took the partitions over.
     const killed = once(active, 'exit');
@@ -204,6 +211,15 @@ function memorySignals(config: Config, markets: readonly MarketMeta[], predictio
   for (const p of new Map(predictions.map((x) => [x.id, x])).values()) bus.publish('prediction.v1', p.assetId, p);
   sub.unsubscribe();
   return out;
+}
+
+/** A TCP port nothing listens on now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 /** A sample's value in Prometheus text (0 when the series was never touched). */
