@@ -21,7 +21,6 @@ export async function assertRetained(config: Config, prefix: string, topics: rea
   }
 }
 
-
 /**
  * Creates every topic of the run up front (the mock auto-creates a topic on a metadata request for
  * it). A group that joins before a topic it subscribes to exists is assigned its partitions only at
