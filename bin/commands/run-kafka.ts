@@ -16,6 +16,7 @@ import { InFlight } from '../../runtime/in-flight.js';
 import type { KafkaBus } from '../../runtime/kafka/kafka-bus.js';
 import { kafkaCheckpoints } from '../../runtime/kafka/kafka-checkpoints.js';
 import { openKafkaBus } from '../../runtime/kafka/open-kafka-bus.js';
+import { REFERENCE_TOPICS } from '../../runtime/kafka/reference-tables.js';
 import { createLogger, type Logger } from '../../runtime/logger.js';
 import { PipelineMetrics } from '../../runtime/metrics.js';
 import { serveMetrics } from '../../runtime/metrics-server.js';
@@ -23,7 +24,6 @@ import { fromPackageRoot } from '../../runtime/package-root.js';
 import { StateRegistry } from '../../runtime/state-registry.js';
 import { StateRowBuffer } from '../../runtime/state-row-buffer.js';
 import { openAnalyticsStore } from '../../sinks/clickhouse/analytics-store.js';
-import type { TopicName } from '../../schemas/topics.js';
 import { FEATURE_SPEC } from '../../schemas/feature-spec.js';
 import { JsonlFiles } from '../../sinks/jsonl-files.js';
 import { openFolderStore } from '../replay-state.js';
@@ -90,6 +90,8 @@ export async function runKafkaPipeline(opts: KafkaRunOptions): Promise<number> {
         }
       : undefined,
     onFatal: (err) => fatal?.(err),
+    // Every member reads all of the reference data (a group would split the metadata by market and
+    // the books by asset differently); persist and alerts read it as data, split like any topic.
     tables: stateful ? REFERENCE_TOPICS : undefined,
     // One account's portfolio and limits cannot be split: further trade processes stand by.
     assignment: pipeline === 'trade' ? 'active-standby' : 'spread',
@@ -153,13 +155,6 @@ async function openPersistTargets(config: Config, outDir: string, logger: Logger
     },
   };
 }
-
-/**
- * Reference data the stateful pipelines join on: every member reads all of it (a group would give
- * each member the metadata of other markets than those of its assets). persist and alerts read it
- * as data, split like any topic.
- */
-export const REFERENCE_TOPICS: readonly TopicName[] = ['pm.market.meta'];
 
 /** Pipelines whose operators keep state (books, windows, throttles, positions): rebuilt on assignment. */
 const STATEFUL_PIPELINES: ReadonlySet<KafkaPipeline> = new Set<KafkaPipeline>(['features', 'predict', 'trade', 'watch']);

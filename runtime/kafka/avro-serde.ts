@@ -92,15 +92,10 @@ export class AvroTopicSerde {
     return this.encode(this.ready.get(topic) ?? (await this.writer(topic)), topic, value);
   }
 
-  /** `serialize` without a promise, once the topic's schema is registered (`prepare`); else undefined. */
+  /** `serialize` without a promise, once the topic's schema is registered (by a first `serialize`); else undefined. */
   serializeReady<K extends TopicName>(topic: K, value: TopicTypes[K]): Buffer | undefined {
     const writer = this.ready.get(topic);
     return writer === undefined ? undefined : this.encode(writer, topic, value);
-  }
-
-  /** Registers the topic's schema (once) so that `serializeReady` can write it. */
-  async prepare(topic: TopicName): Promise<void> {
-    await this.writer(topic);
   }
 
   private encode(writer: Writer, topic: TopicName, value: unknown): Buffer {

@@ -11,6 +11,7 @@ import { cachedKeyPartitioner, connectOrExplain } from './kafka-client.js';
 import type { KafkaCheckpointStore } from './kafka-checkpoints.js';
 import { RecentIds, recordId } from './recent-ids.js';
 import { ReferenceTables } from './reference-tables.js';
+import { CommitMarks, type PartitionOffset } from './commit-marks.js';
 import { activeStandbyAssigner } from './active-standby-assigner.js';
 
 export interface KafkaBusOptions {
@@ -100,15 +101,6 @@ interface Held {
 /** Why consumption is paused: each reason holds it until released. */
 type Hold = 'backpressure' | 'assignment' | 'stopping';
 
-/** A consumed partition's next offset, committed once every record published before it was marked is acknowledged. */
-interface CommitMark {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: string;
-  /** Records published (queued) when the mark was made. */
-  readonly after: number;
-}
-
 const partitionKey = (topic: string, partition: number): string => `${topic}:${partition}`;
 
 /** Pause before a refused offset commit is tried again. */
@@ -175,10 +167,8 @@ export class KafkaBus implements Bus {
   private activeMember = false;
   private readonly positions = new Map<string, bigint>();
   private checkpointedAt = Date.now();
-  /** Records queued by publish() and acknowledged by the broker, in queue order. */
-  private queuedCount = 0;
-  private ackedCount = 0;
-  private marks: CommitMark[] = [];
+  /** Offsets to commit once the outputs published before them are acknowledged. */
+  private readonly marks = new CommitMarks();
   private committing: Promise<void> | undefined;
 
   constructor(private readonly opts: KafkaBusOptions) {
@@ -199,7 +189,7 @@ export class KafkaBus implements Bus {
       return;
     }
     this.queue.push({ topic, key, value, seq: this.order?.assign(topic) });
-    this.queuedCount++;
+    this.marks.recordPublished();
     if (this.queue.length > this.highWater) this.pause();
     if (this.draining === undefined) this.draining = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
   }
@@ -250,7 +240,7 @@ export class KafkaBus implements Bus {
         // Any topic in the assignment, even with no partitions yet (a topic not created when the group formed).
         this.activeMember = Object.keys(payload.memberAssignment).length > 0;
         // Offsets of partitions another member owns now are its to commit.
-        this.keepMarksOf(payload.memberAssignment);
+        this.marks.keepAssigned(payload.memberAssignment);
         if (this.opts.rebuild !== undefined) this.rebuildOnAssignment(payload.memberAssignment);
         resolve();
       });
@@ -338,26 +328,20 @@ export class KafkaBus implements Bus {
     if (last === undefined) return;
     resolveOffset(last);
     // Offsets below the rebuild bound were committed before: committing them again would move the group back.
-    if (live) this.markCommit({ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString(), after: this.queuedCount });
+    if (live) {
+      // The consumer goes on with the next batch while this one's outputs are in flight.
+      this.marks.mark(batch.topic, batch.partition, (BigInt(last) + 1n).toString());
+      this.commitAcknowledged();
+    }
     this.opts.metrics?.lag.labels(topic, String(batch.partition)).set(Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)));
     if (live && Date.now() - this.checkpointedAt >= (this.opts.rebuild?.checkpointIntervalMs ?? 10_000)) await this.checkpoint();
     await heartbeat();
   }
 
-  /**
-   * The delivery rule without a round trip per batch: the consumer goes on with the next batch while
-   * this one's outputs are in flight; its offset is committed once every record published up to the
-   * mark is acknowledged. Commits of several batches and partitions go in one request.
-   */
-  private markCommit(mark: CommitMark): void {
-    this.marks.push(mark);
-    this.commitAcknowledged();
-  }
-
   /** Commits the marks whose outputs are all acknowledged (one request in flight; later marks wait for it). */
   private commitAcknowledged(): void {
     if (this.committing !== undefined || this.holds.has('assignment')) return;
-    const due = this.takeDueMarks();
+    const due = this.marks.takeDue();
     if (due.length === 0) return;
     this.committing = this.commit(due).then((committed) => {
       this.committing = undefined;
@@ -367,23 +351,11 @@ export class KafkaBus implements Bus {
     });
   }
 
-  /** The latest due offset per partition, removed from the marks. */
-  private takeDueMarks(): CommitMark[] {
-    const latest = new Map<string, CommitMark>();
-    let kept = 0;
-    for (const mark of this.marks) {
-      if (mark.after <= this.ackedCount) latest.set(partitionKey(mark.topic, mark.partition), mark);
-      else this.marks[kept++] = mark;
-    }
-    this.marks.length = kept;
-    return [...latest.values()];
-  }
-
   /** Every mark committed: waits for outstanding acknowledgements and commits. */
   private async commitAll(): Promise<void> {
     await this.flush();
     while (this.committing !== undefined) await this.committing;
-    const due = this.takeDueMarks();
+    const due = this.marks.takeDue();
     if (due.length > 0) await this.commit(due);
   }
 
@@ -425,9 +397,9 @@ export class KafkaBus implements Bus {
    * for the rest come again with the same ids (dropped downstream). Another refusal is logged and the
    * offsets are committed with the next marks (a later offset of a partition supersedes them).
    */
-  private async commit(marks: readonly CommitMark[]): Promise<boolean> {
+  private async commit(offsets: readonly PartitionOffset[]): Promise<boolean> {
     try {
-      await this.consumer?.commitOffsets(marks.map(({ topic, partition, offset }) => ({ topic, partition, offset })));
+      await this.consumer?.commitOffsets([...offsets]);
       this.opts.metrics?.commits.inc();
       return true;
     } catch (err) {
@@ -436,8 +408,7 @@ export class KafkaBus implements Bus {
         return true;
       }
       this.opts.logger?.warn({ err }, 'commit failed: retried with the next commit');
-      // Unless a newer mark of the same partition came in meanwhile (it supersedes them).
-      this.marks.unshift(...marks.map((m) => ({ ...m, after: 0 })));
+      this.marks.retry(offsets);
       return false;
     }
   }
@@ -469,8 +440,7 @@ export class KafkaBus implements Bus {
       // Dead-lettered when it was first consumed.
       if (!this.muted) await this.deadLetter(topic, partition, message, err);
     }
-    this.received.set(topic, (this.received.get(topic) ?? 0) + 1);
-    this.opts.metrics?.consumed.labels(topic).inc();
+    this.countConsumed(topic);
     const id = deliver ? recordId(value) : undefined;
     if (id !== undefined && this.recentIds(topic).seen(id)) {
       deliver = false;
@@ -480,6 +450,11 @@ export class KafkaBus implements Bus {
     if (this.order !== undefined && seq !== undefined) {
       for (const held of this.order.receive(Number(String(seq)), deliver ? { subject, value } : null)) held.subject.next(held.value);
     } else if (deliver) subject.next(value);
+  }
+
+  private countConsumed(topic: TopicName): void {
+    this.received.set(topic, (this.received.get(topic) ?? 0) + 1);
+    this.opts.metrics?.consumed.labels(topic).inc();
   }
 
   private recentIds(topic: TopicName): RecentIds {
@@ -558,8 +533,7 @@ export class KafkaBus implements Bus {
   private deliverTableRow(topic: TopicName, value: unknown): void {
     const subject = this.subjects.get(topic);
     if (subject === undefined || this.holds.has('stopping')) return;
-    this.received.set(topic, (this.received.get(topic) ?? 0) + 1);
-    this.opts.metrics?.consumed.labels(topic).inc();
+    this.countConsumed(topic);
     const muted = this.muted;
     this.muted = false;
     try {
@@ -594,7 +568,7 @@ export class KafkaBus implements Bus {
    * re-reads from the last committed offset, and its outputs carry the same ids).
    */
   private async commitAssigned(assignment: Record<string, number[]>): Promise<void> {
-    this.keepMarksOf(assignment);
+    this.marks.keepAssigned(assignment);
     await this.commitAll();
   }
 
@@ -616,11 +590,6 @@ export class KafkaBus implements Bus {
     this.opts.logger?.info({ group: this.opts.groupId, partitions: keys.length }, 'assignment unchanged: operator state kept');
     this.release('assignment');
     return true;
-  }
-
-  private keepMarksOf(assignment: Record<string, number[]>): void {
-    const kept = new Set(Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((p) => partitionKey(topic, p))));
-    this.marks = this.marks.filter((m) => kept.has(partitionKey(m.topic, m.partition)));
   }
 
   /**
@@ -701,7 +670,7 @@ export class KafkaBus implements Bus {
           messages.push(record.seq === undefined ? { key: record.key, value } : { key: record.key, value, headers: { 'polyflow-seq': String(record.seq) } });
         }
         await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic: this.kafkaTopic(topic), messages })) });
-        this.ackedCount += batch.length;
+        this.marks.recordsAcknowledged(batch.length);
         this.commitAcknowledged();
         for (const [topic, messages] of byTopic) {
           this.acked.set(topic, (this.acked.get(topic) ?? 0) + messages.length);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import type { TopicName } from '../../schemas/topics.js';
+import { TOPICS, TOPIC_NAMES, type TopicName } from '../../schemas/topics.js';
 import { PolyflowError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { AvroTopicSerde } from './avro-serde.js';
@@ -21,6 +21,12 @@ export interface ReferenceTablesOptions {
   readonly undecodable: (topic: TopicName, err: unknown) => void;
   readonly logger?: Logger | undefined;
 }
+
+/**
+ * The reference topics: the compacted ones (market metadata), whose latest record per key is the
+ * state that stateful pipelines join on.
+ */
+export const REFERENCE_TOPICS: readonly TopicName[] = TOPIC_NAMES.filter((t) => TOPICS[t].compacted);
 
 interface Row {
   readonly topic: TopicName;
