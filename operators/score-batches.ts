@@ -144,7 +144,8 @@ interface PendingBatch {
   readonly dueMs: number;
 }
 
-function toPrediction(v: FeatureVector, pModel: number, modelVersion: string, confidence: number): Prediction {
+/** The prediction a scored vector gives (its id derived from the vector's). */
+export function toPrediction(v: FeatureVector, pModel: number, modelVersion: string, confidence: number): Prediction {
   return {
     id: `pred:${v.id}`,
     featuresId: v.id,

@@ -11,7 +11,15 @@ import { countEvents } from '../runtime/count-events.js';
 import type { LiveSettings } from '../runtime/live-settings.js';
 import type { PipelineMetrics } from '../runtime/metrics.js';
 import { stateSlot, type StateRegistry } from '../runtime/state-registry.js';
+import type { TopicName } from '../schemas/topics.js';
 import { MICROS, type UsdMicros } from '../schemas/units.js';
+
+/**
+ * The topics trade publishes and reads back itself, and no other pipeline publishes (`risk.event`
+ * is also ingest's and the drift monitor's): its stages' feedback, which a Kafka process hands
+ * over in-process (KafkaBusOptions.local).
+ */
+export const TRADE_OWN_TOPICS: readonly TopicName[] = ['signal.v1', 'order.v1', 'fill.v1', 'portfolio.v1'];
 
 /**
  * trade: predictions -> edge signals -> Kelly sizing behind the risk gate -> paper fills against

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer } from 'kafkajs';
 import { asyncScheduler, Subscription } from 'rxjs';
 import type { BatchScorer } from '../../operators/score-batches.js';
+import { groupBusShape } from '../../pipelines/consumer-groups.js';
 import { featuresPipeline } from '../../pipelines/features.js';
 import { predictPipeline } from '../../pipelines/predict.js';
 import { tradePipeline } from '../../pipelines/trade.js';
@@ -15,7 +16,6 @@ import { loadConfig } from '../../runtime/config.js';
 import { InFlight } from '../../runtime/in-flight.js';
 import type { KafkaBus } from '../../runtime/kafka/kafka-bus.js';
 import { openKafkaBus } from '../../runtime/kafka/open-kafka-bus.js';
-import { REFERENCE_TOPICS } from '../../runtime/kafka/reference-tables.js';
 import type { Logger } from '../../runtime/logger.js';
 import { MemoryBus } from '../../runtime/memory-bus.js';
 import { PipelineMetrics } from '../../runtime/metrics.js';
@@ -194,7 +194,7 @@ async function kafkaLatency(lc: LatencyCase, run: LatencyRun, meta: readonly Tap
       for (const pipeline of LATENCY_PIPELINES) {
         const inFlight = new InFlight();
         inFlights.push(inFlight);
-        const bus = openKafkaBus({ config, group: pipeline, fromBeginning: true, logger: run.busLogger, settle: () => inFlight.whenIdle(), tables: REFERENCE_TOPICS });
+        const bus = openKafkaBus({ config, group: pipeline, fromBeginning: true, logger: run.busLogger, settle: () => inFlight.whenIdle(), ...groupBusShape(pipeline) });
         buses.push(bus);
         graphs.add(wirePipeline({ name: pipeline, pipeline, config, scorer: run.scorer }, bus, { metrics: new PipelineMetrics(), inFlight, files: undefined }));
       }

@@ -1,5 +1,5 @@
 import { asyncScheduler, type Subscription } from 'rxjs';
-import type { KafkaPipeline } from '../../bin/commands/run-kafka.js';
+import type { KafkaPipeline } from '../../pipelines/consumer-groups.js';
 import type { BatchScorer } from '../../operators/score-batches.js';
 import { featuresPipeline } from '../../pipelines/features.js';
 import { persistPipeline } from '../../pipelines/persist.js';

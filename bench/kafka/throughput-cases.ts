@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BatchScorer } from '../../operators/score-batches.js';
+import { groupBusShape } from '../../pipelines/consumer-groups.js';
 import type { Config } from '../../runtime/config.js';
 import { InFlight } from '../../runtime/in-flight.js';
 import type { KafkaBus } from '../../runtime/kafka/kafka-bus.js';
@@ -121,8 +122,8 @@ async function memoryThroughput(c: PipelineCase, input: readonly TappedRecord[],
 
 /**
  * Waits until the bus consumed every pre-produced record of the topics the pipeline subscribes to
- * plus every record it published to those topics itself (the trade stage reads its own signals,
- * orders and fills), everything it published is acknowledged, and scoring is idle.
+ * plus every record it published to those topics itself (trade's own signals, orders and fills are
+ * handed over in-process), everything it published is acknowledged, and scoring is idle.
  */
 async function drained(bus: KafkaBus, subscribed: ReadonlySet<TopicName>, pre: ReadonlyMap<TopicName, number>, inFlight: InFlight): Promise<void> {
   let lastProgress = performance.now();
@@ -164,7 +165,7 @@ async function kafkaThroughput(
   const metrics = new PipelineMetrics();
   const inFlight = new InFlight();
   const files = new JsonlFiles(join(run.scratch, `kafka-${prefix}`));
-  const bus = openKafkaBus({ config, group: c.pipeline, topicPrefix: prefix, fromBeginning: true, registry: metrics.registry, logger: run.busLogger, settle: () => inFlight.whenIdle() });
+  const bus = openKafkaBus({ config, group: c.pipeline, topicPrefix: prefix, fromBeginning: true, registry: metrics.registry, logger: run.busLogger, settle: () => inFlight.whenIdle(), ...groupBusShape(c.pipeline) });
   let outputs = 0;
   const tap = new BusTap(bus, () => outputs++);
   const sub = wirePipeline(c, tap, { metrics, inFlight, files });

@@ -4,6 +4,7 @@ import { asyncScheduler, type Subscription } from 'rxjs';
 import { loadScorer } from '../../models/load-scorer.js';
 import type { Scorer } from '../../models/scorer.js';
 import { alertsPipeline } from '../../pipelines/alerts.js';
+import { groupBusShape, STATEFUL_PIPELINES, type KafkaPipeline } from '../../pipelines/consumer-groups.js';
 import { featuresPipeline } from '../../pipelines/features.js';
 import { persistPipeline } from '../../pipelines/persist.js';
 import { persistClickHouse } from '../../pipelines/persist-clickhouse.js';
@@ -16,7 +17,6 @@ import { InFlight } from '../../runtime/in-flight.js';
 import type { KafkaBus } from '../../runtime/kafka/kafka-bus.js';
 import { kafkaCheckpoints } from '../../runtime/kafka/kafka-checkpoints.js';
 import { openKafkaBus } from '../../runtime/kafka/open-kafka-bus.js';
-import { REFERENCE_TOPICS } from '../../runtime/kafka/reference-tables.js';
 import { createLogger, type Logger } from '../../runtime/logger.js';
 import { PipelineMetrics } from '../../runtime/metrics.js';
 import { serveMetrics } from '../../runtime/metrics-server.js';
@@ -27,10 +27,6 @@ import { openAnalyticsStore } from '../../sinks/clickhouse/analytics-store.js';
 import { FEATURE_SPEC } from '../../schemas/feature-spec.js';
 import { JsonlFiles } from '../../sinks/jsonl-files.js';
 import { openFolderStore } from '../replay-state.js';
-
-/** Pipelines that run as their own Kafka consumer group (`polyflow run <pipeline>`). */
-export const KAFKA_PIPELINES = ['features', 'predict', 'trade', 'persist', 'watch', 'alerts'] as const;
-export type KafkaPipeline = (typeof KAFKA_PIPELINES)[number];
 
 export interface KafkaRunOptions {
   readonly pipeline: KafkaPipeline;
@@ -90,11 +86,7 @@ export async function runKafkaPipeline(opts: KafkaRunOptions): Promise<number> {
         }
       : undefined,
     onFatal: (err) => fatal?.(err),
-    // Every member reads all of the reference data (a group would split the metadata by market and
-    // the books by asset differently); persist and alerts read it as data, split like any topic.
-    tables: stateful ? REFERENCE_TOPICS : undefined,
-    // One account's portfolio and limits cannot be split: further trade processes stand by.
-    assignment: pipeline === 'trade' ? 'active-standby' : 'spread',
+    ...groupBusShape(pipeline),
   });
   await rewire();
   const endpoint = config.metrics.port === 0 ? undefined : await serveMetrics(metrics.registry, config.metrics.port, config.metrics.host);
@@ -155,9 +147,6 @@ async function openPersistTargets(config: Config, outDir: string, logger: Logger
     },
   };
 }
-
-/** Pipelines whose operators keep state (books, windows, throttles, positions): rebuilt on assignment. */
-const STATEFUL_PIPELINES: ReadonlySet<KafkaPipeline> = new Set<KafkaPipeline>(['features', 'predict', 'trade', 'watch']);
 
 async function wire(
   pipeline: KafkaPipeline,

@@ -4,7 +4,8 @@ import { loadConfig } from '../../runtime/config.js';
 import { InputError } from '../../runtime/errors.js';
 import type { TopicName } from '../../schemas/topics.js';
 import { durationOption, runLiveSession } from './live.js';
-import { KAFKA_PIPELINES, runKafkaPipeline, type KafkaPipeline } from './run-kafka.js';
+import { KAFKA_PIPELINES, type KafkaPipeline } from '../../pipelines/consumer-groups.js';
+import { runKafkaPipeline } from './run-kafka.js';
 
 /** What `run ingest` writes: every topic ingest produces, and the stale-feed breaker's events. */
 const INGEST_TOPICS: readonly TopicName[] = ['pm.market.meta', 'pm.book', 'pm.trade', 'pm.resolution', 'pm.wallet.trade', 'news.item', 'risk.event', 'dlq.ingest'];

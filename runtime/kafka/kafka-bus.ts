@@ -73,6 +73,16 @@ export interface KafkaBusOptions {
    * `active-standby` (all to one member, the others stand by: see activeStandbyAssigner).
    */
   readonly assignment?: 'spread' | 'active-standby' | undefined;
+  /**
+   * Topics this process publishes and reads back itself, and that no other process publishes
+   * (trade's signals, orders, fills and portfolio): handed to its subscribers inside `publish()`,
+   * as the memory bus does, so its operators see their own outputs at once and in the order they
+   * were made (the risk gate counts a fill before the next signal, as in the embedded run). They
+   * are still published for other processes, and never read back from the broker; while a rebuild
+   * mutes publishing they still reach the operators (their state is made of them). Ignored with
+   * `publishOrder`.
+   */
+  readonly local?: readonly TopicName[] | undefined;
 }
 
 /** How a pipeline's operator state is rebuilt on assignment, and checkpointed (see KafkaBusOptions.rebuild). */
@@ -150,6 +160,7 @@ export class KafkaBus implements Bus {
   /** Topics the group's consumer reads (by their broker name); reference tables are read apart. */
   private readonly byKafkaTopic = new Map<string, TopicName>();
   private readonly tableTopics: TopicName[] = [];
+  private readonly localTopics: ReadonlySet<TopicName>;
   private tables: ReferenceTables | undefined;
   private readonly order: PublishOrder<Held> | undefined;
   private readonly recent = new Map<TopicName, RecentIds>();
@@ -176,6 +187,7 @@ export class KafkaBus implements Bus {
     this.batchSize = opts.batchSize ?? 500;
     this.highWater = opts.maxBufferedRecords ?? 10_000;
     this.order = opts.publishOrder === true ? new PublishOrder<Held>((topic) => this.subjects.has(topic)) : undefined;
+    this.localTopics = new Set(this.order === undefined ? (opts.local ?? []) : []);
   }
 
   /** The broker's name of a polyflow topic. */
@@ -184,14 +196,14 @@ export class KafkaBus implements Bus {
   }
 
   publish<K extends TopicName>(topic: K, key: string, value: TopicTypes[K]): void {
-    if (this.muted) {
-      this.opts.metrics?.rebuildMuted.labels(topic).inc();
-      return;
+    if (this.muted) this.opts.metrics?.rebuildMuted.labels(topic).inc();
+    else {
+      this.queue.push({ topic, key, value, seq: this.order?.assign(topic) });
+      this.marks.recordPublished();
+      if (this.queue.length > this.highWater) this.pause();
+      if (this.draining === undefined) this.draining = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
     }
-    this.queue.push({ topic, key, value, seq: this.order?.assign(topic) });
-    this.marks.recordPublished();
-    if (this.queue.length > this.highWater) this.pause();
-    if (this.draining === undefined) this.draining = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
+    if (this.localTopics.has(topic)) this.deliverLocal(topic, value);
   }
 
   topic<K extends TopicName>(topic: K): Observable<TopicTypes[K]> {
@@ -202,7 +214,8 @@ export class KafkaBus implements Bus {
       subject = new Subject<unknown>();
       this.subjects.set(topic, subject);
       if (this.order === undefined && this.opts.tables?.includes(topic) === true) this.tableTopics.push(topic);
-      else this.byKafkaTopic.set(this.kafkaTopic(topic), topic);
+      // A local topic is handed over by publish(), not read from the broker.
+      else if (!this.localTopics.has(topic)) this.byKafkaTopic.set(this.kafkaTopic(topic), topic);
     }
     return subject.asObservable() as Observable<TopicTypes[K]>;
   }
@@ -265,7 +278,8 @@ export class KafkaBus implements Bus {
   }
 
   /**
-   * Records acknowledged per topic (published by this bus) and received per topic (consumed by it):
+   * Records acknowledged per topic (published by this bus) and received per topic (consumed by it,
+   * or handed over by publish() for a local topic):
    * a one-process run is quiet when every subscribed topic received what was published to it.
    */
   counts(): { readonly acked: ReadonlyMap<TopicName, number>; readonly received: ReadonlyMap<TopicName, number> } {
@@ -450,6 +464,14 @@ export class KafkaBus implements Bus {
     if (this.order !== undefined && seq !== undefined) {
       for (const held of this.order.receive(Number(String(seq)), deliver ? { subject, value } : null)) held.subject.next(held.value);
     } else if (deliver) subject.next(value);
+  }
+
+  /** A local topic's record, to its subscribers before publish() returns (depth-first, as on the memory bus). */
+  private deliverLocal(topic: TopicName, value: unknown): void {
+    const subject = this.subjects.get(topic);
+    if (subject === undefined) return;
+    this.received.set(topic, (this.received.get(topic) ?? 0) + 1);
+    subject.next(value);
   }
 
   private countConsumed(topic: TopicName): void {

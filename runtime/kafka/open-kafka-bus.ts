@@ -35,6 +35,8 @@ export interface OpenKafkaBusOptions {
   readonly tables?: readonly TopicName[] | undefined;
   /** How the group shares partitions (see KafkaBusOptions). */
   readonly assignment?: 'spread' | 'active-standby' | undefined;
+  /** Topics this process publishes and reads back itself (see KafkaBusOptions). */
+  readonly local?: readonly TopicName[] | undefined;
 }
 
 /**
@@ -71,6 +73,7 @@ export function openKafkaBus(opts: OpenKafkaBusOptions): KafkaBus {
     onFatal: opts.onFatal,
     tables: opts.tables,
     assignment: opts.assignment,
+    local: opts.local,
     dedupeCapacity: kafka.dedupeCapacity,
     metrics: opts.registry === undefined ? undefined : new KafkaMetrics(opts.registry),
     logger: opts.logger,

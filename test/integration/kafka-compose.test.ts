@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { KAFKA_PIPELINES } from '../../bin/commands/run-kafka.js';
+import { KAFKA_PIPELINES } from '../../pipelines/consumer-groups.js';
 import { envOverrides, loadConfig } from '../../runtime/config.js';
 import { fromPackageRoot } from '../../runtime/package-root.js';
 

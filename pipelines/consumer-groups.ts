@@ -1,0 +1,23 @@
+import type { OpenKafkaBusOptions } from '../runtime/kafka/open-kafka-bus.js';
+import { REFERENCE_TOPICS } from '../runtime/kafka/reference-tables.js';
+import { TRADE_OWN_TOPICS } from './trade.js';
+
+/** Pipelines that run as their own Kafka consumer group (`polyflow run <pipeline>`). */
+export const KAFKA_PIPELINES = ['features', 'predict', 'trade', 'persist', 'watch', 'alerts'] as const;
+export type KafkaPipeline = (typeof KAFKA_PIPELINES)[number];
+
+/** Pipelines whose operators keep state (books, windows, throttles, positions): rebuilt on assignment. */
+export const STATEFUL_PIPELINES: ReadonlySet<KafkaPipeline> = new Set<KafkaPipeline>(['features', 'predict', 'trade', 'watch']);
+
+/** How a pipeline's consumer group uses the Kafka bus: what `polyflow run <pipeline>` opens, and the Kafka bench too. */
+export function groupBusShape(pipeline: KafkaPipeline): Pick<OpenKafkaBusOptions, 'tables' | 'assignment' | 'local'> {
+  return {
+    // Every member reads all of the reference data (a group would split the metadata by market and
+    // the books by asset differently); persist and alerts read it as data, split like any topic.
+    tables: STATEFUL_PIPELINES.has(pipeline) ? REFERENCE_TOPICS : undefined,
+    // One account's portfolio and limits cannot be split: further trade processes stand by.
+    assignment: pipeline === 'trade' ? 'active-standby' : 'spread',
+    // trade's stages feed each other through its own topics: at once, as in the embedded run.
+    local: pipeline === 'trade' ? TRADE_OWN_TOPICS : undefined,
+  };
+}

@@ -1,0 +1,159 @@
+// trade as a Kafka consumer group, given its inputs in one order, does exactly what the same
+// operators do on the memory bus: its own signals, orders, fills and portfolio snapshots reach its
+// stages inside publish() (KafkaBusOptions.local), so the risk gate counts a fill before the next
+// signal and the paper broker and the ledger see them between the same book updates, as in the
+// embedded run. Read back from the broker, they came a fetch later: the gate sized orders on stale
+// exposure. Mock cluster (needs kcat).
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Partitioners, type PartitionerArgs } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toPrediction } from '../../operators/score-batches.js';
+import { groupBusShape } from '../../pipelines/consumer-groups.js';
+import { featuresPipeline } from '../../pipelines/features.js';
+import { TRADE_OWN_TOPICS, tradePipeline } from '../../pipelines/trade.js';
+import type { Bus } from '../../runtime/bus.js';
+import { loadConfig, type Config } from '../../runtime/config.js';
+import type { KafkaBus } from '../../runtime/kafka/kafka-bus.js';
+import { openKafkaBus } from '../../runtime/kafka/open-kafka-bus.js';
+import { MemoryBus } from '../../runtime/memory-bus.js';
+import { PipelineMetrics } from '../../runtime/metrics.js';
+import type { FeatureVector } from '../../schemas/feature-vector.js';
+import type { MarketMeta } from '../../schemas/market-meta.js';
+import type { TopicName, TopicTypes } from '../../schemas/topics.js';
+import { startTestKafka, type MockCluster } from '../helpers/kafka-mock-cluster.js';
+import { CLI, ingestRecords, type IngestRecord } from '../helpers/kafka-pipelines.js';
+import { tradingEnv, tradingScorer } from '../helpers/trading-model.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'polyflow-kafka-trade-'));
+const prefix = `trade-${randomUUID().slice(0, 8)}.`;
+const PARTITIONS = 4;
+/** Every this many feature vectors is scored into a prediction. */
+const SCORE_EVERY = 4;
+const OUTPUTS: readonly TopicName[] = [...TRADE_OWN_TOPICS, 'risk.event'];
+
+let cluster: MockCluster;
+let config: Config;
+let meta: MarketMeta[];
+/** trade's input after the metadata: book updates and resolutions, and predictions right after the update they were computed from. */
+let timeline: IngestRecord[];
+const buses: KafkaBus[] = [];
+
+/** The partition Kafka's default partitioner gives `key` on a topic of PARTITIONS partitions. */
+function partitionOf(key: string): number {
+  const partitionMetadata = Array.from({ length: PARTITIONS }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 }));
+  return Partitioners.DefaultPartitioner()({ topic: 'any', partitionMetadata, message: { key, value: null } } as PartitionerArgs);
+}
+
+/** What trade publishes, by topic, in the order its stages published it. */
+function collect(bus: Bus): Map<TopicName, unknown[]> {
+  const out = new Map<TopicName, unknown[]>();
+  for (const topic of OUTPUTS) {
+    const records: unknown[] = [];
+    out.set(topic, records);
+    bus.topic(topic).subscribe((r) => records.push(r));
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  cluster = await startTestKafka();
+  await cluster.prepareTopics(prefix);
+  const recording = join(dir, 'rec');
+  execFileSync(process.execPath, [CLI, 'simulate', '--out', recording, '--markets', '8', '--events', '8000', '--seed', '5'], { stdio: 'pipe' });
+  config = loadConfig({
+    env: tradingEnv({ POLYFLOW_LOG_LEVEL: 'warn', KAFKA_BROKERS: cluster.bootstrap, POLYFLOW_KAFKA_TOPIC_PREFIX: prefix, POLYFLOW_KAFKA_FETCH_MAX_WAIT_MS: '5', POLYFLOW_SIGNAL_COOLDOWN_MS: '5000', POLYFLOW_SIGNAL_MIN_EDGE: '0.02', POLYFLOW_SIGNAL_MEDIUM_EDGE: '0.02', POLYFLOW_SIGNAL_STRONG_EDGE: '0.02', POLYFLOW_RISK_MAX_STAKE_USD: '100', POLYFLOW_RISK_MIN_ORDER_SHARES: '0' }),
+  });
+  const ingested = await ingestRecords(recording);
+  meta = ingested.meta;
+  // The assets of one partition: across partitions the broker hands records over in fetch order,
+  // which no memory run reproduces; one partition per topic keeps the order the test gives.
+  const assets = new Map<string, number>();
+  for (const r of ingested.rest) if (r.topic === 'pm.book') assets.set(r.key, partitionOf(r.key));
+  const counts = [0, 1, 2, 3].map((p) => [...assets.values()].filter((q) => q === p).length);
+  const partition = counts.indexOf(Math.max(...counts));
+  const inputs = ingested.rest.filter((r) => r.topic === 'pm.book' && assets.get(r.key) === partition);
+
+  // The feature vectors these books give, and predictions of every SCORE_EVERY-th by the trading model.
+  const features = new MemoryBus();
+  const vectors: FeatureVector[] = [];
+  featuresPipeline(features, config, new PipelineMetrics());
+  features.topic('features.v1').subscribe((v) => vectors.push(v));
+  for (const m of meta) features.publish('pm.market.meta', m.market, m);
+  const scored: { after: number; vector: FeatureVector }[] = [];
+  inputs.forEach((r, i) => {
+    const before = vectors.length;
+    features.publish('pm.book', r.key, r.value as TopicTypes['pm.book']);
+    for (let v = before; v < vectors.length; v++) if (v % SCORE_EVERY === 0) scored.push({ after: i, vector: vectors[v] as FeatureVector });
+  });
+  const scorer = await tradingScorer();
+  const rows = new Float32Array(scored.length * scorer.spec.names.length);
+  scored.forEach((s, i) => rows.set(s.vector.values, i * scorer.spec.names.length));
+  const probabilities = await scorer.score(rows, scored.length);
+  timeline = [];
+  let next = 0;
+  inputs.forEach((r, i) => {
+    timeline.push(r);
+    for (; next < scored.length && (scored[next] as { after: number }).after === i; next++) {
+      const p = toPrediction((scored[next] as { vector: FeatureVector }).vector, probabilities[next] as number, scorer.modelVersion, 1);
+      timeline.push({ topic: 'prediction.v1', key: p.assetId, value: p });
+    }
+  });
+}, 120_000);
+
+afterAll(async () => {
+  for (const bus of buses) await bus.close().catch(() => undefined);
+  cluster?.stop();
+});
+
+describe('trade as a Kafka consumer group', () => {
+  it('publishes the signals, orders, fills, portfolio and risk events of the memory run, in its order', async () => {
+    const memory = new MemoryBus();
+    tradePipeline(memory, config, new PipelineMetrics());
+    const expected = collect(memory);
+    for (const m of meta) memory.publish('pm.market.meta', m.market, m);
+    for (const r of timeline) memory.publish(r.topic, r.key, r.value as TopicTypes[typeof r.topic]);
+    const count = (topic: TopicName): number => (expected.get(topic) ?? []).length;
+    // A scenario that exercises the feedback: orders filled, and the gate resizing or blocking on what was filled.
+    expect(count('fill.v1')).toBeGreaterThan(3);
+    expect(count('portfolio.v1')).toBeGreaterThan(5);
+    expect((expected.get('risk.event') as { action: string }[]).filter((e) => e.action === 'resize' || e.action === 'block').length).toBeGreaterThan(0);
+
+    const publisher = openKafkaBus({ config });
+    const trade = openKafkaBus({ config, group: 'trade', fromBeginning: true, ...groupBusShape('trade') });
+    buses.push(publisher, trade);
+    tradePipeline(trade, config, new PipelineMetrics());
+    const got = collect(trade);
+    await publisher.start();
+    for (const m of meta) publisher.publish('pm.market.meta', m.market, m);
+    await publisher.flush();
+    await trade.start();
+    // One topic's run of records at a time, each consumed before the next run is published.
+    const sent = new Map<TopicName, number>();
+    for (let i = 0; i < timeline.length; ) {
+      const topic = (timeline[i] as IngestRecord).topic;
+      for (; i < timeline.length && (timeline[i] as IngestRecord).topic === topic; i++) {
+        const r = timeline[i] as IngestRecord;
+        publisher.publish(r.topic, r.key, r.value as TopicTypes[typeof r.topic]);
+        sent.set(topic, (sent.get(topic) ?? 0) + 1);
+      }
+      await publisher.flush();
+      await waitFor(() => (trade.counts().received.get(topic) ?? 0) >= (sent.get(topic) ?? 0), 30_000, `${topic} consumed`);
+    }
+    await trade.flush();
+    // Its own risk events come back from the broker (the topic is ingest's and the drift monitor's too).
+    await waitFor(() => (trade.counts().received.get('risk.event') ?? 0) >= (trade.counts().acked.get('risk.event') ?? 0), 30_000, 'risk events read back');
+
+    for (const topic of TRADE_OWN_TOPICS) {
+      expect(got.get(topic), topic).toEqual(expected.get(topic));
+      // Published for the other processes (persist, alerts) too.
+      expect(trade.counts().acked.get(topic) ?? 0, topic).toBe(count(topic));
+    }
+    const byId = (xs: readonly unknown[] = []) => new Map(xs.map((x) => [(x as { id: string }).id, x]));
+    expect(byId(got.get('risk.event'))).toEqual(byId(expected.get('risk.event')));
+  });
+});
