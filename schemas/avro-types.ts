@@ -54,66 +54,59 @@ interface AvroLevelChange extends AvroLevel {
   readonly side: BookSide;
 }
 
-const NO_SNAPSHOT = { bids: null, asks: null, tickSize: null } as const;
-const NO_DELTA = { changes: null, bestBid: null, bestAsk: null } as const;
-const NO_TICK_SIZE = { oldTickSize: null, newTickSize: null } as const;
-
+// Both directions spell every field out in one object literal: objects built with spreads are slow
+// to make and, in dictionary mode, slow for avsc to read (14 µs a record to encode against 2.4 µs,
+// 5 µs to decode against 1 µs, measured on 10% snapshots of 80 levels).
 export function bookUpdateToAvro(update: BookUpdate): BookUpdateAvro {
-  const base = {
-    kind: update.kind,
-    assetId: update.assetId,
-    market: update.market,
-    ts: update.ts,
-    recvTs: update.recvTs,
-    hash: update.hash,
-  };
+  const { kind, assetId, market, ts, recvTs, hash } = update;
   switch (update.kind) {
     case 'snapshot':
-      return { ...base, bids: update.bids, asks: update.asks, tickSize: update.tickSize, ...NO_DELTA, ...NO_TICK_SIZE };
+      return { kind, assetId, market, ts, recvTs, hash, bids: update.bids, asks: update.asks, tickSize: update.tickSize, changes: null, bestBid: null, bestAsk: null, oldTickSize: null, newTickSize: null };
     case 'delta':
-      return {
-        ...base,
-        ...NO_SNAPSHOT,
-        changes: update.changes,
-        bestBid: update.bestBid,
-        bestAsk: update.bestAsk,
-        ...NO_TICK_SIZE,
-      };
+      return { kind, assetId, market, ts, recvTs, hash, bids: null, asks: null, tickSize: null, changes: update.changes, bestBid: update.bestBid, bestAsk: update.bestAsk, oldTickSize: null, newTickSize: null };
     case 'tick_size':
-      return { ...base, ...NO_SNAPSHOT, ...NO_DELTA, oldTickSize: update.oldTickSize, newTickSize: update.newTickSize };
+      return { kind, assetId, market, ts, recvTs, hash, bids: null, asks: null, tickSize: null, changes: null, bestBid: null, bestAsk: null, oldTickSize: update.oldTickSize, newTickSize: update.newTickSize };
   }
 }
 
 /** Throws when a field its `kind` needs is null: such a record was not written by `bookUpdateToAvro`. */
 export function bookUpdateFromAvro(record: BookUpdateAvro): BookUpdate {
-  const base = {
-    assetId: record.assetId as AssetId,
-    market: record.market as MarketId,
-    ts: record.ts,
-    recvTs: record.recvTs,
-    hash: record.hash,
-  };
+  const assetId = record.assetId as AssetId;
+  const market = record.market as MarketId;
+  const { ts, recvTs, hash } = record;
   switch (record.kind) {
     case 'snapshot':
       return {
-        ...base,
         kind: 'snapshot',
-        bids: required(record, 'bids').map(toLevel),
-        asks: required(record, 'asks').map(toLevel),
+        assetId,
+        market,
+        ts,
+        recvTs,
+        hash,
+        bids: toLevels(required(record, 'bids')),
+        asks: toLevels(required(record, 'asks')),
         tickSize: required(record, 'tickSize') as PriceMicros,
       };
     case 'delta':
       return {
-        ...base,
         kind: 'delta',
-        changes: required(record, 'changes').map(toLevelChange),
+        assetId,
+        market,
+        ts,
+        recvTs,
+        hash,
+        changes: toLevelChanges(required(record, 'changes')),
         bestBid: required(record, 'bestBid') as PriceMicros,
         bestAsk: required(record, 'bestAsk') as PriceMicros,
       };
     case 'tick_size':
       return {
-        ...base,
         kind: 'tick_size',
+        assetId,
+        market,
+        ts,
+        recvTs,
+        hash,
         oldTickSize: required(record, 'oldTickSize') as PriceMicros,
         newTickSize: required(record, 'newTickSize') as PriceMicros,
       };
@@ -127,12 +120,23 @@ function required<K extends keyof BookUpdateAvro>(record: BookUpdateAvro, field:
 }
 
 // Plain objects, not avsc's record instances, so decoded records compare and clone like any other.
-const toLevel = (l: AvroLevel): Level => ({ price: l.price as PriceMicros, size: l.size as SizeMicros });
-const toLevelChange = (l: AvroLevelChange): LevelChange => ({
-  price: l.price as PriceMicros,
-  size: l.size as SizeMicros,
-  side: l.side,
-});
+function toLevels(levels: readonly AvroLevel[]): Level[] {
+  const out = new Array<Level>(levels.length);
+  for (let i = 0; i < levels.length; i++) {
+    const l = levels[i] as AvroLevel;
+    out[i] = { price: l.price as PriceMicros, size: l.size as SizeMicros };
+  }
+  return out;
+}
+
+function toLevelChanges(changes: readonly AvroLevelChange[]): LevelChange[] {
+  const out = new Array<LevelChange>(changes.length);
+  for (let i = 0; i < changes.length; i++) {
+    const l = changes[i] as AvroLevelChange;
+    out[i] = { price: l.price as PriceMicros, size: l.size as SizeMicros, side: l.side };
+  }
+  return out;
+}
 
 
 /**

@@ -42,6 +42,22 @@ describe('AvroTopicSerde', () => {
     expect(() => serde.deserializeReady('prediction.v1', Buffer.from('{"json":1}'))).toThrow(/not Confluent wire format/);
   });
 
+  it('writes a record larger than its scratch buffer whole, and the records after it too', async () => {
+    const client = new MockClient({ baseURLs: ['mock://'] });
+    const serde = serdeOn(client);
+    const id = await serde.register('pm.book');
+    const reference = new AvroSerializer(client, SerdeType.VALUE, { useSchemaId: id, autoRegisterSchemas: false, wrapUnions: 'never', omitRecordMethods: true });
+    const snapshot = SAMPLES['pm.book'].find((u) => u.kind === 'snapshot') as Extract<BookUpdate, { kind: 'snapshot' }>;
+    const level = snapshot.bids[0]!;
+    // ~20,000 levels: about 100 KB of Avro, above the 64 KB the serde starts with.
+    const huge: BookUpdate = { ...snapshot, bids: Array.from({ length: 20_000 }, (_, i) => ({ ...level, size: (level.size + i) as typeof level.size })) };
+    const bytes = await serde.serialize('pm.book', huge);
+    expect(bytes.length).toBeGreaterThan(64 * 1024);
+    expect(bytes).toEqual(await reference.serialize('x.pm.book', bookUpdateToAvro(huge)));
+    expect(await serde.deserialize('pm.book', bytes)).toStrictEqual(huge);
+    expect(await serde.serialize('pm.book', snapshot)).toEqual(await reference.serialize('x.pm.book', bookUpdateToAvro(snapshot)));
+  });
+
   it('refuses a record that breaks its schema, naming the field', async () => {
     const client = new MockClient({ baseURLs: ['mock://'] });
     const serde = serdeOn(client);

@@ -69,6 +69,8 @@ export class AvroTopicSerde {
   private readonly resolved = new Map<string, Resolver>();
 
   private registered: Promise<void> | undefined;
+  /** Where records are encoded before they are copied out (grows to the largest record). */
+  private scratch = Buffer.allocUnsafe(64 * 1024);
 
   constructor(private readonly opts: TopicSerdeOptions) {}
 
@@ -100,9 +102,23 @@ export class AvroTopicSerde {
 
   private encode(writer: Writer, topic: TopicName, value: unknown): Buffer {
     const record: unknown = topic === 'pm.book' ? bookUpdateToAvro(value as BookUpdate) : value;
-    if (!writer.type.isValid(record)) throw new SerdeError(`${topic}: record does not match its schema: ${invalidPaths(writer.type, record)}`);
-    const body = writer.type.toBuffer(record);
-    return Buffer.concat([writer.prefix, body], body.length + 5);
+    // Prefix and body written into one scratch buffer, then copied out once.
+    writer.prefix.copy(this.scratch, 0);
+    let end: number;
+    try {
+      // avsc checks each value as it writes it: the paths are worked out only for the error.
+      end = writer.type.encode(record, this.scratch, 5);
+      if (end < 0) {
+        this.scratch = Buffer.allocUnsafe(2 * (this.scratch.length - end));
+        writer.prefix.copy(this.scratch, 0);
+        end = writer.type.encode(record, this.scratch, 5);
+      }
+    } catch {
+      throw new SerdeError(`${topic}: record does not match its schema: ${invalidPaths(writer.type, record)}`);
+    }
+    const out = Buffer.allocUnsafe(end);
+    this.scratch.copy(out, 0, 0, end);
+    return out;
   }
 
   async deserialize<K extends TopicName>(topic: K, payload: Buffer | null): Promise<TopicTypes[K]> {

@@ -332,7 +332,7 @@ export class KafkaBus implements Bus {
       }
       if (rebuilding) this.opts.metrics?.rebuildRecords.labels(topic).inc();
       else live = true;
-      await this.emit(topic, subject, batch.partition, message);
+      if (!this.emitReady(topic, subject, message)) await this.emit(topic, subject, batch.partition, message);
       last = message.offset;
     }
     if (last !== undefined) this.positions.set(partitionKey(batch.topic, batch.partition), BigInt(last) + 1n);
@@ -442,28 +442,53 @@ export class KafkaBus implements Bus {
     }
   }
 
+  /**
+   * Hands a record over without a promise when its writer schema is resolved and it decodes (the
+   * hot path); false leaves it to `emit` (a schema's first record, or an undecodable one).
+   */
+  private emitReady(topic: TopicName, subject: Subject<unknown>, message: KafkaMessage): boolean {
+    let value: unknown;
+    try {
+      value = this.opts.serde.deserializeReady(topic, message.value);
+    } catch {
+      return false;
+    }
+    if (value === undefined) return false;
+    this.countConsumed(topic);
+    this.deliver(topic, subject, message, value);
+    return true;
+  }
+
   /** Decodes one record and hands it to the topic's subscribers, unless it is undecodable (DLQ) or a redelivery. */
   private async emit(topic: TopicName, subject: Subject<unknown>, partition: number, message: KafkaMessage): Promise<void> {
     let value: unknown;
-    let deliver = true;
     try {
-      value = this.opts.serde.deserializeReady(topic, message.value) ?? (await this.opts.serde.deserialize(topic, message.value));
+      value = await this.opts.serde.deserialize(topic, message.value);
     } catch (err) {
-      deliver = false;
       this.opts.metrics?.serdeErrors.labels(topic, 'deserialize').inc();
+      this.countConsumed(topic);
       // Dead-lettered when it was first consumed.
       if (!this.muted) await this.deadLetter(topic, partition, message, err);
+      // Gives up its place in the publish order (if kept), so the records after it are not held.
+      this.deliver(topic, subject, message, undefined);
+      return;
     }
     this.countConsumed(topic);
-    const id = deliver ? recordId(value) : undefined;
+    this.deliver(topic, subject, message, value);
+  }
+
+  /** A decoded record (undefined: an undecodable one, which only frees its place in the publish order) to the subscribers, unless it is a redelivery. */
+  private deliver(topic: TopicName, subject: Subject<unknown>, message: KafkaMessage, value: unknown): void {
+    let fresh = value !== undefined;
+    const id = fresh ? recordId(value) : undefined;
     if (id !== undefined && this.recentIds(topic).seen(id)) {
-      deliver = false;
+      fresh = false;
       this.opts.metrics?.duplicates.labels(topic).inc();
     }
     const seq = this.order === undefined ? undefined : message.headers?.['polyflow-seq'];
     if (this.order !== undefined && seq !== undefined) {
-      for (const held of this.order.receive(Number(String(seq)), deliver ? { subject, value } : null)) held.subject.next(held.value);
-    } else if (deliver) subject.next(value);
+      for (const held of this.order.receive(Number(String(seq)), fresh ? { subject, value } : null)) held.subject.next(held.value);
+    } else if (fresh) subject.next(value);
   }
 
   /** A local topic's record, to its subscribers before publish() returns (depth-first, as on the memory bus). */
