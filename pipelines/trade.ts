@@ -24,8 +24,8 @@ export const TRADE_OWN_TOPICS: readonly TopicName[] = ['signal.v1', 'order.v1', 
 /**
  * trade: predictions -> edge signals -> Kelly sizing behind the risk gate -> paper fills against
  * the live book -> portfolio. Stages talk through topics (`signal.v1`, `order.v1`, `fill.v1`,
- * `portfolio.v1`, `risk.event`), so the gate sees the fills and equity the later stages publish,
- * on the memory bus at once and on Kafka with the topic's latency. With `live` settings, the edge
+ * `portfolio.v1`, `risk.event`), so the gate sees the fills and equity the later stages publish, at
+ * once (a Kafka process hands its own topics over in-process). With `live` settings, the edge
  * thresholds, risk limits, kill switch and fee rates are read from it, so a settings change applies
  * to the running operators from their next input on.
  */

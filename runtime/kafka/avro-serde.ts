@@ -113,8 +113,8 @@ export class AvroTopicSerde {
         writer.prefix.copy(this.scratch, 0);
         end = writer.type.encode(record, this.scratch, 5);
       }
-    } catch {
-      throw new SerdeError(`${topic}: record does not match its schema: ${invalidPaths(writer.type, record)}`);
+    } catch (cause) {
+      throw new SerdeError(`${topic}: record does not match its schema: ${invalidPaths(writer.type, record)}`, cause);
     }
     const out = Buffer.allocUnsafe(end);
     this.scratch.copy(out, 0, 0, end);

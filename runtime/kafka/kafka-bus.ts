@@ -78,9 +78,10 @@ export interface KafkaBusOptions {
    * (trade's signals, orders, fills and portfolio): handed to its subscribers inside `publish()`,
    * as the memory bus does, so its operators see their own outputs at once and in the order they
    * were made (the risk gate counts a fill before the next signal, as in the embedded run). They
-   * are still published for other processes, and never read back from the broker; while a rebuild
-   * mutes publishing they still reach the operators (their state is made of them). Ignored with
-   * `publishOrder`.
+   * are still published for other processes. With `rebuild`, the group reads them too, but only
+   * what was published before the assignment: a rebuild gives the operators the history as it was
+   * published (muted), and what they derive again while muted is dropped, not handed over (replayed
+   * in fetch order it could differ from what downstream saw). Ignored with `publishOrder`.
    */
   readonly local?: readonly TopicName[] | undefined;
 }
@@ -196,6 +197,8 @@ export class KafkaBus implements Bus {
   }
 
   publish<K extends TopicName>(topic: K, key: string, value: TopicTypes[K]): void {
+    const local = this.localTopics.has(topic);
+    if (local && !this.muted && this.repeated(topic, value)) return;
     if (this.muted) this.opts.metrics?.rebuildMuted.labels(topic).inc();
     else {
       this.queue.push({ topic, key, value, seq: this.order?.assign(topic) });
@@ -203,7 +206,18 @@ export class KafkaBus implements Bus {
       if (this.queue.length > this.highWater) this.pause();
       if (this.draining === undefined) this.draining = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
     }
-    if (this.localTopics.has(topic)) this.deliverLocal(topic, value);
+    if (local && !this.muted) this.deliverLocal(topic, value);
+  }
+
+  /**
+   * A local record whose id the operators already had: one a rebuild read from the broker and the
+   * operators made again once live (an order pending at a handover, filled again). Dropped.
+   */
+  private repeated(topic: TopicName, value: unknown): boolean {
+    const id = recordId(value);
+    if (id === undefined || !this.recentIds(topic).seen(id)) return false;
+    this.opts.metrics?.duplicates.labels(topic).inc();
+    return true;
   }
 
   topic<K extends TopicName>(topic: K): Observable<TopicTypes[K]> {
@@ -214,8 +228,8 @@ export class KafkaBus implements Bus {
       subject = new Subject<unknown>();
       this.subjects.set(topic, subject);
       if (this.order === undefined && this.opts.tables?.includes(topic) === true) this.tableTopics.push(topic);
-      // A local topic is handed over by publish(), not read from the broker.
-      else if (!this.localTopics.has(topic)) this.byKafkaTopic.set(this.kafkaTopic(topic), topic);
+      // A local topic is handed over by publish(); the group reads only its history, for rebuilds.
+      else if (!this.localTopics.has(topic) || this.opts.rebuild !== undefined) this.byKafkaTopic.set(this.kafkaTopic(topic), topic);
     }
     return subject.asObservable() as Observable<TopicTypes[K]>;
   }
@@ -319,12 +333,19 @@ export class KafkaBus implements Bus {
     // A batch fetched before an assignment's rebuild was prepared is fetched again after its seek.
     if (topic === undefined || subject === undefined || this.holds.has('assignment') || this.holds.has('stopping')) return;
     const until = this.rebuildUntil.get(partitionKey(batch.topic, batch.partition));
+    const local = this.localTopics.has(topic);
     let last: string | undefined;
     let live = false;
     for (const message of batch.messages) {
       // A new assignment resets the operators: nothing more of this batch goes into them.
       if (!isRunning() || isStale() || this.holds.has('assignment') || this.holds.has('stopping')) break;
       const rebuilding = until !== undefined && BigInt(message.offset) < until;
+      if (local && !rebuilding) {
+        // Published by this process since its assignment: its operators had it from publish().
+        live = true;
+        last = message.offset;
+        continue;
+      }
       if (rebuilding !== this.muted) {
         // Work started by earlier records publishes under their mode before the mode changes.
         await this.settled(heartbeat);
@@ -466,9 +487,9 @@ export class KafkaBus implements Bus {
       value = await this.opts.serde.deserialize(topic, message.value);
     } catch (err) {
       this.opts.metrics?.serdeErrors.labels(topic, 'deserialize').inc();
-      this.countConsumed(topic);
       // Dead-lettered when it was first consumed.
       if (!this.muted) await this.deadLetter(topic, partition, message, err);
+      this.countConsumed(topic);
       // Gives up its place in the publish order (if kept), so the records after it are not held.
       this.deliver(topic, subject, message, undefined);
       return;
@@ -642,7 +663,8 @@ export class KafkaBus implements Bus {
   /**
    * Where each assigned partition is read from (the assignment's checkpoint when it covers every
    * partition within retention, else the earliest retained offset), the states to restore, and up
-   * to which offset each partition only rebuilds state (the group's committed offset).
+   * to which offset each partition only rebuilds state (the group's committed offset; a local
+   * topic's end).
    */
   private async rebuildPlan(assignment: Record<string, number[]>): Promise<RebuildPlan> {
     const admin = await this.adminClient();
@@ -674,9 +696,12 @@ export class KafkaBus implements Bus {
       // A group that never committed starts where a new group starts; records it never saw are not its state.
       const start = usable ? (checkpoint.offsets.get(key) as bigint) : p.commit >= 0n || this.opts.fromBeginning === true ? p.low : p.high;
       seeks.push({ topic: p.topic, partition: p.partition, offset: start.toString() });
-      if (p.commit > start) {
-        until.set(key, p.commit);
-        records += Number(p.commit - start);
+      // A local topic's records up to now are the history earlier owners published: all of it only rebuilds state.
+      const name = this.byKafkaTopic.get(p.topic);
+      const bound = name !== undefined && this.localTopics.has(name) ? p.high : p.commit;
+      if (bound > start) {
+        until.set(key, bound);
+        records += Number(bound - start);
       }
     }
     return { seeks, until, records, restored: usable ? checkpoint.operators : undefined };

@@ -3,7 +3,8 @@
 // stages inside publish() (KafkaBusOptions.local), so the risk gate counts a fill before the next
 // signal and the paper broker and the ledger see them between the same book updates, as in the
 // embedded run. Read back from the broker, they came a fetch later: the gate sized orders on stale
-// exposure. Mock cluster (needs kcat).
+// exposure. A member that takes over rebuilds from what was published, not from decisions made
+// again. Mock cluster (needs kcat).
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -21,6 +22,9 @@ import type { KafkaBus } from '../../runtime/kafka/kafka-bus.js';
 import { openKafkaBus } from '../../runtime/kafka/open-kafka-bus.js';
 import { MemoryBus } from '../../runtime/memory-bus.js';
 import { PipelineMetrics } from '../../runtime/metrics.js';
+import { StateRegistry } from '../../runtime/state-registry.js';
+import type { PortfolioState } from '../../operators/portfolio.js';
+import type { RiskGateState } from '../../operators/risk-gate.js';
 import type { FeatureVector } from '../../schemas/feature-vector.js';
 import type { MarketMeta } from '../../schemas/market-meta.js';
 import type { TopicName, TopicTypes } from '../../schemas/topics.js';
@@ -42,6 +46,8 @@ let meta: MarketMeta[];
 /** trade's input after the metadata: book updates and resolutions, and predictions right after the update they were computed from. */
 let timeline: IngestRecord[];
 const buses: KafkaBus[] = [];
+/** The first trade member, its operators' states, what it published by topic, and how many records of each input topic it consumed. */
+let first: { bus: KafkaBus; registry: StateRegistry; published: Map<TopicName, unknown[]>; sent: Map<TopicName, number> };
 
 /** The partition Kafka's default partitioner gives `key` on a topic of PARTITIONS partitions. */
 function partitionOf(key: string): number {
@@ -126,7 +132,8 @@ describe('trade as a Kafka consumer group', () => {
     const publisher = openKafkaBus({ config });
     const trade = openKafkaBus({ config, group: 'trade', fromBeginning: true, ...groupBusShape('trade') });
     buses.push(publisher, trade);
-    tradePipeline(trade, config, new PipelineMetrics());
+    const registry = new StateRegistry();
+    tradePipeline(trade, config, new PipelineMetrics(), registry);
     const got = collect(trade);
     await publisher.start();
     for (const m of meta) publisher.publish('pm.market.meta', m.market, m);
@@ -155,5 +162,55 @@ describe('trade as a Kafka consumer group', () => {
     }
     const byId = (xs: readonly unknown[] = []) => new Map(xs.map((x) => [(x as { id: string }).id, x]));
     expect(byId(got.get('risk.event'))).toEqual(byId(expected.get('risk.event')));
+    first = { bus: trade, registry, published: got, sent };
+  });
+
+  it('rebuilds a member that takes over from what was published: the same cash, positions and exposure', async () => {
+    const before = first.registry.snapshot();
+    await first.bus.stop();
+    await first.bus.close();
+    // A member with state rebuilt on assignment, as `polyflow run trade` has it (no checkpoint store: from the topics).
+    let registry = new StateRegistry();
+    let graph: { unsubscribe(): void } | undefined;
+    const second: KafkaBus = openKafkaBus({
+      config,
+      group: 'trade',
+      fromBeginning: true,
+      ...groupBusShape('trade'),
+      rebuild: {
+        reset: () => {
+          graph?.unsubscribe();
+          registry = new StateRegistry();
+          graph = tradePipeline(second, config, new PipelineMetrics(), registry);
+        },
+      },
+    });
+    buses.push(second);
+    graph = tradePipeline(second, config, new PipelineMetrics(), registry);
+    const handed = collect(second);
+    await second.start();
+    const received = (topic: TopicName): number => second.counts().received.get(topic) ?? 0;
+    for (const [topic, n] of first.sent) await waitFor(() => received(topic) >= n, 30_000, `${topic} read again`);
+    for (const topic of TRADE_OWN_TOPICS) await waitFor(() => received(topic) >= (first.published.get(topic) ?? []).length, 30_000, `${topic} history read`);
+
+    // The operators were handed the history as published (read back from the broker), and nothing
+    // they decided again while rebuilding reached them or the broker.
+    const ids = (xs: readonly unknown[] = []) => xs.map((x) => (x as { id: string }).id).sort();
+    for (const topic of TRADE_OWN_TOPICS) {
+      expect(ids(handed.get(topic)), topic).toEqual(ids(first.published.get(topic)));
+      expect(second.counts().acked.get(topic) ?? 0, topic).toBe(0);
+    }
+    const after = registry.snapshot();
+    const ledger = (states: ReadonlyMap<string, unknown>) => {
+      const p = states.get('trade.portfolio') as PortfolioState;
+      return { cash: p.cash, realizedPnl: p.realizedPnl, positions: p.positions };
+    };
+    const limits = (states: ReadonlyMap<string, unknown>) => {
+      const g = states.get('trade.riskGate') as RiskGateState;
+      return { equity: g.equity, totalExposure: g.totalExposure, exposureByMarket: g.exposureByMarket, heldDirection: g.heldDirection };
+    };
+    expect((ledger(before).positions as Map<string, unknown>).size).toBeGreaterThan(0);
+    expect(ledger(after)).toEqual(ledger(before));
+    expect(limits(after)).toEqual(limits(before));
   });
 });
