@@ -7,7 +7,7 @@
 // again. Mock cluster (needs kcat).
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Partitioners, type PartitionerArgs } from 'kafkajs';
@@ -67,13 +67,22 @@ function collect(bus: Bus): Map<TopicName, unknown[]> {
 }
 
 beforeAll(async () => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npm test builds it)`);
   cluster = await startTestKafka();
   await cluster.prepareTopics(prefix);
   const recording = join(dir, 'rec');
   execFileSync(process.execPath, [CLI, 'simulate', '--out', recording, '--markets', '8', '--events', '8000', '--seed', '5'], { stdio: 'pipe' });
-  config = loadConfig({
-    env: tradingEnv({ POLYFLOW_LOG_LEVEL: 'warn', KAFKA_BROKERS: cluster.bootstrap, POLYFLOW_KAFKA_TOPIC_PREFIX: prefix, POLYFLOW_KAFKA_FETCH_MAX_WAIT_MS: '5', POLYFLOW_SIGNAL_COOLDOWN_MS: '5000', POLYFLOW_SIGNAL_MIN_EDGE: '0.02', POLYFLOW_SIGNAL_MEDIUM_EDGE: '0.02', POLYFLOW_SIGNAL_STRONG_EDGE: '0.02', POLYFLOW_RISK_MAX_STAKE_USD: '100', POLYFLOW_RISK_MIN_ORDER_SHARES: '0' }),
-  });
+  const kafka = { KAFKA_BROKERS: cluster.bootstrap, POLYFLOW_KAFKA_TOPIC_PREFIX: prefix, POLYFLOW_KAFKA_FETCH_MAX_WAIT_MS: '5' };
+  // Every 2-cent edge trades, $100 stakes, 5 s cooldowns: enough fills that the market caps bind.
+  const trading = {
+    POLYFLOW_SIGNAL_COOLDOWN_MS: '5000',
+    POLYFLOW_SIGNAL_MIN_EDGE: '0.02',
+    POLYFLOW_SIGNAL_MEDIUM_EDGE: '0.02',
+    POLYFLOW_SIGNAL_STRONG_EDGE: '0.02',
+    POLYFLOW_RISK_MAX_STAKE_USD: '100',
+    POLYFLOW_RISK_MIN_ORDER_SHARES: '0',
+  };
+  config = loadConfig({ env: tradingEnv({ POLYFLOW_LOG_LEVEL: 'warn', ...kafka, ...trading }) });
   const ingested = await ingestRecords(recording);
   meta = ingested.meta;
   // The assets of one partition: across partitions the broker hands records over in fetch order,
