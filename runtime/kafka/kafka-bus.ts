@@ -336,6 +336,9 @@ export class KafkaBus implements Bus {
     const local = this.localTopics.has(topic);
     let last: string | undefined;
     let live = false;
+    // Counted once a batch (a labelled counter per record is a hash of its labels each time).
+    let emitted = 0;
+    let rebuilt = 0;
     for (const message of batch.messages) {
       // A new assignment resets the operators: nothing more of this batch goes into them.
       if (!isRunning() || isStale() || this.holds.has('assignment') || this.holds.has('stopping')) break;
@@ -351,11 +354,14 @@ export class KafkaBus implements Bus {
         await this.settled(heartbeat);
         this.muted = rebuilding;
       }
-      if (rebuilding) this.opts.metrics?.rebuildRecords.labels(topic).inc();
+      if (rebuilding) rebuilt++;
       else live = true;
       if (!this.emitReady(topic, subject, message)) await this.emit(topic, subject, batch.partition, message);
+      emitted++;
       last = message.offset;
     }
+    this.countConsumed(topic, emitted);
+    if (rebuilt > 0) this.opts.metrics?.rebuildRecords.labels(topic).inc(rebuilt);
     if (last !== undefined) this.positions.set(partitionKey(batch.topic, batch.partition), BigInt(last) + 1n);
     await this.settled(heartbeat);
     this.muted = false;
@@ -475,7 +481,6 @@ export class KafkaBus implements Bus {
       return false;
     }
     if (value === undefined) return false;
-    this.countConsumed(topic);
     this.deliver(topic, subject, message, value);
     return true;
   }
@@ -489,12 +494,10 @@ export class KafkaBus implements Bus {
       this.opts.metrics?.serdeErrors.labels(topic, 'deserialize').inc();
       // Dead-lettered when it was first consumed.
       if (!this.muted) await this.deadLetter(topic, partition, message, err);
-      this.countConsumed(topic);
       // Gives up its place in the publish order (if kept), so the records after it are not held.
       this.deliver(topic, subject, message, undefined);
       return;
     }
-    this.countConsumed(topic);
     this.deliver(topic, subject, message, value);
   }
 
@@ -520,9 +523,10 @@ export class KafkaBus implements Bus {
     subject.next(value);
   }
 
-  private countConsumed(topic: TopicName): void {
-    this.received.set(topic, (this.received.get(topic) ?? 0) + 1);
-    this.opts.metrics?.consumed.labels(topic).inc();
+  private countConsumed(topic: TopicName, records = 1): void {
+    if (records === 0) return;
+    this.received.set(topic, (this.received.get(topic) ?? 0) + records);
+    this.opts.metrics?.consumed.labels(topic).inc(records);
   }
 
   private recentIds(topic: TopicName): RecentIds {
