@@ -175,8 +175,8 @@ export class KafkaBus implements Bus {
   private admin: Admin | undefined;
   /** The partitions assigned (`topic:partition`) and the next offset of each the operators have not seen. */
   private assigned: string[] = [];
-  /** The last assignment gave this member topics (with `active-standby`, it is the active member). */
-  private activeMember = false;
+  /** Since when (ms) the assignments have given this member topics (with `active-standby`: it is the active member); undefined: not now. */
+  private activeSince: number | undefined;
   private readonly positions = new Map<string, bigint>();
   private checkpointedAt = Date.now();
   /** Offsets to commit once the outputs published before them are acknowledged. */
@@ -251,7 +251,7 @@ export class KafkaBus implements Bus {
       heartbeatInterval: Math.max(100, Math.floor(sessionTimeout / 5)),
       maxWaitTimeInMs: this.opts.fetchMaxWaitMs ?? 50,
       allowAutoTopicCreation: true,
-      ...(this.opts.assignment === 'active-standby' ? { partitionAssigners: [activeStandbyAssigner(() => this.activeMember)] } : {}),
+      ...(this.opts.assignment === 'active-standby' ? { partitionAssigners: [activeStandbyAssigner(() => this.activeSince)] } : {}),
       // Any crash (a broker's error during a rebalance, say) restarts the consumer, a few times.
       retry: { retries: 8, initialRetryTime: 100, restartOnFailure: () => Promise.resolve(++restarts <= (this.opts.maxRestarts ?? 5)) },
     });
@@ -265,7 +265,8 @@ export class KafkaBus implements Bus {
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
         this.opts.metrics?.rebalances.inc();
         // Any topic in the assignment, even with no partitions yet (a topic not created when the group formed).
-        this.activeMember = Object.keys(payload.memberAssignment).length > 0;
+        const active = Object.keys(payload.memberAssignment).length > 0;
+        this.activeSince = active ? (this.activeSince ?? Date.now()) : undefined;
         // Offsets of partitions another member owns now are its to commit.
         this.marks.keepAssigned(payload.memberAssignment);
         if (this.opts.rebuild !== undefined) this.rebuildOnAssignment(payload.memberAssignment);
