@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { KAFKA_PIPELINES, type KafkaPipeline } from '../../pipelines/consumer-groups.js';
 import { loadConfig } from '../../runtime/config.js';
 import { InputError } from '../../runtime/errors.js';
 import type { TopicName } from '../../schemas/topics.js';
 import { durationOption, runLiveSession } from './live.js';
-import { KAFKA_PIPELINES, type KafkaPipeline } from '../../pipelines/consumer-groups.js';
 import { runKafkaPipeline } from './run-kafka.js';
 
 /** What `run ingest` writes: every topic ingest produces, and the stale-feed breaker's events. */

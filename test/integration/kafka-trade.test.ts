@@ -103,21 +103,19 @@ beforeAll(async () => {
   inputs.forEach((r, i) => {
     const before = vectors.length;
     features.publish('pm.book', r.key, r.value as TopicTypes['pm.book']);
-    for (let v = before; v < vectors.length; v++) if (v % SCORE_EVERY === 0) scored.push({ after: i, vector: vectors[v] as FeatureVector });
+    for (let v = before; v < vectors.length; v++) if (v % SCORE_EVERY === 0) scored.push({ after: i, vector: vectors[v]! });
   });
   const scorer = await tradingScorer();
-  const rows = new Float32Array(scored.length * scorer.spec.names.length);
-  scored.forEach((s, i) => rows.set(s.vector.values, i * scorer.spec.names.length));
+  const width = scorer.spec.names.length;
+  const rows = new Float32Array(scored.length * width);
+  scored.forEach((s, i) => rows.set(s.vector.values, i * width));
   const probabilities = await scorer.score(rows, scored.length);
-  timeline = [];
-  let next = 0;
-  inputs.forEach((r, i) => {
-    timeline.push(r);
-    for (; next < scored.length && (scored[next] as { after: number }).after === i; next++) {
-      const p = toPrediction((scored[next] as { vector: FeatureVector }).vector, probabilities[next] as number, scorer.modelVersion, 1);
-      timeline.push({ topic: 'prediction.v1', key: p.assetId, value: p });
-    }
+  const predictionsAfter = new Map<number, IngestRecord[]>();
+  scored.forEach(({ after, vector }, i) => {
+    const p = toPrediction(vector, probabilities[i]!, scorer.modelVersion, 1);
+    predictionsAfter.set(after, [...(predictionsAfter.get(after) ?? []), { topic: 'prediction.v1', key: p.assetId, value: p }]);
   });
+  timeline = inputs.flatMap((r, i) => [r, ...(predictionsAfter.get(i) ?? [])]);
 }, 120_000);
 
 afterAll(async () => {
