@@ -53,7 +53,7 @@ describe('scoreBatches', () => {
     expect(got.at(-1)).toMatchObject({ assetId: 'd', id: 'pred:d:10:0', featuresId: 'd:10:0', modelVersion: 'fake-1', confidence: 1 });
   });
 
-  it('keeps only the newest vector of an asset within a pending batch', async () => {
+  it('scores every vector, an asset\'s older one in the same batch too', async () => {
     const batches: number[] = [];
     const scheduler = new ReplayScheduler(0);
     const input = new Subject<ReturnType<typeof vectorWithMid>>();
@@ -63,8 +63,39 @@ describe('scoreBatches', () => {
     input.next(vectorWithMid('a', 2, 0.6, 1));
     input.complete(); // completion flushes what is pending
     const preds = await done;
-    expect(batches).toEqual([2]);
-    expect(preds.map((p) => p.featuresId)).toEqual(['a:2:1', 'b:1:0']);
+    expect(batches).toEqual([3]);
+    expect(preds.map((p) => [p.featuresId, Number(p.pModel.toFixed(5))])).toEqual([
+      ['a:0:0', 0.6],
+      ['b:1:0', 0.3],
+      ['a:2:1', 0.7],
+    ]);
+  });
+
+  it('gives each asset the same predictions whatever the batch boundaries', async () => {
+    const vectors = Array.from({ length: 40 }, (_, i) => vectorWithMid(['a', 'b', 'c'][i % 3] ?? 'a', i * 7, 0.3 + (i % 5) / 20, i));
+    const perAsset = async (maxBatch: number, maxWaitMs: number): Promise<{ batches: number[]; byAsset: Map<string, string[]> }> => {
+      const batches: number[] = [];
+      const scheduler = new ReplayScheduler(0);
+      const inFlight = new InFlight();
+      const input = new Subject<ReturnType<typeof vectorWithMid>>();
+      const done = lastValueFrom(input.pipe(scoreBatches(fakeScorer(batches), { maxBatch, maxWaitMs, inFlight }, scheduler), toArray()));
+      for (const v of vectors) {
+        scheduler.advanceTo(v.ts);
+        input.next(v);
+        await inFlight.whenIdle();
+      }
+      input.complete();
+      const byAsset = new Map<string, string[]>();
+      for (const p of await done) byAsset.set(p.assetId, [...(byAsset.get(p.assetId) ?? []), `${p.id}=${p.pModel}`]);
+      return { batches, byAsset };
+    };
+    const single = await perAsset(1, 0);
+    expect(single.batches).toHaveLength(vectors.length);
+    for (const [maxBatch, maxWaitMs] of [[4, 20], [100, 1_000]] as const) {
+      const other = await perAsset(maxBatch, maxWaitMs);
+      expect(other.batches.length).toBeLessThan(vectors.length);
+      expect(other.byAsset).toEqual(single.byAsset);
+    }
   });
 
   it('errors on a vector whose width differs from the model spec', async () => {

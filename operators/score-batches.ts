@@ -1,7 +1,6 @@
 import { Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 import { FEATURE_INDEX, type FeatureSpec } from '../schemas/feature-spec.js';
 import type { FeatureVector } from '../schemas/feature-vector.js';
-import type { AssetId } from '../schemas/ids.js';
 import type { MarketMeta } from '../schemas/market-meta.js';
 import type { Prediction } from '../schemas/prediction.js';
 import type { InFlight } from '../runtime/in-flight.js';
@@ -23,7 +22,7 @@ export interface BatchScorer {
 }
 
 export interface ScoreBatchesOptions {
-  /** A batch is scored as soon as it holds this many assets... */
+  /** A batch is scored as soon as it holds this many vectors... */
   readonly maxBatch: number;
   /** ...or this long (scheduler time) after its first vector arrived. */
   readonly maxWaitMs: number;
@@ -32,9 +31,13 @@ export interface ScoreBatchesOptions {
 }
 
 /**
- * Micro-batches feature vectors across assets and scores each batch with one model call. Within a
- * pending batch an asset keeps only its newest vector (scoring a stale one is wasted work).
- * Batches are scored one after another, so predictions leave in batch order.
+ * Micro-batches feature vectors across assets and scores each batch with one model call. Every
+ * vector is scored, an asset's older one in a batch too: the predictions are then a function of
+ * each asset's own vectors (rows are scored independently), whatever the batch boundaries, so a
+ * predict process over Kafka, or two sharing the partitions, publish exactly the embedded run's.
+ * (The throttle in front keeps an asset's rescoring to material mid moves, so an asset seldom has
+ * two vectors in one batch.) Batches are scored one after another, so predictions leave in batch
+ * order.
  */
 export function scoreBatches(
   scorer: BatchScorer,
@@ -46,7 +49,6 @@ export function scoreBatches(
   return (source) =>
     new Observable<Prediction>((subscriber) => {
       let pending: FeatureVector[] = [];
-      let slotOf = new Map<AssetId, number>();
       let timer: Subscription | null = null;
       /** Scheduler time the pending batch is due, while its timer is armed. */
       let dueMs = Number.NaN;
@@ -60,7 +62,6 @@ export function scoreBatches(
         if (pending.length === 0) return;
         const batch = pending;
         pending = [];
-        slotOf = new Map();
         const rows = new Float32Array(batch.length * width);
         for (let r = 0; r < batch.length; r++) rows.set((batch[r] as FeatureVector).values, r * width);
         opts.inFlight?.begin();
@@ -95,7 +96,6 @@ export function scoreBatches(
       if (attached?.restored !== undefined) {
         const restored = attached.restored as PendingBatch;
         pending = restored.pending;
-        slotOf = new Map(pending.map((v, i) => [v.assetId, i]));
         if (pending.length > 0 && !Number.isNaN(restored.dueMs)) {
           dueMs = restored.dueMs;
           timer = scheduler.schedule(flush, Math.max(0, dueMs - scheduler.now()));
@@ -112,12 +112,7 @@ export function scoreBatches(
             );
             return;
           }
-          const slot = slotOf.get(v.assetId);
-          if (slot !== undefined) pending[slot] = v;
-          else {
-            slotOf.set(v.assetId, pending.length);
-            pending.push(v);
-          }
+          pending.push(v);
           if (pending.length >= opts.maxBatch) flush();
           else if (timer === null) {
             dueMs = scheduler.now() + opts.maxWaitMs;

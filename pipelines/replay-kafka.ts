@@ -32,9 +32,9 @@ export interface KafkaReplayDeps extends Omit<ReplayDeps, 'durable' | 'clickhous
  *   published came back and scoring is idle before the virtual clock moves to the next record, so
  *   timers (scoring batches) and the trade stage's feedback (fills and portfolio snapshots to the
  *   risk gate) happen between the same records as on the memory bus.
- * With larger chunks the clock runs up to a chunk ahead of the records in flight: scoring batches
- * fill differently (a batch keeps one vector per asset, so there are fewer predictions) and the risk
- * gate sizes later signals against exposure that does not yet include the fills of earlier ones.
+ * With larger chunks the clock runs up to a chunk ahead of the records in flight: predictions reach
+ * trade later against the books, and the risk gate sizes later signals against exposure that does
+ * not yet include the fills of earlier ones.
  * What remains different at chunk 1: the memory bus is depth first (a record's whole cascade runs
  * before the next record of the same input frame is published), Kafka breadth first within one
  * input record; the tests found no output that depends on it.

@@ -1,6 +1,7 @@
 // `polyflow run features|predict|trade` as separate processes (each its own consumer group; two
-// members of the features group, and a standby trade process) on the mock cluster (infra/kafka/mock-cluster.sh, needs `kcat`),
-// fed by this test's own publisher.
+// members of the features and of the predict group, and a standby trade process) on the mock cluster
+// (infra/kafka/mock-cluster.sh, needs `kcat`), fed by this test's own publisher with what ingest
+// publishes for a recording (trades left out), and compared with the embedded graph on those records.
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -8,19 +9,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TRADE_OWN_TOPICS, tradePipeline } from '../../pipelines/trade.js';
+import { loadScorer } from '../../models/load-scorer.js';
+import { TRADE_OWN_TOPICS } from '../../pipelines/trade.js';
 import { loadConfig, type Config } from '../../runtime/config.js';
 import type { KafkaBus } from '../../runtime/kafka/kafka-bus.js';
 import { openKafkaBus } from '../../runtime/kafka/open-kafka-bus.js';
-import { MemoryBus } from '../../runtime/memory-bus.js';
-import { PipelineMetrics } from '../../runtime/metrics.js';
+import { fromPackageRoot } from '../../runtime/package-root.js';
+import { FEATURE_SPEC } from '../../schemas/feature-spec.js';
 import type { FeatureVector } from '../../schemas/feature-vector.js';
 import type { Order } from '../../schemas/order.js';
 import type { Prediction } from '../../schemas/prediction.js';
 import type { Signal } from '../../schemas/signal.js';
 import type { TopicName, TopicTypes } from '../../schemas/topics.js';
 import { startTestKafka, type MockCluster } from '../helpers/kafka-mock-cluster.js';
-import { CLI, committedRecords, ingestRecords, memoryFeatures, spawnPipeline } from '../helpers/kafka-pipelines.js';
+import { CLI, committedRecords, embeddedOutputs, ingestRecords, memoryFeatures, scoresApprox, spawnPipeline } from '../helpers/kafka-pipelines.js';
 import { tradingEnv } from '../helpers/trading-model.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -32,6 +34,7 @@ let env: NodeJS.ProcessEnv;
 let config: Config;
 const children = new Map<string, ChildProcess>();
 let finalSignals: string[] = [];
+let vectors = 0;
 const buses: KafkaBus[] = [];
 
 /** Starts `polyflow run <pipeline>` as member `name` (its metrics and --out are named after it). */
@@ -58,7 +61,14 @@ beforeAll(async () => {
   await publisher.start();
   for (const m of ingested.meta) publisher.publish('pm.market.meta', m.market, m);
   await publisher.flush();
-  await Promise.all([startProcess('features'), startProcess('features-2', 'features'), startProcess('predict'), startProcess('trade'), startProcess('persist')]);
+  await Promise.all([
+    startProcess('features'),
+    startProcess('features-2', 'features'),
+    startProcess('predict'),
+    startProcess('predict-2', 'predict'),
+    startProcess('trade'),
+    startProcess('persist'),
+  ]);
   // A second trade process joins the group as a standby: the account's state is not split.
   await startProcess('trade-2', 'trade');
 }, 120_000);
@@ -90,27 +100,23 @@ describe('features, predict, trade and persist as separate consumer-group proces
     // though two members split the books (each with every market's metadata).
     const expected = memoryFeatures(config, meta, rest);
     expect(expected.length).toBeGreaterThan(100);
+    vectors = expected.length;
     await waitFor(() => got.features.length >= expected.length, 120_000, 'features');
     const ids = (xs: readonly { id: string }[]) => new Map(xs.map((x) => [x.id, x]));
     expect(ids(got.features)).toEqual(ids(expected));
 
-    // trade: the signals its edge operator gives for the predictions the predict process published.
-    let seen = -1;
-    await waitFor(() => {
-      const stable = got.predictions.length > 0 && got.predictions.length === seen;
-      seen = got.predictions.length;
-      return stable;
-    }, 120_000, 'predictions settled');
-    const trade = new MemoryBus();
-    const expectedSignals: Signal[] = [];
-    const tsub = tradePipeline(trade, config, new PipelineMetrics());
-    trade.topic('signal.v1').subscribe((s) => expectedSignals.push(s));
-    for (const m of meta) trade.publish('pm.market.meta', m.market, m);
-    for (const p of got.predictions) trade.publish('prediction.v1', p.assetId, p);
-    tsub.unsubscribe();
+    // predict (two members) and trade's edge stage: exactly the embedded graph's predictions and
+    // signals for the same records, values included (an asset's predictions do not depend on batch
+    // boundaries or on which member scored them; scores to float32's last bits).
+    const embedded = await embeddedOutputs(config, await loadScorer(fromPackageRoot(config.scoring.modelPath), FEATURE_SPEC), meta, rest, ['prediction.v1', 'signal.v1']);
+    const expectedPredictions = embedded.get('prediction.v1') as Prediction[];
+    const expectedSignals = embedded.get('signal.v1') as Signal[];
+    expect(expectedPredictions.length).toBeGreaterThan(100);
     expect(expectedSignals.length).toBeGreaterThan(0);
+    await waitFor(() => got.predictions.length >= expectedPredictions.length, 120_000, 'predictions');
     await waitFor(() => got.signals.length >= expectedSignals.length, 60_000, 'signals');
-    expect(ids(got.signals)).toEqual(ids(expectedSignals));
+    expect(ids(got.predictions)).toEqual(ids(expectedPredictions.map(scoresApprox)));
+    expect(ids(got.signals)).toEqual(ids(expectedSignals.map(scoresApprox)));
     const signalIds = new Set(got.signals.map((s) => s.id));
     for (const order of got.orders) expect(signalIds.has(order.signalId)).toBe(true);
     finalSignals = got.signals.map((s) => s.id).sort();
@@ -141,6 +147,11 @@ describe('features, predict, trade and persist as separate consumer-group proces
       expect(consumed(name, 'pm.market.meta'), name).toBe(ingested.meta.length);
     }
     expect(consumed('features', 'pm.book') + consumed('features-2', 'pm.book')).toBeGreaterThanOrEqual(books);
+    // So did the two predict members the vectors.
+    for (const name of ['predict', 'predict-2']) {
+      expect(consumed(name, 'features.v1'), name).toBeGreaterThan(0);
+      expect(consumed(name, 'features.v1'), name).toBeLessThan(vectors);
+    }
     // trade: every partition with the first process; the second stood by (it read only the metadata).
     expect(consumed('trade', 'prediction.v1')).toBeGreaterThan(0);
     for (const topic of ['prediction.v1', 'pm.book']) expect(consumed('trade-2', topic), topic).toBe(0);
