@@ -130,14 +130,22 @@ async function main(argv: string[]): Promise<number> {
   return command(rest);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    // Known errors get one clear line; anything else is a bug and keeps its stack.
-    if (err instanceof PolyflowError) process.stderr.write(`polyflow: ${err.message}\n`);
-    else process.stderr.write(`polyflow: unexpected error\n${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+/**
+ * How long a finished command may take to exit on its own: a client library that left a retry
+ * timer or socket behind (kafkajs rejoining a group it could not join) would keep the process up.
+ */
+const EXIT_DEADLINE_MS = 5_000;
+
+main(process.argv.slice(2))
+  .then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      // Known errors get one clear line; anything else is a bug and keeps its stack.
+      if (err instanceof PolyflowError) process.stderr.write(`polyflow: ${err.message}\n`);
+      else process.stderr.write(`polyflow: unexpected error\n${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  )
+  .finally(() => setTimeout(() => process.exit(), EXIT_DEADLINE_MS).unref());

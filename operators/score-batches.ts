@@ -32,12 +32,11 @@ export interface ScoreBatchesOptions {
 
 /**
  * Micro-batches feature vectors across assets and scores each batch with one model call. Every
- * vector is scored, an asset's older one in a batch too: the predictions are then a function of
- * each asset's own vectors (rows are scored independently), whatever the batch boundaries, so a
- * predict process over Kafka, or two sharing the partitions, publish exactly the embedded run's.
- * (The throttle in front keeps an asset's rescoring to material mid moves, so an asset seldom has
- * two vectors in one batch.) Batches are scored one after another, so predictions leave in batch
- * order.
+ * vector is scored, an asset's older one in a batch too: an asset's predictions are then a function
+ * of its own vectors (rows are scored independently; float32 kernels may round the last bits
+ * differently with the batch size), whatever the batch boundaries. The throttle in front keeps an
+ * asset's rescoring to material mid moves, so an asset seldom has two vectors in one batch.
+ * Batches are scored one after another, so predictions leave in batch order.
  */
 export function scoreBatches(
   scorer: BatchScorer,

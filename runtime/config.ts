@@ -62,8 +62,9 @@ export const ConfigSchema = z.object({
     .object({
       /** An ensemble manifest (.json) or one ONNX model (.onnx); relative paths resolve against the package root. */
       modelPath: z.string().default('models/artifacts/ensemble/manifest.json'),
+      /** Feature vectors per model call: a batch is scored once it holds this many... */
       maxBatch: z.number().int().positive().default(256),
-      /** Event-time wait before a partial batch is scored. */
+      /** ...or this long after its first vector (event time in a replay, wall time live). */
       maxWaitMs: z.number().int().min(0).default(1_000),
       /** Rescore an asset when its mid moved at least this much since its last score... */
       minMidChange: z.number().min(0).default(0.01),
@@ -342,6 +343,8 @@ export const ConfigSchema = z.object({
       replicationFactor: z.number().int().positive().default(1),
       retentionMs: z.number().int().min(-1).default(7 * 86_400_000),
       sessionTimeoutMs: ms().default(10_000),
+      /** A `polyflow run` process not in its consumer group by then exits 1 (a supervisor starts it again). */
+      joinTimeoutMs: ms().default(60_000),
       /** How long the broker may hold a fetch with no data: the latency bound of each hop between pipelines. */
       fetchMaxWaitMs: ms().default(50),
       /** Records per produce request. */

@@ -91,10 +91,8 @@ export async function runKafkaPipeline(opts: KafkaRunOptions): Promise<number> {
   await rewire();
   const endpoint = config.metrics.port === 0 ? undefined : await serveMetrics(metrics.registry, config.metrics.port, config.metrics.host);
   if (endpoint !== undefined) logger.info({ port: endpoint.port }, 'metrics at GET /metrics');
-  await bus.start();
-  logger.info({ brokers: config.kafka.brokers, group: `${config.kafka.groupIdPrefix}.${pipeline}` }, 'joined');
-  process.stdout.write(`ready ${pipeline}\n`);
-  const exitCode = await new Promise<number>((done) => {
+  // Ends the run: a signal or `durationMs` (0), or the consumer failing for good (1), joined or not.
+  const stopped = new Promise<number>((done) => {
     const stop = (): void => done(0);
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
@@ -104,7 +102,19 @@ export async function runKafkaPipeline(opts: KafkaRunOptions): Promise<number> {
       done(1);
     };
   });
-  await bus.stop();
+  let exitCode = 1;
+  let failure: unknown;
+  // A process that cannot join its group exits (after closing what it opened), so a supervisor starts it again.
+  try {
+    if (await Promise.race([bus.start({ joinTimeoutMs: config.kafka.joinTimeoutMs }).then(() => true), stopped.then(() => false)])) {
+      logger.info({ brokers: config.kafka.brokers, group: `${config.kafka.groupIdPrefix}.${pipeline}` }, 'joined');
+      process.stdout.write(`ready ${pipeline}\n`);
+      exitCode = await stopped;
+      await bus.stop();
+    } else exitCode = await stopped;
+  } catch (err) {
+    failure = err;
+  }
   graph?.unsubscribe();
   await inFlight.whenIdle();
   await bus.close();
@@ -112,6 +122,7 @@ export async function runKafkaPipeline(opts: KafkaRunOptions): Promise<number> {
   await persist?.close();
   await endpoint?.close();
   if (opts.metricsFile !== undefined) writeFileSync(opts.metricsFile, await metrics.registry.metrics());
+  if (failure !== undefined) throw failure;
   return exitCode;
 }
 

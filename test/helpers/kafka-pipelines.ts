@@ -3,7 +3,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { randomUUID } from 'node:crypto';
 import { Subject } from 'rxjs';
-import { expect } from 'vitest';
 import { embeddedGraph } from '../../pipelines/embedded-graph.js';
 import { featuresPipeline } from '../../pipelines/features.js';
 import { ingestPipeline } from '../../pipelines/ingest.js';
@@ -69,9 +68,9 @@ export function memoryFeatures(config: Config, meta: readonly MarketMeta[], rest
 }
 
 /**
- * What the embedded graph (every pipeline on one memory bus, replay clock, scoring awaited before
- * the next record, as `polyflow replay` runs it) publishes to `topics` when ingest's records are
- * `meta`, then `rest`.
+ * What the embedded graph (every pipeline on one memory bus, the replay clock set to each record's
+ * receive time, scoring awaited before the next record; no drift monitor) publishes to `topics`
+ * when ingest's records are `meta`, then `rest`.
  */
 export async function embeddedOutputs(
   config: Config,
@@ -99,13 +98,6 @@ export async function embeddedOutputs(
   graph.unsubscribe();
   return out;
 }
-
-/**
- * `record` with its fractional numbers matched to 6 decimals: onnxruntime's float32 kernels round a
- * row's score in the last bits differently with the batch size (seen: 0.8468102 against 0.8468103).
- */
-export const scoresApprox = <T extends object>(record: T): T =>
-  Object.fromEntries(Object.entries(record).map(([k, v]) => [k, typeof v === 'number' && !Number.isInteger(v) ? expect.closeTo(v, 6) : v])) as T;
 
 /** The environment of a `polyflow run` process on the Kafka bus at `bootstrap`, on topics `<prefix>*`, logging errors only. */
 export const kafkaProcessEnv = (bootstrap: string, prefix: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({

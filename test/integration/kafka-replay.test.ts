@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../schemas/run-summary.js';
 import { startTestKafka, type MockCluster } from '../helpers/kafka-mock-cluster.js';
-import { scoresApprox } from '../helpers/kafka-pipelines.js';
+import { scoresApprox } from '../helpers/model-outputs.js';
 import { tradingEnv } from '../helpers/trading-model.js';
 
 const CLI = 'dist/bin/polyflow.js';
