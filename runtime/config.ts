@@ -343,7 +343,10 @@ export const ConfigSchema = z.object({
       replicationFactor: z.number().int().positive().default(1),
       retentionMs: z.number().int().min(-1).default(7 * 86_400_000),
       sessionTimeoutMs: ms().default(10_000),
-      /** A `polyflow run` process not in its consumer group by then exits 1 (a supervisor starts it again). */
+      /**
+       * How long a `polyflow run` process may take to read the reference topics, and then to join its
+       * consumer group: past either it exits 1 (a supervisor starts it again).
+       */
       joinTimeoutMs: ms().default(60_000),
       /** How long the broker may hold a fetch with no data: the latency bound of each hop between pipelines. */
       fetchMaxWaitMs: ms().default(50),

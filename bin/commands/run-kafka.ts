@@ -92,8 +92,9 @@ export async function runKafkaPipeline(opts: KafkaRunOptions): Promise<number> {
   const endpoint = config.metrics.port === 0 ? undefined : await serveMetrics(metrics.registry, config.metrics.port, config.metrics.host);
   if (endpoint !== undefined) logger.info({ port: endpoint.port }, 'metrics at GET /metrics');
   // Ends the run: a signal or `durationMs` (0), or the consumer failing for good (1), joined or not.
+  let stop = (): void => undefined;
   const stopped = new Promise<number>((done) => {
-    const stop = (): void => done(0);
+    stop = (): void => done(0);
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     if (opts.durationMs !== undefined) setTimeout(stop, opts.durationMs).unref();
@@ -114,6 +115,10 @@ export async function runKafkaPipeline(opts: KafkaRunOptions): Promise<number> {
     } else exitCode = await stopped;
   } catch (err) {
     failure = err;
+  } finally {
+    // A second signal while closing gets the default handling (the process ends).
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
   }
   graph?.unsubscribe();
   await inFlight.whenIdle();

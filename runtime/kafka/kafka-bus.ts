@@ -154,6 +154,8 @@ export class KafkaBus implements Bus {
   private failure: unknown;
   private readonly holds = new Set<Hold>();
   private started = false;
+  /** Set when close() begins: a start() still connecting or joining stops at its next step. */
+  private closing = false;
   private readonly batchSize: number;
   private readonly highWater: number;
   private readonly acked = new Map<TopicName, number>();
@@ -238,9 +240,11 @@ export class KafkaBus implements Bus {
   async start(opts: { joinTimeoutMs?: number } = {}): Promise<void> {
     this.started = true;
     await connectOrExplain(this.producer, this.opts.brokers ?? []);
+    await this.stopIfClosing();
     if (this.subjects.size === 0 || this.opts.groupId === undefined) return;
     const sessionTimeout = this.opts.sessionTimeoutMs ?? 10_000;
     if (this.tableTopics.length > 0) await this.loadTables(this.opts.groupId, sessionTimeout, opts.joinTimeoutMs ?? 60_000);
+    await this.stopIfClosing();
     if (this.byKafkaTopic.size === 0) return;
     // Records published before the subscriptions existed have no subscriber here.
     for (const held of this.order?.release() ?? []) held.subject.next(held.value);
@@ -275,6 +279,7 @@ export class KafkaBus implements Bus {
     });
     await consumer.connect();
     await consumer.subscribe({ topics: [...this.byKafkaTopic.keys()], fromBeginning: this.opts.fromBeginning ?? false });
+    await this.stopIfClosing();
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.consume(payload) });
     const timeout = opts.joinTimeoutMs ?? 60_000;
     let timer: NodeJS.Timeout | undefined;
@@ -309,6 +314,7 @@ export class KafkaBus implements Bus {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     try {
       await this.flush();
     } finally {
@@ -319,6 +325,14 @@ export class KafkaBus implements Bus {
       for (const subject of this.subjects.values()) subject.complete();
       this.subjects.clear();
     }
+  }
+
+  /** Ends a start() that close() overtook, closing the consumers it opened after close() ran. */
+  private async stopIfClosing(): Promise<void> {
+    if (!this.closing) return;
+    await this.consumer?.disconnect();
+    await this.tables?.close();
+    throw new PolyflowError('KAFKA_CLOSED', 'kafka bus: closed while starting');
   }
 
   /** One batch at a time; an assignment's rebuild waits for the batch in hand (see rebuildOnAssignment). */

@@ -1,5 +1,5 @@
 // `polyflow run features|predict|trade` as separate processes (each its own consumer group; two
-// members of the features and of the predict group, and a standby trade process) on the mock cluster
+// members of the features group, and a standby trade process) on the mock cluster
 // (infra/kafka/mock-cluster.sh, needs `kcat`), fed by this test's own publisher with what ingest
 // publishes for a recording (trades left out), and compared with the embedded graph on those records.
 import { execFileSync, type ChildProcess } from 'node:child_process';
@@ -35,28 +35,25 @@ let env: NodeJS.ProcessEnv;
 let config: Config;
 const children = new Map<string, ChildProcess>();
 let finalSignals: string[] = [];
-let vectors = 0;
 const buses: KafkaBus[] = [];
 
-let stopping = false;
+/** Members started again because they exited before they were ready (reported at the end). */
+const restarted: string[] = [];
 
 /**
- * Starts `polyflow run <pipeline>` as member `name` (its metrics and --out are named after it) and,
- * as compose's restart policy does, starts it again when it exits 1: under load the mock cluster
- * has answered a SyncGroup with an error that kafkajs does not retry, and the process then exits.
+ * Starts `polyflow run <pipeline>` as member `name` (its metrics and --out are named after it), again
+ * if it exits 1 before it is ready, as compose's restart policy would: the mock cluster has answered
+ * a joining member's SyncGroup with an error that kafkajs does not retry. A member that fails once
+ * ready is not restarted (the test sees what it lost).
  */
 async function startProcess(name: string, pipeline = name, attempts = 3): Promise<void> {
-  let child: ChildProcess;
   try {
-    child = await spawnPipeline(pipeline, env, ['--metrics', join(dir, `${name}.prom`), '--out', join(dir, `${name}-out`)]);
+    children.set(name, await spawnPipeline(pipeline, env, ['--metrics', join(dir, `${name}.prom`), '--out', join(dir, `${name}-out`)]));
   } catch (err) {
     if (attempts <= 1) throw err;
-    return startProcess(name, pipeline, attempts - 1);
+    restarted.push(name);
+    await startProcess(name, pipeline, attempts - 1);
   }
-  children.set(name, child);
-  child.once('exit', (code) => {
-    if (code === 1 && !stopping && attempts > 1) void startProcess(name, pipeline, attempts - 1);
-  });
 }
 
 let ingested: Awaited<ReturnType<typeof ingestRecords>>;
@@ -82,12 +79,12 @@ beforeAll(async () => {
     startProcess('features'),
     startProcess('features-2', 'features'),
     startProcess('predict'),
-    startProcess('predict-2', 'predict'),
     startProcess('trade'),
     startProcess('persist'),
   ]);
   // A second trade process joins the group as a standby: the account's state is not split.
   await startProcess('trade-2', 'trade');
+  if (restarted.length > 0) console.warn(`kafka-processes: started again after exiting before ready: ${restarted.join(', ')}`);
 }, 180_000);
 
 afterAll(async () => {
@@ -117,14 +114,13 @@ describe('features, predict, trade and persist as separate consumer-group proces
     // though two members split the books (each with every market's metadata).
     const expected = memoryFeatures(config, meta, rest);
     expect(expected.length).toBeGreaterThan(100);
-    vectors = expected.length;
     await waitFor(() => got.features.length >= expected.length, 120_000, 'features');
     const ids = (xs: readonly { id: string }[]) => new Map(xs.map((x) => [x.id, x]));
     expect(ids(got.features)).toEqual(ids(expected));
 
-    // predict (two members) and trade's edge stage: the embedded graph's predictions and signals for
-    // the same records, by id and value (scores up to float32 rounding), whichever member scored a
-    // vector and however the batches were cut.
+    // predict and trade's edge stage: the embedded graph's predictions and signals for the same
+    // records, by id and value (scores up to float32 rounding), though predict cut its batches on the
+    // wall clock as the records arrived.
     const scorer = await loadScorer(fromPackageRoot(config.scoring.modelPath), FEATURE_SPEC);
     const embedded = await embeddedOutputs(config, scorer, meta, rest, ['prediction.v1', 'signal.v1']).finally(() => scorer.release());
     const expectedPredictions = embedded.get('prediction.v1') as Prediction[];
@@ -143,7 +139,6 @@ describe('features, predict, trade and persist as separate consumer-group proces
   it('report consumer lag, produce/consume rates and rebalances in each process', async () => {
     await waitFor(async () => (await committed('persist', 'signal.v1')) === finalSignals.length, 60_000, 'persist caught up');
     // All at once: a member stopped alone would hand its partitions to the other, which would read them again.
-    stopping = true;
     for (const child of children.values()) child.kill('SIGTERM');
     await Promise.all([...children.values()].map((child) => (child.exitCode === null ? once(child, 'exit') : undefined)));
     for (const name of children.keys()) {
@@ -166,11 +161,6 @@ describe('features, predict, trade and persist as separate consumer-group proces
       expect(consumed(name, 'pm.market.meta'), name).toBe(ingested.meta.length);
     }
     expect(consumed('features', 'pm.book') + consumed('features-2', 'pm.book')).toBeGreaterThanOrEqual(books);
-    // So did the two predict members the vectors.
-    for (const name of ['predict', 'predict-2']) {
-      expect(consumed(name, 'features.v1'), name).toBeGreaterThan(0);
-      expect(consumed(name, 'features.v1'), name).toBeLessThan(vectors);
-    }
     // trade: every partition with the first process; the second stood by (it read only the metadata).
     expect(consumed('trade', 'prediction.v1')).toBeGreaterThan(0);
     for (const topic of ['prediction.v1', 'pm.book']) expect(consumed('trade-2', topic), topic).toBe(0);
