@@ -22,7 +22,7 @@ import type { Prediction } from '../../schemas/prediction.js';
 import type { Signal } from '../../schemas/signal.js';
 import type { TopicName, TopicTypes } from '../../schemas/topics.js';
 import { startTestKafka, type MockCluster } from '../helpers/kafka-mock-cluster.js';
-import { CLI, committedRecords, embeddedOutputs, ingestRecords, memoryFeatures, spawnPipeline } from '../helpers/kafka-pipelines.js';
+import { CLI, committedRecords, embeddedOutputs, ingestRecords, spawnPipeline } from '../helpers/kafka-pipelines.js';
 import { scoresApprox } from '../helpers/model-outputs.js';
 import { tradingEnv } from '../helpers/trading-model.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -110,19 +110,19 @@ describe('features, predict, trade and persist as separate consumer-group proces
     for (const r of rest) publisher.publish(r.topic, r.key, r.value as TopicTypes[typeof r.topic]);
     await publisher.flush();
 
-    // features: the same vectors as the operator over a memory bus (one topic, per-key order kept),
-    // though two members split the books (each with every market's metadata).
-    const expected = memoryFeatures(config, meta, rest);
+    // One embedded run (the graph on a memory bus) over the same records is the reference for every stage.
+    const scorer = await loadScorer(fromPackageRoot(config.scoring.modelPath), FEATURE_SPEC);
+    const embedded = await embeddedOutputs(config, scorer, meta, rest, ['features.v1', 'prediction.v1', 'signal.v1']).finally(() => scorer.release());
+    const ids = (xs: readonly { id: string }[]) => new Map(xs.map((x) => [x.id, x]));
+
+    // features: the same vectors, though two members split the books (each with every market's metadata).
+    const expected = embedded.get('features.v1') as FeatureVector[];
     expect(expected.length).toBeGreaterThan(100);
     await waitFor(() => got.features.length >= expected.length, 120_000, 'features');
-    const ids = (xs: readonly { id: string }[]) => new Map(xs.map((x) => [x.id, x]));
     expect(ids(got.features)).toEqual(ids(expected));
 
-    // predict and trade's edge stage: the embedded graph's predictions and signals for the same
-    // records, by id and value (scores up to float32 rounding), though predict cut its batches on the
-    // wall clock as the records arrived.
-    const scorer = await loadScorer(fromPackageRoot(config.scoring.modelPath), FEATURE_SPEC);
-    const embedded = await embeddedOutputs(config, scorer, meta, rest, ['prediction.v1', 'signal.v1']).finally(() => scorer.release());
+    // predict and trade's edge stage: the same predictions and signals, by id and value (scores up
+    // to float32 rounding), though predict cut its batches on the wall clock as the records arrived.
     const expectedPredictions = embedded.get('prediction.v1') as Prediction[];
     const expectedSignals = embedded.get('signal.v1') as Signal[];
     expect(expectedPredictions.length).toBeGreaterThan(100);

@@ -109,7 +109,7 @@ beforeAll(async () => {
   const width = scorer.spec.names.length;
   const rows = new Float32Array(scored.length * width);
   scored.forEach((s, i) => rows.set(s.vector.values, i * width));
-  const probabilities = await scorer.score(rows, scored.length);
+  const probabilities = await scorer.score(rows, scored.length).finally(() => scorer.release());
   const predictionsAfter = new Map<number, IngestRecord[]>();
   scored.forEach(({ after, vector }, i) => {
     const p = toPrediction(vector, probabilities[i]!, scorer.modelVersion, 1);
