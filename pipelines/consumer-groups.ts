@@ -10,13 +10,16 @@ export type KafkaPipeline = (typeof KAFKA_PIPELINES)[number];
 export const STATEFUL_PIPELINES: ReadonlySet<KafkaPipeline> = new Set<KafkaPipeline>(['features', 'predict', 'trade', 'watch']);
 
 /** How a pipeline's consumer group uses the Kafka bus: what `polyflow run <pipeline>` opens, and the Kafka bench too. */
-export function groupBusShape(pipeline: KafkaPipeline): Pick<OpenKafkaBusOptions, 'tables' | 'assignment' | 'local'> {
+export function groupBusShape(pipeline: KafkaPipeline): Pick<OpenKafkaBusOptions, 'tables' | 'assignment' | 'local' | 'ingestOrder'> {
   return {
     // Every member reads all of the reference data (a group would split the metadata by market and
     // the books by asset differently); persist and alerts read it as data, split like any topic.
     tables: STATEFUL_PIPELINES.has(pipeline) ? REFERENCE_TOPICS : undefined,
-    // One account's portfolio and limits cannot be split: further trade processes stand by.
-    assignment: pipeline === 'trade' ? 'active-standby' : 'spread',
+    // One account's portfolio and limits cannot be split: further trade processes stand by. A
+    // features member gets an asset's books and trades (the same partition number of each).
+    assignment: pipeline === 'trade' ? 'active-standby' : pipeline === 'features' ? 'co-partitioned' : 'spread',
+    // features sees each asset's books and trades in the order ingest made them, as in the embedded run.
+    ingestOrder: pipeline === 'features',
     // trade's stages feed each other through its own topics: at once, as in the embedded run.
     local: pipeline === 'trade' ? TRADE_OWN_TOPICS : undefined,
   };

@@ -360,6 +360,12 @@ export const ConfigSchema = z.object({
        * its `maxBufferedRecords` plus a batch, so twice that is kept (~4 MB per topic with ids).
        */
       dedupeCapacity: z.number().int().positive().default(20_000),
+      /**
+       * How long a features member waits for a book or trade record that ingest published before the
+       * ones it has fetched (they are handed over in ingest's order, key by key) before it goes on
+       * without it: a record lost when ingest died, or a key's first record while the other topic is quiet.
+       */
+      orderWaitMs: ms().default(500),
       /** A consumer-group process with state (`state.kind` not off) checkpoints its operators this often, and on stop. */
       checkpointIntervalMs: ms().default(10_000),
     })

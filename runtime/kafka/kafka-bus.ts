@@ -1,5 +1,5 @@
 import { Subject, type Observable } from 'rxjs';
-import { type Admin, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Message, type Producer } from 'kafkajs';
+import { type Admin, type Consumer, type EachBatchPayload, type IHeaders, type Kafka, type KafkaMessage, type Message, type Producer } from 'kafkajs';
 import type { TopicName, TopicTypes } from '../../schemas/topics.js';
 import type { Bus } from '../bus.js';
 import type { Logger } from '../logger.js';
@@ -13,6 +13,9 @@ import { RecentIds, recordId } from './recent-ids.js';
 import { ReferenceTables } from './reference-tables.js';
 import { CommitMarks, type PartitionOffset } from './commit-marks.js';
 import { activeStandbyAssigner } from './active-standby-assigner.js';
+import { coPartitionedAssigner } from './co-partitioned-assigner.js';
+import { CO_PARTITIONED, ORDER_HEADER, OrderStamps, orderStampOf } from './ingest-order.js';
+import { PartitionMerge } from './partition-merge.js';
 
 export interface KafkaBusOptions {
   readonly kafka: Kafka;
@@ -69,10 +72,20 @@ export interface KafkaBusOptions {
    */
   readonly tables?: readonly TopicName[] | undefined;
   /**
-   * How the group shares the partitions: `spread` (default, round robin over the members) or
-   * `active-standby` (all to one member, the others stand by: see activeStandbyAssigner).
+   * How the group shares the partitions: `spread` (default, round robin over the members),
+   * `co-partitioned` (each partition number of every topic to one member: see coPartitionedAssigner)
+   * or `active-standby` (all to one member, the others stand by: see activeStandbyAssigner).
    */
-  readonly assignment?: 'spread' | 'active-standby' | undefined;
+  readonly assignment?: 'spread' | 'co-partitioned' | 'active-standby' | undefined;
+  /**
+   * The co-partitioned topics (CO_PARTITIONED: pm.book and pm.trade) are handed over in their
+   * publisher's order, key by key (PartitionMerge over the `polyflow-order` stamps every KafkaBus
+   * writes on them), not in fetch order; `start()` refuses topics whose partition counts differ.
+   * Needs the `co-partitioned` assignment. Ignored with `publishOrder`.
+   */
+  readonly ingestOrder?: boolean | undefined;
+  /** How long a partition waits for a co-partitioned record that may still come (default 500 ms; see PartitionMerge). */
+  readonly orderWaitMs?: number | undefined;
   /**
    * Topics this process publishes and reads back itself, and that no other process publishes
    * (trade's signals, orders, fills and portfolio): handed to its subscribers inside `publish()`,
@@ -107,6 +120,13 @@ interface Pending {
 interface Held {
   readonly subject: Subject<unknown>;
   readonly value: unknown;
+}
+
+/** A fetched record of a co-partitioned topic, waiting in the merge for its place in ingest's order. */
+interface Merging {
+  readonly kafkaTopic: string;
+  readonly partition: number;
+  readonly message: KafkaMessage;
 }
 
 /** Why consumption is paused: each reason holds it until released. */
@@ -184,6 +204,13 @@ export class KafkaBus implements Bus {
   /** Offsets to commit once the outputs published before them are acknowledged. */
   private readonly marks = new CommitMarks();
   private committing: Promise<void> | undefined;
+  /** Stamps this bus's co-partitioned records with their publish order (every publisher does). */
+  private readonly stamps = new OrderStamps();
+  /** With `ingestOrder`: co-partitioned records wait here for their place. */
+  private readonly merge: PartitionMerge<Merging> | undefined;
+  /** Co-partitioned partitions (`topic:partition`) fetched into the merge, and those paused because too much of theirs waits there. */
+  private readonly mergeLanes = new Map<string, { topic: string; partition: number }>();
+  private readonly mergePaused = new Set<string>();
 
   constructor(private readonly opts: KafkaBusOptions) {
     this.producer = opts.kafka.producer({ createPartitioner: cachedKeyPartitioner, allowAutoTopicCreation: true, maxInFlightRequests: 1, idempotent: false });
@@ -191,6 +218,13 @@ export class KafkaBus implements Bus {
     this.highWater = opts.maxBufferedRecords ?? 10_000;
     this.order = opts.publishOrder === true ? new PublishOrder<Held>((topic) => this.subjects.has(topic)) : undefined;
     this.localTopics = new Set(this.order === undefined ? (opts.local ?? []) : []);
+    this.merge =
+      opts.ingestOrder === true && this.order === undefined
+        ? new PartitionMerge<Merging>(
+            CO_PARTITIONED.map((set) => set.map((t) => this.kafkaTopic(t))),
+            opts.orderWaitMs ?? 500,
+          )
+        : undefined;
   }
 
   /** The broker's name of a polyflow topic. */
@@ -255,7 +289,11 @@ export class KafkaBus implements Bus {
       heartbeatInterval: Math.max(100, Math.floor(sessionTimeout / 5)),
       maxWaitTimeInMs: this.opts.fetchMaxWaitMs ?? 50,
       allowAutoTopicCreation: true,
-      ...(this.opts.assignment === 'active-standby' ? { partitionAssigners: [activeStandbyAssigner(() => this.activeSince)] } : {}),
+      ...(this.opts.assignment === 'active-standby'
+        ? { partitionAssigners: [activeStandbyAssigner(() => this.activeSince)] }
+        : this.opts.assignment === 'co-partitioned'
+          ? { partitionAssigners: [coPartitionedAssigner] }
+          : {}),
       // Any crash (a broker's error during a rebalance, say) restarts the consumer, a few times.
       retry: { retries: 8, initialRetryTime: 100, restartOnFailure: () => Promise.resolve(++restarts <= (this.opts.maxRestarts ?? 5)) },
     });
@@ -263,6 +301,12 @@ export class KafkaBus implements Bus {
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.opts.logger?.warn({ group: this.opts.groupId, err: payload.error, restart: payload.restart }, 'kafka consumer crashed');
       if (!payload.restart) this.opts.onFatal?.(payload.error);
+    });
+    // A paused consumer fetches nothing: only fetches of a running one count for the merge's waits.
+    consumer.on(consumer.events.FETCH_START, () => {
+      if (this.merge === undefined || this.holds.size > 0) return;
+      this.merge.fetched();
+      if (this.merge.overdue) this.releaseOverdue();
     });
     this.consumer = consumer;
     const joined = new Promise<void>((resolve) => {
@@ -279,6 +323,7 @@ export class KafkaBus implements Bus {
     });
     await consumer.connect();
     await consumer.subscribe({ topics: [...this.byKafkaTopic.keys()], fromBeginning: this.opts.fromBeginning ?? false });
+    if (this.merge !== undefined) await this.checkCoPartitioned();
     await this.stopIfClosing();
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.consume(payload) });
     const timeout = opts.joinTimeoutMs ?? 60_000;
@@ -337,26 +382,55 @@ export class KafkaBus implements Bus {
 
   /** One batch at a time; an assignment's rebuild waits for the batch in hand (see rebuildOnAssignment). */
   private consume(payload: EachBatchPayload): Promise<void> {
-    const running = this.consumeBatch(payload);
+    const running = this.consuming.then(() => this.consumeBatch(payload));
     this.consuming = running.catch(() => undefined);
     return running;
   }
 
-  private async consumeBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  /** True while an assignment is rebuilt or the bus stops: nothing more goes to the operators. */
+  private holding(): boolean {
+    return this.holds.has('assignment') || this.holds.has('stopping');
+  }
+
+  private async consumeBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     const topic = this.byKafkaTopic.get(batch.topic);
     const subject = topic === undefined ? undefined : this.subjects.get(topic);
     // A batch fetched before an assignment's rebuild was prepared is fetched again after its seek.
-    if (topic === undefined || subject === undefined || this.holds.has('assignment') || this.holds.has('stopping')) return;
-    const until = this.rebuildUntil.get(partitionKey(batch.topic, batch.partition));
+    if (topic === undefined || subject === undefined || this.holding()) return;
+    if (this.merge?.merges(batch.topic) === true) return this.consumeMerged(payload);
+    const { last, live } = await this.emitRun(topic, subject, batch.topic, batch.partition, batch.messages, heartbeat, () => isRunning() && !isStale());
+    if (last === undefined) return;
+    resolveOffset(last);
+    this.opts.metrics?.lag.labels(topic, String(batch.partition)).set(Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)));
+    if (live) await this.checkpointIfDue();
+    await heartbeat();
+  }
+
+  /**
+   * Hands one partition's records to the operators in offset order (until `going()` turns false or
+   * consumption is held), then settles them and marks the offset after the last for commit: how far
+   * it got, and whether any record was live (not only rebuilding state).
+   */
+  private async emitRun(
+    topic: TopicName,
+    subject: Subject<unknown>,
+    kafkaTopic: string,
+    partition: number,
+    messages: readonly KafkaMessage[],
+    heartbeat: () => Promise<void>,
+    going: () => boolean,
+  ): Promise<{ last: string | undefined; live: boolean }> {
+    const until = this.rebuildUntil.get(partitionKey(kafkaTopic, partition));
     const local = this.localTopics.has(topic);
     let last: string | undefined;
     let live = false;
-    // Counted once a batch (a labelled counter per record is a hash of its labels each time).
+    // Counted once a run (a labelled counter per record is a hash of its labels each time).
     let emitted = 0;
     let rebuilt = 0;
-    for (const message of batch.messages) {
-      // A new assignment resets the operators: nothing more of this batch goes into them.
-      if (!isRunning() || isStale() || this.holds.has('assignment') || this.holds.has('stopping')) break;
+    for (const message of messages) {
+      // A new assignment resets the operators: nothing more of this run goes into them.
+      if (!going() || this.holding()) break;
       const rebuilding = until !== undefined && BigInt(message.offset) < until;
       if (local && !rebuilding) {
         // Published by this process since its assignment: its operators had it from publish().
@@ -371,27 +445,124 @@ export class KafkaBus implements Bus {
       }
       if (rebuilding) rebuilt++;
       else live = true;
-      if (!this.emitReady(topic, subject, message)) await this.emit(topic, subject, batch.partition, message);
+      if (!this.emitReady(topic, subject, message)) await this.emit(topic, subject, partition, message);
       emitted++;
       last = message.offset;
     }
     this.countConsumed(topic, emitted);
     if (rebuilt > 0) this.opts.metrics?.rebuildRecords.labels(topic).inc(rebuilt);
-    if (last !== undefined) this.positions.set(partitionKey(batch.topic, batch.partition), BigInt(last) + 1n);
+    if (last !== undefined) this.positions.set(partitionKey(kafkaTopic, partition), BigInt(last) + 1n);
     await this.settled(heartbeat);
     this.muted = false;
     if (this.failure !== undefined) throw this.failure;
-    if (last === undefined) return;
-    resolveOffset(last);
     // Offsets below the rebuild bound were committed before: committing them again would move the group back.
-    if (live) {
+    if (last !== undefined && live) {
       // The consumer goes on with the next batch while this one's outputs are in flight.
-      this.marks.mark(batch.topic, batch.partition, (BigInt(last) + 1n).toString());
+      this.marks.mark(kafkaTopic, partition, (BigInt(last) + 1n).toString());
       this.commitAcknowledged();
     }
-    this.opts.metrics?.lag.labels(topic, String(batch.partition)).set(Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)));
-    if (live && Date.now() - this.checkpointedAt >= (this.opts.rebuild?.checkpointIntervalMs ?? 10_000)) await this.checkpoint();
+    return { last, live };
+  }
+
+  private async checkpointIfDue(): Promise<void> {
+    if (Date.now() - this.checkpointedAt >= (this.opts.rebuild?.checkpointIntervalMs ?? 10_000)) await this.checkpoint();
+  }
+
+  /**
+   * A co-partitioned topic's batch goes into the merge, and whatever is due then goes to the
+   * operators: the fetch position moves past the batch, the operators' position (and the commit)
+   * only past what was released.
+   */
+  private async consumeMerged({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const merge = this.merge as PartitionMerge<Merging>;
+    const { topic: kafkaTopic, partition } = batch;
+    for (const message of batch.messages) merge.add(kafkaTopic, partition, message.key?.toString('latin1') ?? '', orderStampOf(message.headers), { kafkaTopic, partition, message });
+    this.mergeLanes.set(partitionKey(kafkaTopic, partition), { topic: kafkaTopic, partition });
+    const last = batch.messages[batch.messages.length - 1]?.offset;
+    if (last === undefined) return;
+    resolveOffset(last);
+    this.opts.metrics?.lag.labels(this.byKafkaTopic.get(kafkaTopic) as string, String(partition)).set(Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)));
+    await this.releaseMerged(heartbeat, () => isRunning() && !isStale());
     await heartbeat();
+  }
+
+  /** Hands what the merge releases to the operators, one partition's run at a time, and bounds what waits there. */
+  private async releaseMerged(heartbeat: () => Promise<void>, going: () => boolean): Promise<void> {
+    const merge = this.merge;
+    if (merge === undefined || this.holding()) return;
+    const released = merge.release();
+    let live = false;
+    for (let i = 0; i < released.length; ) {
+      const { kafkaTopic, partition } = released[i] as Merging;
+      let j = i + 1;
+      while (j < released.length && (released[j] as Merging).kafkaTopic === kafkaTopic && (released[j] as Merging).partition === partition) j++;
+      const topic = this.byKafkaTopic.get(kafkaTopic) as TopicName;
+      const subject = this.subjects.get(topic) as Subject<unknown>;
+      const run = await this.emitRun(topic, subject, kafkaTopic, partition, released.slice(i, j).map((r) => r.message), heartbeat, going);
+      live ||= run.live;
+      // Stopped early (an assignment or a stop): the rest is read again from the operators' position.
+      if (run.last !== (released[j - 1] as Merging).message.offset) break;
+      i = j;
+    }
+    const waits = merge.takeWaits();
+    if (waits > 0) this.opts.metrics?.orderWaits.inc(waits);
+    this.boundMergeLanes(merge);
+    if (live) await this.checkpointIfDue();
+  }
+
+  /** A merge wait that ran out with no batch arriving: released between batches. */
+  private releaseOverdue(): void {
+    this.consuming = this.consuming
+      .then(() => this.releaseMerged(() => Promise.resolve(), () => true))
+      .catch((err: unknown) => {
+        this.failure = err;
+        this.opts.logger?.error({ err }, 'kafka bus: could not hand over merged records');
+        this.opts.onFatal?.(err);
+      });
+  }
+
+  /** Pauses a co-partitioned partition while more than `maxBufferedRecords` of it wait in the merge (another topic is behind), resumes it below half. */
+  private boundMergeLanes(merge: PartitionMerge<Merging>): void {
+    for (const [key, lane] of this.mergeLanes) {
+      const waiting = merge.buffered(lane.topic, lane.partition);
+      const paused = this.mergePaused.has(key);
+      if (!paused && waiting > this.highWater) {
+        this.mergePaused.add(key);
+        this.consumer?.pause([{ topic: lane.topic, partitions: [lane.partition] }]);
+      } else if (paused && waiting <= this.highWater / 2) {
+        this.mergePaused.delete(key);
+        if (this.holds.size === 0) this.consumer?.resume([{ topic: lane.topic, partitions: [lane.partition] }]);
+      }
+    }
+  }
+
+  /** Forgets what waits in the merge (a new assignment reads its partitions again from the operators' positions). */
+  private clearMerge(): void {
+    this.merge?.clear();
+    this.mergeLanes.clear();
+    const paused = [...this.mergePaused];
+    this.mergePaused.clear();
+    if (this.holds.size === 0) for (const key of paused) this.consumer?.resume([this.partitionOf(key)]);
+  }
+
+  private partitionOf(key: string): { topic: string; partitions: number[] } {
+    const at = key.lastIndexOf(':');
+    return { topic: key.slice(0, at), partitions: [Number(key.slice(at + 1))] };
+  }
+
+  /** Refuses co-partitioned topics whose partition counts differ: a key's records of them would be on partitions of different numbers. */
+  private async checkCoPartitioned(): Promise<void> {
+    const admin = await this.adminClient();
+    for (const set of CO_PARTITIONED) {
+      const names = set.map((t) => this.kafkaTopic(t));
+      const { topics } = await admin.fetchTopicMetadata({ topics: names });
+      const counts = names.map((name) => topics.find((t) => t.name === name)?.partitions.length ?? 0);
+      if (counts.some((c) => c !== counts[0]))
+        throw new PolyflowError(
+          'KAFKA_NOT_COPARTITIONED',
+          `kafka bus: ${names.map((n, i) => `${n} has ${counts[i]} partitions`).join(', ')}: they must have as many for a key's records to share a partition number (create them with \`polyflow topics\`)`,
+        );
+    }
   }
 
   /** Commits the marks whose outputs are all acknowledged (one request in flight; later marks wait for it). */
@@ -564,6 +735,8 @@ export class KafkaBus implements Bus {
         // The batch in hand stops at its next record, commits what went through, and only then is the plan made.
         await this.consuming;
         if (generation !== this.assignments) return;
+        // What waited in the merge is read again from the operators' positions (the seeks below).
+        this.clearMerge();
         await this.commitAssigned(assignment);
         if (this.resumeUnchanged(assignment)) return;
         const plan = await this.rebuildPlan(assignment);
@@ -758,7 +931,12 @@ export class KafkaBus implements Bus {
           }
           let messages = byTopic.get(record.topic);
           if (messages === undefined) byTopic.set(record.topic, (messages = []));
-          messages.push(record.seq === undefined ? { key: record.key, value } : { key: record.key, value, headers: { 'polyflow-seq': String(record.seq) } });
+          // Stamped in queue order, which is publish order.
+          const order = this.stamps.next(record.topic, record.key);
+          let headers: IHeaders | undefined;
+          if (record.seq !== undefined) headers = { 'polyflow-seq': String(record.seq) };
+          if (order !== undefined) (headers ??= {})[ORDER_HEADER] = order;
+          messages.push(headers === undefined ? { key: record.key, value } : { key: record.key, value, headers });
         }
         await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic: this.kafkaTopic(topic), messages })) });
         this.marks.recordsAcknowledged(batch.length);
@@ -806,7 +984,11 @@ export class KafkaBus implements Bus {
     const topics = [...this.byKafkaTopic.keys()].map((topic) => ({ topic }));
     try {
       if (pause) this.consumer?.pause(topics);
-      else this.consumer?.resume(topics);
+      else {
+        this.consumer?.resume(topics);
+        // Partitions too far ahead of their co-partitioned topic stay paused.
+        for (const key of this.mergePaused) this.consumer?.pause([this.partitionOf(key)]);
+      }
     } catch (err) {
       this.opts.logger?.debug({ err }, 'kafka consumer not running: nothing to pause or resume');
     }

@@ -16,6 +16,7 @@ export class KafkaMetrics {
   readonly rebuildMuted: Counter<'topic'>;
   readonly checkpoints: Counter;
   readonly commits: Counter;
+  readonly orderWaits: Counter;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -42,6 +43,11 @@ export class KafkaMetrics {
     this.rebuildMuted = new Counter({ name: 'polyflow_kafka_rebuild_muted_publishes_total', help: 'Publishes dropped while rebuilding state (published before the crash or rebalance)', labelNames: ['topic'], registers });
     this.checkpoints = new Counter({ name: 'polyflow_kafka_checkpoints_total', help: 'Checkpoints of operator state and offsets saved', registers });
     this.commits = new Counter({ name: 'polyflow_kafka_offset_commits_total', help: 'Offset commit requests (each covers every partition whose outputs were acknowledged)', registers });
+    this.orderWaits = new Counter({
+      name: 'polyflow_kafka_order_waits_total',
+      help: "Co-partitioned records released after waiting out orderWaitMs for an earlier record of their partition that did not come (a gap in ingest's order, or a key's first record while the other topic was quiet)",
+      registers,
+    });
     this.paused = new Gauge({ name: 'polyflow_kafka_consumer_paused', help: '1 while consumption is paused for backpressure', registers });
   }
 }

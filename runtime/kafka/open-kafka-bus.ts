@@ -34,7 +34,9 @@ export interface OpenKafkaBusOptions {
   /** Reference topics every member reads in full (see KafkaBusOptions). */
   readonly tables?: readonly TopicName[] | undefined;
   /** How the group shares partitions (see KafkaBusOptions). */
-  readonly assignment?: 'spread' | 'active-standby' | undefined;
+  readonly assignment?: 'spread' | 'co-partitioned' | 'active-standby' | undefined;
+  /** Co-partitioned topics handed over in ingest's order (see KafkaBusOptions). */
+  readonly ingestOrder?: boolean | undefined;
   /** Topics this process publishes and reads back itself (see KafkaBusOptions). */
   readonly local?: readonly TopicName[] | undefined;
 }
@@ -74,6 +76,8 @@ export function openKafkaBus(opts: OpenKafkaBusOptions): KafkaBus {
     tables: opts.tables,
     assignment: opts.assignment,
     local: opts.local,
+    ingestOrder: opts.ingestOrder,
+    orderWaitMs: kafka.orderWaitMs,
     dedupeCapacity: kafka.dedupeCapacity,
     metrics: opts.registry === undefined ? undefined : new KafkaMetrics(opts.registry),
     logger: opts.logger,

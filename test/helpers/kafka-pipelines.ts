@@ -31,9 +31,9 @@ export interface IngestRecord {
 }
 
 /**
- * Ingest's records of a recording, split: market metadata first, then everything but trades and
- * dead letters. Trades are left out: pm.book and pm.trade are separate topics, so a features process
- * sees them in an order that depends on fetches, and its output would not be comparable.
+ * Ingest's records of a recording, split: market metadata first, then everything but dead letters,
+ * in ingest's order (books and trades interleaved: a features process puts them back in this order
+ * from the stamps its publisher writes, whatever order it fetches them in).
  */
 export async function ingestRecords(recording: string): Promise<{ meta: MarketMeta[]; rest: IngestRecord[] }> {
   const memory = new MemoryBus();
@@ -42,7 +42,7 @@ export async function ingestRecords(recording: string): Promise<{ meta: MarketMe
   const capture: Bus = {
     publish: (topic, key, value) => {
       if (topic === 'pm.market.meta') meta.push(value as MarketMeta);
-      else if (topic !== 'pm.trade' && topic !== 'dlq.ingest') rest.push({ topic, key, value });
+      else if (topic !== 'dlq.ingest') rest.push({ topic, key, value });
     },
     topic: (t) => memory.topic(t),
     flush: () => Promise.resolve(),

@@ -1,7 +1,8 @@
 // `polyflow run features|predict|trade` as separate processes (each its own consumer group; two
 // members of the features group, and a standby trade process) on the mock cluster
 // (infra/kafka/mock-cluster.sh, needs `kcat`), fed by this test's own publisher with what ingest
-// publishes for a recording (trades left out), and compared with the embedded graph on those records.
+// publishes for a recording (books and trades interleaved), and compared with the embedded graph on
+// those records.
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -22,7 +23,7 @@ import type { Prediction } from '../../schemas/prediction.js';
 import type { Signal } from '../../schemas/signal.js';
 import type { TopicName, TopicTypes } from '../../schemas/topics.js';
 import { startTestKafka, type MockCluster } from '../helpers/kafka-mock-cluster.js';
-import { CLI, committedRecords, embeddedOutputs, ingestRecords, spawnPipeline } from '../helpers/kafka-pipelines.js';
+import { CLI, committedRecords, embeddedOutputs, ingestRecords, memoryFeatures, spawnPipeline } from '../helpers/kafka-pipelines.js';
 import { scoresApprox } from '../helpers/model-outputs.js';
 import { tradingEnv } from '../helpers/trading-model.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -115,9 +116,16 @@ describe('features, predict, trade and persist as separate consumer-group proces
     const embedded = await embeddedOutputs(config, scorer, meta, rest, ['features.v1', 'prediction.v1', 'signal.v1']).finally(() => scorer.release());
     const ids = (xs: readonly { id: string }[]) => new Map(xs.map((x) => [x.id, x]));
 
-    // features: the same vectors, though two members split the books (each with every market's metadata).
+    // features: the same vectors, though two members split the books and trades (each with every
+    // market's metadata) and fetch the two topics in an order of their own: the trade windows at each
+    // book update hold the trades ingest made before it, as in the embedded run.
     const expected = embedded.get('features.v1') as FeatureVector[];
     expect(expected.length).toBeGreaterThan(100);
+    expect(rest.filter((r) => r.topic === 'pm.trade').length).toBeGreaterThan(50);
+    expect(expected.filter((f) => f.values[FEATURE_SPEC.names.indexOf('trade_count_5m')]! > 0).length).toBeGreaterThan(100);
+    // Fetch order is not enough: with each asset's trades after its books, the vectors differ.
+    const fetchOrder = [...rest.filter((r) => r.topic !== 'pm.trade'), ...rest.filter((r) => r.topic === 'pm.trade')];
+    expect(ids(memoryFeatures(config, meta, fetchOrder))).not.toEqual(ids(expected));
     await waitFor(() => got.features.length >= expected.length, 120_000, 'features');
     expect(ids(got.features)).toEqual(ids(expected));
 

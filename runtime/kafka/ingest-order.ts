@@ -1,0 +1,58 @@
+import type { TopicName } from '../../schemas/topics.js';
+
+/**
+ * Topics keyed alike whose records of one key form one ordered stream: ingest's book and trade
+ * records of an asset are made in one order, which features must see again to compute what the
+ * embedded run computes (a trade window at a book update holds exactly the trades before it).
+ * A consumer reads a key's records of both from the partitions of one number, so their partition
+ * counts must be equal (`polyflow topics` creates them so).
+ */
+export const CO_PARTITIONED: readonly (readonly TopicName[])[] = [['pm.book', 'pm.trade']];
+
+/** Header of a co-partitioned record: `<epoch>:<g>:<n>` (see OrderStamp). */
+export const ORDER_HEADER = 'polyflow-order';
+
+/**
+ * A co-partitioned record's place in its publisher's order: the publisher's epoch (its start, ms: a
+ * restarted publisher's is later), its number among everything it stamped (`g`), and its number
+ * among the records of its key in its set (`n`, counted without gaps).
+ */
+export interface OrderStamp {
+  readonly epoch: number;
+  readonly g: number;
+  readonly n: number;
+}
+
+/** The stamps a publisher gives co-partitioned records, in publish order (see PartitionMerge for their use). */
+export class OrderStamps {
+  private readonly setOf = new Map<TopicName, number>();
+  private readonly counters: Map<string, number>[];
+  private g = 0;
+
+  constructor(private readonly epoch = Date.now()) {
+    CO_PARTITIONED.forEach((topics, set) => {
+      for (const topic of topics) this.setOf.set(topic, set);
+    });
+    this.counters = CO_PARTITIONED.map(() => new Map<string, number>());
+  }
+
+  /** The header of the next record of `topic` with `key`; undefined for a topic of no set. */
+  next(topic: TopicName, key: string): string | undefined {
+    const set = this.setOf.get(topic);
+    if (set === undefined) return undefined;
+    const counters = this.counters[set] as Map<string, number>;
+    const n = counters.get(key) ?? 0;
+    counters.set(key, n + 1);
+    return `${this.epoch}:${this.g++}:${n}`;
+  }
+}
+
+/** The stamp in a record's `polyflow-order` header; undefined when it has none (or not of this form). */
+export function orderStampOf(headers: Readonly<Record<string, unknown>> | undefined): OrderStamp | undefined {
+  const raw = headers?.[ORDER_HEADER];
+  if (raw === undefined) return undefined;
+  const [epoch, g, n] = String(Array.isArray(raw) ? raw[0] : raw)
+    .split(':')
+    .map(Number);
+  return Number.isSafeInteger(epoch) && Number.isSafeInteger(g) && Number.isSafeInteger(n) ? { epoch: epoch as number, g: g as number, n: n as number } : undefined;
+}

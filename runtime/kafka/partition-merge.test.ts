@@ -1,0 +1,171 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { TopicName } from '../../schemas/topics.js';
+import { OrderStamps, orderStampOf, type OrderStamp } from './ingest-order.js';
+import { PartitionMerge } from './partition-merge.js';
+
+interface Rec {
+  readonly topic: 'pm.book' | 'pm.trade';
+  readonly key: string;
+  readonly stamp: OrderStamp;
+  /** Its place in the publish order. */
+  readonly at: number;
+}
+
+const SETS = [['pm.book', 'pm.trade']];
+
+/** What a publisher writes: each record stamped by OrderStamps, in publish order. */
+function publish(records: readonly { topic: 'pm.book' | 'pm.trade'; key: string }[], epoch = 1000, stamps = new OrderStamps(epoch)): Rec[] {
+  return records.map((r, at) => ({ ...r, at, stamp: orderStampOf({ 'polyflow-order': stamps.next(r.topic as TopicName, r.key) }) as OrderStamp }));
+}
+
+/** A clock and fetch counter the test moves by hand. */
+function mergeOf(idleMs = 500): { merge: PartitionMerge<Rec>; clock: { now: number } } {
+  const clock = { now: 0 };
+  return { merge: new PartitionMerge<Rec>(SETS, idleMs, () => clock.now), clock };
+}
+
+const add = (merge: PartitionMerge<Rec>, r: Rec): void => merge.add(r.topic, 0, r.key, r.stamp, r);
+
+/** Each key's records in the order given. */
+function byKey(records: readonly Rec[]): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const r of records) out.set(r.key, [...(out.get(r.key) ?? []), r.at]);
+  return out;
+}
+
+describe('OrderStamps', () => {
+  it('numbers each key of a co-partitioned set without gaps across its topics, and everything stamped in one sequence', () => {
+    const stamps = new OrderStamps(7);
+    expect(stamps.next('pm.book', 'a')).toBe('7:0:0');
+    expect(stamps.next('pm.trade', 'a')).toBe('7:1:1');
+    expect(stamps.next('pm.book', 'b')).toBe('7:2:0');
+    expect(stamps.next('features.v1', 'a')).toBeUndefined();
+    expect(stamps.next('pm.book', 'a')).toBe('7:3:2');
+    expect(orderStampOf({ 'polyflow-order': Buffer.from('7:3:2') })).toEqual({ epoch: 7, g: 3, n: 2 });
+    expect(orderStampOf({ 'polyflow-order': Buffer.from('garbage') })).toBeUndefined();
+    expect(orderStampOf({})).toBeUndefined();
+  });
+});
+
+describe('PartitionMerge', () => {
+  it('gives a trade fetched after a later book update of its asset before that update', () => {
+    const { merge } = mergeOf();
+    const [book1, trade, book2] = publish([
+      { topic: 'pm.book', key: 'a' },
+      { topic: 'pm.trade', key: 'a' },
+      { topic: 'pm.book', key: 'a' },
+    ]) as [Rec, Rec, Rec];
+    add(merge, book1);
+    add(merge, book2);
+    // book1 is a's first record and the trades are empty: it may follow a trade not fetched yet.
+    expect(merge.release()).toEqual([]);
+    add(merge, trade);
+    expect(merge.release()).toEqual([book1, trade, book2]);
+  });
+
+  it('releases a key next record at once, though the other topic has nothing fetched', () => {
+    const { merge } = mergeOf();
+    const recs = publish([
+      { topic: 'pm.trade', key: 'a' },
+      { topic: 'pm.book', key: 'a' },
+      { topic: 'pm.book', key: 'a' },
+    ]) as [Rec, Rec, Rec];
+    add(merge, recs[0]);
+    expect(merge.release()).toEqual([]);
+    add(merge, recs[1]);
+    expect(merge.release()).toEqual([recs[0], recs[1]]);
+    add(merge, recs[2]);
+    expect(merge.release()).toEqual([recs[2]]);
+  });
+
+  it('releases the earliest head when every topic has one, or has fetched something published after it', () => {
+    const { merge } = mergeOf();
+    const [bookA, tradeB, bookC] = publish([
+      { topic: 'pm.book', key: 'a' },
+      { topic: 'pm.trade', key: 'b' },
+      { topic: 'pm.book', key: 'c' },
+    ]) as [Rec, Rec, Rec];
+    add(merge, tradeB);
+    expect(merge.release()).toEqual([]);
+    add(merge, bookA);
+    // bookA is the earliest head; then the book lane, empty, may still bring something before tradeB.
+    expect(merge.release()).toEqual([bookA]);
+    add(merge, bookC);
+    // Both lanes have a head: tradeB was published first. Then bookC waits: the trade lane, empty
+    // again, has fetched nothing published after it.
+    expect(merge.release()).toEqual([tradeB]);
+  });
+
+  it('waits out a gap for orderWaitMs and two fetches, then releases what it fetched and counts the wait', () => {
+    const { merge, clock } = mergeOf(500);
+    const recs = publish([
+      { topic: 'pm.book', key: 'a' },
+      { topic: 'pm.trade', key: 'a' }, // lost: its publisher died before the broker had it
+      { topic: 'pm.book', key: 'a' },
+      { topic: 'pm.book', key: 'a' },
+    ]) as [Rec, Rec, Rec, Rec];
+    add(merge, recs[0]);
+    add(merge, recs[2]);
+    add(merge, recs[3]);
+    expect(merge.release()).toEqual([]); // a's first record: a trade before it may be on its way
+    clock.now = 600;
+    expect(merge.overdue).toBe(false); // no fetch since the wait began: a fetched batch may be in hand
+    merge.fetched();
+    merge.fetched();
+    expect(merge.overdue).toBe(true);
+    // Waited out: the trades count as caught up with everything fetched, so the whole buffer goes.
+    expect(merge.release()).toEqual([recs[0], recs[2], recs[3]]);
+    expect(merge.takeWaits()).toBe(1);
+    expect(merge.takeWaits()).toBe(0);
+  });
+
+  it('releases unstamped records (an older publisher) at once, in offset order', () => {
+    const { merge } = mergeOf();
+    const plain: Rec = { topic: 'pm.book', key: 'a', stamp: undefined as unknown as OrderStamp, at: 0 };
+    merge.add('pm.book', 0, 'a', undefined, plain);
+    expect(merge.release()).toEqual([plain]);
+  });
+
+  it('orders a restarted publisher (a later epoch) after the first, and forgets everything on clear()', () => {
+    const { merge, clock } = mergeOf();
+    const first = publish([{ topic: 'pm.book', key: 'a' }], 1000);
+    const second = publish([{ topic: 'pm.trade', key: 'a' }, { topic: 'pm.book', key: 'a' }], 2000).map((r) => ({ ...r, at: r.at + 1 }));
+    for (const r of [...first, ...second]) add(merge, r);
+    expect(merge.release().map((r) => r.at)).toEqual([0, 1, 2]);
+    merge.clear();
+    add(merge, first[0] as Rec);
+    clock.now = 10;
+    expect(merge.release()).toEqual([]); // nothing known of a again
+    expect(merge.buffered('pm.book', 0)).toBe(1);
+  });
+
+  it('gives every key its records in publish order, nothing lost or repeated, however the two topics are fetched', () => {
+    const record = fc.record({ topic: fc.constantFrom<'pm.book' | 'pm.trade'>('pm.book', 'pm.book', 'pm.trade'), key: fc.constantFrom('a', 'b', 'c', 'd') });
+    fc.assert(
+      fc.property(fc.array(record, { minLength: 1, maxLength: 120 }), fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 1, max: 9 })), { maxLength: 60 }), (input, fetches) => {
+        const recs = publish(input);
+        const lanes = { 'pm.book': recs.filter((r) => r.topic === 'pm.book'), 'pm.trade': recs.filter((r) => r.topic === 'pm.trade') };
+        const { merge, clock } = mergeOf();
+        const out: Rec[] = [];
+        // Fetches bring a few records of one topic at a time, in offset order.
+        for (const [book, n] of fetches) {
+          for (const r of (book ? lanes['pm.book'] : lanes['pm.trade']).splice(0, n)) add(merge, r);
+          out.push(...merge.release());
+        }
+        for (const r of [...lanes['pm.book'].splice(0), ...lanes['pm.trade'].splice(0)]) add(merge, r);
+        out.push(...merge.release());
+        // Whatever waits at the end waits for a record that never comes: waited out.
+        for (let i = 0; i < recs.length && out.length < recs.length; i++) {
+          clock.now += 1000;
+          merge.fetched();
+          merge.fetched();
+          out.push(...merge.release());
+        }
+        expect(out.map((r) => r.at).sort((x, y) => x - y)).toEqual(recs.map((r) => r.at));
+        expect(byKey(out)).toEqual(byKey(recs));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -1,0 +1,187 @@
+import type { OrderStamp } from './ingest-order.js';
+
+interface Entry<T> {
+  readonly key: string;
+  readonly stamp: OrderStamp | undefined;
+  readonly item: T;
+}
+
+/** One topic's fetched, unreleased records of a partition, in offset order. */
+class Lane<T> {
+  private entries: Entry<T>[] = [];
+  private start = 0;
+  /** No record of this lane published before this one is still to come (the last fetched, or raised after a wait). */
+  watermark: OrderStamp | undefined;
+
+  get size(): number {
+    return this.entries.length - this.start;
+  }
+
+  peek(): Entry<T> | undefined {
+    return this.entries[this.start];
+  }
+
+  push(entry: Entry<T>): void {
+    this.entries.push(entry);
+    if (entry.stamp !== undefined) this.watermark = entry.stamp;
+  }
+
+  shift(): Entry<T> {
+    const entry = this.entries[this.start++] as Entry<T>;
+    if (this.start === this.entries.length) [this.entries, this.start] = [[], 0];
+    else if (this.start > 1024 && this.start * 2 > this.entries.length) [this.entries, this.start] = [this.entries.slice(this.start), 0];
+    return entry;
+  }
+}
+
+/** The partitions of one number of a co-partitioned set: a lane per topic. */
+interface Partition<T> {
+  readonly lanes: Lane<T>[];
+  /** Since when (ms, and fetches) no head can go and some lane is empty. */
+  blocked: { readonly since: number; readonly fetches: number } | undefined;
+}
+
+/** Publish order of two stamps. */
+const before = (a: OrderStamp, b: OrderStamp): boolean => a.epoch < b.epoch || (a.epoch === b.epoch && a.g < b.g);
+
+/**
+ * Puts the records of co-partitioned topics (CO_PARTITIONED) back in their publisher's order, key by
+ * key, as a consumer fetches them, partition number by partition number (each topic's partition is
+ * a lane, read in offset order). A lane's head goes:
+ * - when it is its key's next record (its `n` follows the last released of the key), or behind that
+ *   (its place was given up), or unstamped;
+ * - else when it is the earliest published head and every empty lane has already fetched a record
+ *   published after it (a lane is in publish order, so nothing earlier can come there): a key's
+ *   first records after an assignment, whose predecessors were never fetched (e.g. past retention);
+ * - else, when an empty lane may still bring an earlier record, after a wait of `idleMs` and two
+ *   fetches (the second fetch started after the wait began has brought whatever the broker had
+ *   then): the empty lanes count as caught up with everything fetched, and the wait is counted (a
+ *   gap: a record lost by a publisher that died, a publisher that restarted with a new epoch, or a
+ *   key's first record while the other topic is quiet).
+ * Every lane is a subsequence of one publish order, so a head never waits on a record behind another
+ * lane's head that waits on it.
+ */
+export class PartitionMerge<T> {
+  private readonly laneOf = new Map<string, { set: number; lane: number }>();
+  private readonly partitions = new Map<string, Partition<T>>();
+  /** Per key: its next record's epoch and number. */
+  private readonly next = new Map<string, { epoch: number; n: number }>();
+  private fetches = 0;
+  private waits = 0;
+
+  constructor(
+    /** Kafka topic names per co-partitioned set. */
+    private readonly sets: readonly (readonly string[])[],
+    private readonly idleMs: number,
+    private readonly now: () => number = Date.now,
+  ) {
+    sets.forEach((topics, set) => topics.forEach((topic, lane) => this.laneOf.set(topic, { set, lane })));
+  }
+
+  /** True when records of this (Kafka) topic go through the merge. */
+  merges(topic: string): boolean {
+    return this.laneOf.has(topic);
+  }
+
+  /** A fetched record of a merged topic's partition, in offset order. */
+  add(topic: string, partition: number, key: string, stamp: OrderStamp | undefined, item: T): void {
+    this.lane(topic, partition).push({ key, stamp, item });
+  }
+
+  /** The consumer started a fetch (with its partitions fetching: not while paused). */
+  fetched(): void {
+    this.fetches++;
+  }
+
+  /** Records of a topic's partition fetched and not yet released. */
+  buffered(topic: string, partition: number): number {
+    return this.lane(topic, partition).size;
+  }
+
+  /** True when a waiting partition may skip its gap now (release() would give more). */
+  get overdue(): boolean {
+    for (const p of this.partitions.values()) if (p.blocked !== undefined && this.waitedOut(p.blocked)) return true;
+    return false;
+  }
+
+  /** Every record due now, in order within each partition number. */
+  release(): T[] {
+    const out: T[] = [];
+    for (const p of this.partitions.values()) this.releasePartition(p, out);
+    return out;
+  }
+
+  /** Waits given up since the last call (each released records without knowing that none came before them). */
+  takeWaits(): number {
+    const waits = this.waits;
+    this.waits = 0;
+    return waits;
+  }
+
+  /** Forgets every record and order (a new assignment re-reads its partitions from where the operators are). */
+  clear(): void {
+    this.partitions.clear();
+    this.next.clear();
+  }
+
+  private lane(topic: string, partition: number): Lane<T> {
+    const at = this.laneOf.get(topic);
+    if (at === undefined) throw new Error(`partition merge: ${topic} is not co-partitioned`);
+    const id = `${at.set}:${partition}`;
+    let p = this.partitions.get(id);
+    if (p === undefined) {
+      p = { lanes: (this.sets[at.set] ?? []).map(() => new Lane<T>()), blocked: undefined };
+      this.partitions.set(id, p);
+    }
+    return p.lanes[at.lane] as Lane<T>;
+  }
+
+  private waitedOut(blocked: NonNullable<Partition<T>['blocked']>): boolean {
+    return this.now() - blocked.since >= this.idleMs && this.fetches - blocked.fetches >= 2;
+  }
+
+  private due(entry: Entry<T>): boolean {
+    const { stamp } = entry;
+    if (stamp === undefined) return true;
+    const next = this.next.get(entry.key);
+    return next !== undefined && (stamp.epoch < next.epoch || (stamp.epoch === next.epoch && stamp.n <= next.n));
+  }
+
+  /** The lane whose head goes now, if any (see the class comment). */
+  private ready(p: Partition<T>): Lane<T> | undefined {
+    let earliest: Lane<T> | undefined;
+    let earliestStamp: OrderStamp | undefined;
+    for (const lane of p.lanes) {
+      const head = lane.peek();
+      if (head === undefined) continue;
+      if (this.due(head)) return lane;
+      if (earliestStamp === undefined || before(head.stamp as OrderStamp, earliestStamp)) [earliest, earliestStamp] = [lane, head.stamp];
+    }
+    if (earliestStamp === undefined) return undefined;
+    const stamp = earliestStamp;
+    return p.lanes.every((lane) => lane.size > 0 || (lane.watermark !== undefined && !before(lane.watermark, stamp))) ? earliest : undefined;
+  }
+
+  private releasePartition(p: Partition<T>, out: T[]): void {
+    for (;;) {
+      let lane = this.ready(p);
+      if (lane === undefined && p.lanes.some((l) => l.size > 0)) {
+        p.blocked ??= { since: this.now(), fetches: this.fetches };
+        if (!this.waitedOut(p.blocked)) return;
+        // Waited out: the empty lanes have nothing published before what the others fetched.
+        const latest = p.lanes.reduce<OrderStamp | undefined>((w, l) => (l.watermark !== undefined && (w === undefined || before(w, l.watermark)) ? l.watermark : w), undefined);
+        for (const l of p.lanes) if (l.size === 0) l.watermark = latest;
+        this.waits++;
+        lane = this.ready(p);
+      }
+      p.blocked = undefined;
+      if (lane === undefined) return;
+      const { key, stamp, item } = lane.shift();
+      if (stamp !== undefined) {
+        const next = this.next.get(key);
+        if (next === undefined || stamp.epoch > next.epoch || (stamp.epoch === next.epoch && stamp.n >= next.n)) this.next.set(key, { epoch: stamp.epoch, n: stamp.n + 1 });
+      }
+      out.push(item);
+    }
+  }
+}
