@@ -51,8 +51,21 @@ export class OrderStamps {
 export function orderStampOf(headers: Readonly<Record<string, unknown>> | undefined): OrderStamp | undefined {
   const raw = headers?.[ORDER_HEADER];
   if (raw === undefined) return undefined;
-  const [epoch, g, n] = String(Array.isArray(raw) ? raw[0] : raw)
-    .split(':')
-    .map(Number);
-  return Number.isSafeInteger(epoch) && Number.isSafeInteger(g) && Number.isSafeInteger(n) ? { epoch: epoch as number, g: g as number, n: n as number } : undefined;
+  const header = Array.isArray(raw) ? (raw[0] as unknown) : raw;
+  // Read digit by digit: a consumer parses one per book update and trade (split and Number cost 2% of features).
+  const text = typeof header === 'string' ? Buffer.from(header) : header;
+  if (!Buffer.isBuffer(text)) return undefined;
+  const parts = [0, 0, 0];
+  let part = 0;
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as number;
+    if (c === 58 /* : */ && digits > 0 && part < 2) [part, digits] = [part + 1, 0];
+    else if (c >= 48 && c <= 57) {
+      parts[part] = (parts[part] as number) * 10 + (c - 48);
+      digits++;
+    } else return undefined;
+  }
+  const [epoch, g, n] = parts as [number, number, number];
+  return part === 2 && digits > 0 && Number.isSafeInteger(epoch) && Number.isSafeInteger(g) && Number.isSafeInteger(n) ? { epoch, g, n } : undefined;
 }

@@ -43,7 +43,8 @@ describe('OrderStamps', () => {
     expect(stamps.next('features.v1', 'a')).toBeUndefined();
     expect(stamps.next('pm.book', 'a')).toBe('7:3:2');
     expect(orderStampOf({ 'polyflow-order': Buffer.from('7:3:2') })).toEqual({ epoch: 7, g: 3, n: 2 });
-    expect(orderStampOf({ 'polyflow-order': Buffer.from('garbage') })).toBeUndefined();
+    expect(orderStampOf({ 'polyflow-order': '1796451711807:12:3' })).toEqual({ epoch: 1796451711807, g: 12, n: 3 });
+    for (const bad of ['garbage', '7:3', '7:3:', ':3:2', '7:3:2:1', '7:-3:2', '7:3:2x']) expect(orderStampOf({ 'polyflow-order': Buffer.from(bad) }), bad).toBeUndefined();
     expect(orderStampOf({})).toBeUndefined();
   });
 });

@@ -13,7 +13,7 @@ import type { AvroSchema } from '../../schemas/avro-types.js';
 import { encodeRecord } from '../../schemas/avro-types.js';
 import { TOPIC_NAMES, type TopicName, type TopicTypes } from '../../schemas/topics.js';
 import { startTestKafka, type MockCluster } from '../helpers/kafka-mock-cluster.js';
-import { SAMPLES } from '../helpers/topic-samples.js';
+import { bookDelta, SAMPLES } from '../helpers/topic-samples.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 let cluster: MockCluster;
@@ -37,6 +37,8 @@ interface TestBusOptions {
   maxBufferedRecords?: number;
   batchSize?: number;
   rebuild?: { reset: () => void };
+  assignment?: 'co-partitioned';
+  ingestOrder?: boolean;
 }
 
 function testBus(o: TestBusOptions): KafkaBus {
@@ -51,6 +53,8 @@ function testBus(o: TestBusOptions): KafkaBus {
     maxBufferedRecords: o.maxBufferedRecords,
     batchSize: o.batchSize,
     rebuild: o.rebuild,
+    assignment: o.assignment,
+    ingestOrder: o.ingestOrder,
   });
   open.push(bus);
   return bus;
@@ -168,6 +172,47 @@ describe('KafkaBus on the mock cluster', () => {
     for (const list of [seen.a, seen.b]) {
       for (const key of new Set(list.map((t) => t.assetId))) expect(list.filter((t) => t.assetId === key).map((t) => t.ts)).toEqual([...Array(10).keys()]);
     }
+  });
+
+  it("gives three members of a features-like group each asset's books and trades, in the order they were published", async () => {
+    const prefix = `ord-${randomUUID().slice(0, 8)}.`;
+    await cluster.prepareTopics(prefix);
+    const client = new MockClient({ baseURLs: ['mock://test'] });
+    const group = `g-${prefix}`;
+    // What each member is handed: asset -> the publish index (ts) of each book or trade, in order.
+    const members = [0, 1, 2].map(() => ({ books: new Set<string>(), trades: new Set<string>(), order: new Map<string, number[]>() }));
+    const buses = members.map((seen) => {
+      const bus = testBus({ prefix, client, group, assignment: 'co-partitioned', ingestOrder: true });
+      const note = (assetId: string, ts: number): void => void seen.order.set(assetId, [...(seen.order.get(assetId) ?? []), ts]);
+      bus.topic('pm.book').subscribe((b) => (seen.books.add(b.assetId), note(b.assetId, b.ts)));
+      bus.topic('pm.trade').subscribe((t) => (seen.trades.add(t.assetId), note(t.assetId, t.ts)));
+      return bus;
+    });
+    await Promise.all(buses.map((b) => b.start()));
+    const writer = testBus({ prefix, client });
+    await writer.start();
+    const [trade] = SAMPLES['pm.trade'];
+    const keys = Array.from({ length: 24 }, (_, i) => `asset-${i}`);
+    // Each asset: book, trade, book, book, trade, ...: one publish order over both topics.
+    let ts = 0;
+    for (let round = 0; round < 8; round++) {
+      for (const key of keys) {
+        writer.publish('pm.book', key, { ...bookDelta, assetId: key as never, ts: ts++ });
+        if (round % 3 !== 2) writer.publish('pm.trade', key, { ...trade!, id: `${key}-${round}`, assetId: key as never, ts: ts++ });
+      }
+    }
+    await writer.flush();
+    const handed = (): number => members.reduce((n, m) => n + [...m.order.values()].reduce((k, list) => k + list.length, 0), 0);
+    await waitFor(() => handed() >= ts, 30_000);
+    expect(handed()).toBe(ts);
+    for (const [i, m] of members.entries()) {
+      // An asset's trades are handed to the member that has its books (the same partition number of both topics)...
+      expect([...m.trades].sort(), `member ${i}`).toEqual([...m.books].sort());
+      // ...in the order they were published, though each topic is fetched on its own.
+      for (const [asset, order] of m.order) expect(order, asset).toEqual([...order].sort((a, b) => a - b));
+    }
+    expect(members.filter((m) => m.books.size > 0).length).toBe(3);
+    expect(members.reduce((n, m) => n + m.books.size, 0)).toBe(keys.length);
   });
 
   it('drops a redelivered record (an id it saw) and counts it', async () => {
