@@ -122,6 +122,14 @@ interface Held {
   readonly value: unknown;
 }
 
+/** How far the operators got in one partition's records, and whether any was live (not only rebuilding state). */
+interface EmittedRun {
+  readonly kafkaTopic: string;
+  readonly partition: number;
+  readonly last: string | undefined;
+  readonly live: boolean;
+}
+
 /** A fetched record of a co-partitioned topic, waiting in the merge for its place in ingest's order. */
 interface Merging {
   readonly kafkaTopic: string;
@@ -208,8 +216,11 @@ export class KafkaBus implements Bus {
   private readonly stamps = new OrderStamps();
   /** With `ingestOrder`: co-partitioned records wait here for their place. */
   private readonly merge: PartitionMerge<Merging> | undefined;
-  /** Co-partitioned partitions (`topic:partition`) fetched into the merge, and those paused because too much of theirs waits there. */
-  private readonly mergeLanes = new Map<string, { topic: string; partition: number }>();
+  /**
+   * Co-partitioned partitions (`topic:partition`) fetched into the merge (with the first offset that
+   * went in), and those paused because too much of theirs waits there.
+   */
+  private readonly mergeLanes = new Map<string, { topic: string; partition: number; from: string }>();
   private readonly mergePaused = new Set<string>();
 
   constructor(private readonly opts: KafkaBusOptions) {
@@ -303,9 +314,9 @@ export class KafkaBus implements Bus {
       if (!payload.restart) this.opts.onFatal?.(payload.error);
     });
     // A paused consumer fetches nothing: only fetches of a running one count for the merge's waits.
-    consumer.on(consumer.events.FETCH_START, () => {
+    consumer.on(consumer.events.FETCH_START, ({ payload }) => {
       if (this.merge === undefined || this.holds.size > 0) return;
-      this.merge.fetched();
+      this.merge.fetched(payload.nodeId);
       if (this.merge.overdue) this.releaseOverdue();
     });
     this.consumer = consumer;
@@ -318,6 +329,8 @@ export class KafkaBus implements Bus {
         // Offsets of partitions another member owns now are its to commit.
         this.marks.keepAssigned(payload.memberAssignment);
         if (this.opts.rebuild !== undefined) this.rebuildOnAssignment(payload.memberAssignment);
+        // Without a rebuild the consumer goes on from the committed offsets: what waited in the merge comes again.
+        else this.clearMerge();
         resolve();
       });
     });
@@ -399,7 +412,9 @@ export class KafkaBus implements Bus {
     // A batch fetched before an assignment's rebuild was prepared is fetched again after its seek.
     if (topic === undefined || subject === undefined || this.holding()) return;
     if (this.merge?.merges(batch.topic) === true) return this.consumeMerged(payload);
-    const { last, live } = await this.emitRun(topic, subject, batch.topic, batch.partition, batch.messages, heartbeat, () => isRunning() && !isStale());
+    const run = await this.emitRecords(topic, subject, batch.topic, batch.partition, batch.messages, heartbeat, () => isRunning() && !isStale());
+    await this.settleAndMark([run], heartbeat);
+    const { last, live } = run;
     if (last === undefined) return;
     resolveOffset(last);
     this.opts.metrics?.lag.labels(topic, String(batch.partition)).set(Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)));
@@ -409,10 +424,9 @@ export class KafkaBus implements Bus {
 
   /**
    * Hands one partition's records to the operators in offset order (until `going()` turns false or
-   * consumption is held), then settles them and marks the offset after the last for commit: how far
-   * it got, and whether any record was live (not only rebuilding state).
+   * consumption is held): how far it got, and whether any record was live (not only rebuilding state).
    */
-  private async emitRun(
+  private async emitRecords(
     topic: TopicName,
     subject: Subject<unknown>,
     kafkaTopic: string,
@@ -420,7 +434,7 @@ export class KafkaBus implements Bus {
     messages: readonly KafkaMessage[],
     heartbeat: () => Promise<void>,
     going: () => boolean,
-  ): Promise<{ last: string | undefined; live: boolean }> {
+  ): Promise<EmittedRun> {
     const until = this.rebuildUntil.get(partitionKey(kafkaTopic, partition));
     const local = this.localTopics.has(topic);
     let last: string | undefined;
@@ -452,16 +466,23 @@ export class KafkaBus implements Bus {
     this.countConsumed(topic, emitted);
     if (rebuilt > 0) this.opts.metrics?.rebuildRecords.labels(topic).inc(rebuilt);
     if (last !== undefined) this.positions.set(partitionKey(kafkaTopic, partition), BigInt(last) + 1n);
+    return { kafkaTopic, partition, last, live };
+  }
+
+  /** Once the work the emitted records started is settled, marks the offset after each run's last for commit. */
+  private async settleAndMark(runs: readonly EmittedRun[], heartbeat: () => Promise<void>): Promise<void> {
     await this.settled(heartbeat);
     this.muted = false;
     if (this.failure !== undefined) throw this.failure;
-    // Offsets below the rebuild bound were committed before: committing them again would move the group back.
-    if (last !== undefined && live) {
+    let marked = false;
+    for (const { kafkaTopic, partition, last, live } of runs) {
+      // Offsets below the rebuild bound were committed before: committing them again would move the group back.
+      if (last === undefined || !live) continue;
       // The consumer goes on with the next batch while this one's outputs are in flight.
       this.marks.mark(kafkaTopic, partition, (BigInt(last) + 1n).toString());
-      this.commitAcknowledged();
+      marked = true;
     }
-    return { last, live };
+    if (marked) this.commitAcknowledged();
   }
 
   private async checkpointIfDue(): Promise<void> {
@@ -476,34 +497,59 @@ export class KafkaBus implements Bus {
   private async consumeMerged({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const merge = this.merge as PartitionMerge<Merging>;
     const { topic: kafkaTopic, partition } = batch;
-    for (const message of batch.messages) merge.add(kafkaTopic, partition, message.key?.toString('latin1') ?? '', orderStampOf(message.headers), { kafkaTopic, partition, message });
-    this.mergeLanes.set(partitionKey(kafkaTopic, partition), { topic: kafkaTopic, partition });
     const last = batch.messages[batch.messages.length - 1]?.offset;
     if (last === undefined) return;
+    for (const message of batch.messages) merge.add(kafkaTopic, partition, message.key?.toString('latin1') ?? '', orderStampOf(message.headers), { kafkaTopic, partition, message });
+    const key = partitionKey(kafkaTopic, partition);
+    if (!this.mergeLanes.has(key)) this.mergeLanes.set(key, { topic: kafkaTopic, partition, from: (batch.messages[0] as KafkaMessage).offset });
+    merge.caughtUp(kafkaTopic, partition, BigInt(batch.highWatermark) > BigInt(last) + 1n);
     resolveOffset(last);
     this.opts.metrics?.lag.labels(this.byKafkaTopic.get(kafkaTopic) as string, String(partition)).set(Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)));
     await this.releaseMerged(heartbeat, () => isRunning() && !isStale());
     await heartbeat();
   }
 
-  /** Hands what the merge releases to the operators, one partition's run at a time, and bounds what waits there. */
+  /**
+   * Hands what the merge releases to the operators, one partition's run at a time, and bounds what
+   * waits there. When handing over fails, the merged partitions are read again from the operators'
+   * positions (the fetch had moved past what waited): nothing released is skipped.
+   */
   private async releaseMerged(heartbeat: () => Promise<void>, going: () => boolean): Promise<void> {
+    try {
+      await this.handOverMerged(heartbeat, going);
+    } catch (err) {
+      try {
+        for (const [key, lane] of this.mergeLanes) this.consumer?.seek({ topic: lane.topic, partition: lane.partition, offset: this.positions.get(key)?.toString() ?? lane.from });
+      } catch (seekErr) {
+        // A consumer that is not running rejoins, and the assignment's rebuild seeks.
+        this.opts.logger?.debug({ err: seekErr }, 'kafka consumer not running: merged partitions are read again on the next assignment');
+      }
+      this.clearMerge();
+      throw err;
+    }
+  }
+
+  private async handOverMerged(heartbeat: () => Promise<void>, going: () => boolean): Promise<void> {
     const merge = this.merge;
     if (merge === undefined || this.holding()) return;
     const released = merge.release();
-    let live = false;
+    // Per partition: how far its runs got (runs of one partition come in offset order).
+    const runs = new Map<string, EmittedRun>();
     for (let i = 0; i < released.length; ) {
       const { kafkaTopic, partition } = released[i] as Merging;
       let j = i + 1;
       while (j < released.length && (released[j] as Merging).kafkaTopic === kafkaTopic && (released[j] as Merging).partition === partition) j++;
       const topic = this.byKafkaTopic.get(kafkaTopic) as TopicName;
       const subject = this.subjects.get(topic) as Subject<unknown>;
-      const run = await this.emitRun(topic, subject, kafkaTopic, partition, released.slice(i, j).map((r) => r.message), heartbeat, going);
-      live ||= run.live;
+      const run = await this.emitRecords(topic, subject, kafkaTopic, partition, released.slice(i, j).map((r) => r.message), heartbeat, going);
+      const key = partitionKey(kafkaTopic, partition);
+      if (run.last !== undefined) runs.set(key, { ...run, live: run.live || runs.get(key)?.live === true });
       // Stopped early (an assignment or a stop): the rest is read again from the operators' position.
       if (run.last !== (released[j - 1] as Merging).message.offset) break;
       i = j;
     }
+    await this.settleAndMark([...runs.values()], heartbeat);
+    const live = [...runs.values()].some((r) => r.live);
     const waits = merge.takeWaits();
     if (waits > 0) this.opts.metrics?.orderWaits.inc(waits);
     this.boundMergeLanes(merge);
@@ -528,11 +574,25 @@ export class KafkaBus implements Bus {
       const paused = this.mergePaused.has(key);
       if (!paused && waiting > this.highWater) {
         this.mergePaused.add(key);
-        this.consumer?.pause([{ topic: lane.topic, partitions: [lane.partition] }]);
+        this.pausePartition(key, true);
       } else if (paused && waiting <= this.highWater / 2) {
         this.mergePaused.delete(key);
-        if (this.holds.size === 0) this.consumer?.resume([{ topic: lane.topic, partitions: [lane.partition] }]);
+        this.pausePartition(key, false);
       }
+    }
+  }
+
+  /**
+   * Pauses or resumes one partition; while consumption is held every topic is paused already (and a
+   * partition's pause would resume the rest of its topic in kafkajs), so the held state is left as it is.
+   */
+  private pausePartition(key: string, pause: boolean): void {
+    if (this.holds.size > 0) return;
+    try {
+      if (pause) this.consumer?.pause([this.partitionOf(key)]);
+      else this.consumer?.resume([this.partitionOf(key)]);
+    } catch (err) {
+      this.opts.logger?.debug({ err }, 'kafka consumer not running: nothing to pause or resume');
     }
   }
 
@@ -542,7 +602,7 @@ export class KafkaBus implements Bus {
     this.mergeLanes.clear();
     const paused = [...this.mergePaused];
     this.mergePaused.clear();
-    if (this.holds.size === 0) for (const key of paused) this.consumer?.resume([this.partitionOf(key)]);
+    for (const key of paused) this.pausePartition(key, false);
   }
 
   private partitionOf(key: string): { topic: string; partitions: number[] } {

@@ -112,8 +112,8 @@ describe('PartitionMerge', () => {
     expect(merge.release()).toEqual([]); // a's first record: a trade before it may be on its way
     clock.now = 600;
     expect(merge.overdue).toBe(false); // no fetch since the wait began: a fetched batch may be in hand
-    merge.fetched();
-    merge.fetched();
+    merge.fetched(1);
+    merge.fetched(1);
     expect(merge.overdue).toBe(true);
     // Waited out: the trades count as caught up with everything fetched, so the whole buffer goes.
     expect(merge.release()).toEqual([recs[0], recs[2], recs[3]]);
@@ -141,6 +141,64 @@ describe('PartitionMerge', () => {
     expect(merge.buffered('pm.book', 0)).toBe(1);
   });
 
+  it('gives up a wait only after two fetches from every broker, and not while an empty topic is known to be behind', () => {
+    const { merge, clock } = mergeOf(500);
+    const [book, trade] = publish([
+      { topic: 'pm.book', key: 'a' },
+      { topic: 'pm.trade', key: 'b' },
+    ]) as [Rec, Rec];
+    merge.fetched(1);
+    merge.fetched(2);
+    add(merge, trade);
+    merge.caughtUp('pm.book', 0, true); // the books' last fetch left records on the broker
+    expect(merge.release()).toEqual([]);
+    clock.now = 1000;
+    merge.fetched(1);
+    merge.fetched(1);
+    expect(merge.release()).toEqual([]); // broker 2 (the books' leader, say) has not fetched since
+    merge.fetched(2);
+    merge.fetched(2);
+    expect(merge.release()).toEqual([]); // the books are behind: the earlier book may be in the next fetch
+    add(merge, book);
+    merge.caughtUp('pm.book', 0, false);
+    expect(merge.release()).toEqual([book]);
+    expect(merge.takeWaits()).toBe(0);
+  });
+
+  it("neither stalls nor loses records of two publishers at once, and keeps each topic's order", () => {
+    const record = fc.record({
+      topic: fc.constantFrom<'pm.book' | 'pm.trade'>('pm.book', 'pm.trade'),
+      key: fc.constantFrom('a', 'b'),
+      publisher: fc.constantFrom(0, 1),
+    });
+    fc.assert(
+      fc.property(fc.array(record, { minLength: 1, maxLength: 60 }), fc.boolean(), (input, laterFirst) => {
+        const stamps = [new OrderStamps(laterFirst ? 2000 : 1000), new OrderStamps(laterFirst ? 1000 : 2000)];
+        const recs: Rec[] = input.map((r, at) => ({
+          topic: r.topic,
+          key: r.key,
+          at,
+          stamp: orderStampOf({ 'polyflow-order': stamps[r.publisher]!.next(r.topic as TopicName, r.key) }) as OrderStamp,
+        }));
+        const { merge, clock } = mergeOf();
+        const out: Rec[] = [];
+        for (const r of recs) {
+          add(merge, r);
+          out.push(...merge.release());
+        }
+        for (let i = 0; i < recs.length && out.length < recs.length; i++) {
+          clock.now += 1000;
+          merge.fetched(1);
+          merge.fetched(1);
+          out.push(...merge.release());
+        }
+        expect(out.map((r) => r.at).sort((x, y) => x - y)).toEqual(recs.map((r) => r.at));
+        for (const topic of ['pm.book', 'pm.trade']) expect(out.filter((r) => r.topic === topic)).toEqual(recs.filter((r) => r.topic === topic));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('gives every key its records in publish order, nothing lost or repeated, however the two topics are fetched', () => {
     const record = fc.record({ topic: fc.constantFrom<'pm.book' | 'pm.trade'>('pm.book', 'pm.book', 'pm.trade'), key: fc.constantFrom('a', 'b', 'c', 'd') });
     fc.assert(
@@ -159,8 +217,8 @@ describe('PartitionMerge', () => {
         // Whatever waits at the end waits for a record that never comes: waited out.
         for (let i = 0; i < recs.length && out.length < recs.length; i++) {
           clock.now += 1000;
-          merge.fetched();
-          merge.fetched();
+          merge.fetched(1);
+          merge.fetched(1);
           out.push(...merge.release());
         }
         expect(out.map((r) => r.at).sort((x, y) => x - y)).toEqual(recs.map((r) => r.at));

@@ -12,6 +12,8 @@ class Lane<T> {
   private start = 0;
   /** No record of this lane published before this one is still to come (the last fetched, or raised after a wait). */
   watermark: OrderStamp | undefined;
+  /** The last fetch said the broker has more of this partition than was fetched. */
+  behind = false;
 
   get size(): number {
     return this.entries.length - this.start;
@@ -38,7 +40,7 @@ class Lane<T> {
 interface Partition<T> {
   readonly lanes: Lane<T>[];
   /** Since when (ms, and fetches) no head can go and some lane is empty. */
-  blocked: { readonly since: number; readonly fetches: number } | undefined;
+  blocked: { readonly since: number; readonly fetches: ReadonlyMap<number, number> } | undefined;
 }
 
 /** Publish order of two stamps. */
@@ -54,19 +56,23 @@ const before = (a: OrderStamp, b: OrderStamp): boolean => a.epoch < b.epoch || (
  *   published after it (a lane is in publish order, so nothing earlier can come there): a key's
  *   first records after an assignment, whose predecessors were never fetched (e.g. past retention);
  * - else, when an empty lane may still bring an earlier record, after a wait of `idleMs` and two
- *   fetches (the second fetch started after the wait began has brought whatever the broker had
- *   then): the empty lanes count as caught up with everything fetched, and the wait is counted (a
+ *   fetches from every broker (the second fetch started after the wait began has brought whatever
+ *   the broker had then), unless an empty lane's last fetch said the broker has more of it: the
+ *   empty lanes count as caught up with everything fetched, the earliest head goes, and the wait is
+ *   counted (a
  *   gap: a record lost by a publisher that died, a publisher that restarted with a new epoch, or a
  *   key's first record while the other topic is quiet).
- * Every lane is a subsequence of one publish order, so a head never waits on a record behind another
- * lane's head that waits on it.
+ * A key's next record is known within one epoch: a record of another epoch (a restarted publisher,
+ * or two at once) is placed by the other rules. With one publisher, every lane is a subsequence of
+ * one publish order, so a head never waits on a record behind another lane's head that waits on it.
  */
 export class PartitionMerge<T> {
   private readonly laneOf = new Map<string, { set: number; lane: number }>();
   private readonly partitions = new Map<string, Partition<T>>();
   /** Per key: its next record's epoch and number. */
   private readonly next = new Map<string, { epoch: number; n: number }>();
-  private fetches = 0;
+  /** Fetches started, per broker. */
+  private readonly fetches = new Map<number, number>();
   private waits = 0;
 
   constructor(
@@ -88,9 +94,14 @@ export class PartitionMerge<T> {
     this.lane(topic, partition).push({ key, stamp, item });
   }
 
-  /** The consumer started a fetch (with its partitions fetching: not while paused). */
-  fetched(): void {
-    this.fetches++;
+  /** The consumer started a fetch from a broker (with its partitions fetching: not while paused). */
+  fetched(broker: number): void {
+    this.fetches.set(broker, (this.fetches.get(broker) ?? 0) + 1);
+  }
+
+  /** What the last fetch of a topic's partition said: the broker has records after those fetched. */
+  caughtUp(topic: string, partition: number, behind: boolean): void {
+    this.lane(topic, partition).behind = behind;
   }
 
   /** Records of a topic's partition fetched and not yet released. */
@@ -137,49 +148,59 @@ export class PartitionMerge<T> {
   }
 
   private waitedOut(blocked: NonNullable<Partition<T>['blocked']>): boolean {
-    return this.now() - blocked.since >= this.idleMs && this.fetches - blocked.fetches >= 2;
+    if (this.now() - blocked.since < this.idleMs) return false;
+    for (const [broker, count] of this.fetches) if (count - (blocked.fetches.get(broker) ?? 0) < 2) return false;
+    return this.fetches.size > 0;
   }
 
   private due(entry: Entry<T>): boolean {
     const { stamp } = entry;
     if (stamp === undefined) return true;
     const next = this.next.get(entry.key);
-    return next !== undefined && (stamp.epoch < next.epoch || (stamp.epoch === next.epoch && stamp.n <= next.n));
+    return next !== undefined && stamp.epoch === next.epoch && stamp.n <= next.n;
   }
 
   /** The lane whose head goes now, if any (see the class comment). */
   private ready(p: Partition<T>): Lane<T> | undefined {
+    for (const lane of p.lanes) {
+      const head = lane.peek();
+      if (head !== undefined && this.due(head)) return lane;
+    }
+    const earliest = this.earliest(p);
+    const stamp = earliest?.peek()?.stamp as OrderStamp;
+    return earliest !== undefined && p.lanes.every((lane) => lane.size > 0 || (lane.watermark !== undefined && !before(lane.watermark, stamp))) ? earliest : undefined;
+  }
+
+  /** The lane whose head was published first (heads that are not due all have stamps). */
+  private earliest(p: Partition<T>): Lane<T> | undefined {
     let earliest: Lane<T> | undefined;
     let earliestStamp: OrderStamp | undefined;
     for (const lane of p.lanes) {
-      const head = lane.peek();
-      if (head === undefined) continue;
-      if (this.due(head)) return lane;
-      if (earliestStamp === undefined || before(head.stamp as OrderStamp, earliestStamp)) [earliest, earliestStamp] = [lane, head.stamp];
+      const stamp = lane.peek()?.stamp;
+      if (stamp !== undefined && (earliestStamp === undefined || before(stamp, earliestStamp))) [earliest, earliestStamp] = [lane, stamp];
     }
-    if (earliestStamp === undefined) return undefined;
-    const stamp = earliestStamp;
-    return p.lanes.every((lane) => lane.size > 0 || (lane.watermark !== undefined && !before(lane.watermark, stamp))) ? earliest : undefined;
+    return earliest;
   }
 
   private releasePartition(p: Partition<T>, out: T[]): void {
     for (;;) {
       let lane = this.ready(p);
       if (lane === undefined && p.lanes.some((l) => l.size > 0)) {
-        p.blocked ??= { since: this.now(), fetches: this.fetches };
-        if (!this.waitedOut(p.blocked)) return;
+        p.blocked ??= { since: this.now(), fetches: new Map(this.fetches) };
+        if (!this.waitedOut(p.blocked) || p.lanes.some((l) => l.size === 0 && l.behind)) return;
         // Waited out: the empty lanes have nothing published before what the others fetched.
         const latest = p.lanes.reduce<OrderStamp | undefined>((w, l) => (l.watermark !== undefined && (w === undefined || before(w, l.watermark)) ? l.watermark : w), undefined);
         for (const l of p.lanes) if (l.size === 0) l.watermark = latest;
         this.waits++;
-        lane = this.ready(p);
+        lane = this.ready(p) ?? this.earliest(p);
       }
       p.blocked = undefined;
       if (lane === undefined) return;
       const { key, stamp, item } = lane.shift();
       if (stamp !== undefined) {
+        // The key's numbering is its latest epoch's (a record behind within the epoch leaves it).
         const next = this.next.get(key);
-        if (next === undefined || stamp.epoch > next.epoch || (stamp.epoch === next.epoch && stamp.n >= next.n)) this.next.set(key, { epoch: stamp.epoch, n: stamp.n + 1 });
+        if (next === undefined || stamp.epoch !== next.epoch || stamp.n >= next.n) this.next.set(key, { epoch: stamp.epoch, n: stamp.n + 1 });
       }
       out.push(item);
     }
