@@ -130,12 +130,6 @@ interface EmittedRun {
   readonly live: boolean;
 }
 
-/** A fetched record of a co-partitioned topic, waiting in the merge for its place in ingest's order. */
-interface Merging {
-  readonly kafkaTopic: string;
-  readonly partition: number;
-  readonly message: KafkaMessage;
-}
 
 /** Why consumption is paused: each reason holds it until released. */
 type Hold = 'backpressure' | 'assignment' | 'stopping';
@@ -215,7 +209,7 @@ export class KafkaBus implements Bus {
   /** Stamps this bus's co-partitioned records with their publish order (every publisher does). */
   private readonly stamps = new OrderStamps();
   /** With `ingestOrder`: co-partitioned records wait here for their place. */
-  private readonly merge: PartitionMerge<Merging> | undefined;
+  private readonly merge: PartitionMerge<KafkaMessage> | undefined;
   /**
    * Co-partitioned partitions (`topic:partition`) fetched into the merge (with the first offset that
    * went in), and those paused because too much of theirs waits there.
@@ -231,7 +225,7 @@ export class KafkaBus implements Bus {
     this.localTopics = new Set(this.order === undefined ? (opts.local ?? []) : []);
     this.merge =
       opts.ingestOrder === true && this.order === undefined
-        ? new PartitionMerge<Merging>(
+        ? new PartitionMerge<KafkaMessage>(
             CO_PARTITIONED.map((set) => set.map((t) => this.kafkaTopic(t))),
             opts.orderWaitMs ?? 500,
           )
@@ -495,11 +489,11 @@ export class KafkaBus implements Bus {
    * only past what was released.
    */
   private async consumeMerged({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    const merge = this.merge as PartitionMerge<Merging>;
+    const merge = this.merge as PartitionMerge<KafkaMessage>;
     const { topic: kafkaTopic, partition } = batch;
     const last = batch.messages[batch.messages.length - 1]?.offset;
     if (last === undefined) return;
-    for (const message of batch.messages) merge.add(kafkaTopic, partition, message.key?.toString('latin1') ?? '', orderStampOf(message.headers), { kafkaTopic, partition, message });
+    for (const message of batch.messages) merge.add(kafkaTopic, partition, message.key?.toString('latin1') ?? '', orderStampOf(message.headers), message);
     const key = partitionKey(kafkaTopic, partition);
     if (!this.mergeLanes.has(key)) this.mergeLanes.set(key, { topic: kafkaTopic, partition, from: (batch.messages[0] as KafkaMessage).offset });
     merge.caughtUp(kafkaTopic, partition, BigInt(batch.highWatermark) > BigInt(last) + 1n);
@@ -532,21 +526,15 @@ export class KafkaBus implements Bus {
   private async handOverMerged(heartbeat: () => Promise<void>, going: () => boolean): Promise<void> {
     const merge = this.merge;
     if (merge === undefined || this.holding()) return;
-    const released = merge.release();
     // Per partition: how far its runs got (runs of one partition come in offset order).
     const runs = new Map<string, EmittedRun>();
-    for (let i = 0; i < released.length; ) {
-      const { kafkaTopic, partition } = released[i] as Merging;
-      let j = i + 1;
-      while (j < released.length && (released[j] as Merging).kafkaTopic === kafkaTopic && (released[j] as Merging).partition === partition) j++;
+    for (const { topic: kafkaTopic, partition, items } of merge.release()) {
       const topic = this.byKafkaTopic.get(kafkaTopic) as TopicName;
-      const subject = this.subjects.get(topic) as Subject<unknown>;
-      const run = await this.emitRecords(topic, subject, kafkaTopic, partition, released.slice(i, j).map((r) => r.message), heartbeat, going);
+      const run = await this.emitRecords(topic, this.subjects.get(topic) as Subject<unknown>, kafkaTopic, partition, items, heartbeat, going);
       const key = partitionKey(kafkaTopic, partition);
       if (run.last !== undefined) runs.set(key, { ...run, live: run.live || runs.get(key)?.live === true });
       // Stopped early (an assignment or a stop): the rest is read again from the operators' position.
-      if (run.last !== (released[j - 1] as Merging).message.offset) break;
-      i = j;
+      if (run.last !== items[items.length - 1]?.offset) break;
     }
     await this.settleAndMark([...runs.values()], heartbeat);
     const live = [...runs.values()].some((r) => r.live);
@@ -568,7 +556,7 @@ export class KafkaBus implements Bus {
   }
 
   /** Pauses a co-partitioned partition while more than `maxBufferedRecords` of it wait in the merge (another topic is behind), resumes it below half. */
-  private boundMergeLanes(merge: PartitionMerge<Merging>): void {
+  private boundMergeLanes(merge: PartitionMerge<KafkaMessage>): void {
     for (const [key, lane] of this.mergeLanes) {
       const waiting = merge.buffered(lane.topic, lane.partition);
       const paused = this.mergePaused.has(key);

@@ -27,6 +27,14 @@ function mergeOf(idleMs = 500): { merge: PartitionMerge<Rec>; clock: { now: numb
 
 const add = (merge: PartitionMerge<Rec>, r: Rec): void => merge.add(r.topic, 0, r.key, r.stamp, r);
 
+/** What release() gives, run after run (each run one topic's records). */
+function released(merge: PartitionMerge<Rec>): Rec[] {
+  return merge.release().flatMap((run) => {
+    for (const r of run.items) expect(r.topic).toBe(run.topic);
+    return run.items;
+  });
+}
+
 /** Each key's records in the order given. */
 function byKey(records: readonly Rec[]): Map<string, number[]> {
   const out = new Map<string, number[]>();
@@ -60,9 +68,9 @@ describe('PartitionMerge', () => {
     add(merge, book1);
     add(merge, book2);
     // book1 is a's first record and the trades are empty: it may follow a trade not fetched yet.
-    expect(merge.release()).toEqual([]);
+    expect(released(merge)).toEqual([]);
     add(merge, trade);
-    expect(merge.release()).toEqual([book1, trade, book2]);
+    expect(released(merge)).toEqual([book1, trade, book2]);
   });
 
   it('releases a key next record at once, though the other topic has nothing fetched', () => {
@@ -73,11 +81,11 @@ describe('PartitionMerge', () => {
       { topic: 'pm.book', key: 'a' },
     ]) as [Rec, Rec, Rec];
     add(merge, recs[0]);
-    expect(merge.release()).toEqual([]);
+    expect(released(merge)).toEqual([]);
     add(merge, recs[1]);
-    expect(merge.release()).toEqual([recs[0], recs[1]]);
+    expect(released(merge)).toEqual([recs[0], recs[1]]);
     add(merge, recs[2]);
-    expect(merge.release()).toEqual([recs[2]]);
+    expect(released(merge)).toEqual([recs[2]]);
   });
 
   it('releases the earliest head when every topic has one, or has fetched something published after it', () => {
@@ -88,14 +96,14 @@ describe('PartitionMerge', () => {
       { topic: 'pm.book', key: 'c' },
     ]) as [Rec, Rec, Rec];
     add(merge, tradeB);
-    expect(merge.release()).toEqual([]);
+    expect(released(merge)).toEqual([]);
     add(merge, bookA);
     // bookA is the earliest head; then the book lane, empty, may still bring something before tradeB.
-    expect(merge.release()).toEqual([bookA]);
+    expect(released(merge)).toEqual([bookA]);
     add(merge, bookC);
     // Both lanes have a head: tradeB was published first. Then bookC waits: the trade lane, empty
     // again, has fetched nothing published after it.
-    expect(merge.release()).toEqual([tradeB]);
+    expect(released(merge)).toEqual([tradeB]);
   });
 
   it('waits out a gap for orderWaitMs and two fetches, then releases what it fetched and counts the wait', () => {
@@ -109,14 +117,14 @@ describe('PartitionMerge', () => {
     add(merge, recs[0]);
     add(merge, recs[2]);
     add(merge, recs[3]);
-    expect(merge.release()).toEqual([]); // a's first record: a trade before it may be on its way
+    expect(released(merge)).toEqual([]); // a's first record: a trade before it may be on its way
     clock.now = 600;
     expect(merge.overdue).toBe(false); // no fetch since the wait began: a fetched batch may be in hand
     merge.fetched(1);
     merge.fetched(1);
     expect(merge.overdue).toBe(true);
     // Waited out: the trades count as caught up with everything fetched, so the whole buffer goes.
-    expect(merge.release()).toEqual([recs[0], recs[2], recs[3]]);
+    expect(released(merge)).toEqual([recs[0], recs[2], recs[3]]);
     expect(merge.takeWaits()).toBe(1);
     expect(merge.takeWaits()).toBe(0);
   });
@@ -125,7 +133,7 @@ describe('PartitionMerge', () => {
     const { merge } = mergeOf();
     const plain: Rec = { topic: 'pm.book', key: 'a', stamp: undefined as unknown as OrderStamp, at: 0 };
     merge.add('pm.book', 0, 'a', undefined, plain);
-    expect(merge.release()).toEqual([plain]);
+    expect(merge.release()).toEqual([{ topic: 'pm.book', partition: 0, items: [plain] }]);
   });
 
   it('orders a restarted publisher (a later epoch) after the first, and forgets everything on clear()', () => {
@@ -133,11 +141,11 @@ describe('PartitionMerge', () => {
     const first = publish([{ topic: 'pm.book', key: 'a' }], 1000);
     const second = publish([{ topic: 'pm.trade', key: 'a' }, { topic: 'pm.book', key: 'a' }], 2000).map((r) => ({ ...r, at: r.at + 1 }));
     for (const r of [...first, ...second]) add(merge, r);
-    expect(merge.release().map((r) => r.at)).toEqual([0, 1, 2]);
+    expect(released(merge).map((r) => r.at)).toEqual([0, 1, 2]);
     merge.clear();
     add(merge, first[0] as Rec);
     clock.now = 10;
-    expect(merge.release()).toEqual([]); // nothing known of a again
+    expect(released(merge)).toEqual([]); // nothing known of a again
     expect(merge.buffered('pm.book', 0)).toBe(1);
   });
 
@@ -151,17 +159,17 @@ describe('PartitionMerge', () => {
     merge.fetched(2);
     add(merge, trade);
     merge.caughtUp('pm.book', 0, true); // the books' last fetch left records on the broker
-    expect(merge.release()).toEqual([]);
+    expect(released(merge)).toEqual([]);
     clock.now = 1000;
     merge.fetched(1);
     merge.fetched(1);
-    expect(merge.release()).toEqual([]); // broker 2 (the books' leader, say) has not fetched since
+    expect(released(merge)).toEqual([]); // broker 2 (the books' leader, say) has not fetched since
     merge.fetched(2);
     merge.fetched(2);
-    expect(merge.release()).toEqual([]); // the books are behind: the earlier book may be in the next fetch
+    expect(released(merge)).toEqual([]); // the books are behind: the earlier book may be in the next fetch
     add(merge, book);
     merge.caughtUp('pm.book', 0, false);
-    expect(merge.release()).toEqual([book]);
+    expect(released(merge)).toEqual([book]);
     expect(merge.takeWaits()).toBe(0);
   });
 
@@ -184,13 +192,13 @@ describe('PartitionMerge', () => {
         const out: Rec[] = [];
         for (const r of recs) {
           add(merge, r);
-          out.push(...merge.release());
+          out.push(...released(merge));
         }
         for (let i = 0; i < recs.length && out.length < recs.length; i++) {
           clock.now += 1000;
           merge.fetched(1);
           merge.fetched(1);
-          out.push(...merge.release());
+          out.push(...released(merge));
         }
         expect(out.map((r) => r.at).sort((x, y) => x - y)).toEqual(recs.map((r) => r.at));
         for (const topic of ['pm.book', 'pm.trade']) expect(out.filter((r) => r.topic === topic)).toEqual(recs.filter((r) => r.topic === topic));
@@ -210,16 +218,16 @@ describe('PartitionMerge', () => {
         // Fetches bring a few records of one topic at a time, in offset order.
         for (const [book, n] of fetches) {
           for (const r of (book ? lanes['pm.book'] : lanes['pm.trade']).splice(0, n)) add(merge, r);
-          out.push(...merge.release());
+          out.push(...released(merge));
         }
         for (const r of [...lanes['pm.book'].splice(0), ...lanes['pm.trade'].splice(0)]) add(merge, r);
-        out.push(...merge.release());
+        out.push(...released(merge));
         // Whatever waits at the end waits for a record that never comes: waited out.
         for (let i = 0; i < recs.length && out.length < recs.length; i++) {
           clock.now += 1000;
           merge.fetched(1);
           merge.fetched(1);
-          out.push(...merge.release());
+          out.push(...released(merge));
         }
         expect(out.map((r) => r.at).sort((x, y) => x - y)).toEqual(recs.map((r) => r.at));
         expect(byKey(out)).toEqual(byKey(recs));

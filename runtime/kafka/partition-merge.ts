@@ -6,6 +6,13 @@ interface Entry<T> {
   readonly item: T;
 }
 
+/** Records released together from one topic's partition, in offset order. */
+export interface MergeRun<T> {
+  readonly topic: string;
+  readonly partition: number;
+  readonly items: T[];
+}
+
 /** One topic's fetched, unreleased records of a partition, in offset order. */
 class Lane<T> {
   private entries: Entry<T>[] = [];
@@ -14,6 +21,11 @@ class Lane<T> {
   watermark: OrderStamp | undefined;
   /** The last fetch said the broker has more of this partition than was fetched. */
   behind = false;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+  ) {}
 
   get size(): number {
     return this.entries.length - this.start;
@@ -74,6 +86,7 @@ export class PartitionMerge<T> {
   /** Fetches started, per broker. */
   private readonly fetches = new Map<number, number>();
   private waits = 0;
+  private lastLane: Lane<T> | undefined;
 
   constructor(
     /** Kafka topic names per co-partitioned set. */
@@ -91,7 +104,10 @@ export class PartitionMerge<T> {
 
   /** A fetched record of a merged topic's partition, in offset order. */
   add(topic: string, partition: number, key: string, stamp: OrderStamp | undefined, item: T): void {
-    this.lane(topic, partition).push({ key, stamp, item });
+    let lane = this.lastLane;
+    // A fetched batch adds its records to one lane in a row.
+    if (lane === undefined || lane.topic !== topic || lane.partition !== partition) this.lastLane = lane = this.lane(topic, partition);
+    lane.push({ key, stamp, item });
   }
 
   /** The consumer started a fetch from a broker (with its partitions fetching: not while paused). */
@@ -115,9 +131,9 @@ export class PartitionMerge<T> {
     return false;
   }
 
-  /** Every record due now, in order within each partition number. */
-  release(): T[] {
-    const out: T[] = [];
+  /** Every record due now, in order within each partition number, in runs of one topic's partition. */
+  release(): MergeRun<T>[] {
+    const out: MergeRun<T>[] = [];
     for (const p of this.partitions.values()) this.releasePartition(p, out);
     return out;
   }
@@ -133,6 +149,7 @@ export class PartitionMerge<T> {
   clear(): void {
     this.partitions.clear();
     this.next.clear();
+    this.lastLane = undefined;
   }
 
   private lane(topic: string, partition: number): Lane<T> {
@@ -141,7 +158,7 @@ export class PartitionMerge<T> {
     const id = `${at.set}:${partition}`;
     let p = this.partitions.get(id);
     if (p === undefined) {
-      p = { lanes: (this.sets[at.set] ?? []).map(() => new Lane<T>()), blocked: undefined };
+      p = { lanes: (this.sets[at.set] ?? []).map((t) => new Lane<T>(t, partition)), blocked: undefined };
       this.partitions.set(id, p);
     }
     return p.lanes[at.lane] as Lane<T>;
@@ -182,7 +199,8 @@ export class PartitionMerge<T> {
     return earliest;
   }
 
-  private releasePartition(p: Partition<T>, out: T[]): void {
+  private releasePartition(p: Partition<T>, out: MergeRun<T>[]): void {
+    let run: MergeRun<T> | undefined;
     for (;;) {
       let lane = this.ready(p);
       if (lane === undefined && p.lanes.some((l) => l.size > 0)) {
@@ -200,9 +218,11 @@ export class PartitionMerge<T> {
       if (stamp !== undefined) {
         // The key's numbering is its latest epoch's (a record behind within the epoch leaves it).
         const next = this.next.get(key);
-        if (next === undefined || stamp.epoch !== next.epoch || stamp.n >= next.n) this.next.set(key, { epoch: stamp.epoch, n: stamp.n + 1 });
+        if (next === undefined) this.next.set(key, { epoch: stamp.epoch, n: stamp.n + 1 });
+        else if (stamp.epoch !== next.epoch || stamp.n >= next.n) [next.epoch, next.n] = [stamp.epoch, stamp.n + 1];
       }
-      out.push(item);
+      if (run === undefined || run.topic !== lane.topic) out.push((run = { topic: lane.topic, partition: lane.partition, items: [] }));
+      run.items.push(item);
     }
   }
 }
