@@ -540,6 +540,7 @@ export class KafkaBus implements Bus {
     const live = [...runs.values()].some((r) => r.live);
     const waits = merge.takeWaits();
     if (waits > 0) this.opts.metrics?.orderWaits.inc(waits);
+    this.opts.metrics?.orderWaiting.set(merge.size);
     this.boundMergeLanes(merge);
     if (live) await this.checkpointIfDue();
   }

@@ -17,6 +17,7 @@ export class KafkaMetrics {
   readonly checkpoints: Counter;
   readonly commits: Counter;
   readonly orderWaits: Counter;
+  readonly orderWaiting: Gauge;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -48,6 +49,7 @@ export class KafkaMetrics {
       help: "Co-partitioned records released after waiting out orderWaitMs for an earlier record of their partition that did not come (a gap in ingest's order, or a key's first record while the other topic was quiet)",
       registers,
     });
+    this.orderWaiting = new Gauge({ name: 'polyflow_kafka_order_waiting_records', help: "Books and trades fetched and waiting for their place in ingest's order (features)", registers });
     this.paused = new Gauge({ name: 'polyflow_kafka_consumer_paused', help: '1 while consumption is paused for backpressure', registers });
   }
 }

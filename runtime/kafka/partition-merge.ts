@@ -120,6 +120,13 @@ export class PartitionMerge<T> {
     this.lane(topic, partition).behind = behind;
   }
 
+  /** Records fetched and not yet released, over every partition. */
+  get size(): number {
+    let size = 0;
+    for (const p of this.partitions.values()) for (const lane of p.lanes) size += lane.size;
+    return size;
+  }
+
   /** Records of a topic's partition fetched and not yet released. */
   buffered(topic: string, partition: number): number {
     return this.lane(topic, partition).size;

@@ -109,6 +109,6 @@ describe('docker-compose.yml (parsed, not started: no Docker engine here)', () =
     const used = dash.panels.flatMap((p) => p.targets.flatMap((t) => [...t.expr.matchAll(/polyflow_[a-z0-9_]+/g)].map((m) => m[0])));
     expect(used.length).toBeGreaterThan(10);
     for (const name of used) expect(registered.has(name.replace(/_(bucket|sum|count)$/, '')), name).toBe(true);
-    for (const name of ['polyflow_clickhouse_buffer_rows', 'polyflow_clickhouse_rows_written_total']) expect(used).toContain(name);
+    for (const name of ['polyflow_clickhouse_buffer_rows', 'polyflow_clickhouse_rows_written_total', 'polyflow_kafka_consumer_lag_records', 'polyflow_kafka_order_waits_total']) expect(used).toContain(name);
   });
 });

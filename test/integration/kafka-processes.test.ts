@@ -164,6 +164,8 @@ describe('features, predict, trade and persist as separate consumer-group proces
       sample(name, 'polyflow_kafka_consumed_records_total', topic) - sample(name, 'polyflow_kafka_rebuild_records_total', topic);
     const books = ingested.rest.filter((r) => r.topic === 'pm.book').length;
     for (const name of ['features', 'features-2']) {
+      // Every book and trade it fetched went to its operators: none still waits for its place in ingest's order.
+      expect(readFileSync(join(dir, `${name}.prom`), 'utf8'), name).toMatch(/^polyflow_kafka_order_waiting_records 0$/m);
       expect(consumed(name, 'pm.book'), name).toBeGreaterThan(0);
       expect(consumed(name, 'pm.book'), name).toBeLessThan(books);
       expect(consumed(name, 'pm.market.meta'), name).toBe(ingested.meta.length);
