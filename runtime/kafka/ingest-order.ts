@@ -9,6 +9,13 @@ import type { TopicName } from '../../schemas/topics.js';
  */
 export const CO_PARTITIONED: readonly (readonly TopicName[])[] = [['pm.book', 'pm.trade']];
 
+/** Why topics of one co-partitioned set (broker name -> partition count) cannot be merged, or undefined when they can. */
+export function partitionCountsDiffer(counts: ReadonlyMap<string, number>): string | undefined {
+  if (new Set(counts.values()).size <= 1) return undefined;
+  const listed = [...counts].map(([topic, n]) => `${topic} has ${n} partitions`).join(', ');
+  return `${listed}: they must have as many for a key's records to share a partition number (create them with \`polyflow topics\`)`;
+}
+
 /** Header of a co-partitioned record: `<epoch>:<g>:<n>` (see OrderStamp). */
 export const ORDER_HEADER = 'polyflow-order';
 

@@ -14,7 +14,7 @@ import { ReferenceTables } from './reference-tables.js';
 import { CommitMarks, type PartitionOffset } from './commit-marks.js';
 import { activeStandbyAssigner } from './active-standby-assigner.js';
 import { coPartitionedAssigner } from './co-partitioned-assigner.js';
-import { CO_PARTITIONED, ORDER_HEADER, OrderStamps, orderStampOf } from './ingest-order.js';
+import { CO_PARTITIONED, ORDER_HEADER, OrderStamps, orderStampOf, partitionCountsDiffer } from './ingest-order.js';
 import { PartitionMerge } from './partition-merge.js';
 
 export interface KafkaBusOptions {
@@ -604,13 +604,14 @@ export class KafkaBus implements Bus {
     const admin = await this.adminClient();
     for (const set of CO_PARTITIONED) {
       const names = set.map((t) => this.kafkaTopic(t));
-      const { topics } = await admin.fetchTopicMetadata({ topics: names });
-      const counts = names.map((name) => topics.find((t) => t.name === name)?.partitions.length ?? 0);
-      if (counts.some((c) => c !== counts[0]))
-        throw new PolyflowError(
-          'KAFKA_NOT_COPARTITIONED',
-          `kafka bus: ${names.map((n, i) => `${n} has ${counts[i]} partitions`).join(', ')}: they must have as many for a key's records to share a partition number (create them with \`polyflow topics\`)`,
-        );
+      const { topics } = await admin.fetchTopicMetadata({ topics: names }).catch((err: unknown) => {
+        throw new PolyflowError('KAFKA_TOPICS_MISSING', `kafka bus: cannot read the partitions of ${names.join(' and ')} (create the topics with \`polyflow topics\`): ${err instanceof Error ? err.message : String(err)}`, {
+          retriable: true,
+          cause: err,
+        });
+      });
+      const problem = partitionCountsDiffer(new Map(names.map((name) => [name, topics.find((t) => t.name === name)?.partitions.length ?? 0])));
+      if (problem !== undefined) throw new PolyflowError('KAFKA_NOT_COPARTITIONED', `kafka bus: ${problem}`);
     }
   }
 

@@ -35,27 +35,22 @@ function released(merge: PartitionMerge<Rec>): Rec[] {
   });
 }
 
+/** Whatever waits at the end waits for a record that never comes: waits given up until all `total` are out. */
+function waitOut(merge: PartitionMerge<Rec>, clock: { now: number }, total: number, out: Rec[]): void {
+  for (let i = 0; i < total && out.length < total; i++) {
+    clock.now += 1000;
+    merge.fetched(1);
+    merge.fetched(1);
+    out.push(...released(merge));
+  }
+}
+
 /** Each key's records in the order given. */
 function byKey(records: readonly Rec[]): Map<string, number[]> {
   const out = new Map<string, number[]>();
   for (const r of records) out.set(r.key, [...(out.get(r.key) ?? []), r.at]);
   return out;
 }
-
-describe('OrderStamps', () => {
-  it('numbers each key of a co-partitioned set without gaps across its topics, and everything stamped in one sequence', () => {
-    const stamps = new OrderStamps(7);
-    expect(stamps.next('pm.book', 'a')).toBe('7:0:0');
-    expect(stamps.next('pm.trade', 'a')).toBe('7:1:1');
-    expect(stamps.next('pm.book', 'b')).toBe('7:2:0');
-    expect(stamps.next('features.v1', 'a')).toBeUndefined();
-    expect(stamps.next('pm.book', 'a')).toBe('7:3:2');
-    expect(orderStampOf({ 'polyflow-order': Buffer.from('7:3:2') })).toEqual({ epoch: 7, g: 3, n: 2 });
-    expect(orderStampOf({ 'polyflow-order': '1796451711807:12:3' })).toEqual({ epoch: 1796451711807, g: 12, n: 3 });
-    for (const bad of ['garbage', '7:3', '7:3:', ':3:2', '7:3:2:1', '7:-3:2', '7:3:2x']) expect(orderStampOf({ 'polyflow-order': Buffer.from(bad) }), bad).toBeUndefined();
-    expect(orderStampOf({})).toBeUndefined();
-  });
-});
 
 describe('PartitionMerge', () => {
   it('gives a trade fetched after a later book update of its asset before that update', () => {
@@ -194,12 +189,7 @@ describe('PartitionMerge', () => {
           add(merge, r);
           out.push(...released(merge));
         }
-        for (let i = 0; i < recs.length && out.length < recs.length; i++) {
-          clock.now += 1000;
-          merge.fetched(1);
-          merge.fetched(1);
-          out.push(...released(merge));
-        }
+        waitOut(merge, clock, recs.length, out);
         expect(out.map((r) => r.at).sort((x, y) => x - y)).toEqual(recs.map((r) => r.at));
         for (const topic of ['pm.book', 'pm.trade']) expect(out.filter((r) => r.topic === topic)).toEqual(recs.filter((r) => r.topic === topic));
       }),
@@ -222,13 +212,7 @@ describe('PartitionMerge', () => {
         }
         for (const r of [...lanes['pm.book'].splice(0), ...lanes['pm.trade'].splice(0)]) add(merge, r);
         out.push(...released(merge));
-        // Whatever waits at the end waits for a record that never comes: waited out.
-        for (let i = 0; i < recs.length && out.length < recs.length; i++) {
-          clock.now += 1000;
-          merge.fetched(1);
-          merge.fetched(1);
-          out.push(...released(merge));
-        }
+        waitOut(merge, clock, recs.length, out);
         expect(out.map((r) => r.at).sort((x, y) => x - y)).toEqual(recs.map((r) => r.at));
         expect(byKey(out)).toEqual(byKey(recs));
       }),

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { OrderStamps, orderStampOf, partitionCountsDiffer } from './ingest-order.js';
+
+describe('OrderStamps', () => {
+  it('numbers each key of a co-partitioned set without gaps across its topics, and everything stamped in one sequence', () => {
+    const stamps = new OrderStamps(7);
+    expect(stamps.next('pm.book', 'a')).toBe('7:0:0');
+    expect(stamps.next('pm.trade', 'a')).toBe('7:1:1');
+    expect(stamps.next('pm.book', 'b')).toBe('7:2:0');
+    expect(stamps.next('features.v1', 'a')).toBeUndefined();
+    expect(stamps.next('pm.book', 'a')).toBe('7:3:2');
+    expect(orderStampOf({ 'polyflow-order': Buffer.from('7:3:2') })).toEqual({ epoch: 7, g: 3, n: 2 });
+    expect(orderStampOf({ 'polyflow-order': '1796451711807:12:3' })).toEqual({ epoch: 1796451711807, g: 12, n: 3 });
+    for (const bad of ['garbage', '7:3', '7:3:', ':3:2', '7:3:2:1', '7:-3:2', '7:3:2x']) expect(orderStampOf({ 'polyflow-order': Buffer.from(bad) }), bad).toBeUndefined();
+    expect(orderStampOf({})).toBeUndefined();
+  });
+});
+
+describe('partitionCountsDiffer', () => {
+  it('accepts co-partitioned topics of one partition count, and names each count when they differ', () => {
+    expect(partitionCountsDiffer(new Map([['pm.book', 4], ['pm.trade', 4]]))).toBeUndefined();
+    expect(partitionCountsDiffer(new Map([['p.pm.book', 4], ['p.pm.trade', 6]]))).toBe(
+      "p.pm.book has 4 partitions, p.pm.trade has 6 partitions: they must have as many for a key's records to share a partition number (create them with `polyflow topics`)",
+    );
+  });
+});
