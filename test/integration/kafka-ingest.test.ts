@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../runtime/config.js';
+import { orderStampOf, type OrderStamp } from '../../runtime/kafka/ingest-order.js';
 import { createKafka } from '../../runtime/kafka/kafka-client.js';
 import type { KafkaBus } from '../../runtime/kafka/kafka-bus.js';
 import { openKafkaBus } from '../../runtime/kafka/open-kafka-bus.js';
@@ -74,6 +75,21 @@ async function recordsOn(kafkaTopic: string): Promise<number> {
   }
 }
 
+/** The `polyflow-order` stamps of the first `count` records on the topics, with their keys. */
+async function orderStamps(kafkaTopics: readonly string[], count: number): Promise<{ key: string; stamp: OrderStamp | undefined }[]> {
+  const consumer = createKafka({ brokers: [cluster.bootstrap], clientId: 'test-stamps' }).consumer({ groupId: `test-stamps-${randomUUID()}`, maxWaitTimeInMs: 50 });
+  const got: { key: string; stamp: OrderStamp | undefined }[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [...kafkaTopics], fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => void got.push({ key: message.key?.toString() ?? '', stamp: orderStampOf(message.headers) }) });
+    await waitFor(() => got.length >= count, 30_000, 'stamped records read');
+  } finally {
+    await consumer.disconnect();
+  }
+  return got;
+}
+
 beforeAll(async () => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npm test builds it)`);
   cluster = await startTestKafka();
@@ -92,7 +108,7 @@ afterAll(async () => {
 });
 
 describe('live pipelines on the Kafka bus', () => {
-  it('run ingest publishes the live topics to Kafka: every record it counted is on the broker', async () => {
+  it('run ingest publishes the live topics to Kafka: every record it counted is on the broker, books and trades in ingest\'s order', async () => {
     const prefix = `ingest-${randomUUID().slice(0, 8)}.`;
     await cluster.prepareTopics(prefix);
     const asset = fake.books.keys().next().value as string;
@@ -120,6 +136,15 @@ describe('live pipelines on the Kafka bus', () => {
     expect(counts.get('pm.market.meta')).toBe(1);
     expect(counts.get('pm.book')).toBeGreaterThan(2);
     for (const [topic, n] of counts) expect(await recordsOn(`${prefix}${topic}`), topic).toBe(n);
+
+    // Books and trades carry ingest's order (features merges the two topics back by it): one epoch,
+    // every record its own place, each asset's numbered 0, 1, 2, ... in that order.
+    const stamped = await orderStamps([`${prefix}pm.book`, `${prefix}pm.trade`], (counts.get('pm.book') ?? 0) + (counts.get('pm.trade') ?? 0));
+    expect(stamped.every((r) => r.stamp !== undefined)).toBe(true);
+    expect(new Set(stamped.map((r) => r.stamp?.epoch)).size).toBe(1);
+    const inOrder = [...stamped].sort((a, b) => (a.stamp?.g ?? 0) - (b.stamp?.g ?? 0));
+    expect(new Set(inOrder.map((r) => r.stamp?.g)).size).toBe(inOrder.length);
+    for (const key of new Set(inOrder.map((r) => r.key))) expect(inOrder.filter((r) => r.key === key).map((r) => r.stamp?.n), key).toEqual([...Array(inOrder.filter((r) => r.key === key).length).keys()]);
 
     // And they read back as records of their topics.
     const reader = openKafkaBus({ config: loadConfig({ env: env(prefix) }), group: `test-reader-${randomUUID().slice(0, 8)}`, fromBeginning: true });
