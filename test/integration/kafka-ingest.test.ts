@@ -108,7 +108,7 @@ afterAll(async () => {
 });
 
 describe('live pipelines on the Kafka bus', () => {
-  it('run ingest publishes the live topics to Kafka: every record it counted is on the broker, books and trades in ingest\'s order', async () => {
+  it("run ingest publishes the live topics to Kafka: every record it counted is on the broker, books and trades in ingest's order", async () => {
     const prefix = `ingest-${randomUUID().slice(0, 8)}.`;
     await cluster.prepareTopics(prefix);
     const asset = fake.books.keys().next().value as string;
