@@ -194,6 +194,8 @@ export class KafkaBus implements Bus {
   /** True while records that only rebuild state are emitted: publishes are dropped. */
   private muted = false;
   private assignments = 0;
+  /** Group joins so far: a hand-over of merged records that a join overtook stops and marks nothing. */
+  private joins = 0;
   private assigning: Promise<void> = Promise.resolve();
   private consuming: Promise<void> = Promise.resolve();
   private admin: Admin | undefined;
@@ -321,10 +323,14 @@ export class KafkaBus implements Bus {
         const active = Object.keys(payload.memberAssignment).length > 0;
         this.activeSince = active ? (this.activeSince ?? Date.now()) : undefined;
         // Offsets of partitions another member owns now are its to commit.
+        this.joins++;
         this.marks.keepAssigned(payload.memberAssignment);
         if (this.opts.rebuild !== undefined) this.rebuildOnAssignment(payload.memberAssignment);
-        // Without a rebuild the consumer goes on from the committed offsets: what waited in the merge comes again.
-        else this.clearMerge();
+        else {
+          // Without a rebuild the consumer goes on from the committed offsets: what waited in the merge comes again.
+          this.clearMerge();
+          this.positions.clear();
+        }
         resolve();
       });
     });
@@ -436,38 +442,46 @@ export class KafkaBus implements Bus {
     // Counted once a run (a labelled counter per record is a hash of its labels each time).
     let emitted = 0;
     let rebuilt = 0;
-    for (const message of messages) {
-      // A new assignment resets the operators: nothing more of this run goes into them.
-      if (!going() || this.holding()) break;
-      const rebuilding = until !== undefined && BigInt(message.offset) < until;
-      if (local && !rebuilding) {
-        // Published by this process since its assignment: its operators had it from publish().
-        live = true;
+    try {
+      for (const message of messages) {
+        // A new assignment resets the operators: nothing more of this run goes into them.
+        if (!going() || this.holding()) break;
+        const rebuilding = until !== undefined && BigInt(message.offset) < until;
+        if (local && !rebuilding) {
+          // Published by this process since its assignment: its operators had it from publish().
+          live = true;
+          last = message.offset;
+          continue;
+        }
+        if (rebuilding !== this.muted) {
+          // Work started by earlier records publishes under their mode before the mode changes.
+          await this.settled(heartbeat);
+          this.muted = rebuilding;
+        }
+        if (rebuilding) rebuilt++;
+        else live = true;
+        if (!this.emitReady(topic, subject, message)) await this.emit(topic, subject, partition, message);
+        emitted++;
         last = message.offset;
-        continue;
       }
-      if (rebuilding !== this.muted) {
-        // Work started by earlier records publishes under their mode before the mode changes.
-        await this.settled(heartbeat);
-        this.muted = rebuilding;
-      }
-      if (rebuilding) rebuilt++;
-      else live = true;
-      if (!this.emitReady(topic, subject, message)) await this.emit(topic, subject, partition, message);
-      emitted++;
-      last = message.offset;
+    } finally {
+      // Also when handing a record over failed: what went before it is where the operators are.
+      this.countConsumed(topic, emitted);
+      if (rebuilt > 0) this.opts.metrics?.rebuildRecords.labels(topic).inc(rebuilt);
+      if (last !== undefined) this.positions.set(partitionKey(kafkaTopic, partition), BigInt(last) + 1n);
     }
-    this.countConsumed(topic, emitted);
-    if (rebuilt > 0) this.opts.metrics?.rebuildRecords.labels(topic).inc(rebuilt);
-    if (last !== undefined) this.positions.set(partitionKey(kafkaTopic, partition), BigInt(last) + 1n);
     return { kafkaTopic, partition, last, live };
   }
 
-  /** Once the work the emitted records started is settled, marks the offset after each run's last for commit. */
-  private async settleAndMark(runs: readonly EmittedRun[], heartbeat: () => Promise<void>): Promise<void> {
+  /**
+   * Once the work the emitted records started is settled, marks the offset after each run's last
+   * for commit (unless `current()` says the assignment they came under is gone).
+   */
+  private async settleAndMark(runs: readonly EmittedRun[], heartbeat: () => Promise<void>, current: () => boolean = () => true): Promise<void> {
     await this.settled(heartbeat);
     this.muted = false;
     if (this.failure !== undefined) throw this.failure;
+    if (!current()) return;
     let marked = false;
     for (const { kafkaTopic, partition, last, live } of runs) {
       // Offsets below the rebuild bound were committed before: committing them again would move the group back.
@@ -526,17 +540,21 @@ export class KafkaBus implements Bus {
   private async handOverMerged(heartbeat: () => Promise<void>, going: () => boolean): Promise<void> {
     const merge = this.merge;
     if (merge === undefined || this.holding()) return;
+    // A join while this hand-over waits (a release between batches is not awaited by kafkajs's rejoin)
+    // may have given its partitions to another member: nothing more goes to the operators, nor is marked.
+    const joins = this.joins;
+    const current = (): boolean => going() && this.joins === joins;
     // Per partition: how far its runs got (runs of one partition come in offset order).
     const runs = new Map<string, EmittedRun>();
     for (const { topic: kafkaTopic, partition, items } of merge.release()) {
       const topic = this.byKafkaTopic.get(kafkaTopic) as TopicName;
-      const run = await this.emitRecords(topic, this.subjects.get(topic) as Subject<unknown>, kafkaTopic, partition, items, heartbeat, going);
+      const run = await this.emitRecords(topic, this.subjects.get(topic) as Subject<unknown>, kafkaTopic, partition, items, heartbeat, current);
       const key = partitionKey(kafkaTopic, partition);
       if (run.last !== undefined) runs.set(key, { ...run, live: run.live || runs.get(key)?.live === true });
       // Stopped early (an assignment or a stop): the rest is read again from the operators' position.
       if (run.last !== items[items.length - 1]?.offset) break;
     }
-    await this.settleAndMark([...runs.values()], heartbeat);
+    await this.settleAndMark([...runs.values()], heartbeat, current);
     const live = [...runs.values()].some((r) => r.live);
     const waits = merge.takeWaits();
     if (waits > 0) this.opts.metrics?.orderWaits.inc(waits);

@@ -168,6 +168,28 @@ describe('PartitionMerge', () => {
     expect(merge.takeWaits()).toBe(0);
   });
 
+  it('stops counting on a broker that no longer fetches (gone from the cluster)', () => {
+    const { merge, clock } = mergeOf(500);
+    const [, book] = publish([
+      { topic: 'pm.trade', key: 'a' }, // never fetched
+      { topic: 'pm.book', key: 'b' },
+    ]) as [Rec, Rec];
+    merge.fetched(1);
+    merge.fetched(2);
+    add(merge, book);
+    const out: Rec[] = [];
+    for (let t = 100; t <= 5000; t += 100) {
+      clock.now = t;
+      merge.fetched(1);
+      out.push(...released(merge));
+    }
+    // Broker 2 has not fetched since 0: it may still, for ten waits (5 s).
+    expect(out).toEqual([]);
+    clock.now = 5100;
+    merge.fetched(1);
+    expect(released(merge)).toEqual([book]);
+  });
+
   it("neither stalls nor loses records of two publishers at once, and keeps each topic's order", () => {
     const record = fc.record({
       topic: fc.constantFrom<'pm.book' | 'pm.trade'>('pm.book', 'pm.trade'),

@@ -68,7 +68,7 @@ const before = (a: OrderStamp, b: OrderStamp): boolean => a.epoch < b.epoch || (
  *   published after it (a lane is in publish order, so nothing earlier can come there): a key's
  *   first records after an assignment, whose predecessors were never fetched (e.g. past retention);
  * - else, when an empty lane may still bring an earlier record, after a wait of `idleMs` and two
- *   fetches from every broker (the second fetch started after the wait began has brought whatever
+ *   fetches from every broker fetching (the second fetch started after the wait began has brought whatever
  *   the broker had then), unless an empty lane's last fetch said the broker has more of it: the
  *   empty lanes count as caught up with everything fetched, the earliest head goes, and the wait is
  *   counted (a
@@ -83,8 +83,8 @@ export class PartitionMerge<T> {
   private readonly partitions = new Map<string, Partition<T>>();
   /** Per key: its next record's epoch and number. */
   private readonly next = new Map<string, { epoch: number; n: number }>();
-  /** Fetches started, per broker. */
-  private readonly fetches = new Map<number, number>();
+  /** Fetches started per broker, and when the last one started (a broker gone from the cluster stops fetching). */
+  private readonly fetches = new Map<number, { count: number; at: number }>();
   private waits = 0;
   private lastLane: Lane<T> | undefined;
 
@@ -112,7 +112,9 @@ export class PartitionMerge<T> {
 
   /** The consumer started a fetch from a broker (with its partitions fetching: not while paused). */
   fetched(broker: number): void {
-    this.fetches.set(broker, (this.fetches.get(broker) ?? 0) + 1);
+    const seen = this.fetches.get(broker);
+    if (seen === undefined) this.fetches.set(broker, { count: 1, at: this.now() });
+    else [seen.count, seen.at] = [seen.count + 1, this.now()];
   }
 
   /** What the last fetch of a topic's partition said: the broker has records after those fetched. */
@@ -173,8 +175,9 @@ export class PartitionMerge<T> {
 
   private waitedOut(blocked: NonNullable<Partition<T>['blocked']>): boolean {
     if (this.now() - blocked.since < this.idleMs) return false;
-    for (const [broker, count] of this.fetches) if (count - (blocked.fetches.get(broker) ?? 0) < 2) return false;
-    return this.fetches.size > 0;
+    // A broker that has not fetched for ten waits is no longer fetching (it left the cluster's metadata).
+    const fetching = [...this.fetches].filter(([, seen]) => this.now() - seen.at <= 10 * this.idleMs);
+    return fetching.length > 0 && fetching.every(([broker, seen]) => seen.count - (blocked.fetches.get(broker) ?? 0) >= 2);
   }
 
   private due(entry: Entry<T>): boolean {
@@ -211,7 +214,7 @@ export class PartitionMerge<T> {
     for (;;) {
       let lane = this.ready(p);
       if (lane === undefined && p.lanes.some((l) => l.size > 0)) {
-        p.blocked ??= { since: this.now(), fetches: new Map(this.fetches) };
+        p.blocked ??= { since: this.now(), fetches: new Map([...this.fetches].map(([broker, seen]) => [broker, seen.count])) };
         if (!this.waitedOut(p.blocked) || p.lanes.some((l) => l.size === 0 && l.behind)) return;
         // Waited out: the empty lanes have nothing published before what the others fetched.
         const latest = p.lanes.reduce<OrderStamp | undefined>((w, l) => (l.watermark !== undefined && (w === undefined || before(w, l.watermark)) ? l.watermark : w), undefined);
