@@ -39,6 +39,7 @@ interface TestBusOptions {
   rebuild?: { reset: () => void };
   assignment?: 'co-partitioned';
   ingestOrder?: boolean;
+  orderWaitMs?: number;
 }
 
 function testBus(o: TestBusOptions): KafkaBus {
@@ -55,6 +56,7 @@ function testBus(o: TestBusOptions): KafkaBus {
     rebuild: o.rebuild,
     assignment: o.assignment,
     ingestOrder: o.ingestOrder,
+    orderWaitMs: o.orderWaitMs,
   });
   open.push(bus);
   return bus;
@@ -213,6 +215,46 @@ describe('KafkaBus on the mock cluster', () => {
     }
     expect(members.filter((m) => m.books.size > 0).length).toBe(3);
     expect(members.reduce((n, m) => n + m.books.size, 0)).toBe(keys.length);
+  });
+
+  it('waits for a record ingest lost, then hands over what came after it, and counts the wait', async () => {
+    const prefix = `gap-${randomUUID().slice(0, 8)}.`;
+    await cluster.prepareTopics(prefix);
+    const client = new MockClient({ baseURLs: ['mock://test'] });
+    const metrics = new KafkaMetrics(new Registry());
+    const reader = testBus({ prefix, client, group: `g-${prefix}`, assignment: 'co-partitioned', ingestOrder: true, orderWaitMs: 1_000, metrics });
+    const got: { ts: number; at: number }[] = [];
+    reader.topic('pm.book').subscribe((b) => got.push({ ts: b.ts, at: Date.now() }));
+    reader.topic('pm.trade').subscribe((t) => got.push({ ts: t.ts, at: Date.now() }));
+    await reader.start();
+    const waits = async (): Promise<number> => (await metrics.orderWaits.get()).values[0]?.value ?? 0;
+    // Records as an ingest stamps them (epoch:g:n), sent raw so that one can be left out.
+    const serde = new AvroTopicSerde({ client, schemaOf: committedSchemaOf, kafkaTopic: (t) => `${prefix}${t}` });
+    const raw = createKafka({ brokers: [cluster.bootstrap], clientId: 'polyflow-test-raw' }).producer();
+    await raw.connect();
+    const [trade] = SAMPLES['pm.trade'];
+    const send = async (topic: 'pm.book' | 'pm.trade', ts: number, order: string): Promise<number> => {
+      const value = topic === 'pm.book' ? await serde.serialize('pm.book', { ...bookDelta, assetId: 'a' as never, ts }) : await serde.serialize('pm.trade', { ...trade!, id: `t-${ts}`, assetId: 'a' as never, ts });
+      await raw.send({ topic: `${prefix}${topic}`, messages: [{ key: 'a', value, headers: { 'polyflow-order': order } }] });
+      return Date.now();
+    };
+    // a's book 0 and trade 1: both topics have a record, so the order is known at once.
+    await send('pm.book', 0, '1000:0:0');
+    await send('pm.trade', 1, '1000:1:1');
+    await waitFor(() => got.length === 2, 30_000, 'book 0 and trade 1');
+    expect(got.map((r) => r.ts)).toEqual([0, 1]);
+    expect(await waits()).toBe(0);
+    // a's record 2 was lost (its ingest died before the broker had it): book 3 waits for it.
+    const sent3 = await send('pm.book', 3, '1000:3:3');
+    await waitFor(() => got.length === 3, 30_000, 'book 3');
+    expect(got[2]!.at - sent3).toBeGreaterThanOrEqual(1_000);
+    expect(await waits()).toBe(1);
+    // The restarted ingest's first book: another epoch, placed after a wait for what may come before it.
+    const sent4 = await send('pm.book', 4, '2000:0:0');
+    await waitFor(() => got.length === 4, 30_000, 'book 4');
+    expect(got[3]!.at - sent4).toBeGreaterThanOrEqual(1_000);
+    expect(await waits()).toBe(2);
+    await raw.disconnect();
   });
 
   it('drops a redelivered record (an id it saw) and counts it', async () => {
