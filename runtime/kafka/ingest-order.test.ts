@@ -1,5 +1,6 @@
+import type { Admin } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { OrderStamps, orderStampOf, partitionCountsDiffer } from './ingest-order.js';
+import { checkCoPartitioned, OrderStamps, orderStampOf } from './ingest-order.js';
 
 describe('OrderStamps', () => {
   it('numbers each key of a co-partitioned set without gaps across its topics, and everything stamped in one sequence', () => {
@@ -16,11 +17,26 @@ describe('OrderStamps', () => {
   });
 });
 
-describe('partitionCountsDiffer', () => {
-  it('accepts co-partitioned topics of one partition count, and names each count when they differ', () => {
-    expect(partitionCountsDiffer(new Map([['pm.book', 4], ['pm.trade', 4]]))).toBeUndefined();
-    expect(partitionCountsDiffer(new Map([['p.pm.book', 4], ['p.pm.trade', 6]]))).toBe(
-      "p.pm.book has 4 partitions, p.pm.trade has 6 partitions: they must have as many for a key's records to share a partition number (create them with `polyflow topics`)",
+describe('checkCoPartitioned', () => {
+  const adminWith = (partitions: Record<string, number>): Admin =>
+    ({
+      fetchTopicMetadata: ({ topics }: { topics: string[] }) =>
+        topics.every((t) => t in partitions)
+          ? Promise.resolve({ topics: topics.map((name) => ({ name, partitions: Array.from({ length: partitions[name] as number }, (_, partitionId) => ({ partitionId })) })) })
+          : Promise.reject(new Error('This server does not host this topic-partition')),
+    }) as unknown as Admin;
+  const prefixed = (t: string): string => `p.${t}`;
+
+  it('accepts books and trades of one partition count', async () => {
+    await expect(checkCoPartitioned(adminWith({ 'p.pm.book': 4, 'p.pm.trade': 4 }), prefixed)).resolves.toBeUndefined();
+  });
+
+  it('refuses different partition counts, naming each, and topics it cannot read', async () => {
+    await expect(checkCoPartitioned(adminWith({ 'p.pm.book': 4, 'p.pm.trade': 6 }), prefixed)).rejects.toThrow(
+      "kafka bus: p.pm.book has 4 partitions, p.pm.trade has 6 partitions: they must have as many for a key's records to share a partition number (create them with `polyflow topics`)",
+    );
+    await expect(checkCoPartitioned(adminWith({ 'p.pm.book': 4 }), prefixed)).rejects.toThrow(
+      'kafka bus: cannot read the partitions of p.pm.book and p.pm.trade (create the topics with `polyflow topics`): This server does not host this topic-partition',
     );
   });
 });

@@ -1,4 +1,6 @@
+import type { Admin } from 'kafkajs';
 import type { TopicName } from '../../schemas/topics.js';
+import { PolyflowError } from '../errors.js';
 
 /**
  * Topics keyed alike whose records of one key form one ordered stream: ingest's book and trade
@@ -10,10 +12,25 @@ import type { TopicName } from '../../schemas/topics.js';
 export const CO_PARTITIONED: readonly (readonly TopicName[])[] = [['pm.book', 'pm.trade']];
 
 /** Why topics of one co-partitioned set (broker name -> partition count) cannot be merged, or undefined when they can. */
-export function partitionCountsDiffer(counts: ReadonlyMap<string, number>): string | undefined {
+function partitionCountsDiffer(counts: ReadonlyMap<string, number>): string | undefined {
   if (new Set(counts.values()).size <= 1) return undefined;
   const listed = [...counts].map(([topic, n]) => `${topic} has ${n} partitions`).join(', ');
   return `${listed}: they must have as many for a key's records to share a partition number (create them with \`polyflow topics\`)`;
+}
+
+/** Refuses co-partitioned topics (by their broker names) that cannot be read or whose partition counts differ. */
+export async function checkCoPartitioned(admin: Admin, kafkaTopic: (topic: TopicName) => string): Promise<void> {
+  for (const set of CO_PARTITIONED) {
+    const names = set.map(kafkaTopic);
+    const { topics } = await admin.fetchTopicMetadata({ topics: names }).catch((err: unknown) => {
+      throw new PolyflowError('KAFKA_TOPICS_MISSING', `kafka bus: cannot read the partitions of ${names.join(' and ')} (create the topics with \`polyflow topics\`): ${err instanceof Error ? err.message : String(err)}`, {
+        retriable: true,
+        cause: err,
+      });
+    });
+    const problem = partitionCountsDiffer(new Map(names.map((name) => [name, topics.find((t) => t.name === name)?.partitions.length ?? 0])));
+    if (problem !== undefined) throw new PolyflowError('KAFKA_NOT_COPARTITIONED', `kafka bus: ${problem}`);
+  }
 }
 
 /** Header of a co-partitioned record: `<epoch>:<g>:<n>` (see OrderStamp). */
@@ -62,17 +79,22 @@ export function orderStampOf(headers: Readonly<Record<string, unknown>> | undefi
   // Read digit by digit: a consumer parses one per book update and trade (split and Number cost 2% of features).
   const text = typeof header === 'string' ? Buffer.from(header) : header;
   if (!Buffer.isBuffer(text)) return undefined;
-  const parts = [0, 0, 0];
+  let epoch = 0;
+  let g = 0;
+  let n = 0;
   let part = 0;
   let digits = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text[i] as number;
-    if (c === 58 /* : */ && digits > 0 && part < 2) [part, digits] = [part + 1, 0];
-    else if (c >= 48 && c <= 57) {
-      parts[part] = (parts[part] as number) * 10 + (c - 48);
+    if (c === 58 /* : */ && digits > 0 && part < 2) {
+      part++;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (part === 0) epoch = epoch * 10 + (c - 48);
+      else if (part === 1) g = g * 10 + (c - 48);
+      else n = n * 10 + (c - 48);
       digits++;
     } else return undefined;
   }
-  const [epoch, g, n] = parts as [number, number, number];
   return part === 2 && digits > 0 && Number.isSafeInteger(epoch) && Number.isSafeInteger(g) && Number.isSafeInteger(n) ? { epoch, g, n } : undefined;
 }

@@ -14,7 +14,7 @@ import { ReferenceTables } from './reference-tables.js';
 import { CommitMarks, type PartitionOffset } from './commit-marks.js';
 import { activeStandbyAssigner } from './active-standby-assigner.js';
 import { coPartitionedAssigner } from './co-partitioned-assigner.js';
-import { CO_PARTITIONED, ORDER_HEADER, OrderStamps, orderStampOf, partitionCountsDiffer } from './ingest-order.js';
+import { checkCoPartitioned, CO_PARTITIONED, ORDER_HEADER, OrderStamps, orderStampOf } from './ingest-order.js';
 import { PartitionMerge } from './partition-merge.js';
 
 export interface KafkaBusOptions {
@@ -130,7 +130,6 @@ interface EmittedRun {
   readonly live: boolean;
 }
 
-
 /** Why consumption is paused: each reason holds it until released. */
 type Hold = 'backpressure' | 'assignment' | 'stopping';
 
@@ -208,16 +207,22 @@ export class KafkaBus implements Bus {
   /** Offsets to commit once the outputs published before them are acknowledged. */
   private readonly marks = new CommitMarks();
   private committing: Promise<void> | undefined;
-  /** Stamps this bus's co-partitioned records with their publish order (every publisher does). */
-  private readonly stamps = new OrderStamps();
+  /**
+   * Stamps this bus's co-partitioned records with their publish order, for consumer groups that
+   * merge them (a one-process run orders its own records by `polyflow-seq` instead).
+   */
+  private readonly stamps: OrderStamps | undefined;
   /** With `ingestOrder`: co-partitioned records wait here for their place. */
   private readonly merge: PartitionMerge<KafkaMessage> | undefined;
   /**
-   * Co-partitioned partitions (`topic:partition`) fetched into the merge (with the first offset that
-   * went in), and those paused because too much of theirs waits there.
+   * Co-partitioned partitions (`topic:partition`) fetched into the merge, with the first offset that
+   * went in since it was last cleared (where a failed hand-over reads a partition again when the
+   * operators have no position in it: records released but not handed over are no longer in the
+   * merge), and those paused because too much of theirs waits there.
    */
   private readonly mergeLanes = new Map<string, { topic: string; partition: number; from: string }>();
   private readonly mergePaused = new Set<string>();
+  private overdueQueued = false;
 
   constructor(private readonly opts: KafkaBusOptions) {
     this.producer = opts.kafka.producer({ createPartitioner: cachedKeyPartitioner, allowAutoTopicCreation: true, maxInFlightRequests: 1, idempotent: false });
@@ -225,6 +230,7 @@ export class KafkaBus implements Bus {
     this.highWater = opts.maxBufferedRecords ?? 10_000;
     this.order = opts.publishOrder === true ? new PublishOrder<Held>((topic) => this.subjects.has(topic)) : undefined;
     this.localTopics = new Set(this.order === undefined ? (opts.local ?? []) : []);
+    this.stamps = this.order === undefined ? new OrderStamps() : undefined;
     this.merge =
       opts.ingestOrder === true && this.order === undefined
         ? new PartitionMerge<KafkaMessage>(
@@ -322,8 +328,8 @@ export class KafkaBus implements Bus {
         // Any topic in the assignment, even with no partitions yet (a topic not created when the group formed).
         const active = Object.keys(payload.memberAssignment).length > 0;
         this.activeSince = active ? (this.activeSince ?? Date.now()) : undefined;
-        // Offsets of partitions another member owns now are its to commit.
         this.joins++;
+        // Offsets of partitions another member owns now are its to commit.
         this.marks.keepAssigned(payload.memberAssignment);
         if (this.opts.rebuild !== undefined) this.rebuildOnAssignment(payload.memberAssignment);
         else {
@@ -336,7 +342,7 @@ export class KafkaBus implements Bus {
     });
     await consumer.connect();
     await consumer.subscribe({ topics: [...this.byKafkaTopic.keys()], fromBeginning: this.opts.fromBeginning ?? false });
-    if (this.merge !== undefined) await this.checkCoPartitioned();
+    if (this.merge !== undefined) await checkCoPartitioned(await this.adminClient(), (t) => this.kafkaTopic(t));
     await this.stopIfClosing();
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.consume(payload) });
     const timeout = opts.joinTimeoutMs ?? 60_000;
@@ -510,7 +516,7 @@ export class KafkaBus implements Bus {
     for (const message of batch.messages) merge.add(kafkaTopic, partition, message.key?.toString('latin1') ?? '', orderStampOf(message.headers), message);
     const key = partitionKey(kafkaTopic, partition);
     if (!this.mergeLanes.has(key)) this.mergeLanes.set(key, { topic: kafkaTopic, partition, from: (batch.messages[0] as KafkaMessage).offset });
-    merge.caughtUp(kafkaTopic, partition, BigInt(batch.highWatermark) > BigInt(last) + 1n);
+    merge.brokerHasMore(kafkaTopic, partition, BigInt(batch.highWatermark) > BigInt(last) + 1n);
     resolveOffset(last);
     this.opts.metrics?.lag.labels(this.byKafkaTopic.get(kafkaTopic) as string, String(partition)).set(Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)));
     await this.releaseMerged(heartbeat, () => isRunning() && !isStale());
@@ -563,10 +569,15 @@ export class KafkaBus implements Bus {
     if (live) await this.checkpointIfDue();
   }
 
-  /** A merge wait that ran out with no batch arriving: released between batches. */
+  /** A merge wait that ran out with no batch arriving: released between batches (once, however many fetches start meanwhile). */
   private releaseOverdue(): void {
+    if (this.overdueQueued) return;
+    this.overdueQueued = true;
     this.consuming = this.consuming
-      .then(() => this.releaseMerged(() => Promise.resolve(), () => true))
+      .then(() => {
+        this.overdueQueued = false;
+        return this.releaseMerged(() => Promise.resolve(), () => true);
+      })
       .catch((err: unknown) => {
         this.failure = err;
         this.opts.logger?.error({ err }, 'kafka bus: could not hand over merged records');
@@ -615,22 +626,6 @@ export class KafkaBus implements Bus {
   private partitionOf(key: string): { topic: string; partitions: number[] } {
     const at = key.lastIndexOf(':');
     return { topic: key.slice(0, at), partitions: [Number(key.slice(at + 1))] };
-  }
-
-  /** Refuses co-partitioned topics whose partition counts differ: a key's records of them would be on partitions of different numbers. */
-  private async checkCoPartitioned(): Promise<void> {
-    const admin = await this.adminClient();
-    for (const set of CO_PARTITIONED) {
-      const names = set.map((t) => this.kafkaTopic(t));
-      const { topics } = await admin.fetchTopicMetadata({ topics: names }).catch((err: unknown) => {
-        throw new PolyflowError('KAFKA_TOPICS_MISSING', `kafka bus: cannot read the partitions of ${names.join(' and ')} (create the topics with \`polyflow topics\`): ${err instanceof Error ? err.message : String(err)}`, {
-          retriable: true,
-          cause: err,
-        });
-      });
-      const problem = partitionCountsDiffer(new Map(names.map((name) => [name, topics.find((t) => t.name === name)?.partitions.length ?? 0])));
-      if (problem !== undefined) throw new PolyflowError('KAFKA_NOT_COPARTITIONED', `kafka bus: ${problem}`);
-    }
   }
 
   /** Commits the marks whose outputs are all acknowledged (one request in flight; later marks wait for it). */
@@ -912,8 +907,8 @@ export class KafkaBus implements Bus {
     const same = keys.length > 0 && keys.length === this.assigned.length && keys.every((k) => this.assigned.includes(k) && this.positions.has(k));
     if (!same || this.holds.has('stopping')) return false;
     for (const key of keys) {
-      const at = key.lastIndexOf(':');
-      this.consumer?.seek({ topic: key.slice(0, at), partition: Number(key.slice(at + 1)), offset: (this.positions.get(key) as bigint).toString() });
+      const { topic, partitions } = this.partitionOf(key);
+      this.consumer?.seek({ topic, partition: partitions[0] as number, offset: (this.positions.get(key) as bigint).toString() });
     }
     this.opts.logger?.info({ group: this.opts.groupId, partitions: keys.length }, 'assignment unchanged: operator state kept');
     this.release('assignment');
@@ -1000,7 +995,7 @@ export class KafkaBus implements Bus {
           let messages = byTopic.get(record.topic);
           if (messages === undefined) byTopic.set(record.topic, (messages = []));
           // Stamped in queue order, which is publish order.
-          const order = this.stamps.next(record.topic, record.key);
+          const order = this.stamps?.next(record.topic, record.key);
           let headers: IHeaders | undefined;
           if (record.seq !== undefined) headers = { 'polyflow-seq': String(record.seq) };
           if (order !== undefined) (headers ??= {})[ORDER_HEADER] = order;

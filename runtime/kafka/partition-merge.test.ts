@@ -101,6 +101,26 @@ describe('PartitionMerge', () => {
     expect(released(merge)).toEqual([tradeB]);
   });
 
+  it("releases a key's first record at once when the other topic has already fetched something published after it", () => {
+    const { merge } = mergeOf();
+    const [tradeA0, bookA1, bookC0, tradeA2] = publish([
+      { topic: 'pm.trade', key: 'a' },
+      { topic: 'pm.book', key: 'a' },
+      { topic: 'pm.book', key: 'c' },
+      { topic: 'pm.trade', key: 'a' },
+    ]) as [Rec, Rec, Rec, Rec];
+    add(merge, tradeA0);
+    add(merge, bookA1);
+    expect(released(merge)).toEqual([tradeA0, bookA1]);
+    // a's next record comes first in the trades' fetch: it goes at once...
+    add(merge, tradeA2);
+    expect(released(merge)).toEqual([tradeA2]);
+    // ...and c's first book, published before it, cannot have an earlier trade still to come.
+    add(merge, bookC0);
+    expect(released(merge)).toEqual([bookC0]);
+    expect(merge.takeWaits()).toBe(0);
+  });
+
   it('waits out a gap for orderWaitMs and two fetches, then releases what it fetched and counts the wait', () => {
     const { merge, clock } = mergeOf(500);
     const recs = publish([
@@ -153,7 +173,7 @@ describe('PartitionMerge', () => {
     merge.fetched(1);
     merge.fetched(2);
     add(merge, trade);
-    merge.caughtUp('pm.book', 0, true); // the books' last fetch left records on the broker
+    merge.brokerHasMore('pm.book', 0, true); // the books' last fetch left records on the broker
     expect(released(merge)).toEqual([]);
     clock.now = 1000;
     merge.fetched(1);
@@ -163,7 +183,7 @@ describe('PartitionMerge', () => {
     merge.fetched(2);
     expect(released(merge)).toEqual([]); // the books are behind: the earlier book may be in the next fetch
     add(merge, book);
-    merge.caughtUp('pm.book', 0, false);
+    merge.brokerHasMore('pm.book', 0, false);
     expect(released(merge)).toEqual([book]);
     expect(merge.takeWaits()).toBe(0);
   });

@@ -68,12 +68,11 @@ const before = (a: OrderStamp, b: OrderStamp): boolean => a.epoch < b.epoch || (
  *   published after it (a lane is in publish order, so nothing earlier can come there): a key's
  *   first records after an assignment, whose predecessors were never fetched (e.g. past retention);
  * - else, when an empty lane may still bring an earlier record, after a wait of `idleMs` and two
- *   fetches from every broker fetching (the second fetch started after the wait began has brought whatever
- *   the broker had then), unless an empty lane's last fetch said the broker has more of it: the
- *   empty lanes count as caught up with everything fetched, the earliest head goes, and the wait is
- *   counted (a
- *   gap: a record lost by a publisher that died, a publisher that restarted with a new epoch, or a
- *   key's first record while the other topic is quiet).
+ *   fetches from every broker that is fetching (the second fetch started after the wait began has
+ *   brought whatever the broker had then), unless an empty lane's last fetch said the broker has
+ *   more of it: the empty lanes count as caught up with everything fetched, the earliest head goes,
+ *   and the wait is counted (a gap: a record lost by a publisher that died, a publisher that
+ *   restarted with a new epoch, or a key's first record while the other topic is quiet).
  * A key's next record is known within one epoch: a record of another epoch (a restarted publisher,
  * or two at once) is placed by the other rules. With one publisher, every lane is a subsequence of
  * one publish order, so a head never waits on a record behind another lane's head that waits on it.
@@ -117,9 +116,9 @@ export class PartitionMerge<T> {
     else [seen.count, seen.at] = [seen.count + 1, this.now()];
   }
 
-  /** What the last fetch of a topic's partition said: the broker has records after those fetched. */
-  caughtUp(topic: string, partition: number, behind: boolean): void {
-    this.lane(topic, partition).behind = behind;
+  /** What the last fetch of a topic's partition said: whether the broker has records after those fetched. */
+  brokerHasMore(topic: string, partition: number, more: boolean): void {
+    this.lane(topic, partition).behind = more;
   }
 
   /** Records fetched and not yet released, over every partition. */

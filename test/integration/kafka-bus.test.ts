@@ -246,6 +246,9 @@ describe('KafkaBus on the mock cluster', () => {
     expect(await waits()).toBe(0);
     // a's record 2 was lost (its ingest died before the broker had it): book 3 waits for it.
     const sent3 = await send('pm.book', 3, '1000:3:3');
+    // Meanwhile it is counted as waiting in the merge.
+    await waitFor(async () => (await metrics.orderWaiting.get()).values[0]?.value === 1, 30_000, 'book 3 waiting');
+    expect(got.length).toBe(2);
     await waitFor(() => got.length === 3, 30_000, 'book 3');
     expect(got[2]!.at - sent3).toBeGreaterThanOrEqual(1_000);
     expect(await waits()).toBe(1);
@@ -254,6 +257,7 @@ describe('KafkaBus on the mock cluster', () => {
     await waitFor(() => got.length === 4, 30_000, 'book 4');
     expect(got[3]!.at - sent4).toBeGreaterThanOrEqual(1_000);
     expect(await waits()).toBe(2);
+    expect((await metrics.orderWaiting.get()).values[0]?.value).toBe(0);
     await raw.disconnect();
   });
 
