@@ -10,7 +10,8 @@ interface Mark extends PartitionOffset {
   readonly after: number;
 }
 
-const partitionKey = (topic: string, partition: number): string => `${topic}:${partition}`;
+/** A partition's key in maps and checkpoints: `topic:partition`. */
+export const partitionKey = (topic: string, partition: number): string => `${topic}:${partition}`;
 
 /**
  * The delivery rule (commit an input's offset only once every output published before it is

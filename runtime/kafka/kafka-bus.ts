@@ -11,11 +11,12 @@ import { cachedKeyPartitioner, connectOrExplain } from './kafka-client.js';
 import type { KafkaCheckpointStore } from './kafka-checkpoints.js';
 import { RecentIds, recordId } from './recent-ids.js';
 import { ReferenceTables } from './reference-tables.js';
-import { CommitMarks, type PartitionOffset } from './commit-marks.js';
+import { CommitMarks, partitionKey, type PartitionOffset } from './commit-marks.js';
 import { activeStandbyAssigner } from './active-standby-assigner.js';
 import { coPartitionedAssigner } from './co-partitioned-assigner.js';
-import { checkCoPartitioned, CO_PARTITIONED, ORDER_HEADER, OrderStamps, orderStampOf } from './ingest-order.js';
-import { PartitionMerge } from './partition-merge.js';
+import { checkCoPartitioned, ORDER_HEADER, OrderStamps } from './ingest-order.js';
+import { MergedIntake, type EmittedRun, type MergeHost } from './merged-intake.js';
+import { planRebuild } from './rebuild-plan.js';
 
 export interface KafkaBusOptions {
   readonly kafka: Kafka;
@@ -122,28 +123,11 @@ interface Held {
   readonly value: unknown;
 }
 
-/** How far the operators got in one partition's records, and whether any was live (not only rebuilding state). */
-interface EmittedRun {
-  readonly kafkaTopic: string;
-  readonly partition: number;
-  readonly last: string | undefined;
-  readonly live: boolean;
-}
-
 /** Why consumption is paused: each reason holds it until released. */
 type Hold = 'backpressure' | 'assignment' | 'stopping';
 
-const partitionKey = (topic: string, partition: number): string => `${topic}:${partition}`;
-
 /** Pause before a refused offset commit is tried again. */
 const COMMIT_RETRY_MS = 200;
-
-interface RebuildPlan {
-  readonly seeks: { topic: string; partition: number; offset: string }[];
-  readonly until: Map<string, bigint>;
-  readonly records: number;
-  readonly restored: ReadonlyMap<string, unknown> | undefined;
-}
 
 /**
  * The bus over Kafka. Values are Avro in Confluent's wire format (`AvroTopicSerde`); keys are the
@@ -213,15 +197,7 @@ export class KafkaBus implements Bus {
    */
   private readonly stamps: OrderStamps | undefined;
   /** With `ingestOrder`: co-partitioned records wait here for their place. */
-  private readonly merge: PartitionMerge<KafkaMessage> | undefined;
-  /**
-   * Co-partitioned partitions (`topic:partition`) fetched into the merge, with the first offset that
-   * went in since it was last cleared (where a failed hand-over reads a partition again when the
-   * operators have no position in it: records released but not handed over are no longer in the
-   * merge), and those paused because too much of theirs waits there.
-   */
-  private readonly mergeLanes = new Map<string, { topic: string; partition: number; from: string }>();
-  private readonly mergePaused = new Set<string>();
+  private readonly intake: MergedIntake | undefined;
   private overdueQueued = false;
 
   constructor(private readonly opts: KafkaBusOptions) {
@@ -231,12 +207,9 @@ export class KafkaBus implements Bus {
     this.order = opts.publishOrder === true ? new PublishOrder<Held>((topic) => this.subjects.has(topic)) : undefined;
     this.localTopics = new Set(this.order === undefined ? (opts.local ?? []) : []);
     this.stamps = this.order === undefined ? new OrderStamps() : undefined;
-    this.merge =
+    this.intake =
       opts.ingestOrder === true && this.order === undefined
-        ? new PartitionMerge<KafkaMessage>(
-            CO_PARTITIONED.map((set) => set.map((t) => this.kafkaTopic(t))),
-            opts.orderWaitMs ?? 500,
-          )
+        ? new MergedIntake(this.mergeHost(), (t) => this.kafkaTopic(t), { orderWaitMs: opts.orderWaitMs ?? 500, highWater: this.highWater, metrics: opts.metrics, logger: opts.logger })
         : undefined;
   }
 
@@ -317,9 +290,8 @@ export class KafkaBus implements Bus {
     });
     // A paused consumer fetches nothing: only fetches of a running one count for the merge's waits.
     consumer.on(consumer.events.FETCH_START, ({ payload }) => {
-      if (this.merge === undefined || this.holds.size > 0) return;
-      this.merge.fetched(payload.nodeId);
-      if (this.merge.overdue) this.releaseOverdue();
+      if (this.intake === undefined || this.holds.size > 0) return;
+      if (this.intake.fetched(payload.nodeId)) this.releaseOverdue();
     });
     this.consumer = consumer;
     const joined = new Promise<void>((resolve) => {
@@ -334,7 +306,7 @@ export class KafkaBus implements Bus {
         if (this.opts.rebuild !== undefined) this.rebuildOnAssignment(payload.memberAssignment);
         else {
           // Without a rebuild the consumer goes on from the committed offsets: what waited in the merge comes again.
-          this.clearMerge();
+          this.intake?.clear();
           this.positions.clear();
         }
         resolve();
@@ -342,7 +314,7 @@ export class KafkaBus implements Bus {
     });
     await consumer.connect();
     await consumer.subscribe({ topics: [...this.byKafkaTopic.keys()], fromBeginning: this.opts.fromBeginning ?? false });
-    if (this.merge !== undefined) await checkCoPartitioned(await this.adminClient(), (t) => this.kafkaTopic(t));
+    if (this.intake !== undefined) await checkCoPartitioned(await this.adminClient(), (t) => this.kafkaTopic(t));
     await this.stopIfClosing();
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.consume(payload) });
     const timeout = opts.joinTimeoutMs ?? 60_000;
@@ -417,7 +389,7 @@ export class KafkaBus implements Bus {
     const subject = topic === undefined ? undefined : this.subjects.get(topic);
     // A batch fetched before an assignment's rebuild was prepared is fetched again after its seek.
     if (topic === undefined || subject === undefined || this.holding()) return;
-    if (this.merge?.merges(batch.topic) === true) return this.consumeMerged(payload);
+    if (this.intake?.merges(batch.topic) === true) return this.consumeMerged(payload);
     const run = await this.emitRecords(topic, subject, batch.topic, batch.partition, batch.messages, heartbeat, () => isRunning() && !isStale());
     await this.settleAndMark([run], heartbeat);
     const { last, live } = run;
@@ -505,68 +477,17 @@ export class KafkaBus implements Bus {
 
   /**
    * A co-partitioned topic's batch goes into the merge, and whatever is due then goes to the
-   * operators: the fetch position moves past the batch, the operators' position (and the commit)
-   * only past what was released.
+   * operators (MergedIntake).
    */
-  private async consumeMerged({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    const merge = this.merge as PartitionMerge<KafkaMessage>;
-    const { topic: kafkaTopic, partition } = batch;
+  private async consumeMerged(payload: EachBatchPayload): Promise<void> {
+    const { batch, heartbeat, isRunning, isStale } = payload;
     const last = batch.messages[batch.messages.length - 1]?.offset;
     if (last === undefined) return;
-    for (const message of batch.messages) merge.add(kafkaTopic, partition, message.key?.toString('latin1') ?? '', orderStampOf(message.headers), message);
-    const key = partitionKey(kafkaTopic, partition);
-    if (!this.mergeLanes.has(key)) this.mergeLanes.set(key, { topic: kafkaTopic, partition, from: (batch.messages[0] as KafkaMessage).offset });
-    merge.brokerHasMore(kafkaTopic, partition, BigInt(batch.highWatermark) > BigInt(last) + 1n);
-    resolveOffset(last);
-    this.opts.metrics?.lag.labels(this.byKafkaTopic.get(kafkaTopic) as string, String(partition)).set(Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)));
-    await this.releaseMerged(heartbeat, () => isRunning() && !isStale());
+    const intake = this.intake as MergedIntake;
+    intake.add(payload);
+    this.opts.metrics?.lag.labels(this.byKafkaTopic.get(batch.topic) as string, String(batch.partition)).set(Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)));
+    await intake.release(heartbeat, () => isRunning() && !isStale());
     await heartbeat();
-  }
-
-  /**
-   * Hands what the merge releases to the operators, one partition's run at a time, and bounds what
-   * waits there. When handing over fails, the merged partitions are read again from the operators'
-   * positions (the fetch had moved past what waited): nothing released is skipped.
-   */
-  private async releaseMerged(heartbeat: () => Promise<void>, going: () => boolean): Promise<void> {
-    try {
-      await this.handOverMerged(heartbeat, going);
-    } catch (err) {
-      try {
-        for (const [key, lane] of this.mergeLanes) this.consumer?.seek({ topic: lane.topic, partition: lane.partition, offset: this.positions.get(key)?.toString() ?? lane.from });
-      } catch (seekErr) {
-        // A consumer that is not running rejoins, and the assignment's rebuild seeks.
-        this.opts.logger?.debug({ err: seekErr }, 'kafka consumer not running: merged partitions are read again on the next assignment');
-      }
-      this.clearMerge();
-      throw err;
-    }
-  }
-
-  private async handOverMerged(heartbeat: () => Promise<void>, going: () => boolean): Promise<void> {
-    const merge = this.merge;
-    if (merge === undefined || this.holding()) return;
-    // A join while this hand-over waits (a release between batches is not awaited by kafkajs's rejoin)
-    // may have given its partitions to another member: nothing more goes to the operators, nor is marked.
-    const joins = this.joins;
-    const current = (): boolean => going() && this.joins === joins;
-    // Per partition: how far its runs got (runs of one partition come in offset order).
-    const runs = new Map<string, EmittedRun>();
-    for (const { topic: kafkaTopic, partition, items } of merge.release()) {
-      const topic = this.byKafkaTopic.get(kafkaTopic) as TopicName;
-      const run = await this.emitRecords(topic, this.subjects.get(topic) as Subject<unknown>, kafkaTopic, partition, items, heartbeat, current);
-      const key = partitionKey(kafkaTopic, partition);
-      if (run.last !== undefined) runs.set(key, { ...run, live: run.live || runs.get(key)?.live === true });
-      // Stopped early (an assignment or a stop): the rest is read again from the operators' position.
-      if (run.last !== items[items.length - 1]?.offset) break;
-    }
-    await this.settleAndMark([...runs.values()], heartbeat, current);
-    const live = [...runs.values()].some((r) => r.live);
-    const waits = merge.takeWaits();
-    if (waits > 0) this.opts.metrics?.orderWaits.inc(waits);
-    this.opts.metrics?.orderWaiting.set(merge.size);
-    this.boundMergeLanes(merge);
-    if (live) await this.checkpointIfDue();
   }
 
   /** A merge wait that ran out with no batch arriving: released between batches (once, however many fetches start meanwhile). */
@@ -576,7 +497,7 @@ export class KafkaBus implements Bus {
     this.consuming = this.consuming
       .then(() => {
         this.overdueQueued = false;
-        return this.releaseMerged(() => Promise.resolve(), () => true);
+        return this.intake?.release(() => Promise.resolve(), () => true);
       })
       .catch((err: unknown) => {
         this.failure = err;
@@ -585,47 +506,35 @@ export class KafkaBus implements Bus {
       });
   }
 
-  /** Pauses a co-partitioned partition while more than `maxBufferedRecords` of it wait in the merge (another topic is behind), resumes it below half. */
-  private boundMergeLanes(merge: PartitionMerge<KafkaMessage>): void {
-    for (const [key, lane] of this.mergeLanes) {
-      const waiting = merge.buffered(lane.topic, lane.partition);
-      const paused = this.mergePaused.has(key);
-      if (!paused && waiting > this.highWater) {
-        this.mergePaused.add(key);
-        this.pausePartition(key, true);
-      } else if (paused && waiting <= this.highWater / 2) {
-        this.mergePaused.delete(key);
-        this.pausePartition(key, false);
-      }
-    }
+  /** The bus's side of the merged intake: its emit path, commit marks, positions and consumer controls. */
+  private mergeHost(): MergeHost {
+    return {
+      emitRun: (kafkaTopic, partition, messages, heartbeat, going) => {
+        const topic = this.byKafkaTopic.get(kafkaTopic) as TopicName;
+        return this.emitRecords(topic, this.subjects.get(topic) as Subject<unknown>, kafkaTopic, partition, messages, heartbeat, going);
+      },
+      settleAndMark: (runs, heartbeat, current) => this.settleAndMark(runs, heartbeat, current),
+      checkpointIfDue: () => this.checkpointIfDue(),
+      holding: () => this.holding(),
+      joins: () => this.joins,
+      position: (kafkaTopic, partition) => this.positions.get(partitionKey(kafkaTopic, partition)),
+      seek: (topic, partition, offset) => this.consumer?.seek({ topic, partition, offset }),
+      pausePartition: (topic, partition, pause) => this.pausePartition(topic, partition, pause),
+    };
   }
 
   /**
    * Pauses or resumes one partition; while consumption is held every topic is paused already (and a
    * partition's pause would resume the rest of its topic in kafkajs), so the held state is left as it is.
    */
-  private pausePartition(key: string, pause: boolean): void {
+  private pausePartition(topic: string, partition: number, pause: boolean): void {
     if (this.holds.size > 0) return;
     try {
-      if (pause) this.consumer?.pause([this.partitionOf(key)]);
-      else this.consumer?.resume([this.partitionOf(key)]);
+      if (pause) this.consumer?.pause([{ topic, partitions: [partition] }]);
+      else this.consumer?.resume([{ topic, partitions: [partition] }]);
     } catch (err) {
       this.opts.logger?.debug({ err }, 'kafka consumer not running: nothing to pause or resume');
     }
-  }
-
-  /** Forgets what waits in the merge (a new assignment reads its partitions again from the operators' positions). */
-  private clearMerge(): void {
-    this.merge?.clear();
-    this.mergeLanes.clear();
-    const paused = [...this.mergePaused];
-    this.mergePaused.clear();
-    for (const key of paused) this.pausePartition(key, false);
-  }
-
-  private partitionOf(key: string): { topic: string; partitions: number[] } {
-    const at = key.lastIndexOf(':');
-    return { topic: key.slice(0, at), partitions: [Number(key.slice(at + 1))] };
   }
 
   /** Commits the marks whose outputs are all acknowledged (one request in flight; later marks wait for it). */
@@ -799,10 +708,20 @@ export class KafkaBus implements Bus {
         await this.consuming;
         if (generation !== this.assignments) return;
         // What waited in the merge is read again from the operators' positions (the seeks below).
-        this.clearMerge();
+        this.intake?.clear();
         await this.commitAssigned(assignment);
         if (this.resumeUnchanged(assignment)) return;
-        const plan = await this.rebuildPlan(assignment);
+        const plan = await planRebuild(await this.adminClient(), assignment, {
+          groupId: this.opts.groupId ?? '',
+          consumed: (kafkaTopic) => this.byKafkaTopic.has(kafkaTopic),
+          local: (kafkaTopic) => {
+            const name = this.byKafkaTopic.get(kafkaTopic);
+            return name !== undefined && this.localTopics.has(name);
+          },
+          checkpoints: this.opts.rebuild?.checkpoints,
+          fromBeginning: this.opts.fromBeginning === true,
+          logger: this.opts.logger,
+        });
         // A member that is stopping leaves the group: the new owner rebuilds.
         if (generation !== this.assignments || this.holds.has('stopping')) return;
         await this.opts.rebuild?.reset(plan.restored);
@@ -901,65 +820,16 @@ export class KafkaBus implements Bus {
    * not seen (the group's committed offset may be behind it). False when anything changed.
    */
   private resumeUnchanged(assignment: Record<string, number[]>): boolean {
-    const keys = Object.entries(assignment)
+    const assigned = Object.entries(assignment)
       .filter(([topic]) => this.byKafkaTopic.has(topic))
-      .flatMap(([topic, partitions]) => partitions.map((p) => partitionKey(topic, p)));
-    const same = keys.length > 0 && keys.length === this.assigned.length && keys.every((k) => this.assigned.includes(k) && this.positions.has(k));
+      .flatMap(([topic, partitions]) => partitions.map((partition) => ({ topic, partition, key: partitionKey(topic, partition) })));
+    const same =
+      assigned.length > 0 && assigned.length === this.assigned.length && assigned.every(({ key }) => this.assigned.includes(key) && this.positions.has(key));
     if (!same || this.holds.has('stopping')) return false;
-    for (const key of keys) {
-      const { topic, partitions } = this.partitionOf(key);
-      this.consumer?.seek({ topic, partition: partitions[0] as number, offset: (this.positions.get(key) as bigint).toString() });
-    }
-    this.opts.logger?.info({ group: this.opts.groupId, partitions: keys.length }, 'assignment unchanged: operator state kept');
+    for (const { topic, partition, key } of assigned) this.consumer?.seek({ topic, partition, offset: (this.positions.get(key) as bigint).toString() });
+    this.opts.logger?.info({ group: this.opts.groupId, partitions: assigned.length }, 'assignment unchanged: operator state kept');
     this.release('assignment');
     return true;
-  }
-
-  /**
-   * Where each assigned partition is read from (the assignment's checkpoint when it covers every
-   * partition within retention, else the earliest retained offset), the states to restore, and up
-   * to which offset each partition only rebuilds state (the group's committed offset; a local
-   * topic's end).
-   */
-  private async rebuildPlan(assignment: Record<string, number[]>): Promise<RebuildPlan> {
-    const admin = await this.adminClient();
-    const topics = Object.keys(assignment).filter((t) => this.byKafkaTopic.has(t));
-    const committed = await admin.fetchOffsets({ groupId: this.opts.groupId ?? '', topics });
-    const partitions: { topic: string; partition: number; low: bigint; high: bigint; commit: bigint }[] = [];
-    for (const topic of topics) {
-      const marks = await admin.fetchTopicOffsets(topic);
-      const done = committed.find((c) => c.topic === topic)?.partitions ?? [];
-      for (const partition of assignment[topic] ?? []) {
-        const mark = marks.find((m) => m.partition === partition);
-        const commit = BigInt(done.find((p) => p.partition === partition)?.offset ?? '-1');
-        partitions.push({ topic, partition, low: BigInt(mark?.low ?? '0'), high: BigInt(mark?.high ?? '0'), commit });
-      }
-    }
-    const checkpoint = await this.opts.rebuild?.checkpoints?.load(partitions.map((p) => partitionKey(p.topic, p.partition)));
-    const usable =
-      checkpoint !== undefined &&
-      partitions.every((p) => {
-        const at = checkpoint.offsets.get(partitionKey(p.topic, p.partition));
-        return at !== undefined && at >= p.low && at <= p.high;
-      });
-    if (checkpoint !== undefined && !usable) this.opts.logger?.warn({ group: this.opts.groupId }, 'checkpoint not usable (records it needs are past retention): rebuilding from the earliest retained offsets');
-    const seeks: RebuildPlan['seeks'] = [];
-    const until = new Map<string, bigint>();
-    let records = 0;
-    for (const p of partitions) {
-      const key = partitionKey(p.topic, p.partition);
-      // A group that never committed starts where a new group starts; records it never saw are not its state.
-      const start = usable ? (checkpoint.offsets.get(key) as bigint) : p.commit >= 0n || this.opts.fromBeginning === true ? p.low : p.high;
-      seeks.push({ topic: p.topic, partition: p.partition, offset: start.toString() });
-      // A local topic's records up to now are the history earlier owners published: all of it only rebuilds state.
-      const name = this.byKafkaTopic.get(p.topic);
-      const bound = name !== undefined && this.localTopics.has(name) ? p.high : p.commit;
-      if (bound > start) {
-        until.set(key, bound);
-        records += Number(bound - start);
-      }
-    }
-    return { seeks, until, records, restored: usable ? checkpoint.operators : undefined };
   }
 
   private async deadLetter(topic: TopicName, partition: number, message: { key: Buffer | null; value: Buffer | null; offset: string }, err: unknown): Promise<void> {
@@ -1050,7 +920,7 @@ export class KafkaBus implements Bus {
       else {
         this.consumer?.resume(topics);
         // Partitions too far ahead of their co-partitioned topic stay paused.
-        for (const key of this.mergePaused) this.consumer?.pause([this.partitionOf(key)]);
+        for (const { topic, partition } of this.intake?.pausedPartitions() ?? []) this.consumer?.pause([{ topic, partitions: [partition] }]);
       }
     } catch (err) {
       this.opts.logger?.debug({ err }, 'kafka consumer not running: nothing to pause or resume');

@@ -4,6 +4,7 @@ import { TOPICS, TOPIC_NAMES, type TopicName } from '../../schemas/topics.js';
 import { PolyflowError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { AvroTopicSerde } from './avro-serde.js';
+import { partitionKey } from './commit-marks.js';
 
 export interface ReferenceTablesOptions {
   readonly kafka: Kafka;
@@ -74,7 +75,7 @@ export class ReferenceTables {
       autoCommit: false,
       eachBatch: async (payload) => {
         read += await this.apply(payload);
-        const key = `${payload.batch.topic}:${payload.batch.partition}`;
+        const key = partitionKey(payload.batch.topic, payload.batch.partition);
         const high = remaining.get(key);
         if (high !== undefined && BigInt(payload.batch.lastOffset()) + 1n >= high) {
           remaining.delete(key);
@@ -140,7 +141,7 @@ export class ReferenceTables {
         this.opts.logger?.debug({ topic: kafkaTopic, err }, 'reference topic has no partitions yet');
         continue;
       }
-      for (const p of offsets) if (BigInt(p.high) > BigInt(p.low)) marks.set(`${kafkaTopic}:${p.partition}`, BigInt(p.high));
+      for (const p of offsets) if (BigInt(p.high) > BigInt(p.low)) marks.set(partitionKey(kafkaTopic, p.partition), BigInt(p.high));
     }
     return marks;
   }
