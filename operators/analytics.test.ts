@@ -26,6 +26,7 @@ function predict(asset: AssetId, pModel: number, pMarket: number, ts = 0, market
     assetId: asset,
     market,
     ts,
+    dueTs: ts,
     modelVersion: 'v1',
     pModel,
     pMarket,

@@ -7,11 +7,11 @@ import type { PriceMicros, SizeMicros } from '../schemas/units.js';
 import { binOf, driftMonitor, driftReference, driftStep, initialDriftState, psi, type DriftInput } from './drift-monitor.js';
 
 const vec = (ts: number, x: number): FeatureVector => ({
-  id: `a:${ts}`, assetId: assetId('a'), market: marketId('m'), ts, specVersion: 'f1', values: [x],
+  id: `a:${ts}`, assetId: assetId('a'), market: marketId('m'), ts, recvTs: ts, specVersion: 'f1', values: [x],
   bestBid: -1 as PriceMicros, bestAsk: -1 as PriceMicros, bidDepth: 0 as SizeMicros, askDepth: 0 as SizeMicros,
 });
 const pred = (asset: string, market: string, pModel: number, pMarket: number): Prediction => ({
-  id: `p:${asset}`, featuresId: '', assetId: assetId(asset), market: marketId(market), ts: 0, modelVersion: 'v', pModel, pMarket, confidence: 1,
+  id: `p:${asset}`, featuresId: '', assetId: assetId(asset), market: marketId(market), ts: 0, dueTs: 0, modelVersion: 'v', pModel, pMarket, confidence: 1,
   bestBid: -1 as PriceMicros, bestAsk: -1 as PriceMicros, bidDepth: 0 as SizeMicros, askDepth: 0 as SizeMicros,
 });
 

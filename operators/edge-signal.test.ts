@@ -39,6 +39,7 @@ function prediction(over: Partial<Prediction> = {}): Prediction {
     assetId: A,
     market: M,
     ts: 1_000,
+    dueTs: 1_000,
     modelVersion: 'v1',
     pModel: 0.66,
     pMarket: 0.49,

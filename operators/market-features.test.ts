@@ -56,9 +56,12 @@ function fakeBook(asset: AssetId, ts: number, bids: readonly Lv[], asks: readonl
   };
 }
 
+/** Inputs are received this long after their event time: a vector carries its input's receive time. */
+const RECEIVE_LAG_MS = 25;
+
 function book(ts: number, bids: readonly Lv[], asks: readonly Lv[], status: BookStatus = 'ok', asset = A): MarketFeatureInput {
   const change: BookChange = {
-    update: { kind: 'delta', assetId: asset, market: MKT, ts, recvTs: ts, hash: '', changes: [], bestBid: -1 as PriceMicros, bestAsk: -1 as PriceMicros },
+    update: { kind: 'delta', assetId: asset, market: MKT, ts, recvTs: ts + RECEIVE_LAG_MS, hash: '', changes: [], bestBid: -1 as PriceMicros, bestAsk: -1 as PriceMicros },
     book: fakeBook(asset, ts, bids, asks),
     status,
   };
@@ -74,7 +77,7 @@ function tradeOf(ts: number, price: number, shares: number, side: TradeSide, ass
     assetId: asset,
     market: MKT,
     ts,
-    recvTs: ts,
+    recvTs: ts + RECEIVE_LAG_MS,
     price: Math.round(price * M) as PriceMicros,
     size: Math.round(shares * M) as SizeMicros,
     side,
@@ -285,10 +288,10 @@ describe('marketFeatures operator', () => {
       cat_politics: 0, cat_sports: 0, cat_crypto: 1, cat_economics: 0, cat_geopolitics: 0, cat_culture: 0, cat_other: 0,
     };
     const common = { assetId: A, market: MKT, specVersion: FEATURE_SPEC.version, bestBid: 400_000, bestAsk: 600_000, bidDepth: 10 * M, askDepth: 30 * M };
-    const x = { ...common, id: `${A}:${t0}:1`, ts: t0, values: values({ ...bookValues, time_to_resolution_h: 90, market_age_h: 10 }) };
+    const x = { ...common, id: `${A}:${t0}:1`, ts: t0, recvTs: t0 + RECEIVE_LAG_MS, values: values({ ...bookValues, time_to_resolution_h: 90, market_age_h: 10 }) };
     const tradeTs = t0 + 1_000;
     const y = {
-      ...common, id: `${A}:${tradeTs}:3`, ts: tradeTs,
+      ...common, id: `${A}:${tradeTs}:3`, ts: tradeTs, recvTs: tradeTs + RECEIVE_LAG_MS,
       values: values({
         ...bookValues,
         vwap_dev_1m: 0.1, vwap_dev_5m: 0.1, vwap_dev_1h: 0.1, vwap_dev_24h: 0.1,

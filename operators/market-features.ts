@@ -210,7 +210,7 @@ function applyBook(state: MarketFeaturesState, change: BookChange): FeatureVecto
   advanceTradeWindows(a.trades, a.nowTs);
   if (a.hasBook && a.bestBid >= 0 && a.bestAsk >= 0) recordMid(a.mids, a.nowTs, a.bestBid + a.bestAsk);
   else advanceMidHistory(a.mids, a.nowTs);
-  return vector(state, a);
+  return vector(state, a, u.recvTs);
 }
 
 function applyTrade(state: MarketFeaturesState, t: Trade): FeatureVector | undefined {
@@ -227,7 +227,7 @@ function applyTrade(state: MarketFeaturesState, t: Trade): FeatureVector | undef
   const k = state.flowDecayPerMs;
   a.flow = a.flow * Math.exp(-k * (a.nowTs - a.flowTs)) + (signed / 1_000_000) * Math.exp(-k * (a.nowTs - t.ts));
   a.flowTs = a.nowTs;
-  return vector(state, a);
+  return vector(state, a, t.recvTs);
 }
 
 /**
@@ -257,7 +257,8 @@ const N_CATS = FEATURE_CATEGORIES.length;
 const HOUR_MS = 3_600_000;
 const M = 1_000_000;
 
-function vector(state: MarketFeaturesState, a: AssetFeatureState): FeatureVector {
+/** The asset's vector now; `recvTs` is the receive time of the input that produced it. */
+function vector(state: MarketFeaturesState, a: AssetFeatureState, recvTs: number): FeatureVector {
   const now = a.nowTs;
   const v = new Array<number>(N);
   const two = a.hasBook && a.bestBid >= 0 && a.bestAsk >= 0;
@@ -308,6 +309,7 @@ function vector(state: MarketFeaturesState, a: AssetFeatureState): FeatureVector
     assetId: a.assetId,
     market: a.market,
     ts: now,
+    recvTs,
     specVersion: FEATURE_SPEC.version,
     values: v,
     bestBid: (a.hasBook ? a.bestBid : -1) as PriceMicros,

@@ -50,6 +50,8 @@ describe('scoreBatches', () => {
     scheduler.advanceTo(110); // 100 ms after the first vector of the batch
     await inFlight.whenIdle();
     expect(batches).toEqual([3, 1]);
+    // Due the longest wait after its vector's input was received, however early its batch was scored.
+    expect(got.map((p) => p.dueTs)).toEqual([100, 100, 100, 110]);
     expect(got.at(-1)).toMatchObject({ assetId: 'd', id: 'pred:d:10:0', featuresId: 'd:10:0', modelVersion: 'fake-1', confidence: 1 });
   });
 

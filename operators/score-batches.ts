@@ -73,7 +73,7 @@ export function scoreBatches(
           )
           .then(({ probability, confidence }) => {
             for (let r = 0; r < batch.length; r++) {
-              subscriber.next(toPrediction(batch[r] as FeatureVector, probability[r] ?? Number.NaN, scorer.modelVersion, confidence?.[r] ?? 1));
+              subscriber.next(toPrediction(batch[r] as FeatureVector, probability[r] ?? Number.NaN, scorer.modelVersion, confidence?.[r] ?? 1, opts.maxWaitMs));
             }
           })
           .catch((err: unknown) => {
@@ -138,14 +138,15 @@ interface PendingBatch {
   readonly dueMs: number;
 }
 
-/** The prediction a scored vector gives (its id derived from the vector's). */
-export function toPrediction(v: FeatureVector, pModel: number, modelVersion: string, confidence: number): Prediction {
+/** The prediction a scored vector gives (its id derived from the vector's), due `delayMs` after the vector's input was received. */
+export function toPrediction(v: FeatureVector, pModel: number, modelVersion: string, confidence: number, delayMs: number): Prediction {
   return {
     id: `pred:${v.id}`,
     featuresId: v.id,
     assetId: v.assetId,
     market: v.market,
     ts: v.ts,
+    dueTs: v.recvTs + delayMs,
     modelVersion,
     pModel,
     pMarket: v.values[FEATURE_INDEX.mid] ?? Number.NaN,

@@ -42,7 +42,7 @@ export function embeddedGraph(bus: Bus, deps: GraphDeps): Subscription {
   const graph = new Subscription();
   graph.add(featuresPipeline(bus, deps.config, deps.metrics, deps.registry));
   graph.add(predictPipeline(bus, deps.config, deps));
-  graph.add(tradePipeline(bus, deps.config, deps.metrics, deps.registry, deps.live));
+  graph.add(tradePipeline(bus, deps.config, { metrics: deps.metrics, scheduler: deps.scheduler, registry: deps.registry, live: deps.live }));
   graph.add(watchPipeline(bus, deps.config, deps.metrics, { registry: deps.registry, live: deps.live, onWallet: deps.onWallet }));
   graph.add(analyticsPipeline(bus, deps.config, deps.onReport, deps.registry));
   if (deps.driftReference !== undefined) graph.add(driftPipeline(bus, deps.driftReference, deps.registry));

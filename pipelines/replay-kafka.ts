@@ -5,7 +5,7 @@ import { busRunCounts, runSummary } from '../operators/run-summary.js';
 import { InFlight } from '../runtime/in-flight.js';
 import type { KafkaBus } from '../runtime/kafka/kafka-bus.js';
 import { PipelineMetrics } from '../runtime/metrics.js';
-import { ReplayScheduler } from '../runtime/replay-scheduler.js';
+import { advanceAndScore, endOfInput, ReplayScheduler } from '../runtime/replay-scheduler.js';
 import type { MarketId } from '../schemas/ids.js';
 import type { Strength } from '../schemas/signal.js';
 import type { ReplayRecord } from '../sources/replay/replay-record.js';
@@ -70,7 +70,9 @@ export async function replayRecordsOverKafka(
   try {
     for await (const batch of batches) {
       for (const record of batch) {
-        scheduler.advanceTo(record.recvTs);
+        // Predictions of batches due by then are published before the record: their order on the
+        // broker is kept (publishOrder), so they reach trade first, as on the memory bus.
+        await advanceAndScore(scheduler, inFlight, record.recvTs);
         lastTs = Math.max(lastTs, record.recvTs);
         input.next(record);
         if (record.kind === 'frame') frames++;
@@ -79,7 +81,7 @@ export async function replayRecordsOverKafka(
       }
     }
     await settle(bus, inFlight);
-    scheduler.advanceTo(lastTs + config.scoring.maxWaitMs);
+    scheduler.advanceTo(endOfInput(lastTs, config.scoring.maxWaitMs));
     await settle(bus, inFlight);
     deps.onProgress?.(fed);
   } finally {

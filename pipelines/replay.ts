@@ -9,7 +9,7 @@ import { InFlight } from '../runtime/in-flight.js';
 import type { Logger } from '../runtime/logger.js';
 import { MemoryBus } from '../runtime/memory-bus.js';
 import { PipelineMetrics } from '../runtime/metrics.js';
-import { ReplayScheduler } from '../runtime/replay-scheduler.js';
+import { advanceAndScore, endOfInput, ReplayScheduler } from '../runtime/replay-scheduler.js';
 import { encodeReplayState, type ReplayDurability } from '../runtime/replay-state.js';
 import { StateRegistry } from '../runtime/state-registry.js';
 import { StateRowBuffer } from '../runtime/state-row-buffer.js';
@@ -118,7 +118,7 @@ export async function replayRecords(
   for await (const batch of batches) {
     for (const record of batch) {
       if (index++ < skip) continue;
-      scheduler.advanceTo(record.recvTs);
+      await advanceAndScore(scheduler, inFlight, record.recvTs);
       lastTs = Math.max(lastTs, record.recvTs);
       input.next(record);
       if (record.kind === 'frame') frames++;
@@ -130,8 +130,7 @@ export async function replayRecords(
   }
   if (index < skip) throw new InputError(`replay checkpoint: the input has ${index} records, the checkpoint is at record ${skip}`);
   // Let the last partial scoring batch come due, and the predictions it gives flow through.
-  scheduler.advanceTo(lastTs + config.scoring.maxWaitMs);
-  await inFlight.whenIdle();
+  await advanceAndScore(scheduler, inFlight, endOfInput(lastTs, config.scoring.maxWaitMs));
   await checkpoint(true);
   deps.onProgress?.(fed);
   input.complete();

@@ -1,8 +1,9 @@
-import { filter, map, merge, share, type Observable, type Subscription } from 'rxjs';
+import { filter, map, merge, share, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import { edgeSignal, type EdgeSignalOptions } from '../operators/edge-signal.js';
 import { orderBook } from '../operators/order-book.js';
 import { paperBroker, type PaperBrokerInput } from '../operators/paper-broker.js';
 import { portfolio, type PortfolioInput } from '../operators/portfolio.js';
+import { predictionDue } from '../operators/prediction-due.js';
 import { riskGate, type RiskGateInput, type RiskGateOptions } from '../operators/risk-gate.js';
 import type { BookChange } from '../operators/book-view.js';
 import type { Bus } from '../runtime/bus.js';
@@ -22,21 +23,23 @@ import { MICROS, type UsdMicros } from '../schemas/units.js';
 export const TRADE_OWN_TOPICS: readonly TopicName[] = ['signal.v1', 'order.v1', 'fill.v1', 'portfolio.v1'];
 
 /**
- * trade: predictions -> edge signals -> Kelly sizing behind the risk gate -> paper fills against
- * the live book -> portfolio. Stages talk through topics (`signal.v1`, `order.v1`, `fill.v1`,
+ * trade: predictions (each once it is due: see predictionDue) -> edge signals -> Kelly sizing
+ * behind the risk gate -> paper fills against the live book -> portfolio. Stages talk through topics (`signal.v1`, `order.v1`, `fill.v1`,
  * `portfolio.v1`, `risk.event`), so the gate sees the fills and equity the later stages publish, at
  * once (a Kafka process hands its own topics over in-process). With `live` settings, the edge
  * thresholds, risk limits, kill switch and fee rates are read from it, so a settings change applies
  * to the running operators from their next input on.
  */
-export function tradePipeline(bus: Bus, config: Config, metrics: PipelineMetrics, registry?: StateRegistry, live?: LiveSettings): Subscription {
+export function tradePipeline(bus: Bus, config: Config, deps: TradeDeps): Subscription {
+  const { metrics, registry, live } = deps;
   const fees = { takerFeeRates: config.fees.takerFeeRates, defaultTakerFeeRate: config.fees.defaultTakerFeeRate };
   const bankroll = Math.round(config.risk.bankrollUsd * MICROS) as UsdMicros;
   const meta$ = bus.topic('pm.market.meta');
   const resolutions$ = bus.topic('pm.resolution');
   const bookChanges$: Observable<BookChange> = bus.topic('pm.book').pipe(orderBook({ maxAssets: config.book.maxAssets }, stateSlot(registry, 'trade.orderBook')), share());
 
-  const signals = merge(meta$, bus.topic('prediction.v1'))
+  const predictions$ = bus.topic('prediction.v1').pipe(countEvents(metrics, 'prediction_due', predictionDue(deps.scheduler, stateSlot(registry, 'trade.predictionDue'))));
+  const signals = merge(meta$, predictions$)
     .pipe(
       countEvents(
         metrics,
@@ -90,6 +93,14 @@ export function tradePipeline(bus: Bus, config: Config, metrics: PipelineMetrics
   signals.add(broker);
   signals.add(ledger);
   return signals;
+}
+
+export interface TradeDeps {
+  readonly metrics: PipelineMetrics;
+  /** The clock predictions wait on until due: a replay's virtual one, or the real one. */
+  readonly scheduler: SchedulerLike;
+  readonly registry?: StateRegistry | undefined;
+  readonly live?: LiveSettings | undefined;
 }
 
 const feeOptions = (config: Config) => ({ takerFeeRates: config.fees.takerFeeRates, defaultTakerFeeRate: config.fees.defaultTakerFeeRate });

@@ -64,7 +64,10 @@ export const ConfigSchema = z.object({
       modelPath: z.string().default('models/artifacts/ensemble/manifest.json'),
       /** Feature vectors per model call: a batch is scored once it holds this many... */
       maxBatch: z.number().int().positive().default(256),
-      /** ...or this long after its first vector (event time in a replay, wall time live). */
+      /**
+       * ...or this long after its first vector (event time in a replay, wall time live). Also when
+       * trade acts on a prediction: this long after its vector's input was received (Prediction.dueTs).
+       */
       maxWaitMs: z.number().int().min(0).default(1_000),
       /** Rescore an asset when its mid moved at least this much since its last score... */
       minMidChange: z.number().min(0).default(0.01),

@@ -1,4 +1,5 @@
 import { VirtualTimeScheduler } from 'rxjs';
+import type { InFlight } from './in-flight.js';
 
 /**
  * The replay clock: an RxJS virtual-time scheduler whose time is moved forward by the replay to
@@ -20,3 +21,19 @@ export class ReplayScheduler extends VirtualTimeScheduler {
     this.frame = ms;
   }
 }
+
+/**
+ * Moves the replay clock to a record's receive time and waits for the model scoring that the timers
+ * due by then started: its predictions are published before the record enters, as live, where the
+ * batch was scored while the clock ran (the trade stage then holds each until due: predictionDue).
+ */
+export async function advanceAndScore(scheduler: ReplayScheduler, inFlight: InFlight, ms: number): Promise<void> {
+  scheduler.advanceTo(ms);
+  if (inFlight.busy) await inFlight.whenIdle();
+}
+
+/**
+ * The replay clock's time after the last record: past the last vector's batch and the last
+ * prediction's due time (both at most `maxWaitMs` after it), so everything the input gave is out.
+ */
+export const endOfInput = (lastRecvTs: number, maxWaitMs: number): number => lastRecvTs + maxWaitMs + 1;

@@ -8,6 +8,11 @@ export interface FeatureVector {
   readonly assetId: AssetId;
   readonly market: MarketId;
   readonly ts: number;
+  /**
+   * Receive time (ms) of the input that produced it: the clock replays run on. A prediction of this
+   * vector takes effect `scoring.maxWaitMs` after it (Prediction.dueTs).
+   */
+  readonly recvTs: number;
   /** `FEATURE_SPEC.version`: the order and meaning of `values`. */
   readonly specVersion: string;
   /** Values in the order of `FEATURE_SPEC.names`; NaN where a feature is undefined (empty side). */

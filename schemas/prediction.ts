@@ -8,6 +8,12 @@ export interface Prediction {
   readonly assetId: AssetId;
   readonly market: MarketId;
   readonly ts: number;
+  /**
+   * Receive-clock time (ms) after which the trade stage acts on it: its vector's `recvTs` plus
+   * `scoring.maxWaitMs`, the longest a vector waits for its batch. Fixed, so trading does not
+   * depend on how scoring cut its batches or how fast it ran (see operators/prediction-due.ts).
+   */
+  readonly dueTs: number;
   readonly modelVersion: string;
   readonly pModel: number;
   /** The market's own forecast at the same instant: the mid price (NaN when a side is empty). */

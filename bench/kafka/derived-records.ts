@@ -12,7 +12,7 @@ import type { Config } from '../../runtime/config.js';
 import { InFlight } from '../../runtime/in-flight.js';
 import { MemoryBus } from '../../runtime/memory-bus.js';
 import { PipelineMetrics } from '../../runtime/metrics.js';
-import { ReplayScheduler } from '../../runtime/replay-scheduler.js';
+import { advanceAndScore, endOfInput, ReplayScheduler } from '../../runtime/replay-scheduler.js';
 import type { TopicName, TopicTypes } from '../../schemas/topics.js';
 import { JsonlFiles } from '../../sinks/jsonl-files.js';
 import type { ReplayRecord } from '../../sources/replay/replay-record.js';
@@ -45,18 +45,17 @@ export async function deriveRecords(recording: string, config: Config, scorer: B
   graph.add(ingestPipeline(input, tap('ingest'), metrics));
   graph.add(featuresPipeline(tap('features'), config, metrics));
   graph.add(predictPipeline(tap('predict'), config, { scorer, scheduler, inFlight, metrics }));
-  graph.add(tradePipeline(tap('trade'), config, metrics));
+  graph.add(tradePipeline(tap('trade'), config, { metrics, scheduler }));
   let lastTs = 0;
   for await (const batch of readReplay(recording)) {
     for (const record of batch) {
-      scheduler.advanceTo(record.recvTs);
+      await advanceAndScore(scheduler, inFlight, record.recvTs);
       lastTs = Math.max(lastTs, record.recvTs);
       input.next(record);
       if (inFlight.busy) await inFlight.whenIdle();
     }
   }
-  scheduler.advanceTo(lastTs + config.scoring.maxWaitMs);
-  await inFlight.whenIdle();
+  await advanceAndScore(scheduler, inFlight, endOfInput(lastTs, config.scoring.maxWaitMs));
   graph.unsubscribe();
   await bus.close();
   return records;

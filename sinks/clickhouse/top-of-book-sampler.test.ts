@@ -9,6 +9,7 @@ const vector = (asset: string, ts: number, bid = 400_000): FeatureVector => ({
   assetId: assetId(asset),
   market: marketId('0xm'),
   ts,
+  recvTs: ts,
   specVersion: 'v',
   values: [],
   bestBid: bid as PriceMicros,

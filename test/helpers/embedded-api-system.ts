@@ -14,7 +14,7 @@ import { InFlight } from '../../runtime/in-flight.js';
 import { LiveSettings } from '../../runtime/live-settings.js';
 import { MemoryBus } from '../../runtime/memory-bus.js';
 import { PipelineMetrics } from '../../runtime/metrics.js';
-import { ReplayScheduler } from '../../runtime/replay-scheduler.js';
+import { advanceAndScore, endOfInput, ReplayScheduler } from '../../runtime/replay-scheduler.js';
 import type { StateStore } from '../../runtime/state-store.js';
 import type { TopicName } from '../../schemas/topics.js';
 import { JsonlFiles } from '../../sinks/jsonl-files.js';
@@ -90,15 +90,14 @@ export async function startEmbeddedSystem(opts: {
   let lastTs = 0;
   for await (const batch of readReplay(opts.recording ?? 'data/sample')) {
     for (const record of batch) {
-      scheduler.advanceTo(record.recvTs);
+      await advanceAndScore(scheduler, inFlight, record.recvTs);
       lastTs = Math.max(lastTs, record.recvTs);
       input.next(record);
       if (record.kind === 'frame') frames++;
       if (inFlight.busy) await inFlight.whenIdle();
     }
   }
-  scheduler.advanceTo(lastTs + config.scoring.maxWaitMs);
-  await inFlight.whenIdle();
+  await advanceAndScore(scheduler, inFlight, endOfInput(lastTs, config.scoring.maxWaitMs));
   files.checkpoint();
 
   const summary = (): Record<string, unknown> => ({ ...runFigures(bus, model, report, frames) });

@@ -12,6 +12,7 @@ export function vectorWithMid(asset: string, ts: number, mid: number, seq = 0): 
     assetId: assetId(asset),
     market: marketId(`0x${asset}`),
     ts,
+    recvTs: ts,
     specVersion: FEATURE_SPEC.version,
     values,
     bestBid: Math.round((mid - 0.01) * 1e6) as PriceMicros,

@@ -15,7 +15,7 @@ import { openAvroSerde } from '../../runtime/kafka/open-kafka-bus.js';
 import { MemoryBus } from '../../runtime/memory-bus.js';
 import { PipelineMetrics } from '../../runtime/metrics.js';
 import { fromPackageRoot } from '../../runtime/package-root.js';
-import { ReplayScheduler } from '../../runtime/replay-scheduler.js';
+import { advanceAndScore, endOfInput, ReplayScheduler } from '../../runtime/replay-scheduler.js';
 import type { MarketMeta } from '../../schemas/market-meta.js';
 import type { FeatureVector } from '../../schemas/feature-vector.js';
 import type { TopicName, TopicTypes } from '../../schemas/topics.js';
@@ -89,12 +89,11 @@ export async function embeddedOutputs(
   let last = 0;
   for (const r of rest) {
     const recvTs = (r.value as { recvTs?: number }).recvTs;
-    if (recvTs !== undefined) scheduler.advanceTo((last = Math.max(last, recvTs)));
+    if (recvTs !== undefined) await advanceAndScore(scheduler, inFlight, (last = Math.max(last, recvTs)));
     memory.publish(r.topic, r.key, r.value as TopicTypes[typeof r.topic]);
     await inFlight.whenIdle();
   }
-  scheduler.advanceTo(last + config.scoring.maxWaitMs);
-  await inFlight.whenIdle();
+  await advanceAndScore(scheduler, inFlight, endOfInput(last, config.scoring.maxWaitMs));
   graph.unsubscribe();
   return out;
 }

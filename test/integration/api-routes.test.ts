@@ -325,6 +325,7 @@ describe('settings over the API', () => {
         assetId: m.assetIds[0]!,
         market: m.market,
         ts,
+        dueTs: ts,
         modelVersion: 'test',
         pModel: 0.62,
         pMarket: 0.525,

@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Partitioners, type PartitionerArgs } from 'kafkajs';
+import { asyncScheduler } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toPrediction } from '../../operators/score-batches.js';
 import { groupBusShape } from '../../pipelines/consumer-groups.js';
@@ -112,7 +113,7 @@ beforeAll(async () => {
   const probabilities = await scorer.score(rows, scored.length).finally(() => scorer.release());
   const predictionsAfter = new Map<number, IngestRecord[]>();
   scored.forEach(({ after, vector }, i) => {
-    const p = toPrediction(vector, probabilities[i]!, scorer.modelVersion, 1);
+    const p = toPrediction(vector, probabilities[i]!, scorer.modelVersion, 1, config.scoring.maxWaitMs);
     predictionsAfter.set(after, [...(predictionsAfter.get(after) ?? []), { topic: 'prediction.v1', key: p.assetId, value: p }]);
   });
   timeline = inputs.flatMap((r, i) => [r, ...(predictionsAfter.get(i) ?? [])]);
@@ -126,7 +127,7 @@ afterAll(async () => {
 describe('trade as a Kafka consumer group', () => {
   it('publishes the signals, orders, fills, portfolio and risk events of the memory run, in its order', async () => {
     const memory = new MemoryBus();
-    tradePipeline(memory, config, new PipelineMetrics());
+    tradePipeline(memory, config, { metrics: new PipelineMetrics(), scheduler: asyncScheduler });
     const expected = collect(memory);
     for (const m of meta) memory.publish('pm.market.meta', m.market, m);
     for (const r of timeline) memory.publish(r.topic, r.key, r.value as TopicTypes[typeof r.topic]);
@@ -140,7 +141,7 @@ describe('trade as a Kafka consumer group', () => {
     const trade = openKafkaBus({ config, group: 'trade', fromBeginning: true, ...groupBusShape('trade') });
     buses.push(publisher, trade);
     const registry = new StateRegistry();
-    tradePipeline(trade, config, new PipelineMetrics(), registry);
+    tradePipeline(trade, config, { metrics: new PipelineMetrics(), scheduler: asyncScheduler, registry });
     const got = collect(trade);
     await publisher.start();
     for (const m of meta) publisher.publish('pm.market.meta', m.market, m);
@@ -188,12 +189,12 @@ describe('trade as a Kafka consumer group', () => {
         reset: () => {
           graph?.unsubscribe();
           registry = new StateRegistry();
-          graph = tradePipeline(second, config, new PipelineMetrics(), registry);
+          graph = tradePipeline(second, config, { metrics: new PipelineMetrics(), scheduler: asyncScheduler, registry });
         },
       },
     });
     buses.push(second);
-    graph = tradePipeline(second, config, new PipelineMetrics(), registry);
+    graph = tradePipeline(second, config, { metrics: new PipelineMetrics(), scheduler: asyncScheduler, registry });
     const handed = collect(second);
     await second.start();
     const received = (topic: TopicName): number => second.counts().received.get(topic) ?? 0;

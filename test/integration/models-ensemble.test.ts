@@ -138,7 +138,7 @@ describe('ensemble: train -> export -> load -> score -> evaluate on a fixed slic
     const scorer = await loadEnsembleScorer(manifest, FEATURE_SPEC);
     const r = rows.find((x) => x.split === 'holdout')!;
     const v: FeatureVector = {
-      id: 'v', assetId: assetId(r.asset), market: marketId(r.market), ts: r.ts, specVersion: 'f1', values: r.values,
+      id: 'v', assetId: assetId(r.asset), market: marketId(r.market), ts: r.ts, recvTs: r.ts, specVersion: 'f1', values: r.values,
       bestBid: -1 as PriceMicros, bestAsk: -1 as PriceMicros, bidDepth: 0 as SizeMicros, askDepth: 0 as SizeMicros,
     };
     scorer.observeMeta({

@@ -1,0 +1,119 @@
+import fc from 'fast-check';
+import { Subject } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { InFlight } from '../runtime/in-flight.js';
+import { advanceAndScore, endOfInput, ReplayScheduler } from '../runtime/replay-scheduler.js';
+import { StateRegistry, stateSlot } from '../runtime/state-registry.js';
+import { FEATURE_INDEX, FEATURE_SPEC } from '../schemas/feature-spec.js';
+import type { FeatureVector } from '../schemas/feature-vector.js';
+import type { Prediction } from '../schemas/prediction.js';
+import { vectorWithMid } from '../test/helpers/feature-vectors.js';
+import { predictionDue } from './prediction-due.js';
+import { scoreBatches, toPrediction, type BatchScorer } from './score-batches.js';
+
+/** A prediction of asset `asset`'s vector received at `recvTs`, due `delayMs` later. */
+const predictionAt = (asset: string, recvTs: number, delayMs: number): Prediction => toPrediction({ ...vectorWithMid(asset, recvTs, 0.5), recvTs }, 0.6, 'm', 1, delayMs);
+
+/** Runs predictionDue on a replay clock; `out` lists what left, with the clock at the time. */
+function harness(registry?: StateRegistry) {
+  const scheduler = new ReplayScheduler(0);
+  const input = new Subject<Prediction>();
+  const out: string[] = [];
+  const sub = input.pipe(predictionDue(scheduler, stateSlot(registry, 'due'))).subscribe((p) => out.push(`${p.assetId}@${scheduler.now()}`));
+  return { scheduler, input, out, sub };
+}
+
+describe('predictionDue', () => {
+  it('holds a prediction until the clock has passed its due time, then passes it on before anything later', () => {
+    const { scheduler, input, out } = harness();
+    input.next(predictionAt('a', 0, 100));
+    input.next(predictionAt('b', 0, 50));
+    scheduler.advanceTo(50);
+    // Due at 50: an input received at 50 still comes before it.
+    expect(out).toEqual([]);
+    scheduler.advanceTo(51);
+    expect(out).toEqual(['b@51']);
+    scheduler.advanceTo(400);
+    expect(out).toEqual(['b@51', 'a@101']);
+  });
+
+  it('passes on at once what arrives past its due time, after what was held and is due', () => {
+    const { scheduler, input, out } = harness();
+    input.next(predictionAt('a', 0, 10));
+    input.next(predictionAt('b', 0, 500));
+    scheduler.frame = 20; // the clock moved on with no timer run yet (live: a timer not fired yet)
+    input.next(predictionAt('c', 5, 10));
+    expect(out).toEqual(['a@20', 'c@20']);
+    // Written before the field existed: due at 0, at once.
+    input.next({ ...predictionAt('d', 0, 0), dueTs: 0 });
+    expect(out).toEqual(['a@20', 'c@20', 'd@20']);
+    scheduler.advanceTo(501);
+    expect(out).toEqual(['a@20', 'c@20', 'd@20', 'b@501']);
+  });
+
+  it('gives predictions due at the same time in their arrival order', () => {
+    const { scheduler, input, out } = harness();
+    for (const asset of ['x', 'y', 'z']) input.next(predictionAt(asset, 0, 30));
+    input.next(predictionAt('w', 0, 20));
+    scheduler.advanceTo(31);
+    expect(out).toEqual(['w@21', 'x@31', 'y@31', 'z@31']);
+  });
+
+  it('keeps what it holds in a checkpoint and gives it on, on time, after a restore', () => {
+    const registry = new StateRegistry();
+    const first = harness(registry);
+    first.input.next(predictionAt('a', 0, 100));
+    first.input.next(predictionAt('b', 0, 200));
+    first.scheduler.advanceTo(150);
+    expect(first.out).toEqual(['a@101']);
+    const saved = structuredClone(registry.snapshot());
+    first.sub.unsubscribe();
+
+    const second = harness(new StateRegistry(saved));
+    second.scheduler.advanceTo(150);
+    expect(second.out).toEqual([]);
+    second.scheduler.advanceTo(201);
+    expect(second.out).toEqual(['b@201']);
+  });
+
+  it('gives the same sequence of records and predictions however scoring cuts its batches', async () => {
+    const width = FEATURE_SPEC.names.length;
+    const scorer: BatchScorer = {
+      modelVersion: 'fake',
+      spec: FEATURE_SPEC,
+      score: (rows, n) => Promise.resolve(Float32Array.from({ length: n }, (_, r) => rows[r * width + FEATURE_INDEX.mid] ?? 0)),
+    };
+    /** The replay loop: each vector is a record received at its time; the log interleaves records and the predictions trade gets. */
+    const run = async (times: readonly number[], maxBatch: number, maxWaitMs: number): Promise<string[]> => {
+      const scheduler = new ReplayScheduler(0);
+      const inFlight = new InFlight();
+      const input = new Subject<FeatureVector>();
+      const log: string[] = [];
+      input.pipe(scoreBatches(scorer, { maxBatch, maxWaitMs, inFlight }, scheduler), predictionDue(scheduler)).subscribe((p) => log.push(p.featuresId));
+      let i = 0;
+      for (const t of times) {
+        await advanceAndScore(scheduler, inFlight, t);
+        log.push(`record ${i}`);
+        input.next({ ...vectorWithMid(`a${i % 3}`, t, 0.5, i), recvTs: t });
+        i++;
+        if (inFlight.busy) await inFlight.whenIdle();
+      }
+      await advanceAndScore(scheduler, inFlight, endOfInput(times.at(-1) ?? 0, maxWaitMs));
+      return log;
+    };
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 0, max: 300 }), { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 0, max: 200 }),
+        async (gaps, maxBatch, maxWaitMs) => {
+          const times = gaps.reduce<number[]>((acc, g) => [...acc, (acc.at(-1) ?? 0) + g], []);
+          const oneByOne = await run(times, 1, maxWaitMs);
+          expect(oneByOne.filter((l) => !l.startsWith('record'))).toHaveLength(times.length);
+          expect(await run(times, maxBatch, maxWaitMs)).toEqual(oneByOne);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
