@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `polyflow` CLI: one sub-command per job; each lives in bin/commands/.
 import { PolyflowError } from '../runtime/errors.js';
+import { commandUsage, isArgumentError } from './command-usage.js';
 import { apiCommand } from './commands/api.js';
 import { configCommand } from './commands/config.js';
 import { replayCommand } from './commands/replay.js';
@@ -127,7 +128,18 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`polyflow: unknown command "${name}"\n\n${USAGE}\n`);
     return 2;
   }
-  return command(rest);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${commandUsage(USAGE, name) ?? USAGE}\n`);
+    return 0;
+  }
+  try {
+    return await command(rest);
+  } catch (err) {
+    if (!isArgumentError(err)) throw err;
+    // An unknown option, a missing value: the command's usage, not a stack.
+    process.stderr.write(`polyflow ${name}: ${err.message.split('. ')[0]}\n\n${commandUsage(USAGE, name) ?? USAGE}\n`);
+    return 2;
+  }
 }
 
 /**
