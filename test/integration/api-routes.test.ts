@@ -325,7 +325,8 @@ describe('settings over the API', () => {
         assetId: m.assetIds[0]!,
         market: m.market,
         ts,
-        dueTs: ts,
+        // Already due: trade acts on it at once.
+        dueTs: ts - 1,
         modelVersion: 'test',
         pModel: 0.62,
         pMarket: 0.525,
