@@ -27,7 +27,7 @@ describe('commandUsage', () => {
     expect(commandUsage(USAGE, 'run')?.split('\n')).toEqual([
       'polyflow run ingest|watch [--out <dir>]',
       '      Live ingest alone.',
-      'run features|predict [--from-beginning]',
+      'polyflow run features|predict [--from-beginning]',
       '      One pipeline as a consumer group.',
     ]);
   });

@@ -13,7 +13,7 @@ export function commandUsage(usage: string, name: string): string | undefined {
     if (starts !== undefined) inside = starts === name;
     if (inside) out.push(line);
   }
-  return out.length === 0 ? undefined : `polyflow ${out.map((l) => l.slice(2)).join('\n')}`;
+  return out.length === 0 ? undefined : out.map((l) => (entry(l) === undefined ? l.slice(2) : `polyflow ${l.slice(2)}`)).join('\n');
 }
 
 /** True for node:util parseArgs's errors (an unknown option, a missing value, a stray positional). */

@@ -2,23 +2,6 @@
 // The `polyflow` CLI: one sub-command per job; each lives in bin/commands/.
 import { PolyflowError } from '../runtime/errors.js';
 import { commandUsage, isArgumentError } from './command-usage.js';
-import { apiCommand } from './commands/api.js';
-import { configCommand } from './commands/config.js';
-import { replayCommand } from './commands/replay.js';
-import { reportCommand } from './commands/report.js';
-import { simulateCommand } from './commands/simulate.js';
-import { fitBaselineCommand } from './commands/fit-baseline.js';
-import { historyCommand } from './commands/history.js';
-import { datasetCommand } from './commands/dataset.js';
-import { trainCommand } from './commands/train.js';
-import { evaluateCommand } from './commands/evaluate.js';
-import { retrainCommand } from './commands/retrain.js';
-import { settingsCommand } from './commands/settings.js';
-import { liveCommand } from './commands/live.js';
-import { recordCommand } from './commands/record.js';
-import { runCommand } from './commands/run.js';
-import { topicsCommand } from './commands/topics.js';
-import { schemasCommand } from './commands/schemas.js';
 
 const USAGE = `polyflow <command> [options]
 
@@ -97,24 +80,25 @@ Environment: POLYFLOW_CONFIG=<file>, POLYFLOW_<SECTION>_<FIELD>=<json> (e.g. POL
 live endpoints POLYMARKET_WS_URL, POLYMARKET_GAMMA_URL, POLYMARKET_CLOB_URL, POLYMARKET_DATA_URL; NEWSAPI_KEY;
 POLYFLOW_API_TOKEN (bearer token for the API's mutating routes); KAFKA_BROKERS=<host:port,...>, SCHEMA_REGISTRY_URL.`;
 
-const commands: Record<string, (argv: string[]) => Promise<number>> = {
-  replay: replayCommand,
-  report: reportCommand,
-  simulate: simulateCommand,
-  'fit-baseline': fitBaselineCommand,
-  history: historyCommand,
-  dataset: datasetCommand,
-  train: trainCommand,
-  evaluate: evaluateCommand,
-  retrain: retrainCommand,
-  live: liveCommand,
-  run: runCommand,
-  record: recordCommand,
-  config: configCommand,
-  api: apiCommand,
-  settings: settingsCommand,
-  topics: topicsCommand,
-  schemas: schemasCommand,
+/** Each command's module, loaded when it runs: `--help` and small commands start without the others' dependencies. */
+const commands: Record<string, () => Promise<(argv: string[]) => Promise<number>>> = {
+  replay: () => import('./commands/replay.js').then((m) => m.replayCommand),
+  report: () => import('./commands/report.js').then((m) => m.reportCommand),
+  simulate: () => import('./commands/simulate.js').then((m) => m.simulateCommand),
+  'fit-baseline': () => import('./commands/fit-baseline.js').then((m) => m.fitBaselineCommand),
+  history: () => import('./commands/history.js').then((m) => m.historyCommand),
+  dataset: () => import('./commands/dataset.js').then((m) => m.datasetCommand),
+  train: () => import('./commands/train.js').then((m) => m.trainCommand),
+  evaluate: () => import('./commands/evaluate.js').then((m) => m.evaluateCommand),
+  retrain: () => import('./commands/retrain.js').then((m) => m.retrainCommand),
+  live: () => import('./commands/live.js').then((m) => m.liveCommand),
+  run: () => import('./commands/run.js').then((m) => m.runCommand),
+  record: () => import('./commands/record.js').then((m) => m.recordCommand),
+  config: () => import('./commands/config.js').then((m) => m.configCommand),
+  api: () => import('./commands/api.js').then((m) => m.apiCommand),
+  settings: () => import('./commands/settings.js').then((m) => m.settingsCommand),
+  topics: () => import('./commands/topics.js').then((m) => m.topicsCommand),
+  schemas: () => import('./commands/schemas.js').then((m) => m.schemasCommand),
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -128,16 +112,20 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`polyflow: unknown command "${name}"\n\n${USAGE}\n`);
     return 2;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
+  // Options come before a `--`; what follows it is positional.
+  const end = rest.indexOf('--');
+  const options = end === -1 ? rest : rest.slice(0, end);
+  if (options.includes('--help') || options.includes('-h')) {
     process.stdout.write(`${commandUsage(USAGE, name) ?? USAGE}\n`);
     return 0;
   }
+  const run = await command();
   try {
-    return await command(rest);
+    return await run(rest);
   } catch (err) {
     if (!isArgumentError(err)) throw err;
     // An unknown option, a missing value: the command's usage, not a stack.
-    process.stderr.write(`polyflow ${name}: ${err.message.split('. ')[0]}\n\n${commandUsage(USAGE, name) ?? USAGE}\n`);
+    process.stderr.write(`polyflow ${name}: ${err.message}\n\n${commandUsage(USAGE, name) ?? USAGE}\n`);
     return 2;
   }
 }

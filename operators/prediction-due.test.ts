@@ -19,7 +19,7 @@ function harness(registry?: StateRegistry) {
   const scheduler = new ReplayScheduler(0);
   const input = new Subject<Prediction>();
   const out: string[] = [];
-  const sub = input.pipe(predictionDue(scheduler, stateSlot(registry, 'due'))).subscribe((p) => out.push(`${p.assetId}@${scheduler.now()}`));
+  const sub = input.pipe(predictionDue({ scheduler }, stateSlot(registry, 'due'))).subscribe((p) => out.push(`${p.assetId}@${scheduler.now()}`));
   return { scheduler, input, out, sub };
 }
 
@@ -49,6 +49,31 @@ describe('predictionDue', () => {
     expect(out).toEqual(['a@20', 'c@20', 'd@20']);
     scheduler.advanceTo(501);
     expect(out).toEqual(['a@20', 'c@20', 'd@20', 'b@501']);
+  });
+
+  it('holds one that arrives at its due time to the letter, until the clock passes it', () => {
+    const { scheduler, input, out } = harness();
+    scheduler.advanceTo(40);
+    input.next(predictionAt('a', 0, 40));
+    expect(out).toEqual([]);
+    scheduler.advanceTo(41);
+    expect(out).toEqual(['a@41']);
+  });
+
+  it('counts a due time that is not a number as due: it neither waits nor holds back the ones after it', () => {
+    const { scheduler, input, out } = harness();
+    input.next({ ...predictionAt('a', 0, 100), dueTs: Number.NaN });
+    input.next(predictionAt('b', 0, 10));
+    scheduler.advanceTo(11);
+    expect(out).toEqual(['a@0', 'b@11']);
+  });
+
+  it('gives what it holds, in order, when its input ends', () => {
+    const { input, out } = harness();
+    input.next(predictionAt('a', 0, 300));
+    input.next(predictionAt('b', 0, 200));
+    input.complete();
+    expect(out).toEqual(['b@0', 'a@0']);
   });
 
   it('gives predictions due at the same time in their arrival order', () => {
@@ -89,7 +114,7 @@ describe('predictionDue', () => {
       const inFlight = new InFlight();
       const input = new Subject<FeatureVector>();
       const log: string[] = [];
-      input.pipe(scoreBatches(scorer, { maxBatch, maxWaitMs, inFlight }, scheduler), predictionDue(scheduler)).subscribe((p) => log.push(p.featuresId));
+      input.pipe(scoreBatches(scorer, { maxBatch, maxWaitMs, inFlight }, scheduler), predictionDue({ scheduler })).subscribe((p) => log.push(p.featuresId));
       let i = 0;
       for (const t of times) {
         await advanceAndScore(scheduler, inFlight, t);

@@ -10,9 +10,12 @@ import type { Prediction } from '../schemas/prediction.js';
  * the model ran, and a replay trades as the live run did. A prediction that arrives past its due
  * time (scoring slower than the wait, or a record written before `dueTs` existed) goes at once.
  * Predictions leave in due order, those due together in arrival order. The clock is the scheduler's:
- * a replay's virtual one (each record's receive time), or the real one live.
+ * a replay's virtual one (each record's receive time), or the real one live. A `dueTs` that is not
+ * a number (a vector restored from a checkpoint written before the field existed) counts as due.
  */
-export function predictionDue(scheduler: SchedulerLike, slot?: StateSlot): OperatorFunction<Prediction, Prediction> {
+export function predictionDue({ scheduler }: { scheduler: SchedulerLike }, slot?: StateSlot): OperatorFunction<Prediction, Prediction> {
+  /** Due: the clock has passed its due time (NaN included). */
+  const due = (p: Prediction): boolean => !(p.dueTs >= scheduler.now());
   return (source) =>
     new Observable<Prediction>((subscriber) => {
       /** Held predictions in due order (arrival order within one due time). */
@@ -22,9 +25,8 @@ export function predictionDue(scheduler: SchedulerLike, slot?: StateSlot): Opera
 
       /** Passes on every held prediction whose due time the clock has passed, then waits for the next. */
       const release = (): void => {
-        const now = scheduler.now();
         let n = 0;
-        while (n < held.length && (held[n] as Prediction).dueTs < now) n++;
+        while (n < held.length && due(held[n] as Prediction)) n++;
         if (n > 0) {
           const due = held.slice(0, n);
           held = held.slice(n);
@@ -56,8 +58,8 @@ export function predictionDue(scheduler: SchedulerLike, slot?: StateSlot): Opera
         next: (p) => {
           // Those already due go first, so a late arrival does not overtake them; what still waits
           // is due later than a late arrival.
-          if (held.length > 0 && (held[0] as Prediction).dueTs < scheduler.now()) release();
-          if (p.dueTs < scheduler.now()) {
+          if (held.length > 0 && due(held[0] as Prediction)) release();
+          if (due(p)) {
             subscriber.next(p);
             return;
           }

@@ -5,7 +5,8 @@ import type { Prediction } from '../schemas/prediction.js';
 import { InFlight } from '../runtime/in-flight.js';
 import { ReplayScheduler } from '../runtime/replay-scheduler.js';
 import { vectorWithMid } from '../test/helpers/feature-vectors.js';
-import { scoreBatches, type BatchScorer } from './score-batches.js';
+import { scoreBatches, toPrediction, type BatchScorer } from './score-batches.js';
+import type { FeatureVector } from '../schemas/feature-vector.js';
 
 /** A scorer that returns mid + 0.1 per row and records each batch's size. */
 function fakeScorer(batches: number[]): BatchScorer {
@@ -21,6 +22,14 @@ function fakeScorer(batches: number[]): BatchScorer {
     },
   };
 }
+
+describe('toPrediction', () => {
+  it('makes the prediction of a vector restored without a receive time (a checkpoint from before the field) due at once', () => {
+    const { recvTs: _, ...restored } = vectorWithMid('a', 5_000, 0.5);
+    expect(toPrediction(restored as FeatureVector, 0.6, 'm', 1, 100).dueTs).toBe(100);
+    expect(toPrediction(vectorWithMid('a', 5_000, 0.5), 0.6, 'm', 1, 100).dueTs).toBe(5_100);
+  });
+});
 
 describe('scoreBatches', () => {
   it('scores a full batch at once and a partial one when its wait time comes due', async () => {

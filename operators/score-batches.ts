@@ -146,7 +146,8 @@ export function toPrediction(v: FeatureVector, pModel: number, modelVersion: str
     assetId: v.assetId,
     market: v.market,
     ts: v.ts,
-    dueTs: v.recvTs + delayMs,
+    // A vector restored from a checkpoint written before `recvTs` existed has none: due at once.
+    dueTs: (v.recvTs ?? 0) + delayMs,
     modelVersion,
     pModel,
     pMarket: v.values[FEATURE_INDEX.mid] ?? Number.NaN,

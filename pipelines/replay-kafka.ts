@@ -29,8 +29,9 @@ export interface KafkaReplayDeps extends Omit<ReplayDeps, 'durable' | 'clickhous
  *   (`publishOrder`), not in fetch order: otherwise an asset's trade could reach the features
  *   operator after a later book update of the same market (another topic or partition);
  * - input is fed one record at a time by default (`chunkRecords` 1): the run waits until everything
- *   published came back and scoring is idle before the virtual clock moves to the next record, so
- *   timers (scoring batches) and the trade stage's feedback (fills and portfolio snapshots to the
+ *   published came back and scoring is idle before the virtual clock moves to the next record, and
+ *   again after the clock moved and before the record goes in, so timers (scoring batches,
+ *   predictions coming due) and the trade stage's feedback (fills and portfolio snapshots to the
  *   risk gate) happen between the same records as on the memory bus.
  * With larger chunks the clock runs up to a chunk ahead of the records in flight: predictions reach
  * trade later against the books, and the risk gate sizes later signals against exposure that does
@@ -70,9 +71,11 @@ export async function replayRecordsOverKafka(
   try {
     for await (const batch of batches) {
       for (const record of batch) {
-        // Predictions of batches due by then are published before the record: their order on the
-        // broker is kept (publishOrder), so they reach trade first, as on the memory bus.
+        // What the clock's timers set off (scoring due by then, predictions that come due and the
+        // orders and fills they lead to) goes through before the record, as on the memory bus,
+        // where it runs to its end inside advanceTo.
         await advanceAndScore(scheduler, inFlight, record.recvTs);
+        if (chunk === 1) await settle(bus, inFlight);
         lastTs = Math.max(lastTs, record.recvTs);
         input.next(record);
         if (record.kind === 'frame') frames++;

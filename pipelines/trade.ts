@@ -23,7 +23,7 @@ import { MICROS, type UsdMicros } from '../schemas/units.js';
 export const TRADE_OWN_TOPICS: readonly TopicName[] = ['signal.v1', 'order.v1', 'fill.v1', 'portfolio.v1'];
 
 /**
- * trade: predictions (each once it is due: see predictionDue) -> edge signals -> Kelly sizing
+ * trade: predictions (each once it is due, given a clock: see predictionDue) -> edge signals -> Kelly sizing
  * behind the risk gate -> paper fills against the live book -> portfolio. Stages talk through topics (`signal.v1`, `order.v1`, `fill.v1`,
  * `portfolio.v1`, `risk.event`), so the gate sees the fills and equity the later stages publish, at
  * once (a Kafka process hands its own topics over in-process). With `live` settings, the edge
@@ -38,7 +38,11 @@ export function tradePipeline(bus: Bus, config: Config, deps: TradeDeps): Subscr
   const resolutions$ = bus.topic('pm.resolution');
   const bookChanges$: Observable<BookChange> = bus.topic('pm.book').pipe(orderBook({ maxAssets: config.book.maxAssets }, stateSlot(registry, 'trade.orderBook')), share());
 
-  const predictions$ = bus.topic('prediction.v1').pipe(countEvents(metrics, 'prediction_due', predictionDue(deps.scheduler, stateSlot(registry, 'trade.predictionDue'))));
+  const { scheduler } = deps;
+  const predictions$ =
+    scheduler === undefined
+      ? bus.topic('prediction.v1')
+      : bus.topic('prediction.v1').pipe(countEvents(metrics, 'prediction_due', predictionDue({ scheduler }, stateSlot(registry, 'trade.predictionDue'))));
   const signals = merge(meta$, predictions$)
     .pipe(
       countEvents(
@@ -97,8 +101,13 @@ export function tradePipeline(bus: Bus, config: Config, deps: TradeDeps): Subscr
 
 export interface TradeDeps {
   readonly metrics: PipelineMetrics;
-  /** The clock predictions wait on until due: a replay's virtual one, or the real one. */
-  readonly scheduler: SchedulerLike;
+  /**
+   * The clock predictions wait on until due (predictionDue): a replay's virtual one, or the real one
+   * live. None: each acts as it arrives (a Kafka trade process: it cannot tell yet that nothing due
+   * before a book is still on its way, and a held prediction's offset would be committed before it
+   * acted).
+   */
+  readonly scheduler?: SchedulerLike | undefined;
   readonly registry?: StateRegistry | undefined;
   readonly live?: LiveSettings | undefined;
 }

@@ -150,7 +150,7 @@ async function memoryLatency(lc: LatencyCase, run: LatencyRun, meta: readonly Ta
   for (const stage of STAGES) graph.add(bus.topic(stage).subscribe((v) => clock.arrived(stage, v)));
   graph.add(featuresPipeline(bus, cfg, metrics));
   graph.add(predictPipeline(bus, cfg, { scorer: run.scorer, scheduler: asyncScheduler, inFlight, metrics }));
-  graph.add(tradePipeline(bus, cfg, { metrics, scheduler: asyncScheduler }));
+  graph.add(tradePipeline(bus, cfg, { metrics }));
   for (const r of meta) publishRecord(bus, r);
   const rate = await stream(clock, bus, rest, run, lc.scoreWaitMs + 500);
   graph.unsubscribe();

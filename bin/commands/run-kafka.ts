@@ -180,7 +180,7 @@ async function wire(
     case 'predict':
       return predictPipeline(bus, config, { scorer: scorer as Scorer, scheduler: asyncScheduler, inFlight, metrics, registry });
     case 'trade':
-      return tradePipeline(bus, config, { metrics, scheduler: asyncScheduler, registry });
+      return tradePipeline(bus, config, { metrics, registry });
     case 'persist':
       return (persist as PersistTargets).wire(bus);
     case 'watch':

@@ -32,8 +32,10 @@ const summary = (out: string): RunSummary => JSON.parse(readFileSync(join(out, '
 beforeAll(async () => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npm test builds it)`);
   cluster = await startTestKafka();
-  // A small simulated recording on which the baseline model trades (orders, fills, market-cap blocks).
-  execFileSync(process.execPath, [CLI, 'simulate', '--out', recording, '--markets', '8', '--events', '4000', '--seed', '1'], { stdio: 'pipe' });
+  // A small simulated recording on which the baseline model trades (orders, fills, market-cap blocks),
+  // with predictions that come due between two records and must trade before the second (a run
+  // that let the record go first gave another portfolio).
+  execFileSync(process.execPath, [CLI, 'simulate', '--out', recording, '--markets', '8', '--events', '8000', '--seed', '2'], { stdio: 'pipe' });
   const env = tradingEnv({ POLYFLOW_LOG_LEVEL: 'warn', KAFKA_BROKERS: cluster.bootstrap });
   await Promise.all([
     run(process.execPath, [CLI, 'replay', recording, '--out', embedded, '--no-progress'], { env }),

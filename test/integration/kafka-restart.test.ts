@@ -10,7 +10,6 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { asyncScheduler } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../runtime/config.js';
 import { tradePipeline } from '../../pipelines/trade.js';
@@ -206,7 +205,7 @@ describe('trade with a standby process', () => {
 function memorySignals(config: Config, markets: readonly MarketMeta[], predictions: readonly Prediction[]): Set<string> {
   const bus = new MemoryBus();
   const out = new Set<string>();
-  const sub = tradePipeline(bus, config, { metrics: new PipelineMetrics(), scheduler: asyncScheduler });
+  const sub = tradePipeline(bus, config, { metrics: new PipelineMetrics() });
   bus.topic('signal.v1').subscribe((s) => out.add(s.id));
   for (const m of markets) bus.publish('pm.market.meta', m.market, m);
   for (const p of new Map(predictions.map((x) => [x.id, x])).values()) bus.publish('prediction.v1', p.assetId, p);

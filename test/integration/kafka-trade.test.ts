@@ -11,7 +11,6 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Partitioners, type PartitionerArgs } from 'kafkajs';
-import { asyncScheduler } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toPrediction } from '../../operators/score-batches.js';
 import { groupBusShape } from '../../pipelines/consumer-groups.js';
@@ -127,7 +126,7 @@ afterAll(async () => {
 describe('trade as a Kafka consumer group', () => {
   it('publishes the signals, orders, fills, portfolio and risk events of the memory run, in its order', async () => {
     const memory = new MemoryBus();
-    tradePipeline(memory, config, { metrics: new PipelineMetrics(), scheduler: asyncScheduler });
+    tradePipeline(memory, config, { metrics: new PipelineMetrics() });
     const expected = collect(memory);
     for (const m of meta) memory.publish('pm.market.meta', m.market, m);
     for (const r of timeline) memory.publish(r.topic, r.key, r.value as TopicTypes[typeof r.topic]);
@@ -141,7 +140,7 @@ describe('trade as a Kafka consumer group', () => {
     const trade = openKafkaBus({ config, group: 'trade', fromBeginning: true, ...groupBusShape('trade') });
     buses.push(publisher, trade);
     const registry = new StateRegistry();
-    tradePipeline(trade, config, { metrics: new PipelineMetrics(), scheduler: asyncScheduler, registry });
+    tradePipeline(trade, config, { metrics: new PipelineMetrics(), registry });
     const got = collect(trade);
     await publisher.start();
     for (const m of meta) publisher.publish('pm.market.meta', m.market, m);
@@ -189,12 +188,12 @@ describe('trade as a Kafka consumer group', () => {
         reset: () => {
           graph?.unsubscribe();
           registry = new StateRegistry();
-          graph = tradePipeline(second, config, { metrics: new PipelineMetrics(), scheduler: asyncScheduler, registry });
+          graph = tradePipeline(second, config, { metrics: new PipelineMetrics(), registry });
         },
       },
     });
     buses.push(second);
-    graph = tradePipeline(second, config, { metrics: new PipelineMetrics(), scheduler: asyncScheduler, registry });
+    graph = tradePipeline(second, config, { metrics: new PipelineMetrics(), registry });
     const handed = collect(second);
     await second.start();
     const received = (topic: TopicName): number => second.counts().received.get(topic) ?? 0;

@@ -1,4 +1,4 @@
-// The built CLI answers `--help` and a mistyped option with the command's usage, not a stack trace.
+// The built CLI (npm test builds it first) answers `--help` and a mistyped option with the command's usage, not a stack trace.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -19,14 +19,19 @@ describe('polyflow <command> --help and bad options', () => {
     // Both entries of `run` (live pipelines and consumer groups).
     const run = polyflow('run', '-h');
     expect(run.stdout).toMatch(/^polyflow run ingest\|watch\|alerts/);
-    expect(run.stdout).toMatch(/\nrun features\|predict\|trade\|persist/);
+    expect(run.stdout).toMatch(/\npolyflow run features\|predict\|trade\|persist/);
   });
 
   it('names an unknown option with the usage, exits 2, and runs nothing', () => {
     const r = polyflow('replay', 'data/sample', '--outdir', 'x');
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/^polyflow replay: Unknown option '--outdir'\n\npolyflow replay <path>/);
+    expect(r.stderr).toMatch(/^polyflow replay: Unknown option '--outdir'.*\n\npolyflow replay <path>/);
     expect(r.stderr).not.toMatch(/unexpected error|at parseArgs/);
     expect(existsSync('x')).toBe(false);
+  });
+
+  it('reads --help after `--` as a positional, not as a request for help', () => {
+    const r = polyflow('schemas', 'check', '--', '--help');
+    expect(r.stdout).not.toMatch(/^polyflow schemas check \[/);
   });
 });
