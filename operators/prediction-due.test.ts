@@ -8,7 +8,7 @@ import { FEATURE_INDEX, FEATURE_SPEC } from '../schemas/feature-spec.js';
 import type { FeatureVector } from '../schemas/feature-vector.js';
 import type { Prediction } from '../schemas/prediction.js';
 import { vectorWithMid } from '../test/helpers/feature-vectors.js';
-import { predictionDue } from './prediction-due.js';
+import { MAX_HOLD_MS, predictionDue } from './prediction-due.js';
 import { scoreBatches, toPrediction, type BatchScorer } from './score-batches.js';
 
 /** A prediction of asset `asset`'s vector received at `recvTs`, due `delayMs` later. */
@@ -60,12 +60,13 @@ describe('predictionDue', () => {
     expect(out).toEqual(['a@41']);
   });
 
-  it('counts a due time that is not a number as due: it neither waits nor holds back the ones after it', () => {
+  it('counts a due time that is not a number, or beyond any scoring wait, as due: it neither waits nor holds back the ones after it', () => {
     const { scheduler, input, out } = harness();
     input.next({ ...predictionAt('a', 0, 100), dueTs: Number.NaN });
+    input.next(predictionAt('z', 0, MAX_HOLD_MS + 1));
     input.next(predictionAt('b', 0, 10));
     scheduler.advanceTo(11);
-    expect(out).toEqual(['a@0', 'b@11']);
+    expect(out).toEqual(['a@0', 'z@0', 'b@11']);
   });
 
   it('gives what it holds, in order, when its input ends', () => {

@@ -2,6 +2,9 @@ import { Observable, type OperatorFunction, type SchedulerLike, type Subscriptio
 import type { StateSlot } from '../runtime/state-registry.js';
 import type { Prediction } from '../schemas/prediction.js';
 
+/** The longest predictionDue holds a prediction: far beyond any scoring wait. */
+export const MAX_HOLD_MS = 3_600_000;
+
 /**
  * Holds each prediction until the clock has passed its `dueTs` (its vector's receive time plus
  * `scoring.maxWaitMs`), then passes it on: the trade stage acts on every prediction exactly that
@@ -11,11 +14,16 @@ import type { Prediction } from '../schemas/prediction.js';
  * time (scoring slower than the wait, or a record written before `dueTs` existed) goes at once.
  * Predictions leave in due order, those due together in arrival order. The clock is the scheduler's:
  * a replay's virtual one (each record's receive time), or the real one live. A `dueTs` that is not
- * a number (a vector restored from a checkpoint written before the field existed) counts as due.
+ * a number (a vector restored from a checkpoint written before the field existed), or more than
+ * MAX_HOLD_MS ahead of the clock (no scoring wait is that long: a bad clock or record), counts as due,
+ * so what is held stays within one scoring wait of predictions.
  */
 export function predictionDue({ scheduler }: { scheduler: SchedulerLike }, slot?: StateSlot): OperatorFunction<Prediction, Prediction> {
-  /** Due: the clock has passed its due time (NaN included). */
-  const due = (p: Prediction): boolean => !(p.dueTs >= scheduler.now());
+  /** Due: the clock has passed its due time (NaN included), or the due time is implausibly far ahead. */
+  const due = (p: Prediction): boolean => {
+    const now = scheduler.now();
+    return !(p.dueTs >= now && p.dueTs - now <= MAX_HOLD_MS);
+  };
   return (source) =>
     new Observable<Prediction>((subscriber) => {
       /** Held predictions in due order (arrival order within one due time). */
