@@ -28,6 +28,8 @@ export interface ScoreBatchesOptions {
   readonly maxWaitMs: number;
   /** Tracks batches being scored, so a replay can wait for them (keeps replays deterministic). */
   readonly inFlight?: InFlight;
+  /** Told of each vector taken in (restored ones too) and of each one scored, in that order: what the stage still holds. */
+  readonly held?: { added(v: FeatureVector): void; done(): void };
 }
 
 /**
@@ -73,6 +75,7 @@ export function scoreBatches(
           )
           .then(({ probability, confidence }) => {
             for (let r = 0; r < batch.length; r++) {
+              opts.held?.done();
               subscriber.next(toPrediction(batch[r] as FeatureVector, probability[r] ?? Number.NaN, scorer.modelVersion, confidence?.[r] ?? 1, opts.maxWaitMs));
             }
           })
@@ -95,6 +98,7 @@ export function scoreBatches(
       if (attached?.restored !== undefined) {
         const restored = attached.restored as PendingBatch;
         pending = restored.pending;
+        for (const v of pending) opts.held?.added(v);
         if (pending.length > 0 && !Number.isNaN(restored.dueMs)) {
           dueMs = restored.dueMs;
           timer = scheduler.schedule(flush, Math.max(0, dueMs - scheduler.now()));
@@ -112,6 +116,7 @@ export function scoreBatches(
             return;
           }
           pending.push(v);
+          opts.held?.added(v);
           if (pending.length >= opts.maxBatch) flush();
           else if (timer === null) {
             dueMs = scheduler.now() + opts.maxWaitMs;

@@ -5,9 +5,13 @@ import type { Bus } from '../runtime/bus.js';
 import type { Config } from '../runtime/config.js';
 import { countEvents } from '../runtime/count-events.js';
 import type { PipelineMetrics } from '../runtime/metrics.js';
+import { forwardProgress } from '../runtime/progress-forwarder.js';
 import { stateSlot, type StateRegistry } from '../runtime/state-registry.js';
 
-/** features: `pm.book` + `pm.trade` + `pm.market.meta` -> per-asset books and rolling features -> `features.v1`. */
+/**
+ * features: `pm.book` + `pm.trade` + `pm.market.meta` -> per-asset books and rolling features ->
+ * `features.v1`. Over Kafka it forwards ingest's progress to `features.v1` (see forwardProgress).
+ */
 export function featuresPipeline(bus: Bus, config: Config, metrics: PipelineMetrics, registry?: StateRegistry): Subscription {
   const books$ = bus.topic('pm.book').pipe(
     countEvents(metrics, 'order_book', orderBook({ maxAssets: config.book.maxAssets }, stateSlot(registry, 'features.orderBook'))),
@@ -18,7 +22,7 @@ export function featuresPipeline(bus: Bus, config: Config, metrics: PipelineMetr
   );
   const trades$ = bus.topic('pm.trade').pipe(map((trade): MarketFeatureInput => ({ kind: 'trade', trade })));
   const meta$ = bus.topic('pm.market.meta').pipe(map((meta): MarketFeatureInput => ({ kind: 'meta', meta })));
-  return merge(meta$, books$, trades$)
+  const vectors = merge(meta$, books$, trades$)
     .pipe(
       countEvents(
         metrics,
@@ -34,4 +38,6 @@ export function featuresPipeline(bus: Bus, config: Config, metrics: PipelineMetr
       ),
     )
     .subscribe((v) => bus.publish('features.v1', v.assetId, v));
+  vectors.add(forwardProgress(bus, { from: ['pm.book', 'pm.trade'], to: 'features.v1' }));
+  return vectors;
 }

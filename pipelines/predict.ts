@@ -1,4 +1,4 @@
-import type { SchedulerLike, Subscription } from 'rxjs';
+import { Subject, type SchedulerLike, type Subscription } from 'rxjs';
 import { scoreBatches, type BatchScorer } from '../operators/score-batches.js';
 import { scoreThrottle } from '../operators/score-throttle.js';
 import type { Bus } from '../runtime/bus.js';
@@ -6,9 +6,14 @@ import type { Config } from '../runtime/config.js';
 import { countEvents } from '../runtime/count-events.js';
 import type { InFlight } from '../runtime/in-flight.js';
 import type { PipelineMetrics } from '../runtime/metrics.js';
+import { forwardProgress, OutstandingTimes } from '../runtime/progress-forwarder.js';
 import { stateSlot, type StateRegistry } from '../runtime/state-registry.js';
 
-/** predict: `features.v1` -> event-time throttle -> micro-batched model scoring -> `prediction.v1`. */
+/**
+ * predict: `features.v1` -> event-time throttle -> micro-batched model scoring -> `prediction.v1`.
+ * Over Kafka it forwards its input's progress to `prediction.v1` in due time (see forwardProgress):
+ * a partition has progressed as far as its vectors' progress, short of the vectors still in a batch.
+ */
 export function predictPipeline(
   bus: Bus,
   config: Config,
@@ -19,6 +24,8 @@ export function predictPipeline(
   // its edge gate the category) learns each market from the metadata topic.
   const { scorer } = deps;
   const meta = scorer.observeMeta === undefined ? undefined : bus.topic('pm.market.meta').subscribe((m) => scorer.observeMeta?.(m));
+  const held = new OutstandingTimes();
+  const published = new Subject<void>();
   const predictions = bus
     .topic('features.v1')
     .pipe(
@@ -28,13 +35,19 @@ export function predictPipeline(
         'score_batches',
         scoreBatches(
           deps.scorer,
-          { maxBatch: scoring.maxBatch, maxWaitMs: scoring.maxWaitMs, inFlight: deps.inFlight },
+          { maxBatch: scoring.maxBatch, maxWaitMs: scoring.maxWaitMs, inFlight: deps.inFlight, held: { added: (v) => held.added(v.recvTs), done: () => held.done() } },
           deps.scheduler,
           stateSlot(deps.registry, 'predict.scoreBatches'),
         ),
       ),
     )
-    .subscribe((p) => bus.publish('prediction.v1', p.assetId, p));
+    .subscribe((p) => {
+      bus.publish('prediction.v1', p.assetId, p);
+      published.next();
+    });
   if (meta !== undefined) predictions.add(meta);
+  predictions.add(
+    forwardProgress(bus, { from: ['features.v1'], to: 'prediction.v1', shift: scoring.maxWaitMs, holding: () => held.earliest(), recheck: published }),
+  );
   return predictions;
 }

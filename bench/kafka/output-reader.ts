@@ -1,5 +1,6 @@
 import type { Consumer } from 'kafkajs';
 import type { Config } from '../../runtime/config.js';
+import { progressOf } from '../../runtime/kafka/ingest-order.js';
 import { createKafka } from '../../runtime/kafka/kafka-client.js';
 import { openAvroSerde } from '../../runtime/kafka/open-kafka-bus.js';
 import type { Logger } from '../../runtime/logger.js';
@@ -37,7 +38,8 @@ export async function startOutputReader(config: Config, group: string, logger: L
     eachBatch: async ({ batch }) => {
       const stage = stageOf.get(batch.topic);
       if (stage === undefined) return;
-      for (const message of batch.messages) onRecord(stage, await serde.deserialize(stage, message.value));
+      // Progress markers carry no record.
+      for (const message of batch.messages) if (progressOf(message.headers) === undefined) onRecord(stage, await serde.deserialize(stage, message.value));
     },
   });
   await joined;

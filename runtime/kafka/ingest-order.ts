@@ -69,6 +69,11 @@ export class OrderStamps {
     counters.set(key, n + 1);
     return `${this.epoch}:${this.g++}:${n}`;
   }
+
+  /** The stamp of a progress marker: as the last record stamped (nothing before it is still to come); undefined before the first. */
+  marker(): string | undefined {
+    return this.g === 0 ? undefined : `${this.epoch}:${this.g - 1}:0`;
+  }
 }
 
 /** The stamp in a record's `polyflow-order` header; undefined when it has none (or not of this form). */
@@ -97,4 +102,23 @@ export function orderStampOf(headers: Readonly<Record<string, unknown>> | undefi
     } else return undefined;
   }
   return part === 2 && digits > 0 && Number.isSafeInteger(epoch) && Number.isSafeInteger(g) && Number.isSafeInteger(n) ? { epoch, g, n } : undefined;
+}
+
+/**
+ * Header of a progress marker: a record with no key and no value, `<time>` (ms) in this header,
+ * written to one partition. It says that every record of that partition whose time is at or before
+ * `<time>` was published before it: a book's or trade's receive time, a feature vector's input's, a
+ * prediction's due time. ingest writes one to every partition of the co-partitioned topics (with its
+ * order stamp, so a merge knows the partition has nothing earlier to come); features and predict
+ * forward them (runtime/progress-forwarder.ts).
+ */
+export const PROGRESS_HEADER = 'polyflow-progress';
+
+/** The time of a progress marker; undefined for a data record. */
+export function progressOf(headers: Readonly<Record<string, unknown>> | undefined): number | undefined {
+  const raw = headers?.[PROGRESS_HEADER];
+  if (raw === undefined) return undefined;
+  const header = Array.isArray(raw) ? (raw[0] as unknown) : raw;
+  const time = Number(Buffer.isBuffer(header) ? header.toString('latin1') : header);
+  return Number.isSafeInteger(time) ? time : undefined;
 }

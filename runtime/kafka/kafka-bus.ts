@@ -1,7 +1,7 @@
 import { Subject, type Observable } from 'rxjs';
 import { type Admin, type Consumer, type EachBatchPayload, type IHeaders, type Kafka, type KafkaMessage, type Message, type Producer } from 'kafkajs';
 import type { TopicName, TopicTypes } from '../../schemas/topics.js';
-import type { Bus } from '../bus.js';
+import type { Bus, Progress } from '../bus.js';
 import type { Logger } from '../logger.js';
 import { PolyflowError } from '../errors.js';
 import type { AvroTopicSerde } from './avro-serde.js';
@@ -14,7 +14,7 @@ import { ReferenceTables } from './reference-tables.js';
 import { CommitMarks, partitionKey, type PartitionOffset } from './commit-marks.js';
 import { activeStandbyAssigner } from './active-standby-assigner.js';
 import { coPartitionedAssigner } from './co-partitioned-assigner.js';
-import { checkCoPartitioned, ORDER_HEADER, OrderStamps } from './ingest-order.js';
+import { checkCoPartitioned, CO_PARTITIONED, ORDER_HEADER, OrderStamps, PROGRESS_HEADER, progressOf } from './ingest-order.js';
 import { MergedIntake, type EmittedRun, type MergeHost } from './merged-intake.js';
 import { planRebuild } from './rebuild-plan.js';
 
@@ -88,6 +88,11 @@ export interface KafkaBusOptions {
   /** How long a partition waits for a co-partitioned record that may still come (default 500 ms; see PartitionMerge). */
   readonly orderWaitMs?: number | undefined;
   /**
+   * A bus that stamps co-partitioned records writes a progress marker (PROGRESS_HEADER) to every
+   * partition of those topics at most this long after it published some (default 100 ms).
+   */
+  readonly progressIntervalMs?: number | undefined;
+  /**
    * Topics this process publishes and reads back itself, and that no other process publishes
    * (trade's signals, orders, fills and portfolio): handed to its subscribers inside `publish()`,
    * as the memory bus does, so its operators see their own outputs at once and in the order they
@@ -116,6 +121,8 @@ interface Pending {
   readonly key: string;
   readonly value: unknown;
   readonly seq: number | undefined;
+  /** A progress marker for this partition, with its time (and, from ingest, its order stamp). */
+  readonly marker?: { readonly partition: number; readonly time: number; readonly order: string | undefined };
 }
 
 interface Held {
@@ -199,6 +206,12 @@ export class KafkaBus implements Bus {
   /** With `ingestOrder`: co-partitioned records wait here for their place. */
   private readonly intake: MergedIntake | undefined;
   private overdueQueued = false;
+  /** Progress markers consumed, per topic (see progress()). */
+  private readonly progressSubjects = new Map<TopicName, Subject<Progress>>();
+  /** The latest receive time among the co-partitioned records this bus stamped, and when it is to be marked. */
+  private stampedUntil: number | undefined;
+  private progressTimer: NodeJS.Timeout | undefined;
+  private partitionCounts: Promise<Map<TopicName, number>> | undefined;
 
   constructor(private readonly opts: KafkaBusOptions) {
     this.producer = opts.kafka.producer({ createPartitioner: cachedKeyPartitioner, allowAutoTopicCreation: true, maxInFlightRequests: 1, idempotent: false });
@@ -222,13 +235,25 @@ export class KafkaBus implements Bus {
     const local = this.localTopics.has(topic);
     if (local && !this.muted && this.repeated(topic, value)) return;
     if (this.muted) this.opts.metrics?.rebuildMuted.labels(topic).inc();
-    else {
-      this.queue.push({ topic, key, value, seq: this.order?.assign(topic) });
-      this.marks.recordPublished();
-      if (this.queue.length > this.highWater) this.pause();
-      if (this.draining === undefined) this.draining = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
-    }
+    else this.enqueue({ topic, key, value, seq: this.order?.assign(topic) });
     if (local && !this.muted) this.deliverLocal(topic, value);
+  }
+
+  /**
+   * Writes a progress marker to one partition of `topic` (PROGRESS_HEADER): every record of the
+   * partition whose time is at or before `time` was published before it. Nothing while the operators
+   * rebuild state (what they derive then was published before).
+   */
+  publishProgress(topic: TopicName, partition: number, time: number): void {
+    if (this.muted) return;
+    this.enqueue({ topic, key: '', value: null, seq: undefined, marker: { partition, time, order: undefined } });
+  }
+
+  /** The progress markers consumed on a topic (subscribe it with topic() too), in each partition's order. */
+  progress(topic: TopicName): Observable<Progress> {
+    let subject = this.progressSubjects.get(topic);
+    if (subject === undefined) this.progressSubjects.set(topic, (subject = new Subject<Progress>()));
+    return subject.asObservable();
   }
 
   /**
@@ -350,8 +375,13 @@ export class KafkaBus implements Bus {
   }
 
   async close(): Promise<void> {
+    // A publisher that stops marks what it published last (a restarted one goes on from there).
+    const marking = this.progressTimer !== undefined;
+    clearTimeout(this.progressTimer);
+    this.progressTimer = undefined;
     this.closing = true;
     try {
+      if (marking) await this.markProgress(true);
       await this.flush();
     } finally {
       await this.consumer?.disconnect();
@@ -424,6 +454,14 @@ export class KafkaBus implements Bus {
       for (const message of messages) {
         // A new assignment resets the operators: nothing more of this run goes into them.
         if (!going() || this.holding()) break;
+        const progress = progressOf(message.headers);
+        if (progress !== undefined) {
+          // A marker carries no record: its time goes to whoever forwards progress (in this partition's order).
+          this.opts.metrics?.progress.labels(topic, String(partition)).set(progress / 1000);
+          this.progressSubjects.get(topic)?.next({ partition, time: progress });
+          last = message.offset;
+          continue;
+        }
         const rebuilding = until !== undefined && BigInt(message.offset) < until;
         if (local && !rebuilding) {
           // Published by this process since its assignment: its operators had it from publish().
@@ -853,7 +891,20 @@ export class KafkaBus implements Bus {
       while (this.queue.length > 0 && this.failure === undefined) {
         const batch = this.queue.splice(0, this.batchSize);
         const byTopic = new Map<TopicName, Message[]>();
+        /** Progress markers per topic: acknowledged, not counted as records. */
+        const markers = new Map<TopicName, number>();
+        let stamped = false;
         for (const record of batch) {
+          const { marker } = record;
+          if (marker !== undefined) {
+            let messages = byTopic.get(record.topic);
+            if (messages === undefined) byTopic.set(record.topic, (messages = []));
+            const headers: IHeaders = { [PROGRESS_HEADER]: String(marker.time) };
+            if (marker.order !== undefined) headers[ORDER_HEADER] = marker.order;
+            messages.push({ partition: marker.partition, key: null, value: null, headers });
+            markers.set(record.topic, (markers.get(record.topic) ?? 0) + 1);
+            continue;
+          }
           let value: Buffer;
           try {
             const typed = record.value as TopicTypes[TopicName];
@@ -868,16 +919,24 @@ export class KafkaBus implements Bus {
           const order = this.stamps?.next(record.topic, record.key);
           let headers: IHeaders | undefined;
           if (record.seq !== undefined) headers = { 'polyflow-seq': String(record.seq) };
-          if (order !== undefined) (headers ??= {})[ORDER_HEADER] = order;
+          if (order !== undefined) {
+            (headers ??= {})[ORDER_HEADER] = order;
+            stamped = true;
+            const { recvTs } = record.value as { recvTs?: number };
+            if (recvTs !== undefined && !(recvTs <= (this.stampedUntil ?? -Infinity))) this.stampedUntil = recvTs;
+          }
           messages.push(headers === undefined ? { key: record.key, value } : { key: record.key, value, headers });
         }
         await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic: this.kafkaTopic(topic), messages })) });
         this.marks.recordsAcknowledged(batch.length);
         this.commitAcknowledged();
         for (const [topic, messages] of byTopic) {
-          this.acked.set(topic, (this.acked.get(topic) ?? 0) + messages.length);
-          this.opts.metrics?.produced.labels(topic).inc(messages.length);
+          const records = messages.length - (markers.get(topic) ?? 0);
+          if (records === 0) continue;
+          this.acked.set(topic, (this.acked.get(topic) ?? 0) + records);
+          this.opts.metrics?.produced.labels(topic).inc(records);
         }
+        if (stamped) this.markProgressSoon();
         if (this.queue.length <= this.highWater / 2) this.resume();
       }
     } catch (err) {
@@ -924,6 +983,49 @@ export class KafkaBus implements Bus {
       }
     } catch (err) {
       this.opts.logger?.debug({ err }, 'kafka consumer not running: nothing to pause or resume');
+    }
+  }
+
+  private enqueue(pending: Pending): void {
+    this.queue.push(pending);
+    this.marks.recordPublished();
+    if (this.queue.length > this.highWater) this.pause();
+    if (this.draining === undefined) this.draining = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
+  }
+
+  /**
+   * After co-partitioned records went out: a progress marker to every partition of their topics,
+   * `progressIntervalMs` later, with the latest receive time among them and the last order stamp.
+   */
+  private markProgressSoon(): void {
+    if (this.progressTimer !== undefined || this.closing) return;
+    this.progressTimer = setTimeout(() => {
+      this.progressTimer = undefined;
+      void this.markProgress().catch((err: unknown) => this.opts.logger?.warn({ err }, 'kafka bus: could not write progress markers'));
+    }, this.opts.progressIntervalMs ?? 100);
+    this.progressTimer.unref();
+  }
+
+  /** `closing`: the last marks of a bus that is closing (else none once it closes). */
+  private async markProgress(closing = false): Promise<void> {
+    // A later record may share the latest receive time (a frame split between two produce batches).
+    const time = this.stampedUntil === undefined ? undefined : this.stampedUntil - 1;
+    const order = this.stamps?.marker();
+    if (time === undefined || order === undefined) return;
+    // Asked again until every topic has partitions (one not published to yet may not exist).
+    this.partitionCounts ??= this.adminClient().then(async (admin) => {
+      const topics = CO_PARTITIONED.flat();
+      const { topics: found } = await admin.fetchTopicMetadata({ topics: topics.map((t) => this.kafkaTopic(t)) });
+      return new Map(topics.map((t) => [t, found.find((f) => f.name === this.kafkaTopic(t))?.partitions.length ?? 0]));
+    });
+    const counts = await this.partitionCounts.catch((err: unknown) => {
+      this.partitionCounts = undefined;
+      throw err;
+    });
+    if ([...counts.values()].includes(0)) this.partitionCounts = undefined;
+    if (this.closing && !closing) return;
+    for (const [topic, partitions] of counts) {
+      for (let partition = 0; partition < partitions; partition++) this.enqueue({ topic, key: '', value: null, seq: undefined, marker: { partition, time, order } });
     }
   }
 

@@ -18,6 +18,7 @@ export class KafkaMetrics {
   readonly commits: Counter;
   readonly orderWaits: Counter;
   readonly orderWaiting: Gauge;
+  readonly progress: Gauge<'topic' | 'partition'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -50,6 +51,12 @@ export class KafkaMetrics {
       registers,
     });
     this.orderWaiting = new Gauge({ name: 'polyflow_kafka_order_waiting_records', help: "Books and trades fetched and waiting for their place in ingest's order (features)", registers });
+    this.progress = new Gauge({
+      name: 'polyflow_kafka_progress_seconds',
+      help: "Event time (s since the epoch) up to which a consumed partition's records have all arrived, from its progress markers: time() minus it is the event-time lag",
+      labelNames: ['topic', 'partition'],
+      registers,
+    });
     this.paused = new Gauge({ name: 'polyflow_kafka_consumer_paused', help: '1 while consumption is paused for backpressure', registers });
   }
 }

@@ -1,7 +1,7 @@
 import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { Logger } from '../logger.js';
 import { partitionKey } from './commit-marks.js';
-import { CO_PARTITIONED, orderStampOf } from './ingest-order.js';
+import { CO_PARTITIONED, orderStampOf, progressOf } from './ingest-order.js';
 import type { KafkaMetrics } from './kafka-metrics.js';
 import { PartitionMerge } from './partition-merge.js';
 
@@ -76,7 +76,9 @@ export class MergedIntake {
     const { topic, partition, messages } = batch;
     const last = messages[messages.length - 1]?.offset;
     if (last === undefined) return;
-    for (const message of messages) this.merge.add(topic, partition, message.key?.toString('latin1') ?? '', orderStampOf(message.headers), message);
+    for (const message of messages) {
+      this.merge.add(topic, partition, message.key?.toString('latin1') ?? '', orderStampOf(message.headers), message, progressOf(message.headers) !== undefined);
+    }
     const key = partitionKey(topic, partition);
     if (!this.lanes.has(key)) this.lanes.set(key, { topic, partition, from: (messages[0] as KafkaMessage).offset });
     this.merge.brokerHasMore(topic, partition, BigInt(batch.highWatermark) > BigInt(last) + 1n);

@@ -121,6 +121,24 @@ describe('PartitionMerge', () => {
     expect(merge.takeWaits()).toBe(0);
   });
 
+  it("lets a key's first record go at once when the other topic's progress marker says nothing earlier is to come there", () => {
+    const { merge } = mergeOf();
+    const stamps = new OrderStamps(1000);
+    const [book] = publish([{ topic: 'pm.book', key: 'a' }], 1000, stamps);
+    add(merge, book!);
+    // The trade topic is quiet: the book waits for what may come there.
+    expect(released(merge)).toEqual([]);
+    // ingest's marker on the trade partition, stamped as its last record: nothing before it is to come.
+    const marker: Rec = { topic: 'pm.trade', key: '', at: -1, stamp: orderStampOf({ 'polyflow-order': stamps.marker() }) as OrderStamp };
+    merge.add('pm.trade', 0, '', marker.stamp, marker, true);
+    expect(released(merge)).toEqual([marker, book]);
+    expect(merge.takeWaits()).toBe(0);
+    // A marker leaves no numbering behind: the key's next record still goes at once.
+    const [next] = publish([{ topic: 'pm.book', key: 'a' }], 1000, stamps);
+    add(merge, next!);
+    expect(released(merge)).toEqual([next]);
+  });
+
   it('waits out a gap for orderWaitMs and two fetches, then releases what it fetched and counts the wait', () => {
     const { merge, clock } = mergeOf(500);
     const recs = publish([

@@ -4,6 +4,8 @@ interface Entry<T> {
   readonly key: string;
   readonly stamp: OrderStamp | undefined;
   readonly item: T;
+  /** A progress marker: it raised its lane's watermark when fetched and goes as soon as it heads its lane. */
+  readonly marker: boolean;
 }
 
 /** Records released together from one topic's partition, in offset order. */
@@ -101,12 +103,12 @@ export class PartitionMerge<T> {
     return this.laneOf.has(topic);
   }
 
-  /** A fetched record of a merged topic's partition, in offset order. */
-  add(topic: string, partition: number, key: string, stamp: OrderStamp | undefined, item: T): void {
+  /** A fetched record (or progress marker) of a merged topic's partition, in offset order. */
+  add(topic: string, partition: number, key: string, stamp: OrderStamp | undefined, item: T, marker = false): void {
     let lane = this.lastLane;
     // A fetched batch adds its records to one lane in a row.
     if (lane === undefined || lane.topic !== topic || lane.partition !== partition) this.lastLane = lane = this.lane(topic, partition);
-    lane.push({ key, stamp, item });
+    lane.push({ key, stamp, item, marker });
   }
 
   /** The consumer started a fetch from a broker (with its partitions fetching: not while paused). */
@@ -181,7 +183,7 @@ export class PartitionMerge<T> {
 
   private due(entry: Entry<T>): boolean {
     const { stamp } = entry;
-    if (stamp === undefined) return true;
+    if (stamp === undefined || entry.marker) return true;
     const next = this.next.get(entry.key);
     return next !== undefined && stamp.epoch === next.epoch && stamp.n <= next.n;
   }
@@ -223,8 +225,8 @@ export class PartitionMerge<T> {
       }
       p.blocked = undefined;
       if (lane === undefined) return;
-      const { key, stamp, item } = lane.shift();
-      if (stamp !== undefined) {
+      const { key, stamp, item, marker } = lane.shift();
+      if (stamp !== undefined && !marker) {
         // The key's numbering is its latest epoch's (a record behind within the epoch leaves it).
         const next = this.next.get(key);
         if (next === undefined) this.next.set(key, { epoch: stamp.epoch, n: stamp.n + 1 });

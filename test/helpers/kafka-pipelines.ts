@@ -10,6 +10,7 @@ import type { BatchScorer } from '../../operators/score-batches.js';
 import type { Bus } from '../../runtime/bus.js';
 import type { Config } from '../../runtime/config.js';
 import { InFlight } from '../../runtime/in-flight.js';
+import { progressOf } from '../../runtime/kafka/ingest-order.js';
 import { createKafka } from '../../runtime/kafka/kafka-client.js';
 import { openAvroSerde } from '../../runtime/kafka/open-kafka-bus.js';
 import { MemoryBus } from '../../runtime/memory-bus.js';
@@ -21,6 +22,7 @@ import type { FeatureVector } from '../../schemas/feature-vector.js';
 import type { TopicName, TopicTypes } from '../../schemas/topics.js';
 import type { ReplayRecord } from '../../sources/replay/replay-record.js';
 import { readReplay } from '../../sources/replay/replay-directory.js';
+import { waitFor } from './wait-for.js';
 
 export const CLI = 'dist/bin/polyflow.js';
 
@@ -148,9 +150,47 @@ export async function readRawTopics(config: Config, topics: readonly TopicName[]
   await consumer.subscribe({ topics: [...byKafka.keys()], fromBeginning: true });
   await consumer.run({
     eachMessage: async ({ topic, message }) => {
+      // Progress markers carry no record.
+      if (progressOf(message.headers) !== undefined) return;
       const name = byKafka.get(topic)!;
       into.get(name)!.push(await serde.deserialize(name, message.value));
     },
   });
   return { stop: () => consumer.disconnect() };
+}
+
+/** A record or progress marker as it sits on its partition. */
+export interface PartitionEntry<T> {
+  readonly partition: number;
+  /** A progress marker's time; undefined for a record. */
+  readonly progress: number | undefined;
+  /** The decoded record; undefined for a marker. */
+  readonly value: T | undefined;
+}
+
+/** Everything on a topic now (records decoded, progress markers), partition by partition in offset order. */
+export async function readPartitioned<K extends TopicName>(config: Config, topic: K): Promise<PartitionEntry<TopicTypes[K]>[]> {
+  const serde = openAvroSerde(config.kafka);
+  const kafkaTopic = `${config.kafka.topicPrefix}${topic}`;
+  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: 'test-partitioned-reader' });
+  const admin = kafka.admin();
+  await admin.connect();
+  const total = (await admin.fetchTopicOffsets(kafkaTopic)).reduce((n, m) => n + Number(m.high), 0);
+  await admin.disconnect();
+  const consumer = kafka.consumer({ groupId: `test-partitioned-${randomUUID()}`, maxWaitTimeInMs: 50 });
+  const got: PartitionEntry<TopicTypes[K]>[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [kafkaTopic], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        const progress = progressOf(message.headers);
+        got.push({ partition, progress, value: progress === undefined ? ((await serde.deserialize(topic, message.value)) as TopicTypes[K]) : undefined });
+      },
+    });
+    await waitFor(() => got.length >= total, 60_000, `${kafkaTopic} read`);
+  } finally {
+    await consumer.disconnect();
+  }
+  return got;
 }

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../runtime/config.js';
-import { orderStampOf, type OrderStamp } from '../../runtime/kafka/ingest-order.js';
+import { orderStampOf, progressOf, type OrderStamp } from '../../runtime/kafka/ingest-order.js';
 import { createKafka } from '../../runtime/kafka/kafka-client.js';
 import type { KafkaBus } from '../../runtime/kafka/kafka-bus.js';
 import { openKafkaBus } from '../../runtime/kafka/open-kafka-bus.js';
@@ -63,27 +63,31 @@ function run(args: string[], processEnv: NodeJS.ProcessEnv): { child: ChildProce
   return { child, output, line };
 }
 
-/** Records on a topic: the sum of its partitions' high watermarks. */
-async function recordsOn(kafkaTopic: string): Promise<number> {
-  const admin = createKafka({ brokers: [cluster.bootstrap], clientId: 'test-admin' }).admin();
-  await admin.connect();
-  try {
-    const marks = await admin.fetchTopicOffsets(kafkaTopic);
-    return marks.reduce((n, m) => n + Number(m.high), 0);
-  } finally {
-    await admin.disconnect();
-  }
+interface RawRecord {
+  readonly partition: number;
+  readonly key: string;
+  readonly stamp: OrderStamp | undefined;
+  /** A progress marker's time; undefined for a record. */
+  readonly progress: number | undefined;
 }
 
-/** The `polyflow-order` stamps of the first `count` records on the topics, with their keys. */
-async function orderStamps(kafkaTopics: readonly string[], count: number): Promise<{ key: string; stamp: OrderStamp | undefined }[]> {
-  const consumer = createKafka({ brokers: [cluster.bootstrap], clientId: 'test-stamps' }).consumer({ groupId: `test-stamps-${randomUUID()}`, maxWaitTimeInMs: 50 });
-  const got: { key: string; stamp: OrderStamp | undefined }[] = [];
+/** Everything on a topic (records and progress markers), partition by partition in offset order. */
+async function rawRecords(kafkaTopic: string): Promise<RawRecord[]> {
+  const kafka = createKafka({ brokers: [cluster.bootstrap], clientId: 'test-raw' });
+  const admin = kafka.admin();
+  await admin.connect();
+  const total = (await admin.fetchTopicOffsets(kafkaTopic)).reduce((n, m) => n + Number(m.high), 0);
+  await admin.disconnect();
+  const consumer = kafka.consumer({ groupId: `test-raw-${randomUUID()}`, maxWaitTimeInMs: 50 });
+  const got: RawRecord[] = [];
   await consumer.connect();
   try {
-    await consumer.subscribe({ topics: [...kafkaTopics], fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }) => void got.push({ key: message.key?.toString() ?? '', stamp: orderStampOf(message.headers) }) });
-    await waitFor(() => got.length >= count, 30_000, 'stamped records read');
+    await consumer.subscribe({ topics: [kafkaTopic], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ partition, message }) =>
+        void got.push({ partition, key: message.key?.toString() ?? '', stamp: orderStampOf(message.headers), progress: progressOf(message.headers) }),
+    });
+    await waitFor(() => got.length >= total, 30_000, `${kafkaTopic} read`);
   } finally {
     await consumer.disconnect();
   }
@@ -135,11 +139,25 @@ describe('live pipelines on the Kafka bus', () => {
     );
     expect(counts.get('pm.market.meta')).toBe(1);
     expect(counts.get('pm.book')).toBeGreaterThan(2);
-    for (const [topic, n] of counts) expect(await recordsOn(`${prefix}${topic}`), topic).toBe(n);
+    const raw = new Map<string, RawRecord[]>();
+    for (const topic of new Set([...counts.keys(), 'pm.book', 'pm.trade'])) raw.set(topic, await rawRecords(`${prefix}${topic}`));
+    for (const [topic, n] of counts) expect(raw.get(topic)?.filter((r) => r.progress === undefined).length, topic).toBe(n);
+
+    // ingest marks its progress on every partition of the books and trades, stamped as its last
+    // record (nothing before it is still to come), never going back.
+    for (const topic of ['pm.book', 'pm.trade']) {
+      const markers = raw.get(topic)?.filter((r) => r.progress !== undefined) ?? [];
+      expect(new Set(markers.map((m) => m.partition)), topic).toEqual(new Set([0, 1, 2, 3]));
+      for (const p of [0, 1, 2, 3]) {
+        const times = markers.filter((m) => m.partition === p).map((m) => m.progress ?? 0);
+        expect(times, `${topic} ${p}`).toEqual([...times].sort((a, b) => a - b));
+      }
+      expect(markers.every((m) => m.stamp !== undefined && m.key === ''), topic).toBe(true);
+    }
 
     // Books and trades carry ingest's order (features merges the two topics back by it): one epoch,
     // every record its own place, each asset's numbered 0, 1, 2, ... in that order.
-    const stamped = await orderStamps([`${prefix}pm.book`, `${prefix}pm.trade`], (counts.get('pm.book') ?? 0) + (counts.get('pm.trade') ?? 0));
+    const stamped = [...(raw.get('pm.book') ?? []), ...(raw.get('pm.trade') ?? [])].filter((r) => r.progress === undefined);
     expect(stamped.every((r) => r.stamp !== undefined)).toBe(true);
     expect(new Set(stamped.map((r) => r.stamp?.epoch)).size).toBe(1);
     const inOrder = [...stamped].sort((a, b) => (a.stamp?.g ?? 0) - (b.stamp?.g ?? 0));

@@ -23,7 +23,7 @@ import type { Prediction } from '../../schemas/prediction.js';
 import type { Signal } from '../../schemas/signal.js';
 import type { TopicName, TopicTypes } from '../../schemas/topics.js';
 import { startTestKafka, type MockCluster } from '../helpers/kafka-mock-cluster.js';
-import { CLI, committedRecords, embeddedOutputs, ingestRecords, memoryFeatures, spawnPipeline } from '../helpers/kafka-pipelines.js';
+import { CLI, committedRecords, embeddedOutputs, ingestRecords, memoryFeatures, readPartitioned, spawnPipeline } from '../helpers/kafka-pipelines.js';
 import { scoresApprox } from '../helpers/model-outputs.js';
 import { tradingEnv } from '../helpers/trading-model.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -142,6 +142,38 @@ describe('features, predict, trade and persist as separate consumer-group proces
     const signalIds = new Set(got.signals.map((s) => s.id));
     for (const order of got.orders) expect(signalIds.has(order.signalId)).toBe(true);
     finalSignals = got.signals.map((s) => s.id).sort();
+  });
+
+  it("forward ingest's progress: every partition is marked up to the input's end, and no record comes after a mark that covers it", async () => {
+    // ingest's marks (the publisher's) are one ms short of the latest receive time it published; a
+    // vector's time is its input's receive time, a prediction's its due time.
+    const last = Math.max(...ingested.rest.map((r) => (r.value as { recvTs: number }).recvTs)) - 1;
+    const expected = new Map<TopicName, number>([
+      ['features.v1', last],
+      ['prediction.v1', last + config.scoring.maxWaitMs],
+    ]);
+    const timeOf = { 'features.v1': (v: FeatureVector) => v.recvTs, 'prediction.v1': (p: Prediction) => p.dueTs };
+    for (const [topic, end] of expected) {
+      const read = () => readPartitioned(config, topic as 'features.v1' | 'prediction.v1');
+      let entries = await read();
+      const marked = (p: number) => Math.max(...entries.filter((e) => e.partition === p && e.progress !== undefined).map((e) => e.progress ?? 0));
+      await waitFor(async () => [0, 1, 2, 3].every((p) => marked(p) === end) || ((entries = await read()), false), 60_000, `${topic} marked to its end`);
+      for (const p of [0, 1, 2, 3]) {
+        expect(marked(p), `${topic} ${p}`).toBe(end);
+        // A mark claims every record of its partition up to its time: none of them may come after it.
+        let claimed = Number.NEGATIVE_INFINITY;
+        let records = 0;
+        for (const e of entries.filter((x) => x.partition === p)) {
+          if (e.progress !== undefined) claimed = Math.max(claimed, e.progress);
+          else {
+            records++;
+            const time = (timeOf[topic as 'features.v1'] as (v: unknown) => number)(e.value);
+            expect(time, `${topic} ${p}: a record at ${time} after a mark at ${claimed}`).toBeGreaterThan(claimed);
+          }
+        }
+        expect(records, `${topic} ${p}`).toBeGreaterThan(0);
+      }
+    }
   });
 
   it('report consumer lag, produce/consume rates and rebalances in each process', async () => {
