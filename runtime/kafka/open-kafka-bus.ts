@@ -78,6 +78,7 @@ export function openKafkaBus(opts: OpenKafkaBusOptions): KafkaBus {
     local: opts.local,
     ingestOrder: opts.ingestOrder,
     orderWaitMs: kafka.orderWaitMs,
+    progressIntervalMs: kafka.progressIntervalMs,
     dedupeCapacity: kafka.dedupeCapacity,
     metrics: opts.registry === undefined ? undefined : new KafkaMetrics(opts.registry),
     logger: opts.logger,
