@@ -369,8 +369,12 @@ export const ConfigSchema = z.object({
        * without it: a record lost when ingest died, or a key's first record while the other topic is quiet.
        */
       orderWaitMs: ms().default(500),
-      /** A publisher of books and trades marks its progress on every partition of them at most this long after it published some. */
-      progressIntervalMs: ms().default(100),
+      /**
+       * A publisher of books and trades marks its progress on every partition of them at most this
+       * long after it published some (progress markers, forwarded by features and predict); 0: no
+       * markers (the default until trade places predictions by them).
+       */
+      progressIntervalMs: ms().default(0),
       /** A consumer-group process with state (`state.kind` not off) checkpoints its operators this often, and on stop. */
       checkpointIntervalMs: ms().default(10_000),
     })

@@ -89,7 +89,8 @@ export interface KafkaBusOptions {
   readonly orderWaitMs?: number | undefined;
   /**
    * A bus that stamps co-partitioned records writes a progress marker (PROGRESS_HEADER) to every
-   * partition of those topics at most this long after it published some (default 100 ms).
+   * partition of those topics at most this long after it published some, and when it closes
+   * (default 0: none).
    */
   readonly progressIntervalMs?: number | undefined;
   /**
@@ -459,6 +460,8 @@ export class KafkaBus implements Bus {
           // A marker carries no record: its time goes to whoever forwards progress (in this partition's order).
           this.opts.metrics?.progress.labels(topic, String(partition)).set(progress / 1000);
           this.progressSubjects.get(topic)?.next({ partition, time: progress });
+          // Its offset is committed like a record's (a partition that ends with markers is caught up).
+          if (until === undefined || BigInt(message.offset) >= until) live = true;
           last = message.offset;
           continue;
         }
@@ -998,11 +1001,12 @@ export class KafkaBus implements Bus {
    * `progressIntervalMs` later, with the latest receive time among them and the last order stamp.
    */
   private markProgressSoon(): void {
-    if (this.progressTimer !== undefined || this.closing) return;
+    const interval = this.opts.progressIntervalMs ?? 0;
+    if (interval <= 0 || this.progressTimer !== undefined || this.closing) return;
     this.progressTimer = setTimeout(() => {
       this.progressTimer = undefined;
       void this.markProgress().catch((err: unknown) => this.opts.logger?.warn({ err }, 'kafka bus: could not write progress markers'));
-    }, this.opts.progressIntervalMs ?? 100);
+    }, interval);
     this.progressTimer.unref();
   }
 
@@ -1014,8 +1018,10 @@ export class KafkaBus implements Bus {
     if (time === undefined || order === undefined) return;
     // Asked again until every topic has partitions (one not published to yet may not exist).
     this.partitionCounts ??= this.adminClient().then(async (admin) => {
+      // Only topics that exist: asking for another's metadata could create it.
+      const existing = new Set(await admin.listTopics());
       const topics = CO_PARTITIONED.flat();
-      const { topics: found } = await admin.fetchTopicMetadata({ topics: topics.map((t) => this.kafkaTopic(t)) });
+      const { topics: found } = await admin.fetchTopicMetadata({ topics: topics.map((t) => this.kafkaTopic(t)).filter((t) => existing.has(t)) });
       return new Map(topics.map((t) => [t, found.find((f) => f.name === this.kafkaTopic(t))?.partitions.length ?? 0]));
     });
     const counts = await this.partitionCounts.catch((err: unknown) => {

@@ -117,7 +117,7 @@ describe('live pipelines on the Kafka bus', () => {
     await cluster.prepareTopics(prefix);
     const asset = fake.books.keys().next().value as string;
     const ticker = setInterval(() => fake.delta(asset, 'BUY', '0.38', String(Math.floor(Math.random() * 100) + 1)), 50);
-    const ingest = run(['ingest', '--duration', '2'], env(prefix));
+    const ingest = run(['ingest', '--duration', '2'], env(prefix, { POLYFLOW_KAFKA_PROGRESS_INTERVAL_MS: '100' }));
     try {
       const [code] = (await once(ingest.child, 'exit')) as [number | null];
       expect(code, ingest.output.join('\n')).toBe(0);
@@ -144,8 +144,10 @@ describe('live pipelines on the Kafka bus', () => {
     for (const [topic, n] of counts) expect(raw.get(topic)?.filter((r) => r.progress === undefined).length, topic).toBe(n);
 
     // ingest marks its progress on every partition of the books and trades, stamped as its last
-    // record (nothing before it is still to come), never going back.
-    for (const topic of ['pm.book', 'pm.trade']) {
+    // record (nothing before it is still to come), never going back. (Of topics that exist: asking
+    // for a missing one's partitions could create it; `polyflow topics` creates them all.)
+    expect(counts.get('pm.book')).toBeGreaterThan(0);
+    for (const topic of ['pm.book', 'pm.trade'].filter((t) => (counts.get(t) ?? 0) > 0)) {
       const markers = raw.get(topic)?.filter((r) => r.progress !== undefined) ?? [];
       expect(new Set(markers.map((m) => m.partition)), topic).toEqual(new Set([0, 1, 2, 3]));
       for (const p of [0, 1, 2, 3]) {

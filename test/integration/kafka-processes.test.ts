@@ -66,7 +66,8 @@ beforeAll(async () => {
   cluster = await startTestKafka();
   await cluster.prepareTopics(prefix);
   execFileSync(process.execPath, [CLI, 'simulate', '--out', recording, '--markets', '8', '--events', '4000', '--seed', '1'], { stdio: 'pipe' });
-  env = tradingEnv({ POLYFLOW_LOG_LEVEL: 'warn', KAFKA_BROKERS: cluster.bootstrap, POLYFLOW_KAFKA_TOPIC_PREFIX: prefix, POLYFLOW_KAFKA_SESSION_TIMEOUT_MS: '6000' });
+  // The test's publisher marks its progress (the processes forward it whatever their setting).
+  env = tradingEnv({ POLYFLOW_LOG_LEVEL: 'warn', KAFKA_BROKERS: cluster.bootstrap, POLYFLOW_KAFKA_TOPIC_PREFIX: prefix, POLYFLOW_KAFKA_SESSION_TIMEOUT_MS: '6000', POLYFLOW_KAFKA_PROGRESS_INTERVAL_MS: '100' });
   config = loadConfig({ env });
   // The market metadata is on the broker before the processes start: every member of a stateful
   // pipeline reads all of it (a reference table) before its group's first record.
