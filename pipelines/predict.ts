@@ -26,6 +26,7 @@ export function predictPipeline(
   const meta = scorer.observeMeta === undefined ? undefined : bus.topic('pm.market.meta').subscribe((m) => scorer.observeMeta?.(m));
   const held = new OutstandingTimes();
   const published = new Subject<void>();
+  let recheckQueued = false;
   const predictions = bus
     .topic('features.v1')
     .pipe(
@@ -35,7 +36,7 @@ export function predictPipeline(
         'score_batches',
         scoreBatches(
           deps.scorer,
-          { maxBatch: scoring.maxBatch, maxWaitMs: scoring.maxWaitMs, inFlight: deps.inFlight, held: { added: (v) => held.added(v.recvTs), done: () => held.done() } },
+          { maxBatch: scoring.maxBatch, maxWaitMs: scoring.maxWaitMs, inFlight: deps.inFlight, held: { added: (v) => held.added(v.recvTs ?? 0), done: () => held.done() } },
           deps.scheduler,
           stateSlot(deps.registry, 'predict.scoreBatches'),
         ),
@@ -43,7 +44,13 @@ export function predictPipeline(
     )
     .subscribe((p) => {
       bus.publish('prediction.v1', p.assetId, p);
-      published.next();
+      // Once per scored batch (its predictions are published in one go), not per prediction.
+      if (recheckQueued) return;
+      recheckQueued = true;
+      queueMicrotask(() => {
+        recheckQueued = false;
+        published.next();
+      });
     });
   if (meta !== undefined) predictions.add(meta);
   predictions.add(

@@ -1,16 +1,16 @@
 import type { Observable } from 'rxjs';
 import type { TopicName, TopicTypes } from '../schemas/topics.js';
 
-/**
- * The bus between pipelines: the in-process one (embedded mode) and the Kafka one implement the
- * same interface, so a pipeline never knows which it runs on.
- */
 /** One partition's progress: every record of it whose time is at or before `time` has arrived. */
 export interface Progress {
   readonly partition: number;
   readonly time: number;
 }
 
+/**
+ * The bus between pipelines: the in-process one (embedded mode) and the Kafka one implement the
+ * same interface, so a pipeline never knows which it runs on.
+ */
 export interface Bus {
   /** Hands a record to the topic. Records of one key keep their order. */
   publish<K extends TopicName>(topic: K, key: string, value: TopicTypes[K]): void;

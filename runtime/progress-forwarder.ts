@@ -52,8 +52,8 @@ export function forwardProgress(bus: Bus, opts: ForwardProgressOptions): Subscri
 
 /**
  * The input times of work a pipeline has taken in and not yet given out, which leaves in the order it
- * came (predict's vectors through its scoring batches): the earliest of them in O(1) (a monotonic
- * queue of the times that can still be the least).
+ * came (predict's vectors through its scoring batches): the earliest of them without a scan (a
+ * monotonic queue of the times that can still be the least).
  */
 export class OutstandingTimes {
   private readonly queue: number[] = [];

@@ -212,6 +212,8 @@ export class KafkaBus implements Bus {
   /** The latest receive time among the co-partitioned records this bus stamped, and when it is to be marked. */
   private stampedUntil: number | undefined;
   private progressTimer: NodeJS.Timeout | undefined;
+  /** Stamped records went out since the last progress markers. */
+  private unmarked = false;
   private partitionCounts: Promise<Map<TopicName, number>> | undefined;
 
   constructor(private readonly opts: KafkaBusOptions) {
@@ -376,15 +378,18 @@ export class KafkaBus implements Bus {
   }
 
   async close(): Promise<void> {
-    // A publisher that stops marks what it published last (a restarted one goes on from there).
-    const marking = this.progressTimer !== undefined;
     clearTimeout(this.progressTimer);
     this.progressTimer = undefined;
     this.closing = true;
     try {
-      if (marking) await this.markProgress(true);
       await this.flush();
+      // A publisher that stops marks all it published (after it is out, so the mark covers it).
+      if (this.unmarked && (this.opts.progressIntervalMs ?? 0) > 0) {
+        await this.markProgress(true).catch((err: unknown) => this.opts.logger?.warn({ err }, 'kafka bus: could not write the last progress markers'));
+        await this.flush();
+      }
     } finally {
+      for (const subject of this.progressSubjects.values()) subject.complete();
       await this.consumer?.disconnect();
       await this.tables?.close();
       await this.admin?.disconnect();
@@ -455,7 +460,7 @@ export class KafkaBus implements Bus {
       for (const message of messages) {
         // A new assignment resets the operators: nothing more of this run goes into them.
         if (!going() || this.holding()) break;
-        const progress = progressOf(message.headers);
+        const progress = message.value === null ? progressOf(message.headers) : undefined;
         if (progress !== undefined) {
           // A marker carries no record: its time goes to whoever forwards progress (in this partition's order).
           this.opts.metrics?.progress.labels(topic, String(partition)).set(progress / 1000);
@@ -939,7 +944,10 @@ export class KafkaBus implements Bus {
           this.acked.set(topic, (this.acked.get(topic) ?? 0) + records);
           this.opts.metrics?.produced.labels(topic).inc(records);
         }
-        if (stamped) this.markProgressSoon();
+        if (stamped) {
+          this.unmarked = true;
+          this.markProgressSoon();
+        }
         if (this.queue.length <= this.highWater / 2) this.resume();
       }
     } catch (err) {
@@ -1016,6 +1024,7 @@ export class KafkaBus implements Bus {
     const time = this.stampedUntil === undefined ? undefined : this.stampedUntil - 1;
     const order = this.stamps?.marker();
     if (time === undefined || order === undefined) return;
+    this.unmarked = false;
     // Asked again until every topic has partitions (one not published to yet may not exist).
     this.partitionCounts ??= this.adminClient().then(async (admin) => {
       // Only topics that exist: asking for another's metadata could create it.

@@ -77,7 +77,7 @@ export class MergedIntake {
     const last = messages[messages.length - 1]?.offset;
     if (last === undefined) return;
     for (const message of messages) {
-      this.merge.add(topic, partition, message.key?.toString('latin1') ?? '', orderStampOf(message.headers), message, progressOf(message.headers) !== undefined);
+      this.merge.add(topic, partition, message.key?.toString('latin1') ?? '', orderStampOf(message.headers), message, message.value === null && progressOf(message.headers) !== undefined);
     }
     const key = partitionKey(topic, partition);
     if (!this.lanes.has(key)) this.lanes.set(key, { topic, partition, from: (messages[0] as KafkaMessage).offset });
