@@ -45,12 +45,6 @@ describe('forwardProgress', () => {
     recheck.next();
     expect(written).toEqual(['prediction.v1/2@1049', 'prediction.v1/2@1100']);
   });
-
-  it('does nothing on a bus without progress markers', () => {
-    const sub = forwardProgress(new MemoryBus(), { from: ['pm.book'], to: 'features.v1' });
-    expect(sub.closed).toBe(false);
-    sub.unsubscribe();
-  });
 });
 
 describe('OutstandingTimes', () => {

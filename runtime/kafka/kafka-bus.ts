@@ -14,8 +14,9 @@ import { ReferenceTables } from './reference-tables.js';
 import { CommitMarks, partitionKey, type PartitionOffset } from './commit-marks.js';
 import { activeStandbyAssigner } from './active-standby-assigner.js';
 import { coPartitionedAssigner } from './co-partitioned-assigner.js';
-import { checkCoPartitioned, CO_PARTITIONED, ORDER_HEADER, OrderStamps, PROGRESS_HEADER, progressOf } from './ingest-order.js';
+import { checkCoPartitioned, ORDER_HEADER, OrderStamps, PROGRESS_HEADER, progressOf } from './ingest-order.js';
 import { MergedIntake, type EmittedRun, type MergeHost } from './merged-intake.js';
+import { ProgressMarks } from './progress-marks.js';
 import { planRebuild } from './rebuild-plan.js';
 
 export interface KafkaBusOptions {
@@ -209,12 +210,8 @@ export class KafkaBus implements Bus {
   private overdueQueued = false;
   /** Progress markers consumed, per topic (see progress()). */
   private readonly progressSubjects = new Map<TopicName, Subject<Progress>>();
-  /** The latest receive time among the co-partitioned records this bus stamped, and when it is to be marked. */
-  private stampedUntil: number | undefined;
-  private progressTimer: NodeJS.Timeout | undefined;
-  /** Stamped records went out since the last progress markers. */
-  private unmarked = false;
-  private partitionCounts: Promise<Map<TopicName, number>> | undefined;
+  /** With stamps: this bus's progress markers on the co-partitioned topics. */
+  private readonly progressMarks: ProgressMarks | undefined;
 
   constructor(private readonly opts: KafkaBusOptions) {
     this.producer = opts.kafka.producer({ createPartitioner: cachedKeyPartitioner, allowAutoTopicCreation: true, maxInFlightRequests: 1, idempotent: false });
@@ -223,6 +220,18 @@ export class KafkaBus implements Bus {
     this.order = opts.publishOrder === true ? new PublishOrder<Held>((topic) => this.subjects.has(topic)) : undefined;
     this.localTopics = new Set(this.order === undefined ? (opts.local ?? []) : []);
     this.stamps = this.order === undefined ? new OrderStamps() : undefined;
+    this.progressMarks =
+      this.stamps === undefined
+        ? undefined
+        : new ProgressMarks(
+            {
+              enqueue: (topic, partition, time, order) => this.enqueue({ topic, key: '', value: null, seq: undefined, marker: { partition, time, order } }),
+              admin: () => this.adminClient(),
+              kafkaTopic: (t) => this.kafkaTopic(t),
+            },
+            this.stamps,
+            { intervalMs: opts.progressIntervalMs ?? 0, logger: opts.logger },
+          );
     this.intake =
       opts.ingestOrder === true && this.order === undefined
         ? new MergedIntake(this.mergeHost(), (t) => this.kafkaTopic(t), { orderWaitMs: opts.orderWaitMs ?? 500, highWater: this.highWater, metrics: opts.metrics, logger: opts.logger })
@@ -378,16 +387,12 @@ export class KafkaBus implements Bus {
   }
 
   async close(): Promise<void> {
-    clearTimeout(this.progressTimer);
-    this.progressTimer = undefined;
     this.closing = true;
     try {
       await this.flush();
       // A publisher that stops marks all it published (after it is out, so the mark covers it).
-      if (this.unmarked && (this.opts.progressIntervalMs ?? 0) > 0) {
-        await this.markProgress(true).catch((err: unknown) => this.opts.logger?.warn({ err }, 'kafka bus: could not write the last progress markers'));
-        await this.flush();
-      }
+      await this.progressMarks?.close();
+      await this.flush();
     } finally {
       for (const subject of this.progressSubjects.values()) subject.complete();
       await this.consumer?.disconnect();
@@ -901,7 +906,8 @@ export class KafkaBus implements Bus {
         const byTopic = new Map<TopicName, Message[]>();
         /** Progress markers per topic: acknowledged, not counted as records. */
         const markers = new Map<TopicName, number>();
-        let stamped = false;
+        /** Receive times of the stamped records (books and trades) of this request. */
+        const stamped: number[] = [];
         for (const record of batch) {
           const { marker } = record;
           if (marker !== undefined) {
@@ -929,9 +935,8 @@ export class KafkaBus implements Bus {
           if (record.seq !== undefined) headers = { 'polyflow-seq': String(record.seq) };
           if (order !== undefined) {
             (headers ??= {})[ORDER_HEADER] = order;
-            stamped = true;
             const { recvTs } = record.value as { recvTs?: number };
-            if (recvTs !== undefined && !(recvTs <= (this.stampedUntil ?? -Infinity))) this.stampedUntil = recvTs;
+            if (recvTs !== undefined) stamped.push(recvTs);
           }
           messages.push(headers === undefined ? { key: record.key, value } : { key: record.key, value, headers });
         }
@@ -944,10 +949,7 @@ export class KafkaBus implements Bus {
           this.acked.set(topic, (this.acked.get(topic) ?? 0) + records);
           this.opts.metrics?.produced.labels(topic).inc(records);
         }
-        if (stamped) {
-          this.unmarked = true;
-          this.markProgressSoon();
-        }
+        if (stamped.length > 0) this.progressMarks?.sent(stamped);
         if (this.queue.length <= this.highWater / 2) this.resume();
       }
     } catch (err) {
@@ -1002,46 +1004,6 @@ export class KafkaBus implements Bus {
     this.marks.recordPublished();
     if (this.queue.length > this.highWater) this.pause();
     if (this.draining === undefined) this.draining = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
-  }
-
-  /**
-   * After co-partitioned records went out: a progress marker to every partition of their topics,
-   * `progressIntervalMs` later, with the latest receive time among them and the last order stamp.
-   */
-  private markProgressSoon(): void {
-    const interval = this.opts.progressIntervalMs ?? 0;
-    if (interval <= 0 || this.progressTimer !== undefined || this.closing) return;
-    this.progressTimer = setTimeout(() => {
-      this.progressTimer = undefined;
-      void this.markProgress().catch((err: unknown) => this.opts.logger?.warn({ err }, 'kafka bus: could not write progress markers'));
-    }, interval);
-    this.progressTimer.unref();
-  }
-
-  /** `closing`: the last marks of a bus that is closing (else none once it closes). */
-  private async markProgress(closing = false): Promise<void> {
-    // A later record may share the latest receive time (a frame split between two produce batches).
-    const time = this.stampedUntil === undefined ? undefined : this.stampedUntil - 1;
-    const order = this.stamps?.marker();
-    if (time === undefined || order === undefined) return;
-    this.unmarked = false;
-    // Asked again until every topic has partitions (one not published to yet may not exist).
-    this.partitionCounts ??= this.adminClient().then(async (admin) => {
-      // Only topics that exist: asking for another's metadata could create it.
-      const existing = new Set(await admin.listTopics());
-      const topics = CO_PARTITIONED.flat();
-      const { topics: found } = await admin.fetchTopicMetadata({ topics: topics.map((t) => this.kafkaTopic(t)).filter((t) => existing.has(t)) });
-      return new Map(topics.map((t) => [t, found.find((f) => f.name === this.kafkaTopic(t))?.partitions.length ?? 0]));
-    });
-    const counts = await this.partitionCounts.catch((err: unknown) => {
-      this.partitionCounts = undefined;
-      throw err;
-    });
-    if ([...counts.values()].includes(0)) this.partitionCounts = undefined;
-    if (this.closing && !closing) return;
-    for (const [topic, partitions] of counts) {
-      for (let partition = 0; partition < partitions; partition++) this.enqueue({ topic, key: '', value: null, seq: undefined, marker: { partition, time, order } });
-    }
   }
 
   /** True while published records wait above the high-water mark: a source should `await flush()`. */

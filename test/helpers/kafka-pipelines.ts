@@ -10,7 +10,7 @@ import type { BatchScorer } from '../../operators/score-batches.js';
 import type { Bus } from '../../runtime/bus.js';
 import type { Config } from '../../runtime/config.js';
 import { InFlight } from '../../runtime/in-flight.js';
-import { progressOf } from '../../runtime/kafka/ingest-order.js';
+import { orderStampOf, progressOf, type OrderStamp } from '../../runtime/kafka/ingest-order.js';
 import { createKafka } from '../../runtime/kafka/kafka-client.js';
 import { openAvroSerde } from '../../runtime/kafka/open-kafka-bus.js';
 import { MemoryBus } from '../../runtime/memory-bus.js';
@@ -162,14 +162,17 @@ export async function readRawTopics(config: Config, topics: readonly TopicName[]
 /** A record or progress marker as it sits on its partition. */
 export interface PartitionEntry<T> {
   readonly partition: number;
+  readonly key: string;
+  /** Its `polyflow-order` stamp, if it has one. */
+  readonly stamp: OrderStamp | undefined;
   /** A progress marker's time; undefined for a record. */
   readonly progress: number | undefined;
-  /** The decoded record; undefined for a marker. */
+  /** The decoded record (with `decode`); undefined for a marker. */
   readonly value: T | undefined;
 }
 
-/** Everything on a topic now (records decoded, progress markers), partition by partition in offset order. */
-export async function readPartitioned<K extends TopicName>(config: Config, topic: K): Promise<PartitionEntry<TopicTypes[K]>[]> {
+/** Everything on a topic now (records, decoded unless `decode` is false, and progress markers), partition by partition in offset order. */
+export async function readPartitioned<K extends TopicName>(config: Config, topic: K, { decode = true } = {}): Promise<PartitionEntry<TopicTypes[K]>[]> {
   const serde = openAvroSerde(config.kafka);
   const kafkaTopic = `${config.kafka.topicPrefix}${topic}`;
   const kafka = createKafka({ brokers: config.kafka.brokers, clientId: 'test-partitioned-reader' });
@@ -185,7 +188,8 @@ export async function readPartitioned<K extends TopicName>(config: Config, topic
     await consumer.run({
       eachMessage: async ({ partition, message }) => {
         const progress = progressOf(message.headers);
-        got.push({ partition, progress, value: progress === undefined ? ((await serde.deserialize(topic, message.value)) as TopicTypes[K]) : undefined });
+        const value = progress === undefined && decode ? ((await serde.deserialize(topic, message.value)) as TopicTypes[K]) : undefined;
+        got.push({ partition, key: message.key?.toString() ?? '', stamp: orderStampOf(message.headers), progress, value });
       },
     });
     await waitFor(() => got.length >= total, 60_000, `${kafkaTopic} read`);

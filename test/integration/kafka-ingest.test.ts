@@ -11,16 +11,15 @@ import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../runtime/config.js';
-import { orderStampOf, progressOf, type OrderStamp } from '../../runtime/kafka/ingest-order.js';
-import { createKafka } from '../../runtime/kafka/kafka-client.js';
 import type { KafkaBus } from '../../runtime/kafka/kafka-bus.js';
 import { openKafkaBus } from '../../runtime/kafka/open-kafka-bus.js';
 import type { Alert } from '../../schemas/alert.js';
 import type { MarketMeta } from '../../schemas/market-meta.js';
+import type { TopicName } from '../../schemas/topics.js';
 import type { WhaleEvent } from '../../schemas/whale-event.js';
 import { FakePolymarket } from '../helpers/fake-polymarket.js';
 import { startTestKafka, type MockCluster } from '../helpers/kafka-mock-cluster.js';
-import { kafkaProcessEnv } from '../helpers/kafka-pipelines.js';
+import { kafkaProcessEnv, readPartitioned, type PartitionEntry } from '../helpers/kafka-pipelines.js';
 import { addMarket, testMarket } from '../helpers/live-harness.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { WebhookReceiver } from '../helpers/webhook-receiver.js';
@@ -61,37 +60,6 @@ function run(args: string[], processEnv: NodeJS.ProcessEnv): { child: ChildProce
       child.once('exit', (code) => reject(new Error(`run ${args.join(' ')} exited ${code}: ${output.join('\n')}`)));
     });
   return { child, output, line };
-}
-
-interface RawRecord {
-  readonly partition: number;
-  readonly key: string;
-  readonly stamp: OrderStamp | undefined;
-  /** A progress marker's time; undefined for a record. */
-  readonly progress: number | undefined;
-}
-
-/** Everything on a topic (records and progress markers), partition by partition in offset order. */
-async function rawRecords(kafkaTopic: string): Promise<RawRecord[]> {
-  const kafka = createKafka({ brokers: [cluster.bootstrap], clientId: 'test-raw' });
-  const admin = kafka.admin();
-  await admin.connect();
-  const total = (await admin.fetchTopicOffsets(kafkaTopic)).reduce((n, m) => n + Number(m.high), 0);
-  await admin.disconnect();
-  const consumer = kafka.consumer({ groupId: `test-raw-${randomUUID()}`, maxWaitTimeInMs: 50 });
-  const got: RawRecord[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics: [kafkaTopic], fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ partition, message }) =>
-        void got.push({ partition, key: message.key?.toString() ?? '', stamp: orderStampOf(message.headers), progress: progressOf(message.headers) }),
-    });
-    await waitFor(() => got.length >= total, 30_000, `${kafkaTopic} read`);
-  } finally {
-    await consumer.disconnect();
-  }
-  return got;
 }
 
 beforeAll(async () => {
@@ -139,8 +107,9 @@ describe('live pipelines on the Kafka bus', () => {
     );
     expect(counts.get('pm.market.meta')).toBe(1);
     expect(counts.get('pm.book')).toBeGreaterThan(2);
-    const raw = new Map<string, RawRecord[]>();
-    for (const topic of new Set([...counts.keys(), 'pm.book', 'pm.trade'])) raw.set(topic, await rawRecords(`${prefix}${topic}`));
+    const config = loadConfig({ env: env(prefix) });
+    const raw = new Map<string, PartitionEntry<unknown>[]>();
+    for (const topic of new Set([...counts.keys(), 'pm.book', 'pm.trade'])) raw.set(topic, await readPartitioned(config, topic as TopicName, { decode: false }));
     for (const [topic, n] of counts) expect(raw.get(topic)?.filter((r) => r.progress === undefined).length, topic).toBe(n);
 
     // ingest marks its progress on every partition of the books and trades, stamped as its last

@@ -1,0 +1,83 @@
+import type { Admin } from 'kafkajs';
+import type { TopicName } from '../../schemas/topics.js';
+import type { Logger } from '../logger.js';
+import { CO_PARTITIONED, type OrderStamps } from './ingest-order.js';
+
+/** What ProgressMarks needs of its bus. */
+export interface ProgressMarksHost {
+  /** Queues a marker (PROGRESS_HEADER) for one partition, after everything queued so far. */
+  enqueue(topic: TopicName, partition: number, time: number, order: string): void;
+  admin(): Promise<Admin>;
+  kafkaTopic(topic: TopicName): string;
+}
+
+/**
+ * The progress markers of a publisher of the co-partitioned topics (ingest): `intervalMs` after it
+ * published some of their records, a marker to every partition of every such topic that exists,
+ * with the latest receive time among the records sent (less 1 ms: a later record may share it, a
+ * frame split between two produce batches) and the last order stamp. Nothing when `intervalMs` is 0.
+ */
+export class ProgressMarks {
+  /** The latest receive time among the records sent. */
+  private sentUntil: number | undefined;
+  /** Records went out since the last markers. */
+  private unmarked = false;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private counts: Promise<Map<TopicName, number>> | undefined;
+
+  constructor(
+    private readonly host: ProgressMarksHost,
+    private readonly stamps: OrderStamps,
+    private readonly opts: { intervalMs: number; logger?: Logger | undefined },
+  ) {}
+
+  /** Stamped records went out (acknowledged), with their receive times. */
+  sent(recvTimes: readonly number[]): void {
+    for (const t of recvTimes) if (!(t <= (this.sentUntil ?? Number.NEGATIVE_INFINITY))) this.sentUntil = t;
+    this.unmarked = true;
+    if (this.opts.intervalMs <= 0 || this.timer !== undefined || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.mark().catch((err: unknown) => this.opts.logger?.warn({ err }, 'kafka bus: could not write progress markers'));
+    }, this.opts.intervalMs);
+    this.timer.unref();
+  }
+
+  /** No more timed markers; the last ones, when records went out since (call once the queue is flushed, then flush again). */
+  async close(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.closed = true;
+    if (!this.unmarked || this.opts.intervalMs <= 0) return;
+    await this.mark(true).catch((err: unknown) => this.opts.logger?.warn({ err }, 'kafka bus: could not write the last progress markers'));
+  }
+
+  /** `last`: the markers of a bus that is closing (a timed one then writes nothing). */
+  private async mark(last = false): Promise<void> {
+    const order = this.stamps.marker();
+    if (this.sentUntil === undefined || order === undefined) return;
+    const time = this.sentUntil - 1;
+    this.unmarked = false;
+    const counts = await this.partitionCounts();
+    if (this.closed && !last) return;
+    for (const [topic, partitions] of counts) for (let partition = 0; partition < partitions; partition++) this.host.enqueue(topic, partition, time, order);
+  }
+
+  /** Partitions per co-partitioned topic that exists (asking for a missing one's metadata could create it), asked again until all exist. */
+  private async partitionCounts(): Promise<Map<TopicName, number>> {
+    this.counts ??= this.host.admin().then(async (admin) => {
+      const existing = new Set(await admin.listTopics());
+      const topics = CO_PARTITIONED.flat();
+      const names = topics.map((t) => this.host.kafkaTopic(t)).filter((t) => existing.has(t));
+      const { topics: found } = await admin.fetchTopicMetadata({ topics: names });
+      return new Map(topics.map((t) => [t, found.find((f) => f.name === this.host.kafkaTopic(t))?.partitions.length ?? 0]));
+    });
+    const counts = await this.counts.catch((err: unknown) => {
+      this.counts = undefined;
+      throw err;
+    });
+    if ([...counts.values()].includes(0)) this.counts = undefined;
+    return counts;
+  }
+}
