@@ -2,13 +2,14 @@ import fc from 'fast-check';
 import { Subject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { InFlight } from '../runtime/in-flight.js';
+import { InputClock } from '../runtime/input-clock.js';
 import { advanceAndScore, endOfInput, ReplayScheduler } from '../runtime/replay-scheduler.js';
 import { StateRegistry, stateSlot } from '../runtime/state-registry.js';
 import { FEATURE_INDEX, FEATURE_SPEC } from '../schemas/feature-spec.js';
 import type { FeatureVector } from '../schemas/feature-vector.js';
 import type { Prediction } from '../schemas/prediction.js';
 import { vectorWithMid } from '../test/helpers/feature-vectors.js';
-import { MAX_HOLD_MS, predictionDue } from './prediction-due.js';
+import { dueClockOf, MAX_HOLD_MS, predictionDue } from './prediction-due.js';
 import { scoreBatches, toPrediction, type BatchScorer } from './score-batches.js';
 
 /** A prediction of asset `asset`'s vector received at `recvTs`, due `delayMs` later. */
@@ -19,7 +20,7 @@ function harness(registry?: StateRegistry) {
   const scheduler = new ReplayScheduler(0);
   const input = new Subject<Prediction>();
   const out: string[] = [];
-  const sub = input.pipe(predictionDue({ scheduler }, stateSlot(registry, 'due'))).subscribe((p) => out.push(`${p.assetId}@${scheduler.now()}`));
+  const sub = input.pipe(predictionDue({ clock: dueClockOf(scheduler) }, stateSlot(registry, 'due'))).subscribe((p) => out.push(`${p.assetId}@${scheduler.now()}`));
   return { scheduler, input, out, sub };
 }
 
@@ -77,12 +78,36 @@ describe('predictionDue', () => {
     expect(out).toEqual(['b@0', 'a@0']);
   });
 
-  it('gives predictions due at the same time in their arrival order', () => {
+  it("gives predictions due at the same time by asset id, an asset's in arrival order", () => {
     const { scheduler, input, out } = harness();
-    for (const asset of ['x', 'y', 'z']) input.next(predictionAt(asset, 0, 30));
+    for (const asset of ['z', 'x', 'y']) input.next(predictionAt(asset, 0, 30));
     input.next(predictionAt('w', 0, 20));
+    input.next({ ...predictionAt('x', 10, 20), assetId: 'x-second' as Prediction['assetId'] });
+    input.next(predictionAt('x', 10, 20));
     scheduler.advanceTo(31);
-    expect(out).toEqual(['w@21', 'x@31', 'y@31', 'z@31']);
+    expect(out).toEqual(['w@21', 'x@31', 'x@31', 'x-second@31', 'y@31', 'z@31']);
+  });
+
+  it("on an input clock, holds everything until the clock's first time, then gives what its inputs passed", () => {
+    const clock = new InputClock();
+    const input = new Subject<Prediction>();
+    const out: string[] = [];
+    input.pipe(predictionDue({ clock })).subscribe((p) => out.push(`${p.assetId}:${p.dueTs}@${clock.now()}`));
+    // Before the first book: not even one far ahead of the clock's zero, or without a due time, goes.
+    input.next(predictionAt('b', 1_700_000_000_000, 30));
+    input.next({ ...predictionAt('n', 0, 0), dueTs: Number.NaN });
+    input.next(predictionAt('a', 1_700_000_000_000, 30));
+    input.next(predictionAt('c', 1_700_000_000_010, 30));
+    expect(out).toEqual([]);
+    clock.advanceTo(1_700_000_000_030);
+    expect(out).toEqual(['n:NaN@1700000000030']);
+    clock.advanceTo(1_700_000_000_031);
+    expect(out).toEqual(['n:NaN@1700000000030', 'a:1700000000030@1700000000031', 'b:1700000000030@1700000000031']);
+    // Late: at once.
+    input.next(predictionAt('d', 1_700_000_000_000, 0));
+    expect(out.at(-1)).toBe('d:1700000000000@1700000000031');
+    clock.advanceTo(1_700_000_000_100);
+    expect(out.at(-1)).toBe('c:1700000000040@1700000000100');
   });
 
   it('keeps what it holds in a checkpoint and gives it on, on time, after a restore', () => {
@@ -110,15 +135,19 @@ describe('predictionDue', () => {
       score: (rows, n) => Promise.resolve(Float32Array.from({ length: n }, (_, r) => rows[r * width + FEATURE_INDEX.mid] ?? 0)),
     };
     /** The replay loop: each vector is a record received at its time; the log interleaves records and the predictions trade gets. */
-    const run = async (times: readonly number[], maxBatch: number, maxWaitMs: number): Promise<string[]> => {
+    const run = async (times: readonly number[], maxBatch: number, maxWaitMs: number, onInputClock: boolean): Promise<string[]> => {
       const scheduler = new ReplayScheduler(0);
+      const inputClock = new InputClock();
       const inFlight = new InFlight();
       const input = new Subject<FeatureVector>();
       const log: string[] = [];
-      input.pipe(scoreBatches(scorer, { maxBatch, maxWaitMs, inFlight }, scheduler), predictionDue({ scheduler })).subscribe((p) => log.push(p.featuresId));
+      const clock = onInputClock ? inputClock : dueClockOf(scheduler);
+      input.pipe(scoreBatches(scorer, { maxBatch, maxWaitMs, inFlight }, scheduler), predictionDue({ clock })).subscribe((p) => log.push(p.featuresId));
       let i = 0;
       for (const t of times) {
         await advanceAndScore(scheduler, inFlight, t);
+        // As the trade stage moves its input clock: to the record's time before it sees the record.
+        inputClock.advanceTo(t);
         log.push(`record ${i}`);
         input.next({ ...vectorWithMid(`a${i % 3}`, t, 0.5, i), recvTs: t });
         i++;
@@ -132,11 +161,14 @@ describe('predictionDue', () => {
         fc.array(fc.integer({ min: 0, max: 300 }), { minLength: 1, maxLength: 40 }),
         fc.integer({ min: 1, max: 8 }),
         fc.integer({ min: 0, max: 200 }),
-        async (gaps, maxBatch, maxWaitMs) => {
+        fc.boolean(),
+        async (gaps, maxBatch, maxWaitMs, onInputClock) => {
           const times = gaps.reduce<number[]>((acc, g) => [...acc, (acc.at(-1) ?? 0) + g], []);
-          const oneByOne = await run(times, 1, maxWaitMs);
-          expect(oneByOne.filter((l) => !l.startsWith('record'))).toHaveLength(times.length);
-          expect(await run(times, maxBatch, maxWaitMs)).toEqual(oneByOne);
+          const oneByOne = await run(times, 1, maxWaitMs, onInputClock);
+          // On the input clock, those due after the last record wait (the input has not ended for it).
+          const dueByEnd = times.filter((t) => !onInputClock || t + maxWaitMs < (times.at(-1) as number)).length;
+          expect(oneByOne.filter((l) => !l.startsWith('record'))).toHaveLength(dueByEnd);
+          expect(await run(times, maxBatch, maxWaitMs, onInputClock)).toEqual(oneByOne);
         },
       ),
       { numRuns: 60 },

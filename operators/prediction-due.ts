@@ -1,9 +1,22 @@
 import { Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import type { DueClock } from '../runtime/input-clock.js';
 import type { StateSlot } from '../runtime/state-registry.js';
 import type { Prediction } from '../schemas/prediction.js';
 
 /** The longest predictionDue holds a prediction: far beyond any scoring wait. */
 export const MAX_HOLD_MS = 3_600_000;
+
+/** A scheduler as a due clock (live: the real one): work runs once its time has passed. */
+export const dueClockOf = (scheduler: SchedulerLike): DueClock => ({
+  now: () => scheduler.now(),
+  after: (time, work) => scheduler.schedule(work, Math.max(0, time + 1 - scheduler.now())),
+});
+
+/** Where a prediction is held: its due time (one that is not a number first). */
+const dueKey = (p: Prediction): number => (Number.isNaN(p.dueTs) ? Number.NEGATIVE_INFINITY : p.dueTs);
+
+/** True when `a` leaves after `b`: later due, or due together and of a later asset id. */
+const leavesAfter = (a: Prediction, b: Prediction): boolean => dueKey(a) > dueKey(b) || (dueKey(a) === dueKey(b) && a.assetId > b.assetId);
 
 /**
  * Holds each prediction until the clock has passed its `dueTs` (its vector's receive time plus
@@ -12,21 +25,23 @@ export const MAX_HOLD_MS = 3_600_000;
  * portfolio do not depend on how scoring cut its batches (`maxBatch`, a batch's timer) or how fast
  * the model ran, and a replay trades as the live run did. A prediction that arrives past its due
  * time (scoring slower than the wait, or a record written before `dueTs` existed) goes at once.
- * Predictions leave in due order, those due together in arrival order. The clock is the scheduler's:
- * a replay's virtual one (each record's receive time), or the real one live. A `dueTs` that is not
- * a number (a vector restored from a checkpoint written before the field existed), or more than
- * MAX_HOLD_MS ahead of the clock (no scoring wait is that long: a bad clock or record), counts as due,
- * so what is held stays within one scoring wait of predictions.
+ * Predictions leave in due order; those due together by asset id, an asset's in arrival order (an
+ * order a consumer of partitioned predictions can keep). The clock is a replay's or a trade
+ * process's input clock (InputClock: the books' receive times; nothing is due before it starts), or
+ * the real one live (dueClockOf). A `dueTs` that is not a number (a vector restored from a
+ * checkpoint written before the field existed), or more than MAX_HOLD_MS ahead of the clock (no
+ * scoring wait is that long: a bad clock or record), counts as due, so what is held stays within
+ * one scoring wait of predictions.
  */
-export function predictionDue({ scheduler }: { scheduler: SchedulerLike }, slot?: StateSlot): OperatorFunction<Prediction, Prediction> {
-  /** Due: the clock has passed its due time (NaN included), or the due time is implausibly far ahead. */
+export function predictionDue({ clock }: { clock: DueClock }, slot?: StateSlot): OperatorFunction<Prediction, Prediction> {
+  /** Due: the clock (once started) has passed its due time (NaN included), or the due time is implausibly far ahead. */
   const due = (p: Prediction): boolean => {
-    const now = scheduler.now();
-    return !(p.dueTs >= now && p.dueTs - now <= MAX_HOLD_MS);
+    const now = clock.now();
+    return !Number.isNaN(now) && !(p.dueTs >= now && p.dueTs - now <= MAX_HOLD_MS);
   };
   return (source) =>
     new Observable<Prediction>((subscriber) => {
-      /** Held predictions in due order (arrival order within one due time). */
+      /** Held predictions in the order they leave. */
       let held: Prediction[] = [];
       let timer: Subscription | null = null;
       let timerDue = Number.NaN;
@@ -42,20 +57,20 @@ export function predictionDue({ scheduler }: { scheduler: SchedulerLike }, slot?
         }
         arm();
       };
-      /** One timer, for the earliest held prediction: it fires once the clock is past that due time. */
+      /** One call, for the earliest held prediction: once the clock is past that due time. */
       const arm = (): void => {
         const next = held[0];
-        if (next === undefined || timerDue === next.dueTs) return;
+        if (next === undefined || timerDue === dueKey(next)) return;
         timer?.unsubscribe();
-        timerDue = next.dueTs;
-        timer = scheduler.schedule(() => {
+        timerDue = dueKey(next);
+        timer = clock.after(timerDue, () => {
           timer = null;
           timerDue = Number.NaN;
           release();
-        }, Math.max(0, next.dueTs + 1 - scheduler.now()));
+        });
       };
 
-      // A checkpoint holds what waits; its timer is armed again on restore.
+      // A checkpoint holds what waits; its call is armed again on restore.
       const attached = slot?.registry.attach(slot.id, () => held);
       if (attached?.restored !== undefined) {
         held = [...(attached.restored as Prediction[])];
@@ -72,7 +87,7 @@ export function predictionDue({ scheduler }: { scheduler: SchedulerLike }, slot?
             return;
           }
           let at = held.length;
-          while (at > 0 && (held[at - 1] as Prediction).dueTs > p.dueTs) at--;
+          while (at > 0 && leavesAfter(held[at - 1] as Prediction, p)) at--;
           held.splice(at, 0, p);
           arm();
         },

@@ -5,6 +5,7 @@ import { busRunCounts, runSummary } from '../operators/run-summary.js';
 import { InFlight } from '../runtime/in-flight.js';
 import type { KafkaBus } from '../runtime/kafka/kafka-bus.js';
 import { PipelineMetrics } from '../runtime/metrics.js';
+import { InputClock } from '../runtime/input-clock.js';
 import { advanceAndScore, endOfInput, ReplayScheduler } from '../runtime/replay-scheduler.js';
 import type { MarketId } from '../schemas/ids.js';
 import type { Strength } from '../schemas/signal.js';
@@ -46,6 +47,7 @@ export async function replayRecordsOverKafka(
 ): Promise<ReplayResult> {
   const { config } = deps;
   const scheduler = new ReplayScheduler(0);
+  const tradeClock = new InputClock();
   const inFlight = new InFlight();
   const metrics = new PipelineMetrics();
   const bus = deps.openBus(metrics, () => inFlight.whenIdle());
@@ -55,7 +57,7 @@ export async function replayRecordsOverKafka(
 
   const input = new Subject<ReplayRecord>();
   const ingest = ingestPipeline(input, bus, metrics);
-  const graph = embeddedGraph(bus, { config, scheduler, scorer: deps.scorer, inFlight, metrics, driftReference: deps.driftReference, onReport: (r) => (report = r) });
+  const graph = embeddedGraph(bus, { config, scheduler, tradeClock, scorer: deps.scorer, inFlight, metrics, driftReference: deps.driftReference, onReport: (r) => (report = r) });
   const persist = persistPipeline(bus, config.output.topics, deps.files);
   graph.add(bus.topic('pm.market.meta').subscribe((m) => markets.add(m.market)));
   graph.add(bus.topic('signal.v1').subscribe((s) => signals[s.strength]++));
@@ -85,6 +87,9 @@ export async function replayRecordsOverKafka(
     }
     await settle(bus, inFlight);
     scheduler.advanceTo(endOfInput(lastTs, config.scoring.maxWaitMs));
+    await settle(bus, inFlight);
+    // The input ended: what its last predictions set off goes through too.
+    tradeClock.advanceTo(endOfInput(lastTs, config.scoring.maxWaitMs));
     await settle(bus, inFlight);
     deps.onProgress?.(fed);
   } finally {

@@ -9,7 +9,8 @@ import { InFlight } from '../runtime/in-flight.js';
 import type { Logger } from '../runtime/logger.js';
 import { MemoryBus } from '../runtime/memory-bus.js';
 import { PipelineMetrics } from '../runtime/metrics.js';
-import { advanceAndScore, endOfInput, ReplayScheduler } from '../runtime/replay-scheduler.js';
+import { InputClock } from '../runtime/input-clock.js';
+import { advanceAndScore, finishInput, ReplayScheduler } from '../runtime/replay-scheduler.js';
 import { encodeReplayState, type ReplayDurability } from '../runtime/replay-state.js';
 import { StateRegistry } from '../runtime/state-registry.js';
 import { StateRowBuffer } from '../runtime/state-row-buffer.js';
@@ -59,6 +60,7 @@ export async function replayRecords(
   const resume = durable?.resume;
   const bus = new MemoryBus(resume?.busCounts);
   const scheduler = new ReplayScheduler(resume?.clockMs ?? 0);
+  const tradeClock = new InputClock();
   const inFlight = new InFlight();
   const metrics = new PipelineMetrics();
   const registry = durable === undefined ? undefined : new StateRegistry(resume?.operators);
@@ -71,6 +73,7 @@ export async function replayRecords(
   const graph = embeddedGraph(bus, {
     config,
     scheduler,
+    tradeClock,
     scorer: deps.scorer,
     inFlight,
     metrics,
@@ -130,7 +133,7 @@ export async function replayRecords(
   }
   if (index < skip) throw new InputError(`replay checkpoint: the input has ${index} records, the checkpoint is at record ${skip}`);
   // Let the last partial scoring batch come due, and the predictions it gives flow through.
-  await advanceAndScore(scheduler, inFlight, endOfInput(lastTs, config.scoring.maxWaitMs));
+  await finishInput(scheduler, inFlight, tradeClock, lastTs, config.scoring.maxWaitMs);
   await checkpoint(true);
   deps.onProgress?.(fed);
   input.complete();

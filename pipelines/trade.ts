@@ -1,4 +1,4 @@
-import { filter, map, merge, share, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { filter, map, merge, share, tap, type Observable, type Subscription } from 'rxjs';
 import { edgeSignal, type EdgeSignalOptions } from '../operators/edge-signal.js';
 import { orderBook } from '../operators/order-book.js';
 import { paperBroker, type PaperBrokerInput } from '../operators/paper-broker.js';
@@ -9,6 +9,7 @@ import type { BookChange } from '../operators/book-view.js';
 import type { Bus } from '../runtime/bus.js';
 import type { Config } from '../runtime/config.js';
 import { countEvents } from '../runtime/count-events.js';
+import { InputClock, type DueClock } from '../runtime/input-clock.js';
 import type { LiveSettings } from '../runtime/live-settings.js';
 import type { PipelineMetrics } from '../runtime/metrics.js';
 import { stateSlot, type StateRegistry } from '../runtime/state-registry.js';
@@ -23,7 +24,7 @@ import { MICROS, type UsdMicros } from '../schemas/units.js';
 export const TRADE_OWN_TOPICS: readonly TopicName[] = ['signal.v1', 'order.v1', 'fill.v1', 'portfolio.v1'];
 
 /**
- * trade: predictions (each once it is due, given a clock: see predictionDue) -> edge signals -> Kelly sizing
+ * trade: predictions (each once it is due: see predictionDue) -> edge signals -> Kelly sizing
  * behind the risk gate -> paper fills against the live book -> portfolio. Stages talk through topics (`signal.v1`, `order.v1`, `fill.v1`,
  * `portfolio.v1`, `risk.event`), so the gate sees the fills and equity the later stages publish, at
  * once (a Kafka process hands its own topics over in-process). With `live` settings, the edge
@@ -36,13 +37,15 @@ export function tradePipeline(bus: Bus, config: Config, deps: TradeDeps): Subscr
   const bankroll = Math.round(config.risk.bankrollUsd * MICROS) as UsdMicros;
   const meta$ = bus.topic('pm.market.meta');
   const resolutions$ = bus.topic('pm.resolution');
-  const bookChanges$: Observable<BookChange> = bus.topic('pm.book').pipe(orderBook({ maxAssets: config.book.maxAssets }, stateSlot(registry, 'trade.orderBook')), share());
-
-  const { scheduler } = deps;
-  const predictions$ =
-    scheduler === undefined
-      ? bus.topic('prediction.v1')
-      : bus.topic('prediction.v1').pipe(countEvents(metrics, 'prediction_due', predictionDue({ scheduler }, stateSlot(registry, 'trade.predictionDue'))));
+  // The input clock moves to each book's receive time before any stage sees the book: what came due
+  // before it acts first.
+  const clock = deps.clock ?? new InputClock();
+  const books$ = bus.topic('pm.book').pipe(
+    tap((book) => (clock instanceof InputClock ? clock.advanceTo(book.recvTs) : undefined)),
+    share(),
+  );
+  const bookChanges$: Observable<BookChange> = books$.pipe(orderBook({ maxAssets: config.book.maxAssets }, stateSlot(registry, 'trade.orderBook')), share());
+  const predictions$ = bus.topic('prediction.v1').pipe(countEvents(metrics, 'prediction_due', predictionDue({ clock }, stateSlot(registry, 'trade.predictionDue'))));
   const signals = merge(meta$, predictions$)
     .pipe(
       countEvents(
@@ -55,7 +58,7 @@ export function tradePipeline(bus: Bus, config: Config, deps: TradeDeps): Subscr
 
   const gate = merge(
     meta$.pipe(map((meta): RiskGateInput => ({ kind: 'meta', meta }))),
-    bus.topic('pm.book').pipe(map((update): RiskGateInput => ({ kind: 'book', update }))),
+    books$.pipe(map((update): RiskGateInput => ({ kind: 'book', update }))),
     resolutions$.pipe(map((resolution): RiskGateInput => ({ kind: 'resolution', resolution }))),
     bus.topic('fill.v1').pipe(map((fill): RiskGateInput => ({ kind: 'fill', fill }))),
     bus.topic('portfolio.v1').pipe(map((snapshot): RiskGateInput => ({ kind: 'portfolio', snapshot }))),
@@ -102,12 +105,12 @@ export function tradePipeline(bus: Bus, config: Config, deps: TradeDeps): Subscr
 export interface TradeDeps {
   readonly metrics: PipelineMetrics;
   /**
-   * The clock predictions wait on until due (predictionDue): a replay's virtual one, or the real one
-   * live. None: each acts as it arrives (a Kafka trade process: it cannot tell yet that nothing due
-   * before a book is still on its way, and a held prediction's offset would be committed before it
-   * acted).
+   * The clock predictions wait on until due (predictionDue): live, the real one (dueClockOf); else an
+   * input clock, moved to each book's receive time before the book (a replay passes its own, to move
+   * it past the end of its input; a trade process uses one of its own). On the input clock, a
+   * prediction acts before the first book received after its due time, wherever the run read it.
    */
-  readonly scheduler?: SchedulerLike | undefined;
+  readonly clock?: DueClock | undefined;
   readonly registry?: StateRegistry | undefined;
   readonly live?: LiveSettings | undefined;
 }

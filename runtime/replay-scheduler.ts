@@ -1,5 +1,6 @@
 import { VirtualTimeScheduler } from 'rxjs';
 import type { InFlight } from './in-flight.js';
+import type { InputClock } from './input-clock.js';
 
 /**
  * The replay clock: an RxJS virtual-time scheduler whose time is moved forward by the replay to
@@ -37,3 +38,14 @@ export async function advanceAndScore(scheduler: ReplayScheduler, inFlight: InFl
  * prediction's due time (both at most `maxWaitMs` after it), so everything the input gave is out.
  */
 export const endOfInput = (lastRecvTs: number, maxWaitMs: number): number => lastRecvTs + maxWaitMs + 1;
+
+/**
+ * Ends a replay's input: the clock moves past it (the last scoring batch comes due), then trade's
+ * input clock (the last predictions act), each with the work it set off settled.
+ */
+export async function finishInput(scheduler: ReplayScheduler, inFlight: InFlight, tradeClock: InputClock, lastRecvTs: number, maxWaitMs: number): Promise<void> {
+  const end = endOfInput(lastRecvTs, maxWaitMs);
+  await advanceAndScore(scheduler, inFlight, end);
+  tradeClock.advanceTo(end);
+  if (inFlight.busy) await inFlight.whenIdle();
+}

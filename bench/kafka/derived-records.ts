@@ -12,7 +12,8 @@ import type { Config } from '../../runtime/config.js';
 import { InFlight } from '../../runtime/in-flight.js';
 import { MemoryBus } from '../../runtime/memory-bus.js';
 import { PipelineMetrics } from '../../runtime/metrics.js';
-import { advanceAndScore, endOfInput, ReplayScheduler } from '../../runtime/replay-scheduler.js';
+import { InputClock } from '../../runtime/input-clock.js';
+import { advanceAndScore, finishInput, ReplayScheduler } from '../../runtime/replay-scheduler.js';
 import type { TopicName, TopicTypes } from '../../schemas/topics.js';
 import { JsonlFiles } from '../../sinks/jsonl-files.js';
 import type { ReplayRecord } from '../../sources/replay/replay-record.js';
@@ -38,6 +39,7 @@ export async function deriveRecords(recording: string, config: Config, scorer: B
   const bus = new MemoryBus();
   const tap = (by: string): Bus => new BusTap(bus, (r) => records.push(r), by);
   const scheduler = new ReplayScheduler(0);
+  const tradeClock = new InputClock();
   const inFlight = new InFlight();
   const metrics = new PipelineMetrics();
   const input = new Subject<ReplayRecord>();
@@ -45,7 +47,7 @@ export async function deriveRecords(recording: string, config: Config, scorer: B
   graph.add(ingestPipeline(input, tap('ingest'), metrics));
   graph.add(featuresPipeline(tap('features'), config, metrics));
   graph.add(predictPipeline(tap('predict'), config, { scorer, scheduler, inFlight, metrics }));
-  graph.add(tradePipeline(tap('trade'), config, { metrics, scheduler }));
+  graph.add(tradePipeline(tap('trade'), config, { metrics, clock: tradeClock }));
   let lastTs = 0;
   for await (const batch of readReplay(recording)) {
     for (const record of batch) {
@@ -55,7 +57,7 @@ export async function deriveRecords(recording: string, config: Config, scorer: B
       if (inFlight.busy) await inFlight.whenIdle();
     }
   }
-  await advanceAndScore(scheduler, inFlight, endOfInput(lastTs, config.scoring.maxWaitMs));
+  await finishInput(scheduler, inFlight, tradeClock, lastTs, config.scoring.maxWaitMs);
   graph.unsubscribe();
   await bus.close();
   return records;

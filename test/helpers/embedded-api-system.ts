@@ -14,7 +14,8 @@ import { InFlight } from '../../runtime/in-flight.js';
 import { LiveSettings } from '../../runtime/live-settings.js';
 import { MemoryBus } from '../../runtime/memory-bus.js';
 import { PipelineMetrics } from '../../runtime/metrics.js';
-import { advanceAndScore, endOfInput, ReplayScheduler } from '../../runtime/replay-scheduler.js';
+import { InputClock } from '../../runtime/input-clock.js';
+import { advanceAndScore, finishInput, ReplayScheduler } from '../../runtime/replay-scheduler.js';
 import type { StateStore } from '../../runtime/state-store.js';
 import type { TopicName } from '../../schemas/topics.js';
 import { JsonlFiles } from '../../sinks/jsonl-files.js';
@@ -74,6 +75,7 @@ export async function startEmbeddedSystem(opts: {
   const config = live.config;
   const bus = new MemoryBus();
   const scheduler = new ReplayScheduler(0);
+  const tradeClock = new InputClock();
   const metrics = new PipelineMetrics();
   const inFlight = new InFlight();
   const scorer = await tradingScorer();
@@ -84,7 +86,7 @@ export async function startEmbeddedSystem(opts: {
   let frames = 0;
   const input = new Subject<ReplayRecord>();
   const running = ingestPipeline(input, bus, metrics);
-  running.add(embeddedGraph(bus, { config, scheduler, scorer, inFlight, metrics, live, onReport: (r) => (report = r), onWallet: (w) => model.setWallet(w) }));
+  running.add(embeddedGraph(bus, { config, scheduler, tradeClock, scorer, inFlight, metrics, live, onReport: (r) => (report = r), onWallet: (w) => model.setWallet(w) }));
   running.add(persistPipeline(bus, SYSTEM_TOPICS, files));
 
   let lastTs = 0;
@@ -97,7 +99,7 @@ export async function startEmbeddedSystem(opts: {
       if (inFlight.busy) await inFlight.whenIdle();
     }
   }
-  await advanceAndScore(scheduler, inFlight, endOfInput(lastTs, config.scoring.maxWaitMs));
+  await finishInput(scheduler, inFlight, tradeClock, lastTs, config.scoring.maxWaitMs);
   files.checkpoint();
 
   const summary = (): Record<string, unknown> => ({ ...runFigures(bus, model, report, frames) });

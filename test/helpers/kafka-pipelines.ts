@@ -16,7 +16,8 @@ import { openAvroSerde } from '../../runtime/kafka/open-kafka-bus.js';
 import { MemoryBus } from '../../runtime/memory-bus.js';
 import { PipelineMetrics } from '../../runtime/metrics.js';
 import { fromPackageRoot } from '../../runtime/package-root.js';
-import { advanceAndScore, endOfInput, ReplayScheduler } from '../../runtime/replay-scheduler.js';
+import { InputClock } from '../../runtime/input-clock.js';
+import { advanceAndScore, endOfInput, finishInput, ReplayScheduler } from '../../runtime/replay-scheduler.js';
 import type { MarketMeta } from '../../schemas/market-meta.js';
 import type { FeatureVector } from '../../schemas/feature-vector.js';
 import type { TopicName, TopicTypes } from '../../schemas/topics.js';
@@ -72,7 +73,9 @@ export function memoryFeatures(config: Config, meta: readonly MarketMeta[], rest
 /**
  * What the embedded graph (every pipeline on one memory bus, the replay clock set to each record's
  * receive time, scoring awaited before the next record; no drift monitor) publishes to `topics`
- * when ingest's records are `meta`, then `rest`.
+ * when ingest's records are `meta`, then `rest`. With `inputEnds` false, trade's input clock is not
+ * moved past the last book: the predictions due after it do not act, as in a trade process that
+ * runs on.
  */
 export async function embeddedOutputs(
   config: Config,
@@ -80,12 +83,14 @@ export async function embeddedOutputs(
   meta: readonly MarketMeta[],
   rest: readonly IngestRecord[],
   topics: readonly TopicName[],
+  { inputEnds = true } = {},
 ): Promise<Map<TopicName, unknown[]>> {
   const out = new Map<TopicName, unknown[]>(topics.map((t) => [t, []]));
   const memory = new MemoryBus();
   const scheduler = new ReplayScheduler(0);
+  const tradeClock = new InputClock();
   const inFlight = new InFlight();
-  const graph = embeddedGraph(memory, { config, scheduler, scorer, inFlight, metrics: new PipelineMetrics(), onReport: () => undefined });
+  const graph = embeddedGraph(memory, { config, scheduler, tradeClock, scorer, inFlight, metrics: new PipelineMetrics(), onReport: () => undefined });
   for (const topic of topics) graph.add(memory.topic(topic).subscribe((v) => out.get(topic)?.push(v)));
   for (const m of meta) memory.publish('pm.market.meta', m.market, m);
   let last = 0;
@@ -95,7 +100,9 @@ export async function embeddedOutputs(
     memory.publish(r.topic, r.key, r.value as TopicTypes[typeof r.topic]);
     await inFlight.whenIdle();
   }
-  await advanceAndScore(scheduler, inFlight, endOfInput(last, config.scoring.maxWaitMs));
+  // A running trade process's input has not ended: its last predictions wait for a later book.
+  if (inputEnds) await finishInput(scheduler, inFlight, tradeClock, last, config.scoring.maxWaitMs);
+  else await advanceAndScore(scheduler, inFlight, endOfInput(last, config.scoring.maxWaitMs));
   graph.unsubscribe();
   return out;
 }
