@@ -88,11 +88,11 @@ describe('predictionDue', () => {
     expect(out).toEqual(['w@21', 'x@31', 'x@31', 'x-second@31', 'y@31', 'z@31']);
   });
 
-  it("on an input clock, holds everything until the clock's first time, then gives what its inputs passed", () => {
+  it("on an input clock, holds everything until the clock's first time, then gives what its inputs passed, however far ahead", () => {
     const clock = new InputClock();
     const input = new Subject<Prediction>();
     const out: string[] = [];
-    input.pipe(predictionDue({ clock })).subscribe((p) => out.push(`${p.assetId}:${p.dueTs}@${clock.now()}`));
+    input.pipe(predictionDue({ clock, maxHoldMs: Number.POSITIVE_INFINITY })).subscribe((p) => out.push(`${p.assetId}:${p.dueTs}@${clock.now()}`));
     // Before the first book: not even one far ahead of the clock's zero, or without a due time, goes.
     input.next(predictionAt('b', 1_700_000_000_000, 30));
     input.next({ ...predictionAt('n', 0, 0), dueTs: Number.NaN });
@@ -106,8 +106,12 @@ describe('predictionDue', () => {
     // Late: at once.
     input.next(predictionAt('d', 1_700_000_000_000, 0));
     expect(out.at(-1)).toBe('d:1700000000000@1700000000031');
+    // Hours of event time ahead of the books placed so far (a replay's pace through Kafka): it waits.
+    input.next(predictionAt('e', 1_700_000_000_010 + 5 * MAX_HOLD_MS, 30));
     clock.advanceTo(1_700_000_000_100);
     expect(out.at(-1)).toBe('c:1700000000040@1700000000100');
+    clock.advanceTo(1_700_000_000_041 + 5 * MAX_HOLD_MS);
+    expect(out.at(-1)).toBe(`e:${1_700_000_000_040 + 5 * MAX_HOLD_MS}@${1_700_000_000_041 + 5 * MAX_HOLD_MS}`);
   });
 
   it('keeps what it holds in a checkpoint and gives it on, on time, after a restore', () => {

@@ -29,15 +29,17 @@ const leavesAfter = (a: Prediction, b: Prediction): boolean => dueKey(a) > dueKe
  * order a consumer of partitioned predictions can keep). The clock is a replay's or a trade
  * process's input clock (InputClock: the books' receive times; nothing is due before it starts), or
  * the real one live (dueClockOf). A `dueTs` that is not a number (a vector restored from a
- * checkpoint written before the field existed), or more than MAX_HOLD_MS ahead of the clock (no
- * scoring wait is that long: a bad clock or record), counts as due, so what is held stays within
- * one scoring wait of predictions.
+ * checkpoint written before the field existed) counts as due. On the real clock, so does one more
+ * than `maxHoldMs` (MAX_HOLD_MS) ahead of it (no scoring wait is that long: a bad clock or record),
+ * so what is held stays within one scoring wait of predictions. An input clock has no such bound
+ * (Infinity): a process reading predictions from Kafka may get them hours of event time ahead of
+ * the books it has placed (a replay's pace), and each must still wait for its place.
  */
-export function predictionDue({ clock }: { clock: DueClock }, slot?: StateSlot): OperatorFunction<Prediction, Prediction> {
+export function predictionDue({ clock, maxHoldMs = MAX_HOLD_MS }: { clock: DueClock; maxHoldMs?: number }, slot?: StateSlot): OperatorFunction<Prediction, Prediction> {
   /** Due: the clock (once started) has passed its due time (NaN included), or the due time is implausibly far ahead. */
   const due = (p: Prediction): boolean => {
     const now = clock.now();
-    return !Number.isNaN(now) && !(p.dueTs >= now && p.dueTs - now <= MAX_HOLD_MS);
+    return !Number.isNaN(now) && !(p.dueTs >= now && p.dueTs - now <= maxHoldMs);
   };
   return (source) =>
     new Observable<Prediction>((subscriber) => {

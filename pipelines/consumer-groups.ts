@@ -1,3 +1,4 @@
+import type { Config } from '../runtime/config.js';
 import type { OpenKafkaBusOptions } from '../runtime/kafka/open-kafka-bus.js';
 import { REFERENCE_TOPICS } from '../runtime/kafka/reference-tables.js';
 import { TRADE_OWN_TOPICS } from './trade.js';
@@ -10,7 +11,7 @@ export type KafkaPipeline = (typeof KAFKA_PIPELINES)[number];
 export const STATEFUL_PIPELINES: ReadonlySet<KafkaPipeline> = new Set<KafkaPipeline>(['features', 'predict', 'trade', 'watch']);
 
 /** How a pipeline's consumer group uses the Kafka bus: what `polyflow run <pipeline>` opens, and the Kafka bench too. */
-export function groupBusShape(pipeline: KafkaPipeline): Pick<OpenKafkaBusOptions, 'tables' | 'assignment' | 'local' | 'ingestOrder'> {
+export function groupBusShape(pipeline: KafkaPipeline, config: Config): Pick<OpenKafkaBusOptions, 'tables' | 'assignment' | 'local' | 'ingestOrder' | 'eventOrder'> {
   return {
     // Every member reads all of the reference data (a group would split the metadata by market and
     // the books by asset differently); persist and alerts read it as data, split like any topic.
@@ -22,5 +23,8 @@ export function groupBusShape(pipeline: KafkaPipeline): Pick<OpenKafkaBusOptions
     ingestOrder: pipeline === 'features',
     // trade's stages feed each other through its own topics: at once, as in the embedded run.
     local: pipeline === 'trade' ? TRADE_OWN_TOPICS : undefined,
+    // With progress markers, trade sees the books in ingest's order, each once the predictions due
+    // before it are in: its input clock then releases what the embedded run's would (trade.ts).
+    eventOrder: pipeline === 'trade' && config.kafka.progressIntervalMs > 0 ? { topic: 'pm.book', awaiting: 'prediction.v1' } : undefined,
   };
 }

@@ -73,10 +73,12 @@ export async function replayRecordsOverKafka(
   try {
     for await (const batch of batches) {
       for (const record of batch) {
-        // What the clock's timers set off (scoring due by then, predictions that come due and the
-        // orders and fills they lead to) goes through before the record, as on the memory bus,
-        // where it runs to its end inside advanceTo.
+        // Before the record, as on the memory bus (where each runs to its end inside advanceTo): the
+        // scoring due by then goes round through the broker, then what comes due acts (trade's input
+        // clock), and the orders and fills that sets off come round.
         await advanceAndScore(scheduler, inFlight, record.recvTs);
+        if (chunk === 1) await settle(bus, inFlight);
+        tradeClock.advanceTo(record.recvTs);
         if (chunk === 1) await settle(bus, inFlight);
         lastTs = Math.max(lastTs, record.recvTs);
         input.next(record);

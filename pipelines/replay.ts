@@ -121,7 +121,7 @@ export async function replayRecords(
   for await (const batch of batches) {
     for (const record of batch) {
       if (index++ < skip) continue;
-      await advanceAndScore(scheduler, inFlight, record.recvTs);
+      await advanceAndScore(scheduler, inFlight, record.recvTs, tradeClock);
       lastTs = Math.max(lastTs, record.recvTs);
       input.next(record);
       if (record.kind === 'frame') frames++;

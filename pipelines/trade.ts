@@ -3,7 +3,7 @@ import { edgeSignal, type EdgeSignalOptions } from '../operators/edge-signal.js'
 import { orderBook } from '../operators/order-book.js';
 import { paperBroker, type PaperBrokerInput } from '../operators/paper-broker.js';
 import { portfolio, type PortfolioInput } from '../operators/portfolio.js';
-import { predictionDue } from '../operators/prediction-due.js';
+import { MAX_HOLD_MS, predictionDue } from '../operators/prediction-due.js';
 import { riskGate, type RiskGateInput, type RiskGateOptions } from '../operators/risk-gate.js';
 import type { BookChange } from '../operators/book-view.js';
 import type { Bus } from '../runtime/bus.js';
@@ -37,15 +37,24 @@ export function tradePipeline(bus: Bus, config: Config, deps: TradeDeps): Subscr
   const bankroll = Math.round(config.risk.bankrollUsd * MICROS) as UsdMicros;
   const meta$ = bus.topic('pm.market.meta');
   const resolutions$ = bus.topic('pm.resolution');
-  // The input clock moves to each book's receive time before any stage sees the book: what came due
+  // An input clock moves to each book's receive time before any stage sees the book: what came due
   // before it acts first.
-  const clock = deps.clock ?? new InputClock();
+  const { clock } = deps;
   const books$ = bus.topic('pm.book').pipe(
     tap((book) => (clock instanceof InputClock ? clock.advanceTo(book.recvTs) : undefined)),
     share(),
   );
   const bookChanges$: Observable<BookChange> = books$.pipe(orderBook({ maxAssets: config.book.maxAssets }, stateSlot(registry, 'trade.orderBook')), share());
-  const predictions$ = bus.topic('prediction.v1').pipe(countEvents(metrics, 'prediction_due', predictionDue({ clock }, stateSlot(registry, 'trade.predictionDue'))));
+  const predictions$ =
+    clock === 'arrival'
+      ? bus.topic('prediction.v1')
+      : bus.topic('prediction.v1').pipe(
+          countEvents(
+            metrics,
+            'prediction_due',
+            predictionDue({ clock, maxHoldMs: clock instanceof InputClock ? Number.POSITIVE_INFINITY : MAX_HOLD_MS }, stateSlot(registry, 'trade.predictionDue')),
+          ),
+        );
   const signals = merge(meta$, predictions$)
     .pipe(
       countEvents(
@@ -105,12 +114,14 @@ export function tradePipeline(bus: Bus, config: Config, deps: TradeDeps): Subscr
 export interface TradeDeps {
   readonly metrics: PipelineMetrics;
   /**
-   * The clock predictions wait on until due (predictionDue): live, the real one (dueClockOf); else an
-   * input clock, moved to each book's receive time before the book (a replay passes its own, to move
-   * it past the end of its input; a trade process uses one of its own). On the input clock, a
-   * prediction acts before the first book received after its due time, wherever the run read it.
+   * When a prediction acts (predictionDue): once a clock has passed its due time, live the real one
+   * (dueClockOf), else an InputClock, moved to each book's receive time before the book (replays,
+   * and a trade process that reads the books in ingest's order: KafkaBusOptions.eventOrder), so it
+   * acts before the first book received after its due time; or `arrival`: as it arrives (a trade
+   * process reading books in fetch order cannot place predictions among them, and holding one would
+   * tie its action to whichever book a restarted process reads first).
    */
-  readonly clock?: DueClock | undefined;
+  readonly clock: DueClock | 'arrival';
   readonly registry?: StateRegistry | undefined;
   readonly live?: LiveSettings | undefined;
 }

@@ -372,9 +372,15 @@ export const ConfigSchema = z.object({
       /**
        * A publisher of books and trades marks its progress on every partition of them at most this
        * long after it published some (progress markers, forwarded by features and predict); 0: no
-       * markers (the default until trade places predictions by them).
+       * markers (the default). With them on (on every process), a trade process places predictions
+       * among the books as the embedded run does.
        */
       progressIntervalMs: ms().default(0),
+      /**
+       * With progress markers on: how long a trade process holds a book for the predictions due before
+       * it (prediction.v1's progress) before it goes on without them, until predict's progress moves again.
+       */
+      progressWaitMs: ms().default(5_000),
       /** A consumer-group process with state (`state.kind` not off) checkpoints its operators this often, and on stop. */
       checkpointIntervalMs: ms().default(10_000),
     })

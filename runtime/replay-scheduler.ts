@@ -27,9 +27,15 @@ export class ReplayScheduler extends VirtualTimeScheduler {
  * Moves the replay clock to a record's receive time and waits for the model scoring that the timers
  * due by then started: its predictions are published before the record enters, as live, where the
  * batch was scored while the clock ran (the trade stage then holds each until due: predictionDue).
+ * With trade's input clock, moves it too, once the scoring is in: what comes due acts before the
+ * record (a replay whose trade stage reads its own outputs back through a broker settles that
+ * before it feeds the record; on a memory bus it runs to its end inside advanceTo).
  */
-export async function advanceAndScore(scheduler: ReplayScheduler, inFlight: InFlight, ms: number): Promise<void> {
+export async function advanceAndScore(scheduler: ReplayScheduler, inFlight: InFlight, ms: number, tradeClock?: InputClock): Promise<void> {
   scheduler.advanceTo(ms);
+  if (inFlight.busy) await inFlight.whenIdle();
+  if (tradeClock === undefined) return;
+  tradeClock.advanceTo(ms);
   if (inFlight.busy) await inFlight.whenIdle();
 }
 
@@ -43,9 +49,5 @@ export const endOfInput = (lastRecvTs: number, maxWaitMs: number): number => las
  * Ends a replay's input: the clock moves past it (the last scoring batch comes due), then trade's
  * input clock (the last predictions act), each with the work it set off settled.
  */
-export async function finishInput(scheduler: ReplayScheduler, inFlight: InFlight, tradeClock: InputClock, lastRecvTs: number, maxWaitMs: number): Promise<void> {
-  const end = endOfInput(lastRecvTs, maxWaitMs);
-  await advanceAndScore(scheduler, inFlight, end);
-  tradeClock.advanceTo(end);
-  if (inFlight.busy) await inFlight.whenIdle();
-}
+export const finishInput = (scheduler: ReplayScheduler, inFlight: InFlight, tradeClock: InputClock, lastRecvTs: number, maxWaitMs: number): Promise<void> =>
+  advanceAndScore(scheduler, inFlight, endOfInput(lastRecvTs, maxWaitMs), tradeClock);

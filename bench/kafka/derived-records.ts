@@ -51,7 +51,7 @@ export async function deriveRecords(recording: string, config: Config, scorer: B
   let lastTs = 0;
   for await (const batch of readReplay(recording)) {
     for (const record of batch) {
-      await advanceAndScore(scheduler, inFlight, record.recvTs);
+      await advanceAndScore(scheduler, inFlight, record.recvTs, tradeClock);
       lastTs = Math.max(lastTs, record.recvTs);
       input.next(record);
       if (inFlight.busy) await inFlight.whenIdle();

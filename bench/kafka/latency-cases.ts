@@ -150,7 +150,7 @@ async function memoryLatency(lc: LatencyCase, run: LatencyRun, meta: readonly Ta
   for (const stage of STAGES) graph.add(bus.topic(stage).subscribe((v) => clock.arrived(stage, v)));
   graph.add(featuresPipeline(bus, cfg, metrics));
   graph.add(predictPipeline(bus, cfg, { scorer: run.scorer, scheduler: asyncScheduler, inFlight, metrics }));
-  graph.add(tradePipeline(bus, cfg, { metrics }));
+  graph.add(tradePipeline(bus, cfg, { metrics, clock: 'arrival' }));
   for (const r of meta) publishRecord(bus, r);
   const rate = await stream(clock, bus, rest, run, lc.scoreWaitMs + 500);
   graph.unsubscribe();
@@ -194,7 +194,7 @@ async function kafkaLatency(lc: LatencyCase, run: LatencyRun, meta: readonly Tap
       for (const pipeline of LATENCY_PIPELINES) {
         const inFlight = new InFlight();
         inFlights.push(inFlight);
-        const bus = openKafkaBus({ config, group: pipeline, fromBeginning: true, logger: run.busLogger, settle: () => inFlight.whenIdle(), ...groupBusShape(pipeline) });
+        const bus = openKafkaBus({ config, group: pipeline, fromBeginning: true, logger: run.busLogger, settle: () => inFlight.whenIdle(), ...groupBusShape(pipeline, config) });
         buses.push(bus);
         graphs.add(wirePipeline({ name: pipeline, pipeline, config, scorer: run.scorer }, bus, { metrics: new PipelineMetrics(), inFlight, files: undefined }));
       }

@@ -165,7 +165,7 @@ async function kafkaThroughput(
   const metrics = new PipelineMetrics();
   const inFlight = new InFlight();
   const files = new JsonlFiles(join(run.scratch, `kafka-${prefix}`));
-  const bus = openKafkaBus({ config, group: c.pipeline, topicPrefix: prefix, fromBeginning: true, registry: metrics.registry, logger: run.busLogger, settle: () => inFlight.whenIdle(), ...groupBusShape(c.pipeline) });
+  const bus = openKafkaBus({ config, group: c.pipeline, topicPrefix: prefix, fromBeginning: true, registry: metrics.registry, logger: run.busLogger, settle: () => inFlight.whenIdle(), ...groupBusShape(c.pipeline, config) });
   let outputs = 0;
   const tap = new BusTap(bus, () => outputs++);
   const sub = wirePipeline(c, tap, { metrics, inFlight, files });

@@ -14,6 +14,7 @@ import { tradePipeline } from '../../pipelines/trade.js';
 import { watchPipeline } from '../../pipelines/watch.js';
 import type { Config } from '../../runtime/config.js';
 import { InFlight } from '../../runtime/in-flight.js';
+import { InputClock } from '../../runtime/input-clock.js';
 import type { KafkaBus } from '../../runtime/kafka/kafka-bus.js';
 import { kafkaCheckpoints } from '../../runtime/kafka/kafka-checkpoints.js';
 import { openKafkaBus } from '../../runtime/kafka/open-kafka-bus.js';
@@ -86,7 +87,7 @@ export async function runKafkaPipeline(opts: KafkaRunOptions): Promise<number> {
         }
       : undefined,
     onFatal: (err) => fatal?.(err),
-    ...groupBusShape(pipeline),
+    ...groupBusShape(pipeline, config),
   });
   await rewire();
   const endpoint = config.metrics.port === 0 ? undefined : await serveMetrics(metrics.registry, config.metrics.port, config.metrics.host);
@@ -180,7 +181,7 @@ async function wire(
     case 'predict':
       return predictPipeline(bus, config, { scorer: scorer as Scorer, scheduler: asyncScheduler, inFlight, metrics, registry });
     case 'trade':
-      return tradePipeline(bus, config, { metrics, registry });
+      return tradePipeline(bus, config, { metrics, registry, clock: groupBusShape('trade', config).eventOrder === undefined ? 'arrival' : new InputClock() });
     case 'persist':
       return (persist as PersistTargets).wire(bus);
     case 'watch':

@@ -18,17 +18,24 @@ function partitionCountsDiffer(counts: ReadonlyMap<string, number>): string | un
   return `${listed}: they must have as many for a key's records to share a partition number (create them with \`polyflow topics\`)`;
 }
 
+/** Partition counts of topics (by their broker names); a clear error when they cannot be read. */
+async function partitionCounts(admin: Admin, names: readonly string[]): Promise<Map<string, number>> {
+  const { topics } = await admin.fetchTopicMetadata({ topics: [...names] }).catch((err: unknown) => {
+    throw new PolyflowError('KAFKA_TOPICS_MISSING', `kafka bus: cannot read the partitions of ${names.join(' and ')} (create the topics with \`polyflow topics\`): ${err instanceof Error ? err.message : String(err)}`, {
+      retriable: true,
+      cause: err,
+    });
+  });
+  return new Map(names.map((name) => [name, topics.find((t) => t.name === name)?.partitions.length ?? 0]));
+}
+
+/** The partition count of a topic (by its broker name). */
+export const partitionCount = async (admin: Admin, name: string): Promise<number> => (await partitionCounts(admin, [name])).get(name) ?? 0;
+
 /** Refuses co-partitioned topics (by their broker names) that cannot be read or whose partition counts differ. */
 export async function checkCoPartitioned(admin: Admin, kafkaTopic: (topic: TopicName) => string): Promise<void> {
   for (const set of CO_PARTITIONED) {
-    const names = set.map(kafkaTopic);
-    const { topics } = await admin.fetchTopicMetadata({ topics: names }).catch((err: unknown) => {
-      throw new PolyflowError('KAFKA_TOPICS_MISSING', `kafka bus: cannot read the partitions of ${names.join(' and ')} (create the topics with \`polyflow topics\`): ${err instanceof Error ? err.message : String(err)}`, {
-        retriable: true,
-        cause: err,
-      });
-    });
-    const problem = partitionCountsDiffer(new Map(names.map((name) => [name, topics.find((t) => t.name === name)?.partitions.length ?? 0])));
+    const problem = partitionCountsDiffer(await partitionCounts(admin, set.map(kafkaTopic)));
     if (problem !== undefined) throw new PolyflowError('KAFKA_NOT_COPARTITIONED', `kafka bus: ${problem}`);
   }
 }
@@ -105,6 +112,25 @@ export function orderStampOf(headers: Readonly<Record<string, unknown>> | undefi
 }
 
 /**
+ * Header of a stamped record with a receive time (books and trades): `<recvTs>` (ms), so a consumer
+ * can place it in time without decoding it (trade holds a book until the predictions due before it
+ * are in: KafkaBusOptions.eventOrder).
+ */
+export const TIME_HEADER = 'polyflow-time';
+
+/** The receive time in a record's `polyflow-time` header; undefined when it has none. */
+export const recordTimeOf = (headers: Readonly<Record<string, unknown>> | undefined): number | undefined => integerHeader(headers, TIME_HEADER);
+
+/** A header holding an integer (ms); undefined when absent or not one. */
+function integerHeader(headers: Readonly<Record<string, unknown>> | undefined, name: string): number | undefined {
+  const raw = headers?.[name];
+  if (raw === undefined) return undefined;
+  const header = Array.isArray(raw) ? (raw[0] as unknown) : raw;
+  const time = Number(Buffer.isBuffer(header) ? header.toString('latin1') : header);
+  return Number.isSafeInteger(time) ? time : undefined;
+}
+
+/**
  * Header of a progress marker: a record with no key and no value, `<time>` (ms) in this header,
  * written to one partition. It says that every record of that partition whose time is at or before
  * `<time>` was published before it: a book's or trade's receive time, a feature vector's input's, a
@@ -115,10 +141,4 @@ export function orderStampOf(headers: Readonly<Record<string, unknown>> | undefi
 export const PROGRESS_HEADER = 'polyflow-progress';
 
 /** The time of a progress marker; undefined for a data record. */
-export function progressOf(headers: Readonly<Record<string, unknown>> | undefined): number | undefined {
-  const raw = headers?.[PROGRESS_HEADER];
-  if (raw === undefined) return undefined;
-  const header = Array.isArray(raw) ? (raw[0] as unknown) : raw;
-  const time = Number(Buffer.isBuffer(header) ? header.toString('latin1') : header);
-  return Number.isSafeInteger(time) ? time : undefined;
-}
+export const progressOf = (headers: Readonly<Record<string, unknown>> | undefined): number | undefined => integerHeader(headers, PROGRESS_HEADER);

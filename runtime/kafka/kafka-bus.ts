@@ -14,7 +14,8 @@ import { ReferenceTables } from './reference-tables.js';
 import { CommitMarks, partitionKey, type PartitionOffset } from './commit-marks.js';
 import { activeStandbyAssigner } from './active-standby-assigner.js';
 import { coPartitionedAssigner } from './co-partitioned-assigner.js';
-import { checkCoPartitioned, ORDER_HEADER, OrderStamps, PROGRESS_HEADER, progressOf } from './ingest-order.js';
+import { checkCoPartitioned, ORDER_HEADER, partitionCount, OrderStamps, PROGRESS_HEADER, progressOf, TIME_HEADER } from './ingest-order.js';
+import { AwaitedProgress } from './awaited-progress.js';
 import { MergedIntake, type EmittedRun, type MergeHost } from './merged-intake.js';
 import { ProgressMarks } from './progress-marks.js';
 import { planRebuild } from './rebuild-plan.js';
@@ -86,6 +87,15 @@ export interface KafkaBusOptions {
    * Needs the `co-partitioned` assignment. Ignored with `publishOrder`.
    */
   readonly ingestOrder?: boolean | undefined;
+  /**
+   * Records of `topic` (trade: pm.book) in their publisher's order over all its assigned partitions
+   * (PartitionMerge in total order, by the `polyflow-order` stamps; the publisher's progress markers
+   * raise an empty partition's watermark), each held until every partition of `awaiting`
+   * (prediction.v1) has progressed to its receive time − 1 (`polyflow-time`), `waitMs` at most (then
+   * records go without waiting until `awaiting` progresses again). Needs progress markers upstream
+   * (kafka.progressIntervalMs). Ignored with `publishOrder` or `ingestOrder`.
+   */
+  readonly eventOrder?: { readonly topic: TopicName; readonly awaiting: TopicName; readonly waitMs: number } | undefined;
   /** How long a partition waits for a co-partitioned record that may still come (default 500 ms; see PartitionMerge). */
   readonly orderWaitMs?: number | undefined;
   /**
@@ -212,6 +222,10 @@ export class KafkaBus implements Bus {
   private readonly progressSubjects = new Map<TopicName, Subject<Progress>>();
   /** With stamps: this bus's progress markers on the co-partitioned topics. */
   private readonly progressMarks: ProgressMarks | undefined;
+  /** With `eventOrder`: how far its awaited topic has progressed (known once started). */
+  private awaited: AwaitedProgress | undefined;
+  /** The awaited topic progressed since the merge last looked: what waits there may go. */
+  private awaitedMoved = false;
 
   constructor(private readonly opts: KafkaBusOptions) {
     this.producer = opts.kafka.producer({ createPartitioner: cachedKeyPartitioner, allowAutoTopicCreation: true, maxInFlightRequests: 1, idempotent: false });
@@ -232,10 +246,20 @@ export class KafkaBus implements Bus {
             this.stamps,
             { intervalMs: opts.progressIntervalMs ?? 0, logger: opts.logger },
           );
+    const intake = { orderWaitMs: opts.orderWaitMs ?? 500, highWater: this.highWater, metrics: opts.metrics, logger: opts.logger };
+    const { eventOrder } = opts;
     this.intake =
-      opts.ingestOrder === true && this.order === undefined
-        ? new MergedIntake(this.mergeHost(), (t) => this.kafkaTopic(t), { orderWaitMs: opts.orderWaitMs ?? 500, highWater: this.highWater, metrics: opts.metrics, logger: opts.logger })
-        : undefined;
+      this.order !== undefined
+        ? undefined
+        : opts.ingestOrder === true
+          ? new MergedIntake(this.mergeHost(), (t) => this.kafkaTopic(t), intake)
+          : eventOrder !== undefined
+            ? new MergedIntake(this.mergeHost(), (t) => this.kafkaTopic(t), {
+                ...intake,
+                sets: [[eventOrder.topic]],
+                merge: { total: true, gate: (message) => this.awaited?.passes(message) === true, gateWaitMs: eventOrder.waitMs },
+              })
+            : undefined;
   }
 
   /** The broker's name of a polyflow topic. */
@@ -338,6 +362,7 @@ export class KafkaBus implements Bus {
         const active = Object.keys(payload.memberAssignment).length > 0;
         this.activeSince = active ? (this.activeSince ?? Date.now()) : undefined;
         this.joins++;
+        this.intake?.assigned(payload.memberAssignment);
         // Offsets of partitions another member owns now are its to commit.
         this.marks.keepAssigned(payload.memberAssignment);
         if (this.opts.rebuild !== undefined) this.rebuildOnAssignment(payload.memberAssignment);
@@ -351,7 +376,8 @@ export class KafkaBus implements Bus {
     });
     await consumer.connect();
     await consumer.subscribe({ topics: [...this.byKafkaTopic.keys()], fromBeginning: this.opts.fromBeginning ?? false });
-    if (this.intake !== undefined) await checkCoPartitioned(await this.adminClient(), (t) => this.kafkaTopic(t));
+    if (this.opts.ingestOrder === true && this.intake !== undefined) await checkCoPartitioned(await this.adminClient(), (t) => this.kafkaTopic(t));
+    if (this.opts.eventOrder !== undefined) this.awaited = new AwaitedProgress(await partitionCount(await this.adminClient(), this.kafkaTopic(this.opts.eventOrder.awaiting)));
     await this.stopIfClosing();
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.consume(payload) });
     const timeout = opts.joinTimeoutMs ?? 60_000;
@@ -438,6 +464,11 @@ export class KafkaBus implements Bus {
     resolveOffset(last);
     this.opts.metrics?.lag.labels(topic, String(batch.partition)).set(Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)));
     if (live) await this.checkpointIfDue();
+    if (this.awaitedMoved) {
+      this.awaitedMoved = false;
+      // Records held for this progress may go now.
+      if ((this.intake?.waiting ?? 0) > 0) await this.intake?.release(heartbeat, () => isRunning() && !isStale());
+    }
     await heartbeat();
   }
 
@@ -470,6 +501,10 @@ export class KafkaBus implements Bus {
           // A marker carries no record: its time goes to whoever forwards progress (in this partition's order).
           this.opts.metrics?.progress.labels(topic, String(partition)).set(progress / 1000);
           this.progressSubjects.get(topic)?.next({ partition, time: progress });
+          if (topic === this.opts.eventOrder?.awaiting && this.awaited?.saw(partition, progress) === true) {
+            this.intake?.reopenGate();
+            this.awaitedMoved = true;
+          }
           // Its offset is committed like a record's (a partition that ends with markers is caught up).
           if (until === undefined || BigInt(message.offset) >= until) live = true;
           last = message.offset;
@@ -776,6 +811,8 @@ export class KafkaBus implements Bus {
         // A member that is stopping leaves the group: the new owner rebuilds.
         if (generation !== this.assignments || this.holds.has('stopping')) return;
         await this.opts.rebuild?.reset(plan.restored);
+        // The awaited topic's markers are read again from where the operators are.
+        this.awaited?.clear();
         this.replayTables();
         for (const ids of this.recent.values()) ids.clear();
         this.rebuildUntil = plan.until;
@@ -936,7 +973,10 @@ export class KafkaBus implements Bus {
           if (order !== undefined) {
             (headers ??= {})[ORDER_HEADER] = order;
             const { recvTs } = record.value as { recvTs?: number };
-            if (recvTs !== undefined) stamped.push(recvTs);
+            if (recvTs !== undefined) {
+              headers[TIME_HEADER] = String(recvTs);
+              stamped.push(recvTs);
+            }
           }
           messages.push(headers === undefined ? { key: record.key, value } : { key: record.key, value, headers });
         }

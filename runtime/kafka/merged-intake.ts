@@ -3,7 +3,7 @@ import type { Logger } from '../logger.js';
 import { partitionKey } from './commit-marks.js';
 import { CO_PARTITIONED, orderStampOf, progressOf } from './ingest-order.js';
 import type { KafkaMetrics } from './kafka-metrics.js';
-import { PartitionMerge } from './partition-merge.js';
+import { PartitionMerge, type PartitionMergeOptions } from './partition-merge.js';
 
 /** How far the operators got in one partition's records, and whether any was live (not only rebuilding state). */
 export interface EmittedRun {
@@ -52,12 +52,33 @@ export class MergedIntake {
   constructor(
     private readonly host: MergeHost,
     kafkaTopic: (topic: string) => string,
-    private readonly opts: { orderWaitMs: number; highWater: number; metrics?: KafkaMetrics | undefined; logger?: Logger | undefined },
+    private readonly opts: {
+      orderWaitMs: number;
+      highWater: number;
+      /** The topics merged, per set (default CO_PARTITIONED). */
+      sets?: readonly (readonly string[])[] | undefined;
+      /** A total order of each set's partitions, with its gate (see PartitionMergeOptions). */
+      merge?: PartitionMergeOptions<KafkaMessage> | undefined;
+      metrics?: KafkaMetrics | undefined;
+      logger?: Logger | undefined;
+    },
   ) {
-    this.merge = new PartitionMerge<KafkaMessage>(
-      CO_PARTITIONED.map((set) => set.map(kafkaTopic)),
-      opts.orderWaitMs,
-    );
+    this.merge = new PartitionMerge<KafkaMessage>((opts.sets ?? CO_PARTITIONED).map((set) => set.map(kafkaTopic)), opts.orderWaitMs, Date.now, opts.merge);
+  }
+
+  /** A new assignment (Kafka topic -> partitions): in total order, the partitions merged from the next clear() on. */
+  assigned(assignment: Record<string, readonly number[]>): void {
+    this.merge.declare(new Map(Object.entries(assignment)));
+  }
+
+  /** The gate's condition moved: records wait on it again, and what waits may go now (a release is due). */
+  reopenGate(): void {
+    this.merge.reopenGate();
+  }
+
+  /** Records fetched and not yet handed over. */
+  get waiting(): number {
+    return this.merge.size;
   }
 
   /** True when records of this (Kafka) topic go through the merge. */

@@ -37,6 +37,8 @@ export interface OpenKafkaBusOptions {
   readonly assignment?: 'spread' | 'co-partitioned' | 'active-standby' | undefined;
   /** Co-partitioned topics handed over in ingest's order (see KafkaBusOptions). */
   readonly ingestOrder?: boolean | undefined;
+  /** See KafkaBusOptions.eventOrder (it waits `kafka.progressWaitMs` at most). */
+  readonly eventOrder?: { readonly topic: TopicName; readonly awaiting: TopicName } | undefined;
   /** Topics this process publishes and reads back itself (see KafkaBusOptions). */
   readonly local?: readonly TopicName[] | undefined;
 }
@@ -77,6 +79,7 @@ export function openKafkaBus(opts: OpenKafkaBusOptions): KafkaBus {
     assignment: opts.assignment,
     local: opts.local,
     ingestOrder: opts.ingestOrder,
+    eventOrder: opts.eventOrder === undefined ? undefined : { ...opts.eventOrder, waitMs: kafka.progressWaitMs },
     orderWaitMs: kafka.orderWaitMs,
     progressIntervalMs: kafka.progressIntervalMs,
     dedupeCapacity: kafka.dedupeCapacity,

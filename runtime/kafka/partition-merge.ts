@@ -50,11 +50,34 @@ class Lane<T> {
   }
 }
 
-/** The partitions of one number of a co-partitioned set: a lane per topic. */
+/**
+ * The partitions merged together: of one number of a co-partitioned set (a lane per topic), or, in
+ * total order, every declared partition of a set.
+ */
 interface Partition<T> {
   readonly lanes: Lane<T>[];
-  /** Since when (ms, and fetches) no head can go and some lane is empty. */
-  blocked: { readonly since: number; readonly fetches: ReadonlyMap<number, number> } | undefined;
+  /**
+   * Since when (ms, and fetches) no head can go: some lane is empty and may still bring an earlier
+   * record (`order`), or the earliest head waits on the gate (`gate`).
+   */
+  blocked: { readonly since: number; readonly fetches: ReadonlyMap<number, number>; readonly on: 'order' | 'gate' } | undefined;
+}
+
+export interface PartitionMergeOptions<T> {
+  /**
+   * One merge of every partition of a set, in their publisher's total order (its `g`), not one per
+   * partition number, and no head goes for being its key's next: a record goes once every lane has
+   * fetched, or been marked, past it. Lanes are the partitions declared (declare()), so a partition
+   * that has fetched nothing yet is waited for.
+   */
+  readonly total?: boolean | undefined;
+  /**
+   * In total order: the earliest record may go only once this holds of it (trade: once the
+   * predictions due before a book are in). After `gateWaitMs` (and two fetches from every broker)
+   * it goes anyway, and so does every record after it until reopenGate() (its condition moved).
+   */
+  readonly gate?: ((item: T) => boolean) | undefined;
+  readonly gateWaitMs?: number | undefined;
 }
 
 /** Publish order of two stamps. */
@@ -78,6 +101,8 @@ const before = (a: OrderStamp, b: OrderStamp): boolean => a.epoch < b.epoch || (
  * A key's next record is known within one epoch: a record of another epoch (a restarted publisher,
  * or two at once) is placed by the other rules. With one publisher, every lane is a subsequence of
  * one publish order, so a head never waits on a record behind another lane's head that waits on it.
+ * In total order (PartitionMergeOptions.total), every declared partition of a set is one merge, and
+ * only the earliest head goes, once no lane can bring an earlier record (and the gate, if any, lets it).
  */
 export class PartitionMerge<T> {
   private readonly laneOf = new Map<string, { set: number; lane: number }>();
@@ -88,14 +113,29 @@ export class PartitionMerge<T> {
   private readonly fetches = new Map<number, { count: number; at: number }>();
   private waits = 0;
   private lastLane: Lane<T> | undefined;
+  /** In total order: the partitions to merge, per topic. */
+  private declared = new Map<string, readonly number[]>();
+  /** The gate's wait ran out: records go without it until reopenGate(). */
+  private gateOpen = false;
 
   constructor(
     /** Kafka topic names per co-partitioned set. */
     private readonly sets: readonly (readonly string[])[],
     private readonly idleMs: number,
     private readonly now: () => number = Date.now,
+    private readonly opts: PartitionMergeOptions<T> = {},
   ) {
     sets.forEach((topics, set) => topics.forEach((topic, lane) => this.laneOf.set(topic, { set, lane })));
+  }
+
+  /** In total order: the partitions of each topic to merge (an assignment's), from the next clear() on. */
+  declare(partitions: ReadonlyMap<string, readonly number[]>): void {
+    this.declared = new Map([...partitions].filter(([topic]) => this.laneOf.has(topic)));
+  }
+
+  /** The gate's condition moved: records wait on it again. */
+  reopenGate(): void {
+    this.gateOpen = false;
   }
 
   /** True when records of this (Kafka) topic go through the merge. */
@@ -160,22 +200,27 @@ export class PartitionMerge<T> {
     this.partitions.clear();
     this.next.clear();
     this.lastLane = undefined;
+    if (this.opts.total === true) for (const [topic, partitions] of this.declared) for (const partition of partitions) this.lane(topic, partition);
   }
 
   private lane(topic: string, partition: number): Lane<T> {
     const at = this.laneOf.get(topic);
     if (at === undefined) throw new Error(`partition merge: ${topic} is not co-partitioned`);
-    const id = `${at.set}:${partition}`;
+    const total = this.opts.total === true;
+    const id = total ? `${at.set}` : `${at.set}:${partition}`;
     let p = this.partitions.get(id);
     if (p === undefined) {
-      p = { lanes: (this.sets[at.set] ?? []).map((t) => new Lane<T>(t, partition)), blocked: undefined };
+      p = { lanes: total ? [] : (this.sets[at.set] ?? []).map((t) => new Lane<T>(t, partition)), blocked: undefined };
       this.partitions.set(id, p);
     }
-    return p.lanes[at.lane] as Lane<T>;
+    if (!total) return p.lanes[at.lane] as Lane<T>;
+    let lane = p.lanes.find((l) => l.topic === topic && l.partition === partition);
+    if (lane === undefined) p.lanes.push((lane = new Lane<T>(topic, partition)));
+    return lane;
   }
 
   private waitedOut(blocked: NonNullable<Partition<T>['blocked']>): boolean {
-    if (this.now() - blocked.since < this.idleMs) return false;
+    if (this.now() - blocked.since < (blocked.on === 'gate' ? (this.opts.gateWaitMs ?? this.idleMs) : this.idleMs)) return false;
     // A broker that has not fetched for ten waits is no longer fetching (it left the cluster's metadata).
     const fetching = [...this.fetches].filter(([, seen]) => this.now() - seen.at <= 10 * this.idleMs);
     return fetching.length > 0 && fetching.every(([broker, seen]) => seen.count - (blocked.fetches.get(broker) ?? 0) >= 2);
@@ -184,19 +229,23 @@ export class PartitionMerge<T> {
   private due(entry: Entry<T>): boolean {
     const { stamp } = entry;
     if (stamp === undefined || entry.marker) return true;
+    if (this.opts.total === true) return false;
     const next = this.next.get(entry.key);
     return next !== undefined && stamp.epoch === next.epoch && stamp.n <= next.n;
   }
 
-  /** The lane whose head goes now, if any (see the class comment). */
-  private ready(p: Partition<T>): Lane<T> | undefined {
+  /** The lane whose head goes now, or what the earliest head waits on (see the class comment). */
+  private ready(p: Partition<T>): Lane<T> | 'order' | 'gate' | undefined {
     for (const lane of p.lanes) {
       const head = lane.peek();
       if (head !== undefined && this.due(head)) return lane;
     }
     const earliest = this.earliest(p);
-    const stamp = earliest?.peek()?.stamp as OrderStamp;
-    return earliest !== undefined && p.lanes.every((lane) => lane.size > 0 || (lane.watermark !== undefined && !before(lane.watermark, stamp))) ? earliest : undefined;
+    if (earliest === undefined) return undefined;
+    const head = earliest.peek() as Entry<T>;
+    const stamp = head.stamp as OrderStamp;
+    if (!p.lanes.every((lane) => lane.size > 0 || (lane.watermark !== undefined && !before(lane.watermark, stamp)))) return 'order';
+    return this.opts.gate === undefined || this.gateOpen || this.opts.gate(head.item) ? earliest : 'gate';
   }
 
   /** The lane whose head was published first (heads that are not due all have stamps). */
@@ -210,18 +259,32 @@ export class PartitionMerge<T> {
     return earliest;
   }
 
+  private blockedSince(on: 'order' | 'gate'): NonNullable<Partition<T>['blocked']> {
+    return { since: this.now(), fetches: new Map([...this.fetches].map(([broker, seen]) => [broker, seen.count])), on };
+  }
+
   private releasePartition(p: Partition<T>, out: MergeRun<T>[]): void {
     let run: MergeRun<T> | undefined;
     for (;;) {
       let lane = this.ready(p);
-      if (lane === undefined && p.lanes.some((l) => l.size > 0)) {
-        p.blocked ??= { since: this.now(), fetches: new Map([...this.fetches].map(([broker, seen]) => [broker, seen.count])) };
+      if (lane === 'gate') {
+        if (p.blocked?.on !== 'gate') p.blocked = this.blockedSince('gate');
+        if (!this.waitedOut(p.blocked)) return;
+        // Waited out: what the gate waits for is not coming soon; records go without it until it moves.
+        this.gateOpen = true;
+        this.waits++;
+        lane = this.earliest(p);
+      } else if (lane === 'order' || (lane === undefined && p.lanes.some((l) => l.size > 0))) {
+        if (p.blocked?.on !== 'order') p.blocked = this.blockedSince('order');
         if (!this.waitedOut(p.blocked) || p.lanes.some((l) => l.size === 0 && l.behind)) return;
         // Waited out: the empty lanes have nothing published before what the others fetched.
         const latest = p.lanes.reduce<OrderStamp | undefined>((w, l) => (l.watermark !== undefined && (w === undefined || before(w, l.watermark)) ? l.watermark : w), undefined);
         for (const l of p.lanes) if (l.size === 0) l.watermark = latest;
         this.waits++;
-        lane = this.ready(p) ?? this.earliest(p);
+        const after = this.ready(p);
+        // Ordered now; a gate still waits (from now).
+        if (after === 'gate') continue;
+        lane = typeof after === 'object' ? after : this.earliest(p);
       }
       p.blocked = undefined;
       if (lane === undefined) return;

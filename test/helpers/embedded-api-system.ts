@@ -92,7 +92,7 @@ export async function startEmbeddedSystem(opts: {
   let lastTs = 0;
   for await (const batch of readReplay(opts.recording ?? 'data/sample')) {
     for (const record of batch) {
-      await advanceAndScore(scheduler, inFlight, record.recvTs);
+      await advanceAndScore(scheduler, inFlight, record.recvTs, tradeClock);
       lastTs = Math.max(lastTs, record.recvTs);
       input.next(record);
       if (record.kind === 'frame') frames++;

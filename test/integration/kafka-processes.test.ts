@@ -18,13 +18,15 @@ import { openKafkaBus } from '../../runtime/kafka/open-kafka-bus.js';
 import { fromPackageRoot } from '../../runtime/package-root.js';
 import { FEATURE_SPEC } from '../../schemas/feature-spec.js';
 import type { FeatureVector } from '../../schemas/feature-vector.js';
+import type { Fill } from '../../schemas/fill.js';
 import type { Order } from '../../schemas/order.js';
+import type { PortfolioSnapshot } from '../../schemas/portfolio-snapshot.js';
 import type { Prediction } from '../../schemas/prediction.js';
 import type { Signal } from '../../schemas/signal.js';
 import type { TopicName, TopicTypes } from '../../schemas/topics.js';
 import { startTestKafka, type MockCluster } from '../helpers/kafka-mock-cluster.js';
 import { CLI, committedRecords, embeddedOutputs, ingestRecords, memoryFeatures, readPartitioned, spawnPipeline } from '../helpers/kafka-pipelines.js';
-import { scoresApprox } from '../helpers/model-outputs.js';
+import { scoresApprox, sizedApprox } from '../helpers/model-outputs.js';
 import { tradingEnv } from '../helpers/trading-model.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -67,7 +69,17 @@ beforeAll(async () => {
   await cluster.prepareTopics(prefix);
   execFileSync(process.execPath, [CLI, 'simulate', '--out', recording, '--markets', '8', '--events', '4000', '--seed', '1'], { stdio: 'pipe' });
   // The test's publisher marks its progress (the processes forward it whatever their setting).
-  env = tradingEnv({ POLYFLOW_LOG_LEVEL: 'warn', KAFKA_BROKERS: cluster.bootstrap, POLYFLOW_KAFKA_TOPIC_PREFIX: prefix, POLYFLOW_KAFKA_SESSION_TIMEOUT_MS: '6000', POLYFLOW_KAFKA_PROGRESS_INTERVAL_MS: '100' });
+  // Every 2-cent edge trades, $100 stakes, 5 s cooldowns: enough orders and fills that their
+  // placement among the books, and the exposure caps, show in the portfolio.
+  const trading = {
+    POLYFLOW_SIGNAL_COOLDOWN_MS: '5000',
+    POLYFLOW_SIGNAL_MIN_EDGE: '0.02',
+    POLYFLOW_SIGNAL_MEDIUM_EDGE: '0.02',
+    POLYFLOW_SIGNAL_STRONG_EDGE: '0.02',
+    POLYFLOW_RISK_MAX_STAKE_USD: '100',
+    POLYFLOW_RISK_MIN_ORDER_SHARES: '0',
+  };
+  env = tradingEnv({ POLYFLOW_LOG_LEVEL: 'warn', KAFKA_BROKERS: cluster.bootstrap, POLYFLOW_KAFKA_TOPIC_PREFIX: prefix, POLYFLOW_KAFKA_SESSION_TIMEOUT_MS: '6000', POLYFLOW_KAFKA_PROGRESS_INTERVAL_MS: '100', ...trading });
   config = loadConfig({ env });
   // The market metadata is on the broker before the processes start: every member of a stateful
   // pipeline reads all of it (a reference table) before its group's first record.
@@ -101,20 +113,24 @@ describe('features, predict, trade and persist as separate consumer-group proces
     const publisher = openKafkaBus({ config });
     const reader = openKafkaBus({ config, group: 'test-reader', fromBeginning: true });
     buses.push(publisher, reader);
-    const got = { features: [] as FeatureVector[], predictions: [] as Prediction[], signals: [] as Signal[], orders: [] as Order[] };
+    const got = { features: [] as FeatureVector[], predictions: [] as Prediction[], signals: [] as Signal[], orders: [] as Order[], fills: [] as Fill[], portfolio: [] as PortfolioSnapshot[] };
     reader.topic('features.v1').subscribe((f) => got.features.push(f));
     reader.topic('prediction.v1').subscribe((p) => got.predictions.push(p));
     reader.topic('signal.v1').subscribe((s) => got.signals.push(s));
     reader.topic('order.v1').subscribe((o) => got.orders.push(o));
+    reader.topic('fill.v1').subscribe((f) => got.fills.push(f));
+    reader.topic('portfolio.v1').subscribe((p) => got.portfolio.push(p));
     await publisher.start();
     await reader.start();
 
     for (const r of rest) publisher.publish(r.topic, r.key, r.value as TopicTypes[typeof r.topic]);
     await publisher.flush();
 
-    // One embedded run (the graph on a memory bus) over the same records is the reference for every stage.
+    // One embedded run (the graph on a memory bus) over the same records is the reference for every
+    // stage. The trade process's input does not end: the predictions due after the last book wait.
     const scorer = await loadScorer(fromPackageRoot(config.scoring.modelPath), FEATURE_SPEC);
-    const embedded = await embeddedOutputs(config, scorer, meta, rest, ['features.v1', 'prediction.v1', 'signal.v1']).finally(() => scorer.release());
+    const tradeTopics = ['signal.v1', 'order.v1', 'fill.v1', 'portfolio.v1'] as const;
+    const embedded = await embeddedOutputs(config, scorer, meta, rest, ['features.v1', 'prediction.v1', ...tradeTopics], { inputEnds: false }).finally(() => scorer.release());
     const ids = (xs: readonly { id: string }[]) => new Map(xs.map((x) => [x.id, x]));
 
     // features: the same vectors, though two members split the books and trades (each with every
@@ -130,18 +146,23 @@ describe('features, predict, trade and persist as separate consumer-group proces
     await waitFor(() => got.features.length >= expected.length, 120_000, 'features');
     expect(ids(got.features)).toEqual(ids(expected));
 
-    // predict and trade's edge stage: the same predictions and signals, by id and value (scores up
-    // to float32 rounding), though predict cut its batches on the wall clock as the records arrived.
+    // predict and trade: the same predictions, signals, orders, fills and portfolio snapshots, by id
+    // and value (scores up to float32 rounding, and what is sized from them to a ten-thousandth), though
+    // predict cut its batches on the wall clock as the records arrived, and trade read the books and
+    // predictions from many partitions: it placed each prediction among the books as the embedded run.
     const expectedPredictions = embedded.get('prediction.v1') as Prediction[];
-    const expectedSignals = embedded.get('signal.v1') as Signal[];
+    const expectedTrade = { signals: embedded.get('signal.v1') as Signal[], orders: embedded.get('order.v1') as Order[], fills: embedded.get('fill.v1') as Fill[], portfolio: embedded.get('portfolio.v1') as PortfolioSnapshot[] };
     expect(expectedPredictions.length).toBeGreaterThan(100);
-    expect(expectedSignals.length).toBeGreaterThan(0);
+    expect(expectedTrade.signals.length).toBeGreaterThan(10);
+    expect(expectedTrade.fills.length).toBeGreaterThan(20);
     // A shortfall is reported by the comparisons below (what is missing), not as a timeout.
-    await waitFor(() => got.predictions.length >= expectedPredictions.length && got.signals.length >= expectedSignals.length, 120_000, 'outputs').catch(() => undefined);
+    const caughtUp = () => got.predictions.length >= expectedPredictions.length && (['signals', 'orders', 'fills', 'portfolio'] as const).every((k) => got[k].length >= expectedTrade[k].length);
+    await waitFor(caughtUp, 120_000, 'outputs').catch(() => undefined);
     expect(ids(got.predictions)).toEqual(ids(expectedPredictions.map(scoresApprox)));
-    expect(ids(got.signals)).toEqual(ids(expectedSignals.map(scoresApprox)));
-    const signalIds = new Set(got.signals.map((s) => s.id));
-    for (const order of got.orders) expect(signalIds.has(order.signalId)).toBe(true);
+    expect(ids(got.signals)).toEqual(ids(expectedTrade.signals.map(scoresApprox)));
+    expect(ids(got.orders)).toEqual(ids(expectedTrade.orders.map(sizedApprox)));
+    expect(ids(got.fills)).toEqual(ids(expectedTrade.fills.map(sizedApprox)));
+    expect(ids(got.portfolio)).toEqual(ids(expectedTrade.portfolio.map(sizedApprox)));
     finalSignals = got.signals.map((s) => s.id).sort();
   });
 

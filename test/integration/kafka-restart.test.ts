@@ -205,7 +205,7 @@ describe('trade with a standby process', () => {
 function memorySignals(config: Config, markets: readonly MarketMeta[], predictions: readonly Prediction[]): Set<string> {
   const bus = new MemoryBus();
   const out = new Set<string>();
-  const sub = tradePipeline(bus, config, { metrics: new PipelineMetrics() });
+  const sub = tradePipeline(bus, config, { metrics: new PipelineMetrics(), clock: 'arrival' });
   bus.topic('signal.v1').subscribe((s) => out.add(s.id));
   for (const m of markets) bus.publish('pm.market.meta', m.market, m);
   for (const p of new Map(predictions.map((x) => [x.id, x])).values()) bus.publish('prediction.v1', p.assetId, p);

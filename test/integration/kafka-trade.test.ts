@@ -126,7 +126,7 @@ afterAll(async () => {
 describe('trade as a Kafka consumer group', () => {
   it('publishes the signals, orders, fills, portfolio and risk events of the memory run, in its order', async () => {
     const memory = new MemoryBus();
-    tradePipeline(memory, config, { metrics: new PipelineMetrics() });
+    tradePipeline(memory, config, { metrics: new PipelineMetrics(), clock: 'arrival' });
     const expected = collect(memory);
     for (const m of meta) memory.publish('pm.market.meta', m.market, m);
     for (const r of timeline) memory.publish(r.topic, r.key, r.value as TopicTypes[typeof r.topic]);
@@ -137,10 +137,10 @@ describe('trade as a Kafka consumer group', () => {
     expect((expected.get('risk.event') as { action: string }[]).filter((e) => e.action === 'resize' || e.action === 'block').length).toBeGreaterThan(0);
 
     const publisher = openKafkaBus({ config });
-    const trade = openKafkaBus({ config, group: 'trade', fromBeginning: true, ...groupBusShape('trade') });
+    const trade = openKafkaBus({ config, group: 'trade', fromBeginning: true, ...groupBusShape('trade', config) });
     buses.push(publisher, trade);
     const registry = new StateRegistry();
-    tradePipeline(trade, config, { metrics: new PipelineMetrics(), registry });
+    tradePipeline(trade, config, { metrics: new PipelineMetrics(), registry, clock: 'arrival' });
     const got = collect(trade);
     await publisher.start();
     for (const m of meta) publisher.publish('pm.market.meta', m.market, m);
@@ -183,17 +183,17 @@ describe('trade as a Kafka consumer group', () => {
       config,
       group: 'trade',
       fromBeginning: true,
-      ...groupBusShape('trade'),
+      ...groupBusShape('trade', config),
       rebuild: {
         reset: () => {
           graph?.unsubscribe();
           registry = new StateRegistry();
-          graph = tradePipeline(second, config, { metrics: new PipelineMetrics(), registry });
+          graph = tradePipeline(second, config, { metrics: new PipelineMetrics(), registry, clock: 'arrival' });
         },
       },
     });
     buses.push(second);
-    graph = tradePipeline(second, config, { metrics: new PipelineMetrics(), registry });
+    graph = tradePipeline(second, config, { metrics: new PipelineMetrics(), registry, clock: 'arrival' });
     const handed = collect(second);
     await second.start();
     const received = (topic: TopicName): number => second.counts().received.get(topic) ?? 0;

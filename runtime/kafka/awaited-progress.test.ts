@@ -1,0 +1,34 @@
+import type { KafkaMessage } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { AwaitedProgress } from './awaited-progress.js';
+import { TIME_HEADER } from './ingest-order.js';
+
+const book = (time?: number): KafkaMessage =>
+  ({ key: null, value: Buffer.alloc(0), offset: '0', timestamp: '0', attributes: 0, headers: time === undefined ? {} : { [TIME_HEADER]: Buffer.from(String(time)) } }) as KafkaMessage;
+
+describe('AwaitedProgress', () => {
+  it('lets a record go once every partition has progressed to its time - 1, not before', () => {
+    const awaited = new AwaitedProgress(3);
+    expect(awaited.saw(0, 500)).toBe(false);
+    expect(awaited.saw(1, 200)).toBe(false);
+    expect(awaited.passes(book(100))).toBe(false);
+    expect(awaited.saw(2, 300)).toBe(true);
+    expect(awaited.passes(book(201))).toBe(true);
+    expect(awaited.passes(book(202))).toBe(false);
+    // A marker that goes back, or does not move the least, changes nothing.
+    expect(awaited.saw(1, 150)).toBe(false);
+    expect(awaited.saw(0, 900)).toBe(false);
+    expect(awaited.saw(1, 400)).toBe(true);
+    expect(awaited.passes(book(301))).toBe(true);
+    expect(awaited.passes(book(302))).toBe(false);
+  });
+
+  it('lets a record without a receive time go, and holds everything timed again once cleared', () => {
+    const awaited = new AwaitedProgress(1);
+    awaited.saw(0, 1_000);
+    expect(awaited.passes(book(1_000))).toBe(true);
+    awaited.clear();
+    expect(awaited.passes(book(2))).toBe(false);
+    expect(awaited.passes(book())).toBe(true);
+  });
+});
