@@ -112,7 +112,9 @@ export interface KafkaBusOptions {
    * are still published for other processes. With `rebuild`, the group reads them too, but only
    * what was published before the assignment: a rebuild gives the operators the history as it was
    * published (muted), and what they derive again while muted is dropped, not handed over (replayed
-   * in fetch order it could differ from what downstream saw). Ignored with `publishOrder`.
+   * in fetch order it could differ from what downstream saw). With `eventOrder` the operators'
+   * order is ingest's, so a rebuild derives them again instead (muted, handed over in-process) and
+   * their history is not read. Ignored with `publishOrder`.
    */
   readonly local?: readonly TopicName[] | undefined;
 }
@@ -272,7 +274,9 @@ export class KafkaBus implements Bus {
     if (local && !this.muted && this.repeated(topic, value)) return;
     if (this.muted) this.opts.metrics?.rebuildMuted.labels(topic).inc();
     else this.enqueue({ topic, key, value, seq: this.order?.assign(topic) });
-    if (local && !this.muted) this.deliverLocal(topic, value);
+    // In ingest's order a rebuild derives the local topics again, muted, as they were made: the
+    // operators get them in-process as live (their history is not read back).
+    if (local && (!this.muted || this.opts.eventOrder !== undefined)) this.deliverLocal(topic, value);
   }
 
   /**
@@ -804,6 +808,7 @@ export class KafkaBus implements Bus {
             const name = this.byKafkaTopic.get(kafkaTopic);
             return name !== undefined && this.localTopics.has(name);
           },
+          localHistory: this.opts.eventOrder === undefined,
           checkpoints: this.opts.rebuild?.checkpoints,
           fromBeginning: this.opts.fromBeginning === true,
           logger: this.opts.logger,

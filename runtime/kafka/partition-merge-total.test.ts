@@ -34,7 +34,12 @@ function totalMerge(opts: PartitionMergeOptions<Book> = {}, idleMs = 500) {
 }
 
 const add = (merge: PartitionMerge<Book>, b: Book): void => merge.add('pm.book', b.partition, b.key, b.stamp, b, b.at < 0);
-const released = (merge: PartitionMerge<Book>): Book[] => merge.release().flatMap((run) => run.items.filter((b) => b.at >= 0));
+/** What release() gives, run after run: a run is one partition's records (the bus commits each run's offsets on its partition). */
+const released = (merge: PartitionMerge<Book>): Book[] =>
+  merge.release().flatMap((run) => {
+    for (const b of run.items) expect(b.partition).toBe(run.partition);
+    return run.items.filter((b) => b.at >= 0);
+  });
 
 describe('PartitionMerge in total order', () => {
   it('gives the books of every partition in publish order: none before every partition has fetched or been marked past it', () => {

@@ -295,7 +295,7 @@ export class PartitionMerge<T> {
         if (next === undefined) this.next.set(key, { epoch: stamp.epoch, n: stamp.n + 1 });
         else if (stamp.epoch !== next.epoch || stamp.n >= next.n) [next.epoch, next.n] = [stamp.epoch, stamp.n + 1];
       }
-      if (run === undefined || run.topic !== lane.topic) out.push((run = { topic: lane.topic, partition: lane.partition, items: [] }));
+      if (run === undefined || run.topic !== lane.topic || run.partition !== lane.partition) out.push((run = { topic: lane.topic, partition: lane.partition, items: [] }));
       run.items.push(item);
     }
   }

@@ -133,11 +133,11 @@ export function spawnPipeline(pipeline: string, env: NodeJS.ProcessEnv, args: re
 }
 
 /** The offsets group `polyflow.<group>` committed on `topic`, summed over partitions. */
-export async function committedRecords(bootstrap: string, kafkaTopic: string, group: string): Promise<number> {
+export async function committedRecords(bootstrap: string, kafkaTopic: string, group: string, groupIdPrefix = 'polyflow'): Promise<number> {
   const admin = createKafka({ brokers: [bootstrap], clientId: 'test-admin' }).admin();
   await admin.connect();
   try {
-    const [offsets] = await admin.fetchOffsets({ groupId: `polyflow.${group}`, topics: [kafkaTopic] });
+    const [offsets] = await admin.fetchOffsets({ groupId: `${groupIdPrefix}.${group}`, topics: [kafkaTopic] });
     return (offsets?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
   } finally {
     await admin.disconnect();

@@ -27,7 +27,7 @@ import type { TopicName, TopicTypes } from '../../schemas/topics.js';
 import { startTestKafka, type MockCluster } from '../helpers/kafka-mock-cluster.js';
 import { CLI, committedRecords, embeddedOutputs, ingestRecords, memoryFeatures, readPartitioned, spawnPipeline } from '../helpers/kafka-pipelines.js';
 import { scoresApprox, sizedApprox } from '../helpers/model-outputs.js';
-import { tradingEnv } from '../helpers/trading-model.js';
+import { LOOSE_TRADING_ENV, tradingEnv } from '../helpers/trading-model.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'polyflow-kafka-procs-'));
@@ -69,17 +69,14 @@ beforeAll(async () => {
   await cluster.prepareTopics(prefix);
   execFileSync(process.execPath, [CLI, 'simulate', '--out', recording, '--markets', '8', '--events', '4000', '--seed', '1'], { stdio: 'pipe' });
   // The test's publisher marks its progress (the processes forward it whatever their setting).
-  // Every 2-cent edge trades, $100 stakes, 5 s cooldowns: enough orders and fills that their
-  // placement among the books, and the exposure caps, show in the portfolio.
-  const trading = {
-    POLYFLOW_SIGNAL_COOLDOWN_MS: '5000',
-    POLYFLOW_SIGNAL_MIN_EDGE: '0.02',
-    POLYFLOW_SIGNAL_MEDIUM_EDGE: '0.02',
-    POLYFLOW_SIGNAL_STRONG_EDGE: '0.02',
-    POLYFLOW_RISK_MAX_STAKE_USD: '100',
-    POLYFLOW_RISK_MIN_ORDER_SHARES: '0',
-  };
-  env = tradingEnv({ POLYFLOW_LOG_LEVEL: 'warn', KAFKA_BROKERS: cluster.bootstrap, POLYFLOW_KAFKA_TOPIC_PREFIX: prefix, POLYFLOW_KAFKA_SESSION_TIMEOUT_MS: '6000', POLYFLOW_KAFKA_PROGRESS_INTERVAL_MS: '100', ...trading });
+  env = tradingEnv({
+    POLYFLOW_LOG_LEVEL: 'warn',
+    KAFKA_BROKERS: cluster.bootstrap,
+    POLYFLOW_KAFKA_TOPIC_PREFIX: prefix,
+    POLYFLOW_KAFKA_SESSION_TIMEOUT_MS: '6000',
+    POLYFLOW_KAFKA_PROGRESS_INTERVAL_MS: '100',
+    ...LOOSE_TRADING_ENV,
+  });
   config = loadConfig({ env });
   // The market metadata is on the broker before the processes start: every member of a stateful
   // pipeline reads all of it (a reference table) before its group's first record.

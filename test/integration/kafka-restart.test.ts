@@ -11,7 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadScorer } from '../../models/load-scorer.js';
 import { loadConfig, type Config } from '../../runtime/config.js';
+import { fromPackageRoot } from '../../runtime/package-root.js';
+import { FEATURE_SPEC } from '../../schemas/feature-spec.js';
 import { tradePipeline } from '../../pipelines/trade.js';
 import type { KafkaBus } from '../../runtime/kafka/kafka-bus.js';
 import { openKafkaBus } from '../../runtime/kafka/open-kafka-bus.js';
@@ -22,9 +25,10 @@ import type { MarketMeta } from '../../schemas/market-meta.js';
 import type { Prediction } from '../../schemas/prediction.js';
 import type { TopicName, TopicTypes } from '../../schemas/topics.js';
 import { startTestKafka, type MockCluster } from '../helpers/kafka-mock-cluster.js';
-import { CLI, committedRecords, ingestRecords, memoryFeatures, readRawTopics, spawnPipeline, type IngestRecord } from '../helpers/kafka-pipelines.js';
+import { CLI, committedRecords, embeddedOutputs, ingestRecords, memoryFeatures, readRawTopics, spawnPipeline, type IngestRecord } from '../helpers/kafka-pipelines.js';
 import { createTestDatabase } from '../helpers/postgres-test-db.js';
-import { tradingEnv } from '../helpers/trading-model.js';
+import { LOOSE_TRADING_ENV, tradingEnv } from '../helpers/trading-model.js';
+import { scoresApprox, sizedApprox } from '../helpers/model-outputs.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'polyflow-kafka-restart-'));
@@ -63,21 +67,31 @@ async function deployment(extraEnv: Record<string, string>): Promise<{
   publishMeta(): Promise<void>;
   committed(topic: TopicName, group: string): Promise<number>;
 }> {
-  const prefix = `restart-${randomUUID().slice(0, 8)}.`;
+  const id = randomUUID().slice(0, 8);
+  const prefix = `restart-${id}.`;
+  // Its own groups too: the processes of an earlier deployment may still run.
+  const groupIdPrefix = `polyflow-${id}`;
   await cluster.prepareTopics(prefix);
-  const env = tradingEnv({ POLYFLOW_LOG_LEVEL: process.env['TEST_LOG'] ?? 'warn', KAFKA_BROKERS: cluster.bootstrap, POLYFLOW_KAFKA_TOPIC_PREFIX: prefix, POLYFLOW_KAFKA_SESSION_TIMEOUT_MS: '6000', ...extraEnv });
+  const env = tradingEnv({
+    POLYFLOW_LOG_LEVEL: process.env['TEST_LOG'] ?? 'warn',
+    KAFKA_BROKERS: cluster.bootstrap,
+    POLYFLOW_KAFKA_TOPIC_PREFIX: prefix,
+    POLYFLOW_KAFKA_GROUP_ID_PREFIX: groupIdPrefix,
+    POLYFLOW_KAFKA_SESSION_TIMEOUT_MS: '6000',
+    ...extraEnv,
+  });
   const config = loadConfig({ env });
   const publisher: KafkaBus = openKafkaBus({ config });
   await publisher.start();
   mkdirSync(join(dir, prefix), { recursive: true });
   const raw = new Map<TopicName, unknown[]>();
-  const reader = await readRawTopics(config, ['features.v1', 'prediction.v1', 'signal.v1'], raw);
+  const reader = await readRawTopics(config, ['features.v1', 'prediction.v1', 'signal.v1', 'order.v1', 'fill.v1', 'portfolio.v1'], raw);
   cleanups.push(() => reader.stop(), () => publisher.close());
   const publish = async (records: readonly IngestRecord[]): Promise<void> => {
     for (const r of records) publisher.publish(r.topic, r.key, r.value as TopicTypes[typeof r.topic]);
     await publisher.flush();
   };
-  const committed = (topic: TopicName, group: string): Promise<number> => committedRecords(cluster.bootstrap, `${prefix}${topic}`, group);
+  const committed = (topic: TopicName, group: string): Promise<number> => committedRecords(cluster.bootstrap, `${prefix}${topic}`, group, groupIdPrefix);
   let started = 0;
   return {
     config,
@@ -198,6 +212,38 @@ describe('trade with a standby process', () => {
     const standbyProm = await stopAndRead(standby);
     expect(metric(standbyProm, 'polyflow_kafka_consumed_records_total{topic="prediction.v1"}')).toBeGreaterThan(0);
     expect(metric(standbyProm, 'polyflow_kafka_rebalances_total')).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('trade with a standby process, with progress markers', () => {
+  it("when the active process is killed (-9) mid-stream, the standby's orders, fills and portfolio are the embedded run's, by id and value", async () => {
+    const d = await deployment({ POLYFLOW_STATE_KIND: 'off', POLYFLOW_KAFKA_PROGRESS_INTERVAL_MS: '100', ...LOOSE_TRADING_ENV });
+    const scorer = await loadScorer(fromPackageRoot(d.config.scoring.modelPath), FEATURE_SPEC);
+    const topics = ['signal.v1', 'order.v1', 'fill.v1', 'portfolio.v1'] as const;
+    // The embedded graph on the same records; a process's input does not end (see kafka-processes).
+    const embedded = await embeddedOutputs(d.config, scorer, meta, rest, topics, { inputEnds: false }).finally(() => scorer.release());
+    expect((embedded.get('fill.v1') ?? []).length).toBeGreaterThan(10);
+    await d.publishMeta();
+    await d.start('features');
+    await d.start('predict');
+    const active = await d.start('trade');
+    await d.start('trade');
+    const half = Math.floor(rest.length / 2);
+    await d.publish(rest.slice(0, half));
+    await waitFor(() => d.raw.get('fill.v1')!.length > 0, 60_000, 'first fills');
+    const killed = once(active, 'exit');
+    active.kill('SIGKILL');
+    await killed;
+    const before = new Set(ids(d.raw.get('portfolio.v1')!)).size;
+    expect(before).toBeLessThan((embedded.get('portfolio.v1') ?? []).length);
+    await d.publish(rest.slice(half));
+
+    // The standby rebuilt the account from the topics and acts on each prediction at the book the
+    // killed process would have: every id once at least, with the embedded run's values.
+    const distinct = (topic: TopicName) => new Map(d.raw.get(topic)!.map((x) => [(x as { id: string }).id, x]));
+    await waitFor(() => topics.every((t) => distinct(t).size >= (embedded.get(t) ?? []).length), 120_000, 'the standby caught up').catch(() => undefined);
+    expect(distinct('signal.v1')).toEqual(new Map((embedded.get('signal.v1') as { id: string }[]).map((s) => [s.id, scoresApprox(s)])));
+    for (const t of ['order.v1', 'fill.v1', 'portfolio.v1'] as const) expect(distinct(t), t).toEqual(new Map((embedded.get(t) as { id: string }[]).map((x) => [x.id, sizedApprox(x)])));
   });
 });
 
