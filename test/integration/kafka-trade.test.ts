@@ -30,7 +30,7 @@ import type { MarketMeta } from '../../schemas/market-meta.js';
 import type { TopicName, TopicTypes } from '../../schemas/topics.js';
 import { startTestKafka, type MockCluster } from '../helpers/kafka-mock-cluster.js';
 import { CLI, ingestRecords, type IngestRecord } from '../helpers/kafka-pipelines.js';
-import { tradingEnv, tradingScorer } from '../helpers/trading-model.js';
+import { LOOSE_TRADING_ENV, tradingEnv, tradingScorer } from '../helpers/trading-model.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'polyflow-kafka-trade-'));
@@ -73,16 +73,8 @@ beforeAll(async () => {
   const recording = join(dir, 'rec');
   execFileSync(process.execPath, [CLI, 'simulate', '--out', recording, '--markets', '8', '--events', '8000', '--seed', '5'], { stdio: 'pipe' });
   const kafka = { KAFKA_BROKERS: cluster.bootstrap, POLYFLOW_KAFKA_TOPIC_PREFIX: prefix, POLYFLOW_KAFKA_FETCH_MAX_WAIT_MS: '5' };
-  // Every 2-cent edge trades, $100 stakes, 5 s cooldowns: enough fills that the market caps bind.
-  const trading = {
-    POLYFLOW_SIGNAL_COOLDOWN_MS: '5000',
-    POLYFLOW_SIGNAL_MIN_EDGE: '0.02',
-    POLYFLOW_SIGNAL_MEDIUM_EDGE: '0.02',
-    POLYFLOW_SIGNAL_STRONG_EDGE: '0.02',
-    POLYFLOW_RISK_MAX_STAKE_USD: '100',
-    POLYFLOW_RISK_MIN_ORDER_SHARES: '0',
-  };
-  config = loadConfig({ env: tradingEnv({ POLYFLOW_LOG_LEVEL: 'warn', ...kafka, ...trading }) });
+  // Enough fills that the market caps bind.
+  config = loadConfig({ env: tradingEnv({ POLYFLOW_LOG_LEVEL: 'warn', ...kafka, ...LOOSE_TRADING_ENV }) });
   const ingested = await ingestRecords(recording);
   meta = ingested.meta;
   // The assets of one partition: across partitions the broker hands records over in fetch order,
