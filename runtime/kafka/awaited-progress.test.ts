@@ -23,6 +23,19 @@ describe('AwaitedProgress', () => {
     expect(awaited.passes(book(302))).toBe(false);
   });
 
+  it('knows when a partition has records on the broker not read yet, and refuses a topic without partitions', () => {
+    const awaited = new AwaitedProgress(2);
+    awaited.fetched(0, true);
+    awaited.fetched(1, false);
+    expect(awaited.behind).toBe(true);
+    awaited.fetched(0, false);
+    expect(awaited.behind).toBe(false);
+    awaited.fetched(1, true);
+    awaited.clear();
+    expect(awaited.behind).toBe(false);
+    expect(() => new AwaitedProgress(0)).toThrow(/no partitions/);
+  });
+
   it('lets a record without a receive time go, and holds everything timed again once cleared', () => {
     const awaited = new AwaitedProgress(1);
     awaited.saw(0, 1_000);

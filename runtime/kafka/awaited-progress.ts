@@ -1,4 +1,5 @@
 import type { KafkaMessage } from 'kafkajs';
+import { PolyflowError } from '../errors.js';
 import { recordTimeOf } from './ingest-order.js';
 
 /**
@@ -9,9 +10,24 @@ import { recordTimeOf } from './ingest-order.js';
 export class AwaitedProgress {
   private readonly times = new Map<number, number>();
   private floor = Number.NEGATIVE_INFINITY;
+  /** Partitions whose last fetch left records on the broker. */
+  private readonly lagging = new Set<number>();
 
   /** `partitions`: the topic's partition count (a partition with no marker yet holds everything). */
-  constructor(private readonly partitions: number) {}
+  constructor(private readonly partitions: number) {
+    if (!(partitions > 0)) throw new PolyflowError('KAFKA_TOPICS_MISSING', 'kafka bus: the awaited topic has no partitions (create the topics with `polyflow topics`)');
+  }
+
+  /** What a fetch of a partition said: whether the broker has records of it after those fetched. */
+  fetched(partition: number, brokerHasMore: boolean): void {
+    if (brokerHasMore) this.lagging.add(partition);
+    else this.lagging.delete(partition);
+  }
+
+  /** True while some partition has records on the broker not read yet (its markers may be among them). */
+  get behind(): boolean {
+    return this.lagging.size > 0;
+  }
 
   /** A marker consumed: true when the least progress over the partitions moved. */
   saw(partition: number, time: number): boolean {
@@ -33,6 +49,7 @@ export class AwaitedProgress {
   /** Forgets what was seen (operators rebuilt from earlier offsets read the markers again). */
   clear(): void {
     this.times.clear();
+    this.lagging.clear();
     this.floor = Number.NEGATIVE_INFINITY;
   }
 }

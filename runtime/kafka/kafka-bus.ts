@@ -259,7 +259,12 @@ export class KafkaBus implements Bus {
             ? new MergedIntake(this.mergeHost(), (t) => this.kafkaTopic(t), {
                 ...intake,
                 sets: [[eventOrder.topic]],
-                merge: { total: true, gate: (message) => this.awaited?.passes(message) === true, gateWaitMs: eventOrder.waitMs },
+                merge: {
+                  total: true,
+                  gate: (message) => this.awaited?.passes(message) === true,
+                  gateWaitMs: eventOrder.waitMs,
+                  gateBehind: () => this.awaited?.behind === true,
+                },
               })
             : undefined;
   }
@@ -468,6 +473,7 @@ export class KafkaBus implements Bus {
     resolveOffset(last);
     this.opts.metrics?.lag.labels(topic, String(batch.partition)).set(Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)));
     if (live) await this.checkpointIfDue();
+    if (topic === this.opts.eventOrder?.awaiting) this.awaited?.fetched(batch.partition, BigInt(batch.highWatermark) > BigInt(last) + 1n);
     if (this.awaitedMoved) {
       this.awaitedMoved = false;
       // Records held for this progress may go now.

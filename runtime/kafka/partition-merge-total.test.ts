@@ -127,4 +127,25 @@ describe('PartitionMerge in total order', () => {
     progress.time = 29;
     expect(released(merge)).toEqual([b3]);
   });
+
+  it('does not give up on its gate while what it waits for is on the broker, and shuts it again when cleared', () => {
+    const progress = { time: Number.NEGATIVE_INFINITY, behind: true };
+    const { merge, clock } = totalMerge({ gate: (b) => b.time - 1 <= progress.time, gateWaitMs: 1_000, gateBehind: () => progress.behind });
+    const stamps = new OrderStamps(1000);
+    const [b0, b1] = publish(['a', 'b'], stamps) as [Book, Book];
+    for (const b of [b0, b1, ...markers(stamps)]) add(merge, b);
+    const waitOut = (): Book[] => {
+      clock.now += 2_000;
+      merge.fetched(1);
+      merge.fetched(1);
+      return released(merge);
+    };
+    expect(waitOut()).toEqual([]);
+    progress.behind = false;
+    expect(waitOut()).toEqual([b0, b1]);
+    // A new assignment reads everything again: the gate holds again.
+    merge.clear();
+    for (const b of [b0, b1, ...markers(stamps)]) add(merge, b);
+    expect(released(merge)).toEqual([]);
+  });
 });

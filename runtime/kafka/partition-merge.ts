@@ -78,6 +78,8 @@ export interface PartitionMergeOptions<T> {
    */
   readonly gate?: ((item: T) => boolean) | undefined;
   readonly gateWaitMs?: number | undefined;
+  /** True while what the gate waits for is known to be on the broker, not read yet: its wait does not run out then. */
+  readonly gateBehind?: (() => boolean) | undefined;
 }
 
 /** Publish order of two stamps. */
@@ -200,6 +202,8 @@ export class PartitionMerge<T> {
     this.partitions.clear();
     this.next.clear();
     this.lastLane = undefined;
+    // What the gate waits for is read again too.
+    this.gateOpen = false;
     if (this.opts.total === true) for (const [topic, partitions] of this.declared) for (const partition of partitions) this.lane(topic, partition);
   }
 
@@ -269,7 +273,7 @@ export class PartitionMerge<T> {
       let lane = this.ready(p);
       if (lane === 'gate') {
         if (p.blocked?.on !== 'gate') p.blocked = this.blockedSince('gate');
-        if (!this.waitedOut(p.blocked)) return;
+        if (!this.waitedOut(p.blocked) || this.opts.gateBehind?.() === true) return;
         // Waited out: what the gate waits for is not coming soon; records go without it until it moves.
         this.gateOpen = true;
         this.waits++;

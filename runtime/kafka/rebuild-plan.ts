@@ -53,6 +53,8 @@ export async function planRebuild(admin: Admin, assignment: Record<string, numbe
   const usable =
     checkpoint !== undefined &&
     partitions.every((p) => {
+      // A local topic not read back needs no offset of its own.
+      if (opts.local(p.topic) && opts.localHistory === false) return true;
       const at = checkpoint.offsets.get(partitionKey(p.topic, p.partition));
       return at !== undefined && at >= p.low && at <= p.high;
     });
