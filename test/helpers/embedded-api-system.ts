@@ -14,8 +14,7 @@ import { InFlight } from '../../runtime/in-flight.js';
 import { LiveSettings } from '../../runtime/live-settings.js';
 import { MemoryBus } from '../../runtime/memory-bus.js';
 import { PipelineMetrics } from '../../runtime/metrics.js';
-import { InputClock } from '../../runtime/input-clock.js';
-import { advanceAndScore, finishInput, ReplayScheduler } from '../../runtime/replay-scheduler.js';
+import { advanceAndScore, endOfInput, ReplayScheduler } from '../../runtime/replay-scheduler.js';
 import type { StateStore } from '../../runtime/state-store.js';
 import type { TopicName } from '../../schemas/topics.js';
 import { JsonlFiles } from '../../sinks/jsonl-files.js';
@@ -75,7 +74,6 @@ export async function startEmbeddedSystem(opts: {
   const config = live.config;
   const bus = new MemoryBus();
   const scheduler = new ReplayScheduler(0);
-  const tradeClock = new InputClock();
   const metrics = new PipelineMetrics();
   const inFlight = new InFlight();
   const scorer = await tradingScorer();
@@ -86,20 +84,20 @@ export async function startEmbeddedSystem(opts: {
   let frames = 0;
   const input = new Subject<ReplayRecord>();
   const running = ingestPipeline(input, bus, metrics);
-  running.add(embeddedGraph(bus, { config, scheduler, tradeClock, scorer, inFlight, metrics, live, onReport: (r) => (report = r), onWallet: (w) => model.setWallet(w) }));
+  running.add(embeddedGraph(bus, { config, scheduler, scorer, inFlight, metrics, live, onReport: (r) => (report = r), onWallet: (w) => model.setWallet(w) }));
   running.add(persistPipeline(bus, SYSTEM_TOPICS, files));
 
   let lastTs = 0;
   for await (const batch of readReplay(opts.recording ?? 'data/sample')) {
     for (const record of batch) {
-      await advanceAndScore(scheduler, inFlight, record.recvTs, tradeClock);
+      await advanceAndScore(scheduler, inFlight, record.recvTs);
       lastTs = Math.max(lastTs, record.recvTs);
       input.next(record);
       if (record.kind === 'frame') frames++;
       if (inFlight.busy) await inFlight.whenIdle();
     }
   }
-  await finishInput(scheduler, inFlight, tradeClock, lastTs, config.scoring.maxWaitMs);
+  await advanceAndScore(scheduler, inFlight, endOfInput(lastTs, config.scoring.maxWaitMs));
   files.checkpoint();
 
   const summary = (): Record<string, unknown> => ({ ...runFigures(bus, model, report, frames) });
