@@ -88,10 +88,11 @@ export async function replayRecordsOverKafka(
       }
     }
     await settle(bus, inFlight);
-    scheduler.advanceTo(endOfInput(lastTs, config.scoring.maxWaitMs));
+    const end = endOfInput(lastTs, config.scoring.maxWaitMs);
+    scheduler.advanceTo(end);
     await settle(bus, inFlight);
     // The input ended: what its last predictions set off goes through too.
-    tradeClock.advanceTo(endOfInput(lastTs, config.scoring.maxWaitMs));
+    tradeClock.advanceTo(end);
     await settle(bus, inFlight);
     deps.onProgress?.(fed);
   } finally {

@@ -222,7 +222,7 @@ export class KafkaBus implements Bus {
   private overdueQueued = false;
   /** Progress markers consumed, per topic (see progress()). */
   private readonly progressSubjects = new Map<TopicName, Subject<Progress>>();
-  /** With stamps: this bus's progress markers on the co-partitioned topics. */
+  /** With stamps and a marker interval: this bus's progress markers on the co-partitioned topics. */
   private readonly progressMarks: ProgressMarks | undefined;
   /** With `eventOrder`: how far its awaited topic has progressed (known once started). */
   private awaited: AwaitedProgress | undefined;
@@ -237,7 +237,7 @@ export class KafkaBus implements Bus {
     this.localTopics = new Set(this.order === undefined ? (opts.local ?? []) : []);
     this.stamps = this.order === undefined ? new OrderStamps() : undefined;
     this.progressMarks =
-      this.stamps === undefined
+      this.stamps === undefined || (opts.progressIntervalMs ?? 0) <= 0
         ? undefined
         : new ProgressMarks(
             {
@@ -320,8 +320,9 @@ export class KafkaBus implements Bus {
       subject = new Subject<unknown>();
       this.subjects.set(topic, subject);
       if (this.order === undefined && this.opts.tables?.includes(topic) === true) this.tableTopics.push(topic);
-      // A local topic is handed over by publish(); the group reads only its history, for rebuilds.
-      else if (!this.localTopics.has(topic) || this.opts.rebuild !== undefined) this.byKafkaTopic.set(this.kafkaTopic(topic), topic);
+      // A local topic is handed over by publish(); the group reads only its history, for rebuilds
+      // (in ingest's order a rebuild derives it again: not read at all).
+      else if (!this.localTopics.has(topic) || (this.opts.rebuild !== undefined && this.opts.eventOrder === undefined)) this.byKafkaTopic.set(this.kafkaTopic(topic), topic);
     }
     return subject.asObservable() as Observable<TopicTypes[K]>;
   }
@@ -814,7 +815,6 @@ export class KafkaBus implements Bus {
             const name = this.byKafkaTopic.get(kafkaTopic);
             return name !== undefined && this.localTopics.has(name);
           },
-          localHistory: this.opts.eventOrder === undefined,
           checkpoints: this.opts.rebuild?.checkpoints,
           fromBeginning: this.opts.fromBeginning === true,
           logger: this.opts.logger,
@@ -983,7 +983,8 @@ export class KafkaBus implements Bus {
           if (record.seq !== undefined) headers = { 'polyflow-seq': String(record.seq) };
           if (order !== undefined) {
             (headers ??= {})[ORDER_HEADER] = order;
-            const { recvTs } = record.value as { recvTs?: number };
+            // With markers on: the receive time, for the markers and for trade's wait on predict.
+            const recvTs = this.progressMarks === undefined ? undefined : (record.value as { recvTs?: number }).recvTs;
             if (recvTs !== undefined) {
               headers[TIME_HEADER] = String(recvTs);
               stamped.push(recvTs);

@@ -15,7 +15,8 @@ export interface ProgressMarksHost {
  * The progress markers of a publisher of the co-partitioned topics (ingest): `intervalMs` after it
  * published some of their records, a marker to every partition of every such topic that exists,
  * with the latest receive time among the records sent (less 1 ms: a later record may share it, a
- * frame split between two produce batches) and the last order stamp. Nothing when `intervalMs` is 0.
+ * frame split between two produce batches) and the last order stamp. A bus makes one only when
+ * markers are on (`intervalMs` > 0).
  */
 export class ProgressMarks {
   /** The latest receive time among the records sent. */
@@ -36,7 +37,7 @@ export class ProgressMarks {
   sent(recvTimes: readonly number[]): void {
     for (const t of recvTimes) if (!(t <= (this.sentUntil ?? Number.NEGATIVE_INFINITY))) this.sentUntil = t;
     this.unmarked = true;
-    if (this.opts.intervalMs <= 0 || this.timer !== undefined || this.closed) return;
+    if (this.timer !== undefined || this.closed) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.mark().catch((err: unknown) => this.opts.logger?.warn({ err }, 'kafka bus: could not write progress markers'));
@@ -49,7 +50,7 @@ export class ProgressMarks {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.closed = true;
-    if (!this.unmarked || this.opts.intervalMs <= 0) return;
+    if (!this.unmarked) return;
     await this.mark(true).catch((err: unknown) => this.opts.logger?.warn({ err }, 'kafka bus: could not write the last progress markers'));
   }
 

@@ -20,11 +20,6 @@ export interface RebuildPlanOptions {
   readonly consumed: (kafkaTopic: string) => boolean;
   /** True for a topic the process publishes and reads back itself (KafkaBusOptions.local). */
   readonly local: (kafkaTopic: string) => boolean;
-  /**
-   * False: a local topic's history is not read back (each partition starts at its end): the
-   * operators derive it again, muted, in the order it was made (KafkaBusOptions.eventOrder).
-   */
-  readonly localHistory?: boolean | undefined;
   readonly checkpoints?: KafkaCheckpointStore | undefined;
   readonly fromBeginning: boolean;
   readonly logger?: Logger | undefined;
@@ -34,7 +29,7 @@ export interface RebuildPlanOptions {
  * Where each assigned partition is read from (the assignment's checkpoint when it covers every
  * partition within retention, else the earliest retained offset), the states to restore, and up
  * to which offset each partition only rebuilds state (the group's committed offset; a local
- * topic's end, or none when its history is not read).
+ * topic's end).
  */
 export async function planRebuild(admin: Admin, assignment: Record<string, number[]>, opts: RebuildPlanOptions): Promise<RebuildPlan> {
   const topics = Object.keys(assignment).filter(opts.consumed);
@@ -53,8 +48,6 @@ export async function planRebuild(admin: Admin, assignment: Record<string, numbe
   const usable =
     checkpoint !== undefined &&
     partitions.every((p) => {
-      // A local topic not read back needs no offset of its own.
-      if (opts.local(p.topic) && opts.localHistory === false) return true;
       const at = checkpoint.offsets.get(partitionKey(p.topic, p.partition));
       return at !== undefined && at >= p.low && at <= p.high;
     });
@@ -64,10 +57,6 @@ export async function planRebuild(admin: Admin, assignment: Record<string, numbe
   let records = 0;
   for (const p of partitions) {
     const key = partitionKey(p.topic, p.partition);
-    if (opts.local(p.topic) && opts.localHistory === false) {
-      seeks.push({ topic: p.topic, partition: p.partition, offset: p.high.toString() });
-      continue;
-    }
     // A group that never committed starts where a new group starts; records it never saw are not its state.
     const start = usable ? (checkpoint.offsets.get(key) as bigint) : p.commit >= 0n || opts.fromBeginning ? p.low : p.high;
     seeks.push({ topic: p.topic, partition: p.partition, offset: start.toString() });
