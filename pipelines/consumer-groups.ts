@@ -1,4 +1,5 @@
 import type { Config } from '../runtime/config.js';
+import { InputClock, type DueClock } from '../runtime/input-clock.js';
 import type { OpenKafkaBusOptions } from '../runtime/kafka/open-kafka-bus.js';
 import { REFERENCE_TOPICS } from '../runtime/kafka/reference-tables.js';
 import { TRADE_OWN_TOPICS } from './trade.js';
@@ -27,4 +28,12 @@ export function groupBusShape(pipeline: KafkaPipeline, config: Config): Pick<Ope
     // before it are in: its input clock then releases what the embedded run's would (trade.ts).
     eventOrder: pipeline === 'trade' && config.kafka.progressIntervalMs > 0 ? { topic: 'pm.book', awaiting: 'prediction.v1' } : undefined,
   };
+}
+
+/**
+ * The clock a trade consumer group's predictions wait on: in ingest's order an input clock that its
+ * books move (they act where the embedded run's do), else none (each acts on arrival). A new one per call.
+ */
+export function tradeGroupClock(config: Config): DueClock | 'arrival' {
+  return groupBusShape('trade', config).eventOrder === undefined ? 'arrival' : new InputClock();
 }

@@ -371,11 +371,11 @@ export const ConfigSchema = z.object({
       orderWaitMs: ms().default(500),
       /**
        * A publisher of books and trades marks its progress on every partition of them at most this
-       * long after it published some (progress markers, forwarded by features and predict); 0: no
-       * markers (the default). With them on (on every process), a trade process places predictions
-       * among the books as the embedded run does.
+       * long after it published some (progress markers, forwarded by features and predict). With them
+       * (on every process), a trade process places predictions among the books as the embedded run
+       * does; 0 turns them off, and trade then acts on each prediction as it arrives.
        */
-      progressIntervalMs: ms().default(0),
+      progressIntervalMs: z.number().int().min(0).default(100),
       /**
        * With progress markers on: how long a trade process holds a book for the predictions due before
        * it (prediction.v1's progress) before it goes on without them, until predict's progress moves again.

@@ -1,5 +1,5 @@
 import { asyncScheduler, type Subscription } from 'rxjs';
-import type { KafkaPipeline } from '../../pipelines/consumer-groups.js';
+import { tradeGroupClock, type KafkaPipeline } from '../../pipelines/consumer-groups.js';
 import type { BatchScorer } from '../../operators/score-batches.js';
 import { featuresPipeline } from '../../pipelines/features.js';
 import { persistPipeline } from '../../pipelines/persist.js';
@@ -37,7 +37,7 @@ export function wirePipeline(c: PipelineCase, bus: Bus, deps: WireDeps): Subscri
       if (c.scorer === undefined) throw new Error(`${c.name}: no scorer`);
       return predictPipeline(bus, c.config, { scorer: c.scorer, scheduler: asyncScheduler, inFlight: deps.inFlight, metrics: deps.metrics });
     case 'trade':
-      return tradePipeline(bus, c.config, { metrics: deps.metrics, clock: 'arrival' });
+      return tradePipeline(bus, c.config, { metrics: deps.metrics, clock: tradeGroupClock(c.config) });
     case 'persist':
       if (deps.files === undefined) throw new Error(`${c.name}: no output files`);
       return persistPipeline(bus, c.config.output.topics, deps.files);

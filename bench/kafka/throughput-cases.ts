@@ -23,6 +23,7 @@ import { countByTopic, publishRecord } from './derived-records.js';
 import { fmt } from './format.js';
 import { USAGE } from './options.js';
 import { wirePipeline, type PipelineCase } from './pipeline-case.js';
+import { PredictionMarks } from './prediction-marks.js';
 
 export interface ThroughputResult {
   readonly case: string;
@@ -153,11 +154,16 @@ async function kafkaThroughput(
   const config: Config = { ...c.config, kafka: { ...c.config.kafka, groupIdPrefix: prefix } };
   const producer = openKafkaBus({ config, topicPrefix: prefix, logger: run.busLogger });
   await producer.start();
+  const shape = groupBusShape(c.pipeline, config);
+  // trade in ingest's order waits for predict's progress markers: written as predict would.
+  const marks = shape.eventOrder === undefined ? undefined : await PredictionMarks.open(config, prefix, producer);
   const p0 = performance.now();
   for (const r of input) {
+    marks?.before(r);
     publishRecord(producer, r);
     if (producer.pressure) await producer.flush();
   }
+  marks?.end();
   await producer.close();
   const produceRps = input.length / ((performance.now() - p0) / 1000);
   await assertRetained(config, prefix, [...countByTopic(input).keys()]);
@@ -165,7 +171,7 @@ async function kafkaThroughput(
   const metrics = new PipelineMetrics();
   const inFlight = new InFlight();
   const files = new JsonlFiles(join(run.scratch, `kafka-${prefix}`));
-  const bus = openKafkaBus({ config, group: c.pipeline, topicPrefix: prefix, fromBeginning: true, registry: metrics.registry, logger: run.busLogger, settle: () => inFlight.whenIdle(), ...groupBusShape(c.pipeline, config) });
+  const bus = openKafkaBus({ config, group: c.pipeline, topicPrefix: prefix, fromBeginning: true, registry: metrics.registry, logger: run.busLogger, settle: () => inFlight.whenIdle(), ...shape });
   let outputs = 0;
   const tap = new BusTap(bus, () => outputs++);
   const sub = wirePipeline(c, tap, { metrics, inFlight, files });

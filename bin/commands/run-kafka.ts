@@ -4,7 +4,7 @@ import { asyncScheduler, type Subscription } from 'rxjs';
 import { loadScorer } from '../../models/load-scorer.js';
 import type { Scorer } from '../../models/scorer.js';
 import { alertsPipeline } from '../../pipelines/alerts.js';
-import { groupBusShape, STATEFUL_PIPELINES, type KafkaPipeline } from '../../pipelines/consumer-groups.js';
+import { groupBusShape, STATEFUL_PIPELINES, tradeGroupClock, type KafkaPipeline } from '../../pipelines/consumer-groups.js';
 import { featuresPipeline } from '../../pipelines/features.js';
 import { persistPipeline } from '../../pipelines/persist.js';
 import { persistClickHouse } from '../../pipelines/persist-clickhouse.js';
@@ -14,7 +14,6 @@ import { tradePipeline } from '../../pipelines/trade.js';
 import { watchPipeline } from '../../pipelines/watch.js';
 import type { Config } from '../../runtime/config.js';
 import { InFlight } from '../../runtime/in-flight.js';
-import { InputClock } from '../../runtime/input-clock.js';
 import type { KafkaBus } from '../../runtime/kafka/kafka-bus.js';
 import { kafkaCheckpoints } from '../../runtime/kafka/kafka-checkpoints.js';
 import { openKafkaBus } from '../../runtime/kafka/open-kafka-bus.js';
@@ -181,7 +180,7 @@ async function wire(
     case 'predict':
       return predictPipeline(bus, config, { scorer: scorer as Scorer, scheduler: asyncScheduler, inFlight, metrics, registry });
     case 'trade':
-      return tradePipeline(bus, config, { metrics, registry, clock: groupBusShape('trade', config).eventOrder === undefined ? 'arrival' : new InputClock() });
+      return tradePipeline(bus, config, { metrics, registry, clock: tradeGroupClock(config) });
     case 'persist':
       return (persist as PersistTargets).wire(bus);
     case 'watch':

@@ -145,6 +145,24 @@ export async function committedRecords(bootstrap: string, kafkaTopic: string, gr
 }
 
 /**
+ * True when group `polyflow.<group>` committed every partition of `topic` to its end: it consumed
+ * all the broker holds, records and progress markers alike (a count of records cannot say that
+ * once markers are on: they take offsets too).
+ */
+export async function committedToEnd(bootstrap: string, kafkaTopic: string, group: string, groupIdPrefix = 'polyflow'): Promise<boolean> {
+  const admin = createKafka({ brokers: [bootstrap], clientId: 'test-admin' }).admin();
+  await admin.connect();
+  try {
+    const [offsets] = await admin.fetchOffsets({ groupId: `${groupIdPrefix}.${group}`, topics: [kafkaTopic] });
+    const committed = new Map((offsets?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+    const ends = await admin.fetchTopicOffsets(kafkaTopic);
+    return ends.every((p) => Number(p.high) === 0 || (committed.get(p.partition) ?? -1) >= Number(p.high));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
  * Every record on the broker's topics, decoded, as they are (no dedupe: what tests count duplicates
  * in). Reads from the beginning into `into[topic]` until `stop()`.
  */

@@ -85,7 +85,7 @@ describe('live pipelines on the Kafka bus', () => {
     await cluster.prepareTopics(prefix);
     const asset = fake.books.keys().next().value as string;
     const ticker = setInterval(() => fake.delta(asset, 'BUY', '0.38', String(Math.floor(Math.random() * 100) + 1)), 50);
-    const ingest = run(['ingest', '--duration', '2'], env(prefix, { POLYFLOW_KAFKA_PROGRESS_INTERVAL_MS: '100' }));
+    const ingest = run(['ingest', '--duration', '2'], env(prefix));
     try {
       const [code] = (await once(ingest.child, 'exit')) as [number | null];
       expect(code, ingest.output.join('\n')).toBe(0);

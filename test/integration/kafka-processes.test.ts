@@ -68,13 +68,13 @@ beforeAll(async () => {
   cluster = await startTestKafka();
   await cluster.prepareTopics(prefix);
   execFileSync(process.execPath, [CLI, 'simulate', '--out', recording, '--markets', '8', '--events', '4000', '--seed', '1'], { stdio: 'pipe' });
-  // The test's publisher marks its progress (the processes forward it whatever their setting).
+  // Progress markers are on by default (kafka.progressIntervalMs 100): the test's publisher marks
+  // its progress, the processes forward it, and trade places predictions among the books by it.
   env = tradingEnv({
     POLYFLOW_LOG_LEVEL: 'warn',
     KAFKA_BROKERS: cluster.bootstrap,
     POLYFLOW_KAFKA_TOPIC_PREFIX: prefix,
     POLYFLOW_KAFKA_SESSION_TIMEOUT_MS: '6000',
-    POLYFLOW_KAFKA_PROGRESS_INTERVAL_MS: '100',
     ...LOOSE_TRADING_ENV,
   });
   config = loadConfig({ env });

@@ -25,7 +25,7 @@ import type { MarketMeta } from '../../schemas/market-meta.js';
 import type { Prediction } from '../../schemas/prediction.js';
 import type { TopicName, TopicTypes } from '../../schemas/topics.js';
 import { startTestKafka, type MockCluster } from '../helpers/kafka-mock-cluster.js';
-import { CLI, committedRecords, embeddedOutputs, ingestRecords, memoryFeatures, readRawTopics, spawnPipeline, type IngestRecord } from '../helpers/kafka-pipelines.js';
+import { CLI, committedToEnd, embeddedOutputs, ingestRecords, memoryFeatures, readRawTopics, spawnPipeline, type IngestRecord } from '../helpers/kafka-pipelines.js';
 import { createTestDatabase } from '../helpers/postgres-test-db.js';
 import { LOOSE_TRADING_ENV, tradingEnv } from '../helpers/trading-model.js';
 import { scoresApprox, sizedApprox } from '../helpers/model-outputs.js';
@@ -65,7 +65,8 @@ async function deployment(extraEnv: Record<string, string>): Promise<{
   start(pipeline: string, extraEnv?: Record<string, string>): Promise<ChildProcess>;
   publish(records: readonly IngestRecord[]): Promise<void>;
   publishMeta(): Promise<void>;
-  committed(topic: TopicName, group: string): Promise<number>;
+  /** True once `group` committed every partition of `topic` to its end (markers included). */
+  consumedAll(topic: TopicName, group: string): Promise<boolean>;
 }> {
   const id = randomUUID().slice(0, 8);
   const prefix = `restart-${id}.`;
@@ -91,7 +92,7 @@ async function deployment(extraEnv: Record<string, string>): Promise<{
     for (const r of records) publisher.publish(r.topic, r.key, r.value as TopicTypes[typeof r.topic]);
     await publisher.flush();
   };
-  const committed = (topic: TopicName, group: string): Promise<number> => committedRecords(cluster.bootstrap, `${prefix}${topic}`, group, groupIdPrefix);
+  const consumedAll = (topic: TopicName, group: string): Promise<boolean> => committedToEnd(cluster.bootstrap, `${prefix}${topic}`, group, groupIdPrefix);
   let started = 0;
   return {
     config,
@@ -107,7 +108,7 @@ async function deployment(extraEnv: Record<string, string>): Promise<{
     async publishMeta() {
       await publish(meta.map((m) => ({ topic: 'pm.market.meta', key: m.market, value: m })));
     },
-    committed,
+    consumedAll,
   };
 }
 
@@ -123,7 +124,7 @@ async function killFeaturesMidStream(d: Awaited<ReturnType<typeof deployment>>):
   expect(expected.length).toBeGreaterThan(200);
   const third = Math.floor(rest.length / 3);
   await d.publish(rest.slice(0, third));
-  await waitFor(async () => (await d.committed('pm.book', 'features')) === books(rest.slice(0, third)), 60_000, 'first third consumed');
+  await waitFor(() => d.consumedAll('pm.book', 'features'), 60_000, 'first third consumed');
   const before = d.raw.get('features.v1')!.length;
 
   const killed = once(features, 'exit');
@@ -141,7 +142,7 @@ async function killFeaturesMidStream(d: Awaited<ReturnType<typeof deployment>>):
   expect(got).toEqual(new Map(expected.map((f) => [f.id, f])));
 
   // Downstream, predict scored each vector once: the re-published ones (same ids) it dropped.
-  await waitFor(async () => (await d.committed('features.v1', 'predict')) === d.raw.get('features.v1')!.length, 120_000, 'predict caught up');
+  await waitFor(() => d.consumedAll('features.v1', 'predict'), 120_000, 'predict caught up');
   const predicted = ids(d.raw.get('prediction.v1')!);
   expect(predicted.length).toBeGreaterThan(0);
   expect(new Set(predicted).size).toBe(predicted.length);
@@ -181,7 +182,7 @@ describe('trade with a standby process', () => {
     const half = Math.floor(rest.length / 2);
     await d.publish(rest.slice(0, half));
     await waitFor(() => d.raw.get('signal.v1')!.length > 0, 60_000, 'first signals');
-    await waitFor(async () => (await d.committed('prediction.v1', 'trade')) === d.raw.get('prediction.v1')!.length, 60_000, 'trade caught up');
+    await waitFor(() => d.consumedAll('prediction.v1', 'trade'), 60_000, 'trade caught up');
     // The first process consumed every prediction so far; the second stood by.
     const consumedNow = async (port: number): Promise<number> =>
       metric(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(), 'polyflow_kafka_consumed_records_total{topic="prediction.v1"}');
@@ -201,7 +202,7 @@ describe('trade with a standby process', () => {
     let seen = -1;
     await waitFor(async () => {
       const n = d.raw.get('prediction.v1')!.length;
-      const done = n === seen && (await d.committed('prediction.v1', 'trade')) === n;
+      const done = n === seen && (await d.consumedAll('prediction.v1', 'trade'));
       seen = n;
       return done;
     }, 120_000, 'the standby caught up');
@@ -215,9 +216,9 @@ describe('trade with a standby process', () => {
   });
 });
 
-describe('trade with a standby process, with progress markers', () => {
+describe('trade with a standby process, with progress markers (the default)', () => {
   it("when the active process is killed (-9) mid-stream, the standby's orders, fills and portfolio are the embedded run's, by id and value", async () => {
-    const d = await deployment({ POLYFLOW_STATE_KIND: 'off', POLYFLOW_KAFKA_PROGRESS_INTERVAL_MS: '100', ...LOOSE_TRADING_ENV });
+    const d = await deployment({ POLYFLOW_STATE_KIND: 'off', ...LOOSE_TRADING_ENV });
     const scorer = await loadScorer(fromPackageRoot(d.config.scoring.modelPath), FEATURE_SPEC);
     const topics = ['signal.v1', 'order.v1', 'fill.v1', 'portfolio.v1'] as const;
     // The embedded graph on the same records; a process's input does not end (see kafka-processes).

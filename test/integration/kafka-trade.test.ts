@@ -4,7 +4,8 @@
 // signal and the paper broker and the ledger see them between the same book updates, as in the
 // embedded run. Read back from the broker, they came a fetch later: the gate sized orders on stale
 // exposure. A member that takes over rebuilds from what was published, not from decisions made
-// again. Mock cluster (needs kcat).
+// again. This is trade without progress markers (kafka.progressIntervalMs 0: it acts on arrival);
+// with them, the default, kafka-processes and kafka-restart check it. Mock cluster (needs kcat).
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync } from 'node:fs';
@@ -72,7 +73,7 @@ beforeAll(async () => {
   await cluster.prepareTopics(prefix);
   const recording = join(dir, 'rec');
   execFileSync(process.execPath, [CLI, 'simulate', '--out', recording, '--markets', '8', '--events', '8000', '--seed', '5'], { stdio: 'pipe' });
-  const kafka = { KAFKA_BROKERS: cluster.bootstrap, POLYFLOW_KAFKA_TOPIC_PREFIX: prefix, POLYFLOW_KAFKA_FETCH_MAX_WAIT_MS: '5' };
+  const kafka = { KAFKA_BROKERS: cluster.bootstrap, POLYFLOW_KAFKA_TOPIC_PREFIX: prefix, POLYFLOW_KAFKA_FETCH_MAX_WAIT_MS: '5', POLYFLOW_KAFKA_PROGRESS_INTERVAL_MS: '0' };
   // Enough fills that the market caps bind.
   config = loadConfig({ env: tradingEnv({ POLYFLOW_LOG_LEVEL: 'warn', ...kafka, ...LOOSE_TRADING_ENV }) });
   const ingested = await ingestRecords(recording);
