@@ -38,12 +38,16 @@ export type LatencyMode = 'processes' | 'in-process';
 export interface LatencyCase {
   readonly fetchWaitMs: number;
   readonly scoreWaitMs: number;
+  /** kafka.progressIntervalMs of every process (undefined: the config's default); 0: no markers. */
+  readonly markersMs?: number | undefined;
 }
 
 export interface LatencyResult {
   readonly bus: 'kafka' | 'memory';
   readonly fetchWaitMs: number | null;
   readonly scoreWaitMs: number;
+  /** The progress marker interval (0: none; null on the memory bus). */
+  readonly markersMs: number | null;
   readonly rate: number;
   readonly stages: Record<Stage, LatencySummary>;
   readonly unmatched: number;
@@ -87,7 +91,7 @@ export async function measureLatency(cases: readonly LatencyCase[], derived: rea
       memoryDone.set(lc.scoreWaitMs, m);
       results.push(m);
     }
-    run.log(`latency, kafka (${run.mode}), fetchMaxWaitMs ${lc.fetchWaitMs}, scoring.maxWaitMs ${lc.scoreWaitMs}...`);
+    run.log(`latency, kafka (${run.mode}), fetchMaxWaitMs ${lc.fetchWaitMs}, scoring.maxWaitMs ${lc.scoreWaitMs}, progressIntervalMs ${lc.markersMs ?? 'default'}...`);
     results.push(await kafkaLatency(lc, run, meta, rest));
   }
   return results;
@@ -156,7 +160,7 @@ async function memoryLatency(lc: LatencyCase, run: LatencyRun, meta: readonly Ta
   graph.unsubscribe();
   await inFlight.whenIdle();
   await bus.close();
-  return { bus: 'memory', fetchWaitMs: null, scoreWaitMs: lc.scoreWaitMs, rate, stages: clock.summary(), unmatched: clock.unmatched, duplicates: clock.duplicates };
+  return { bus: 'memory', fetchWaitMs: null, scoreWaitMs: lc.scoreWaitMs, markersMs: null, rate, stages: clock.summary(), unmatched: clock.unmatched, duplicates: clock.duplicates };
 }
 
 /**
@@ -173,6 +177,7 @@ async function kafkaLatency(lc: LatencyCase, run: LatencyRun, meta: readonly Tap
     POLYFLOW_KAFKA_GROUP_ID_PREFIX: id,
     POLYFLOW_KAFKA_SESSION_TIMEOUT_MS: '6000',
     POLYFLOW_KAFKA_FETCH_MAX_WAIT_MS: String(lc.fetchWaitMs),
+    ...(lc.markersMs === undefined ? {} : { POLYFLOW_KAFKA_PROGRESS_INTERVAL_MS: String(lc.markersMs) }),
   });
   const config = loadConfig({ env });
   const children: ChildProcess[] = [];
@@ -203,7 +208,7 @@ async function kafkaLatency(lc: LatencyCase, run: LatencyRun, meta: readonly Tap
     const clock = new OriginClock();
     reader = await startOutputReader(config, `${id}.bench-reader`, run.busLogger, (stage, v) => clock.arrived(stage, v));
     const rate = await stream(clock, publisher, rest, run, lc.scoreWaitMs + 3 * lc.fetchWaitMs + 500);
-    return { bus: 'kafka', fetchWaitMs: lc.fetchWaitMs, scoreWaitMs: lc.scoreWaitMs, rate, stages: clock.summary(), unmatched: clock.unmatched, duplicates: clock.duplicates };
+    return { bus: 'kafka', fetchWaitMs: lc.fetchWaitMs, scoreWaitMs: lc.scoreWaitMs, markersMs: config.kafka.progressIntervalMs, rate, stages: clock.summary(), unmatched: clock.unmatched, duplicates: clock.duplicates };
   } finally {
     graphs.unsubscribe();
     await Promise.all(inFlights.map((f) => f.whenIdle()));

@@ -13,7 +13,9 @@ export const USAGE = `usage: node dist/bench/kafka-bench.js [options]
                       recorded reference stream; raise it to find where the Kafka path falls behind)
   --seconds <n>       latency runs: measured seconds after the warm-up (default 10)
   --warmup <n>        latency runs: seconds published first and not measured (default 2)
-  --latency <list>    latency cases fetchMaxWaitMs:scoringMaxWaitMs (default 50:1000,50:0,5:0; "" for none)
+  --latency <list>    latency cases fetchMaxWaitMs:scoringMaxWaitMs[:progressIntervalMs] (default
+                      50:1000,50:0,5:0,5:0:0; the marker interval is the config's, 100, unless given;
+                      0: no markers, trade acts on arrival; "" for none)
   --latency-mode <m>  processes (default): \`polyflow run\` children; in-process: each pipeline on its own
                       KafkaBus and consumer group inside this process
   --json <file>       results (default out/bench/kafka.json)
@@ -59,7 +61,7 @@ export function parseOptions(argv: readonly string[]): KafkaBenchOptions {
       rate: { type: 'string', default: '200' },
       seconds: { type: 'string', default: '10' },
       warmup: { type: 'string', default: '2' },
-      latency: { type: 'string', default: '50:1000,50:0,5:0' },
+      latency: { type: 'string', default: '50:1000,50:0,5:0,5:0:0' },
       'latency-mode': { type: 'string', default: 'processes' },
       json: { type: 'string', default: 'out/bench/kafka.json' },
       profile: { type: 'string' },
@@ -96,9 +98,11 @@ export function parseOptions(argv: readonly string[]): KafkaBenchOptions {
 }
 
 export function parseLatencyCases(raw: string): LatencyCase[] {
-  return list(raw).map((pair) => {
-    const [fetch, score] = pair.split(':').map(Number);
-    if (fetch === undefined || score === undefined || !(fetch > 0) || !(score >= 0)) throw new Error(`--latency: expected fetchMaxWaitMs:scoringMaxWaitMs pairs, got "${pair}"\n${USAGE}`);
-    return { fetchWaitMs: fetch, scoreWaitMs: score };
+  return list(raw).map((spec) => {
+    const parts = spec.split(':');
+    const [fetch, score, markers] = parts.map(Number);
+    const valid = parts.length <= 3 && fetch !== undefined && score !== undefined && fetch > 0 && score >= 0 && (markers === undefined || (Number.isInteger(markers) && markers >= 0));
+    if (!valid) throw new Error(`--latency: expected fetchMaxWaitMs:scoringMaxWaitMs[:progressIntervalMs] cases, got "${spec}"\n${USAGE}`);
+    return { fetchWaitMs: fetch, scoreWaitMs: score, markersMs: markers };
   });
 }
