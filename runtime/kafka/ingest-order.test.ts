@@ -1,6 +1,6 @@
 import type { Admin } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { checkCoPartitioned, OrderStamps, orderStampOf } from './ingest-order.js';
+import { checkCoPartitioned, OrderStamps, orderStampOf, progressChainPartitions } from './ingest-order.js';
 
 describe('OrderStamps', () => {
   it('numbers each key of a co-partitioned set without gaps across its topics, and everything stamped in one sequence', () => {
@@ -17,16 +17,16 @@ describe('OrderStamps', () => {
   });
 });
 
-describe('checkCoPartitioned', () => {
-  const adminWith = (partitions: Record<string, number>): Admin =>
-    ({
-      fetchTopicMetadata: ({ topics }: { topics: string[] }) =>
-        topics.every((t) => t in partitions)
-          ? Promise.resolve({ topics: topics.map((name) => ({ name, partitions: Array.from({ length: partitions[name] as number }, (_, partitionId) => ({ partitionId })) })) })
-          : Promise.reject(new Error('This server does not host this topic-partition')),
-    }) as unknown as Admin;
-  const prefixed = (t: string): string => `p.${t}`;
+const adminWith = (partitions: Record<string, number>): Admin =>
+  ({
+    fetchTopicMetadata: ({ topics }: { topics: string[] }) =>
+      topics.every((t) => t in partitions)
+        ? Promise.resolve({ topics: topics.map((name) => ({ name, partitions: Array.from({ length: partitions[name] as number }, (_, partitionId) => ({ partitionId })) })) })
+        : Promise.reject(new Error('This server does not host this topic-partition')),
+  }) as unknown as Admin;
+const prefixed = (t: string): string => `p.${t}`;
 
+describe('checkCoPartitioned', () => {
   it('accepts books and trades of one partition count', async () => {
     await expect(checkCoPartitioned(adminWith({ 'p.pm.book': 4, 'p.pm.trade': 4 }), prefixed)).resolves.toBeUndefined();
   });
@@ -38,5 +38,20 @@ describe('checkCoPartitioned', () => {
     await expect(checkCoPartitioned(adminWith({ 'p.pm.book': 4 }), prefixed)).rejects.toThrow(
       'kafka bus: cannot read the partitions of p.pm.book and p.pm.trade (create the topics with `polyflow topics`): This server does not host this topic-partition',
     );
+  });
+});
+
+describe("progressChainPartitions (a trade process in ingest's order, before it waits on prediction.v1)", () => {
+  const chain = (prediction: number) => ({ 'p.pm.book': 8, 'p.pm.trade': 8, 'p.features.v1': 8, 'p.prediction.v1': prediction });
+
+  it('gives the partition count that books, trades, feature vectors and predictions share', async () => {
+    await expect(progressChainPartitions(adminWith(chain(8)), prefixed)).resolves.toBe(8);
+  });
+
+  it('refuses a stage whose topic has another count: its extra partitions would never be marked', async () => {
+    await expect(progressChainPartitions(adminWith(chain(12)), prefixed)).rejects.toThrow(
+      'kafka bus: p.pm.book has 8 partitions, p.pm.trade has 8 partitions, p.features.v1 has 8 partitions, p.prediction.v1 has 12 partitions: they must have as many for progress markers to be forwarded partition to partition (or turn markers off: POLYFLOW_KAFKA_PROGRESS_INTERVAL_MS=0) (create them with `polyflow topics`)',
+    );
+    await expect(progressChainPartitions(adminWith({ 'p.pm.book': 8 }), prefixed)).rejects.toThrow(/cannot read the partitions of p\.pm\.book and p\.pm\.trade and p\.features\.v1 and p\.prediction\.v1/);
   });
 });

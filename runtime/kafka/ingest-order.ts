@@ -11,11 +11,18 @@ import { PolyflowError } from '../errors.js';
  */
 export const CO_PARTITIONED: readonly (readonly TopicName[])[] = [['pm.book', 'pm.trade']];
 
-/** Why topics of one co-partitioned set (broker name -> partition count) cannot be merged, or undefined when they can. */
-function partitionCountsDiffer(counts: ReadonlyMap<string, number>): string | undefined {
+/**
+ * Topics whose progress markers go from partition p to partition p (forwardProgress): ingest's books
+ * and trades to features.v1, features.v1 to prediction.v1. A trade process in ingest's order waits
+ * for every prediction.v1 partition, so one without its number upstream would never be marked.
+ */
+export const PROGRESS_CHAIN: readonly TopicName[] = ['pm.book', 'pm.trade', 'features.v1', 'prediction.v1'];
+
+/** Why topics (broker name -> partition count) that must have as many partitions (for `need`) do not, or undefined when they do. */
+function partitionCountsDiffer(counts: ReadonlyMap<string, number>, need: string): string | undefined {
   if (new Set(counts.values()).size <= 1) return undefined;
   const listed = [...counts].map(([topic, n]) => `${topic} has ${n} partitions`).join(', ');
-  return `${listed}: they must have as many for a key's records to share a partition number (create them with \`polyflow topics\`)`;
+  return `${listed}: they must have as many ${need} (create them with \`polyflow topics\`)`;
 }
 
 /** Partition counts of topics (by their broker names); a clear error when they cannot be read. */
@@ -35,9 +42,17 @@ export const partitionCount = async (admin: Admin, name: string): Promise<number
 /** Refuses co-partitioned topics (by their broker names) that cannot be read or whose partition counts differ. */
 export async function checkCoPartitioned(admin: Admin, kafkaTopic: (topic: TopicName) => string): Promise<void> {
   for (const set of CO_PARTITIONED) {
-    const problem = partitionCountsDiffer(await partitionCounts(admin, set.map(kafkaTopic)));
+    const problem = partitionCountsDiffer(await partitionCounts(admin, set.map(kafkaTopic)), "for a key's records to share a partition number");
     if (problem !== undefined) throw new PolyflowError('KAFKA_NOT_COPARTITIONED', `kafka bus: ${problem}`);
   }
+}
+
+/** The partition count the progress chain's topics (by their broker names) share; refused when they cannot be read or their counts differ. */
+export async function progressChainPartitions(admin: Admin, kafkaTopic: (topic: TopicName) => string): Promise<number> {
+  const counts = await partitionCounts(admin, PROGRESS_CHAIN.map(kafkaTopic));
+  const problem = partitionCountsDiffer(counts, 'for progress markers to be forwarded partition to partition (or turn markers off: POLYFLOW_KAFKA_PROGRESS_INTERVAL_MS=0)');
+  if (problem !== undefined) throw new PolyflowError('KAFKA_NOT_COPARTITIONED', `kafka bus: ${problem}`);
+  return counts.values().next().value ?? 0;
 }
 
 /** Header of a co-partitioned record: `<epoch>:<g>:<n>` (see OrderStamp). */

@@ -14,7 +14,7 @@ import { ReferenceTables } from './reference-tables.js';
 import { CommitMarks, partitionKey, type PartitionOffset } from './commit-marks.js';
 import { activeStandbyAssigner } from './active-standby-assigner.js';
 import { coPartitionedAssigner } from './co-partitioned-assigner.js';
-import { checkCoPartitioned, ORDER_HEADER, partitionCount, OrderStamps, PROGRESS_HEADER, progressOf, TIME_HEADER } from './ingest-order.js';
+import { checkCoPartitioned, ORDER_HEADER, OrderStamps, PROGRESS_HEADER, progressChainPartitions, progressOf, TIME_HEADER } from './ingest-order.js';
 import { AwaitedProgress } from './awaited-progress.js';
 import { MergedIntake, type EmittedRun, type MergeHost } from './merged-intake.js';
 import { ProgressMarks } from './progress-marks.js';
@@ -387,7 +387,7 @@ export class KafkaBus implements Bus {
     await consumer.connect();
     await consumer.subscribe({ topics: [...this.byKafkaTopic.keys()], fromBeginning: this.opts.fromBeginning ?? false });
     if (this.opts.ingestOrder === true && this.intake !== undefined) await checkCoPartitioned(await this.adminClient(), (t) => this.kafkaTopic(t));
-    if (this.opts.eventOrder !== undefined) this.awaited = new AwaitedProgress(await partitionCount(await this.adminClient(), this.kafkaTopic(this.opts.eventOrder.awaiting)));
+    if (this.opts.eventOrder !== undefined) this.awaited = new AwaitedProgress(await progressChainPartitions(await this.adminClient(), (t) => this.kafkaTopic(t)));
     await this.stopIfClosing();
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.consume(payload) });
     const timeout = opts.joinTimeoutMs ?? 60_000;
