@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer } from 'kafkajs';
 import { asyncScheduler, Subscription } from 'rxjs';
+import { dueClockOf } from '../../operators/prediction-due.js';
 import type { BatchScorer } from '../../operators/score-batches.js';
 import { groupBusShape } from '../../pipelines/consumer-groups.js';
 import { featuresPipeline } from '../../pipelines/features.js';
@@ -109,11 +110,19 @@ async function paced(records: readonly TappedRecord[], rate: number, publish: (r
   return records.length / ((performance.now() - t0) / 1000);
 }
 
+/**
+ * A book or trade as live ingest publishes it: received now (its event time `ts` kept). Event time
+ * then runs with the wall clock, as live: predictions come due, and trade's books wait for predict's
+ * progress, as they would there (the recording's own receive times run at whatever pace --rate gives).
+ */
+const receivedNow = (r: TappedRecord): TappedRecord => (r.topic === 'pm.book' || r.topic === 'pm.trade' ? { ...r, value: { ...(r.value as object), recvTs: Date.now() } } : r);
+
 /** Streams `rest` at the run's rate after the market metadata: warm-up, then the measured seconds. Waits for the tail. */
 async function stream(clock: OriginClock, bus: Bus, rest: readonly TappedRecord[], run: LatencyRun, tailMs: number): Promise<number> {
   const warm = rest.slice(0, Math.round(run.rate * run.warmup));
   const measured = rest.slice(warm.length);
-  const publish = (r: TappedRecord): void => {
+  const publish = (recorded: TappedRecord): void => {
+    const r = receivedNow(recorded);
     clock.published(r);
     publishRecord(bus, r);
   };
@@ -143,7 +152,7 @@ const latencyEnv = (lc: LatencyCase): Record<string, string> => ({
   POLYFLOW_RISK_MIN_ORDER_SHARES: '0',
 });
 
-/** The three pipelines on one memory bus, live clock: the embedded process's latency. */
+/** The three pipelines on one memory bus, live clock (predictions wait on it, as in `polyflow live`): the embedded process's latency. */
 async function memoryLatency(lc: LatencyCase, run: LatencyRun, meta: readonly TappedRecord[], rest: readonly TappedRecord[]): Promise<LatencyResult> {
   const cfg = loadConfig({ env: latencyEnv(lc) });
   const bus = new MemoryBus();
@@ -154,7 +163,7 @@ async function memoryLatency(lc: LatencyCase, run: LatencyRun, meta: readonly Ta
   for (const stage of STAGES) graph.add(bus.topic(stage).subscribe((v) => clock.arrived(stage, v)));
   graph.add(featuresPipeline(bus, cfg, metrics));
   graph.add(predictPipeline(bus, cfg, { scorer: run.scorer, scheduler: asyncScheduler, inFlight, metrics }));
-  graph.add(tradePipeline(bus, cfg, { metrics, clock: 'arrival' }));
+  graph.add(tradePipeline(bus, cfg, { metrics, clock: dueClockOf(asyncScheduler) }));
   for (const r of meta) publishRecord(bus, r);
   const rate = await stream(clock, bus, rest, run, lc.scoreWaitMs + 500);
   graph.unsubscribe();
