@@ -92,7 +92,7 @@ describe('predictionDue', () => {
     const clock = new InputClock();
     const input = new Subject<Prediction>();
     const out: string[] = [];
-    input.pipe(predictionDue({ clock, maxHoldMs: Number.POSITIVE_INFINITY })).subscribe((p) => out.push(`${p.assetId}:${p.dueTs}@${clock.now()}`));
+    input.pipe(predictionDue({ clock })).subscribe((p) => out.push(`${p.assetId}:${p.dueTs}@${clock.now()}`));
     // Before the first book: not even one far ahead of the clock's zero, or without a due time, goes.
     input.next(predictionAt('b', 1_700_000_000_000, 30));
     input.next({ ...predictionAt('n', 0, 0), dueTs: Number.NaN });

@@ -10,6 +10,7 @@ export const MAX_HOLD_MS = 3_600_000;
 export const dueClockOf = (scheduler: SchedulerLike): DueClock => ({
   now: () => scheduler.now(),
   after: (time, work) => scheduler.schedule(work, Math.max(0, time + 1 - scheduler.now())),
+  maxHoldMs: MAX_HOLD_MS,
 });
 
 /** Where a prediction is held: its due time (one that is not a number first). */
@@ -29,13 +30,14 @@ const leavesAfter = (a: Prediction, b: Prediction): boolean => dueKey(a) > dueKe
  * order a consumer of partitioned predictions can keep). The clock is a replay's or a trade
  * process's input clock (InputClock: the books' receive times; nothing is due before it starts), or
  * the real one live (dueClockOf). A `dueTs` that is not a number (a vector restored from a
- * checkpoint written before the field existed) counts as due. On the real clock, so does one more
- * than `maxHoldMs` (MAX_HOLD_MS) ahead of it (no scoring wait is that long: a bad clock or record),
- * so what is held stays within one scoring wait of predictions. An input clock has no such bound
- * (Infinity): a process reading predictions from Kafka may get them hours of event time ahead of
+ * checkpoint written before the field existed) counts as due. So does one more than the clock's
+ * `maxHoldMs` ahead of it: on the real clock MAX_HOLD_MS (no scoring wait is that long: a bad clock
+ * or record), so what is held stays within one scoring wait of predictions. An input clock has no
+ * such bound: a process reading predictions from Kafka may get them hours of event time ahead of
  * the books it has placed (a replay's pace), and each must still wait for its place.
  */
-export function predictionDue({ clock, maxHoldMs = MAX_HOLD_MS }: { clock: DueClock; maxHoldMs?: number }, slot?: StateSlot): OperatorFunction<Prediction, Prediction> {
+export function predictionDue({ clock }: { clock: DueClock }, slot?: StateSlot): OperatorFunction<Prediction, Prediction> {
+  const { maxHoldMs } = clock;
   /** Due: the clock (once started) has passed its due time (NaN included), or the due time is implausibly far ahead. */
   const due = (p: Prediction): boolean => {
     const now = clock.now();

@@ -3,7 +3,7 @@ import { edgeSignal, type EdgeSignalOptions } from '../operators/edge-signal.js'
 import { orderBook } from '../operators/order-book.js';
 import { paperBroker, type PaperBrokerInput } from '../operators/paper-broker.js';
 import { portfolio, type PortfolioInput } from '../operators/portfolio.js';
-import { MAX_HOLD_MS, predictionDue } from '../operators/prediction-due.js';
+import { predictionDue } from '../operators/prediction-due.js';
 import { riskGate, type RiskGateInput, type RiskGateOptions } from '../operators/risk-gate.js';
 import type { BookChange } from '../operators/book-view.js';
 import type { Bus } from '../runtime/bus.js';
@@ -52,7 +52,7 @@ export function tradePipeline(bus: Bus, config: Config, deps: TradeDeps): Subscr
           countEvents(
             metrics,
             'prediction_due',
-            predictionDue({ clock, maxHoldMs: clock instanceof InputClock ? Number.POSITIVE_INFINITY : MAX_HOLD_MS }, stateSlot(registry, 'trade.predictionDue')),
+            predictionDue({ clock }, stateSlot(registry, 'trade.predictionDue')),
           ),
         );
   const signals = merge(meta$, predictions$)

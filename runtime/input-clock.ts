@@ -6,6 +6,8 @@ export interface DueClock {
   now(): number;
   /** Calls `work` once the clock is past `time`; unsubscribing cancels the call. */
   after(time: number, work: () => void): Subscription;
+  /** How far ahead of the clock a due time is still believed (further: a bad clock or record, due at once). */
+  readonly maxHoldMs: number;
 }
 
 /**
@@ -16,6 +18,8 @@ export interface DueClock {
  * process reading them from Kafka decides what the embedded run decided.
  */
 export class InputClock implements DueClock {
+  /** No bound: a process reading predictions from Kafka may get them hours of event time ahead of the books it has placed (a replay's pace). */
+  readonly maxHoldMs = Number.POSITIVE_INFINITY;
   private time = Number.NaN;
   /** Waiting work, by time (the order it came in among equal times). */
   private waiting: { readonly time: number; readonly work: () => void }[] = [];

@@ -101,7 +101,7 @@ export function parseLatencyCases(raw: string): LatencyCase[] {
   return list(raw).map((spec) => {
     const parts = spec.split(':');
     const [fetch, score, markers] = parts.map(Number);
-    const valid = parts.length <= 3 && fetch !== undefined && score !== undefined && fetch > 0 && score >= 0 && (markers === undefined || (Number.isInteger(markers) && markers >= 0));
+    const valid = parts.length <= 3 && !parts.includes('') && fetch !== undefined && score !== undefined && fetch > 0 && score >= 0 && (markers === undefined || (Number.isInteger(markers) && markers >= 0));
     if (!valid) throw new Error(`--latency: expected fetchMaxWaitMs:scoringMaxWaitMs[:progressIntervalMs] cases, got "${spec}"\n${USAGE}`);
     return { fetchWaitMs: fetch, scoreWaitMs: score, markersMs: markers };
   });

@@ -13,6 +13,7 @@ interface Service {
   command?: string[];
   profiles?: string[];
   depends_on?: Record<string, { condition: string }>;
+  restart?: string;
 }
 const text = readFileSync(fromPackageRoot('docker-compose.yml'), 'utf8');
 const compose = parse(text) as { services: Record<string, Service> };
@@ -61,6 +62,9 @@ describe('docker-compose.yml: Kafka (KRaft) and Schema Registry', () => {
       expect(service?.profiles?.length, pipeline).toBeGreaterThan(0);
       expect(service?.depends_on?.['kafka']?.condition, pipeline).toBe('service_healthy');
       expect(service?.depends_on?.['schema-registry'], pipeline).toBeDefined();
+      // After the topics exist as planned (a process refuses topics of different partition counts).
+      expect(service?.depends_on?.['polyflow-topics']?.condition, pipeline).toBe('service_completed_successfully');
+      for (const profile of service?.profiles ?? []) expect(merged.services['polyflow-topics']?.profiles, pipeline).toContain(profile);
       const vars = Object.fromEntries(Object.entries(service?.environment ?? {}).map(([k, v]) => [k, interpolated(String(v))]));
       for (const name of Object.keys(vars).filter((n) => n.startsWith('POLYFLOW_'))) expect(Object.keys(envOverrides({ [name]: vars[name] })), `${pipeline}: ${name}`).toHaveLength(1);
       const config = loadConfig({ env: vars as NodeJS.ProcessEnv });
@@ -85,6 +89,13 @@ describe('docker-compose.yml: Kafka (KRaft) and Schema Registry', () => {
     // The default `docker compose up` stays the embedded run: its service has no bus kind, so memory.
     expect(loadConfig({ env: env('polyflow') as NodeJS.ProcessEnv }).bus.kind).toBe('memory');
     expect(merged.services['polyflow']?.profiles).toBeUndefined();
+    // The topics first: `polyflow topics` once, on the same broker, not restarted.
+    const topics = merged.services['polyflow-topics'];
+    expect(topics?.command).toEqual(['topics']);
+    expect(topics?.restart).toBe('no');
+    expect(Object.keys(topics?.depends_on ?? {})).toEqual(['kafka']);
+    const topicsEnv = Object.fromEntries(Object.entries(topics?.environment ?? {}).map(([k, v]) => [k, String(v)]));
+    expect(loadConfig({ env: topicsEnv as NodeJS.ProcessEnv }).kafka.brokers).toEqual(['kafka:19092']);
     // Alerts start only with targets, which the environment provides.
     expect(merged.services['polyflow-alerts']?.environment?.['POLYFLOW_ALERTS_TARGETS']).toBe('${POLYFLOW_ALERTS_TARGETS:-[]}');
   });

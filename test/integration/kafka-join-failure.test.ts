@@ -31,6 +31,8 @@ describe('polyflow run <pipeline> that cannot join its group', () => {
   it('exits 1 with the reason once kafka.joinTimeoutMs has passed, and prints no ready line', async () => {
     const id = randomUUID().slice(0, 8);
     const [prefix, groups] = [`join-${id}.`, `join-${id}`];
+    // The topics as `polyflow topics` makes them (trade reads the progress chain's partition counts before it joins).
+    await cluster.prepareTopics(prefix);
     // A consumer of another protocol (kafkajs's round-robin) holds trade's group: the broker keeps
     // trade's member out (trade's members speak only the active-standby protocol).
     const kafka = createKafka({ brokers: [cluster.bootstrap], clientId: 'test-squatter' });

@@ -170,9 +170,11 @@ describe('a consumer-group process killed mid-stream and restarted', () => {
   });
 });
 
-describe('trade with a standby process', () => {
+describe('trade with a standby process, markers off (on arrival)', () => {
   it('gives every partition to one process; when it is killed (-9) the standby takes over: every signal is published', async () => {
-    const d = await deployment({ POLYFLOW_STATE_KIND: 'off' });
+    // Acting on arrival, every prediction acts: the memory run below is over all of them (in ingest's
+    // order those due after the last book would wait for a later one).
+    const d = await deployment({ POLYFLOW_STATE_KIND: 'off', POLYFLOW_KAFKA_PROGRESS_INTERVAL_MS: '0' });
     await d.publishMeta();
     await d.start('features');
     await d.start('predict');
