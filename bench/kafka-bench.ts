@@ -71,13 +71,15 @@ async function main(): Promise<void> {
     derivedCounts = Object.fromEntries(countByTopic(derived));
 
     const cases = throughputCases(options.pipelines, { config, trading, ensemble, logistic });
-    const throughputRun = { passes: options.passes, scratch, profileDir: options.profile, busLogger, log };
+    const prepareTopics = (prefix: string): Promise<void> => cluster.prepareTopics(prefix);
+    const throughputRun = { passes: options.passes, scratch, profileDir: options.profile, prepareTopics, busLogger, log };
     for (const [i, c] of cases.entries()) {
       const input = inputsOf(c, derived, scratch).slice(0, options.maxInput);
       throughputResults.push(await measureThroughput(c, input, `${runId}-${i}.`, throughputRun));
     }
 
     const latencyRun = {
+      prepareTopics,
       rate: options.rate,
       warmup: options.warmup,
       seconds: options.seconds,

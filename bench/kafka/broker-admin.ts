@@ -22,8 +22,8 @@ export async function assertRetained(config: Config, prefix: string, topics: rea
 }
 
 /**
- * Creates every topic of the run up front (the mock auto-creates a topic on a metadata request for
- * it). A group that joins before a topic it subscribes to exists is assigned its partitions only at
+ * Creates every topic of the run up front on the mock, which auto-creates a topic on a metadata
+ * request for it (a real broker's are made by `prepareTopics` before). A group that joins before a topic it subscribes to exists is assigned its partitions only at
  * a later rebalance, seconds later, which a latency run would measure.
  */
 export async function createTopics(config: Config): Promise<void> {

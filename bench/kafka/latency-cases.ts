@@ -57,6 +57,8 @@ export interface LatencyResult {
 
 /** How every latency case of the run is fed and where its Kafka pipelines run. */
 export interface LatencyRun {
+  /** Creates a prefix's topics as `polyflow topics` plans them (a real broker; the mock makes them when asked). */
+  readonly prepareTopics: (prefix: string) => Promise<void>;
   /** Input records/s. */
   readonly rate: number;
   /** Seconds published first and not measured. */
@@ -195,6 +197,7 @@ async function kafkaLatency(lc: LatencyCase, run: LatencyRun, meta: readonly Tap
   const graphs = new Subscription();
   const inFlights: InFlight[] = [];
   try {
+    await run.prepareTopics(`${id}.`);
     await createTopics(config);
     // Market metadata before the pipelines start: each reads it to its end (a reference table) before its first record.
     const publisher = openKafkaBus({ config, logger: run.busLogger });

@@ -20,7 +20,7 @@ export class PredictionMarks {
     private readonly intervalMs: number,
   ) {}
 
-  /** For `bus`, publishing under topic prefix `prefix` (the mock creates prediction.v1 when asked for it; a real broker needs it made first). */
+  /** For `bus`, publishing under topic prefix `prefix` (its topics made: see ThroughputRun.prepareTopics). */
   static async open(config: Config, prefix: string, bus: KafkaBus): Promise<PredictionMarks> {
     const admin = createKafka({ brokers: config.kafka.brokers, clientId: 'polyflow-bench-admin' }).admin();
     await admin.connect();

@@ -55,6 +55,8 @@ export interface ThroughputRun {
   readonly scratch: string;
   /** `--profile`: CPU-profile each Kafka pass into this folder. */
   readonly profileDir: string | undefined;
+  /** Creates a prefix's topics as `polyflow topics` plans them (a real broker; the mock makes them when asked). */
+  readonly prepareTopics: (prefix: string) => Promise<void>;
   readonly busLogger: Logger;
   readonly log: (line: string) => void;
 }
@@ -152,6 +154,7 @@ async function kafkaThroughput(
   run: ThroughputRun,
 ): Promise<{ eps: number; seconds: number; outputs: number; cpu: number; produceRps: number; selfTime?: SelfTime | undefined }> {
   const config: Config = { ...c.config, kafka: { ...c.config.kafka, groupIdPrefix: prefix } };
+  await run.prepareTopics(prefix);
   const producer = openKafkaBus({ config, topicPrefix: prefix, logger: run.busLogger });
   await producer.start();
   const shape = groupBusShape(c.pipeline, config);
