@@ -65,6 +65,17 @@ export async function replayRecordsOverKafka(
   for (const topic of ['pm.trade', 'dlq.ingest', 'order.v1'] as const) graph.add(bus.topic(topic).subscribe());
   await bus.start();
 
+  /**
+   * Both clocks to `ms`, as on the memory bus (where each runs to its end inside advanceTo): the
+   * scoring due by then, then what comes due at trade (its input clock); with `settleEach`, each
+   * goes round through the broker (the orders and fills it sets off too) before the next.
+   */
+  const advanceClocks = async (ms: number, settleEach: boolean): Promise<void> => {
+    await advanceAndScore(scheduler, inFlight, ms);
+    if (settleEach) await settle(bus, inFlight);
+    tradeClock.advanceTo(ms);
+    if (settleEach) await settle(bus, inFlight);
+  };
   const chunk = deps.chunkRecords ?? 1;
   const every = deps.progressEvery ?? 10_000;
   let fed = 0;
@@ -73,13 +84,7 @@ export async function replayRecordsOverKafka(
   try {
     for await (const batch of batches) {
       for (const record of batch) {
-        // Before the record, as on the memory bus (where each runs to its end inside advanceTo): the
-        // scoring due by then goes round through the broker, then what comes due acts (trade's input
-        // clock), and the orders and fills that sets off come round.
-        await advanceAndScore(scheduler, inFlight, record.recvTs);
-        if (chunk === 1) await settle(bus, inFlight);
-        tradeClock.advanceTo(record.recvTs);
-        if (chunk === 1) await settle(bus, inFlight);
+        await advanceClocks(record.recvTs, chunk === 1);
         lastTs = Math.max(lastTs, record.recvTs);
         input.next(record);
         if (record.kind === 'frame') frames++;
@@ -88,12 +93,8 @@ export async function replayRecordsOverKafka(
       }
     }
     await settle(bus, inFlight);
-    const end = endOfInput(lastTs, config.scoring.maxWaitMs);
-    scheduler.advanceTo(end);
-    await settle(bus, inFlight);
-    // The input ended: what its last predictions set off goes through too.
-    tradeClock.advanceTo(end);
-    await settle(bus, inFlight);
+    // The input ended: its last scoring and what its last predictions set off go through too.
+    await advanceClocks(endOfInput(lastTs, config.scoring.maxWaitMs), true);
     deps.onProgress?.(fed);
   } finally {
     input.complete();

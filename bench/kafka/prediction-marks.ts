@@ -6,7 +6,7 @@
 // prediction.v1 has progressed to t - 1. Marked at most once per marker interval, and at the end.
 import type { TappedRecord } from '../bus-tap.js';
 import type { Config } from '../../runtime/config.js';
-import { partitionCount } from '../../runtime/kafka/ingest-order.js';
+import { progressChainPartitions } from '../../runtime/kafka/ingest-order.js';
 import { createKafka } from '../../runtime/kafka/kafka-client.js';
 import type { KafkaBus } from '../../runtime/kafka/kafka-bus.js';
 
@@ -25,7 +25,8 @@ export class PredictionMarks {
     const admin = createKafka({ brokers: config.kafka.brokers, clientId: 'polyflow-bench-admin' }).admin();
     await admin.connect();
     try {
-      return new PredictionMarks(bus, await partitionCount(admin, `${prefix}prediction.v1`), config.kafka.progressIntervalMs);
+      // As many as trade waits for (it checks the same chain at start).
+      return new PredictionMarks(bus, await progressChainPartitions(admin, (t) => `${prefix}${t}`), config.kafka.progressIntervalMs);
     } finally {
       await admin.disconnect();
     }

@@ -36,9 +36,6 @@ async function partitionCounts(admin: Admin, names: readonly string[]): Promise<
   return new Map(names.map((name) => [name, topics.find((t) => t.name === name)?.partitions.length ?? 0]));
 }
 
-/** The partition count of a topic (by its broker name). */
-export const partitionCount = async (admin: Admin, name: string): Promise<number> => (await partitionCounts(admin, [name])).get(name) ?? 0;
-
 /** Refuses co-partitioned topics (by their broker names) that cannot be read or whose partition counts differ. */
 export async function checkCoPartitioned(admin: Admin, kafkaTopic: (topic: TopicName) => string): Promise<void> {
   for (const set of CO_PARTITIONED) {

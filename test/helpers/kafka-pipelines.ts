@@ -132,34 +132,32 @@ export function spawnPipeline(pipeline: string, env: NodeJS.ProcessEnv, args: re
   });
 }
 
-/** The offsets group `polyflow.<group>` committed on `topic`, summed over partitions. */
-export async function committedRecords(bootstrap: string, kafkaTopic: string, group: string, groupIdPrefix = 'polyflow'): Promise<number> {
-  const admin = createKafka({ brokers: [bootstrap], clientId: 'test-admin' }).admin();
-  await admin.connect();
-  try {
-    const [offsets] = await admin.fetchOffsets({ groupId: `${groupIdPrefix}.${group}`, topics: [kafkaTopic] });
-    return (offsets?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/**
- * True when group `polyflow.<group>` committed every partition of `topic` to its end: it consumed
- * all the broker holds, records and progress markers alike (a count of records cannot say that
- * once markers are on: they take offsets too).
- */
-export async function committedToEnd(bootstrap: string, kafkaTopic: string, group: string, groupIdPrefix = 'polyflow'): Promise<boolean> {
+/** Per partition of `topic`: the offset group `<groupIdPrefix>.<group>` committed (-1: none) and the partition's end. */
+async function groupPositions(bootstrap: string, kafkaTopic: string, group: string, groupIdPrefix: string): Promise<{ committed: number; end: number }[]> {
   const admin = createKafka({ brokers: [bootstrap], clientId: 'test-admin' }).admin();
   await admin.connect();
   try {
     const [offsets] = await admin.fetchOffsets({ groupId: `${groupIdPrefix}.${group}`, topics: [kafkaTopic] });
     const committed = new Map((offsets?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
     const ends = await admin.fetchTopicOffsets(kafkaTopic);
-    return ends.every((p) => Number(p.high) === 0 || (committed.get(p.partition) ?? -1) >= Number(p.high));
+    return ends.map((p) => ({ committed: committed.get(p.partition) ?? -1, end: Number(p.high) }));
   } finally {
     await admin.disconnect();
   }
+}
+
+/** The offsets group `<groupIdPrefix>.<group>` committed on `topic`, summed over partitions (a topic without progress markers: its records consumed). */
+export async function committedRecords(bootstrap: string, kafkaTopic: string, group: string, groupIdPrefix = 'polyflow'): Promise<number> {
+  return (await groupPositions(bootstrap, kafkaTopic, group, groupIdPrefix)).reduce((n, p) => n + Math.max(0, p.committed), 0);
+}
+
+/**
+ * True when group `<groupIdPrefix>.<group>` committed every partition of `topic` to its end: it
+ * consumed all the broker holds, records and progress markers alike (a count of records cannot say
+ * that once markers are on: they take offsets too).
+ */
+export async function committedToEnd(bootstrap: string, kafkaTopic: string, group: string, groupIdPrefix = 'polyflow'): Promise<boolean> {
+  return (await groupPositions(bootstrap, kafkaTopic, group, groupIdPrefix)).every((p) => p.end === 0 || p.committed >= p.end);
 }
 
 /**
