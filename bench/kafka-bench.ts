@@ -14,6 +14,8 @@
 //    published, matched by (asset, event ts), which features, predictions, signals, orders and fills
 //    carry through. The same three pipelines on one MemoryBus at the same rate give the reference.
 //    Trading uses the baseline logistic (the default ensemble never trades).
+// 3. With latency cases: one hop (a lone record, send -> a consumer) at each fetch wait they use, which
+//    tells a broker that answers a waiting fetch on arrival from one (the mock) that holds it.
 // Prints tables; writes the JSON (machine, parameters, results) to --json (default out/bench/kafka.json).
 // The parts are under bench/kafka/; this file parses the command line and runs them in order.
 import { randomUUID } from 'node:crypto';
@@ -30,9 +32,11 @@ import { startTestKafka } from '../test/helpers/kafka-mock-cluster.js';
 import { TRADING_MODEL_PATH } from '../test/helpers/trading-model.js';
 import { countByTopic, deriveRecords, inputsOf, simulateRecording } from './kafka/derived-records.js';
 import { fmt } from './kafka/format.js';
+import { measureBrokerHops, type BrokerHop } from './kafka/broker-hop.js';
 import { measureLatency, type LatencyResult } from './kafka/latency-cases.js';
 import { describeMachine } from './kafka/machine.js';
 import { parseLatencyCases, parseOptions, USAGE } from './kafka/options.js';
+import { READER_FETCH_WAIT_MS } from './kafka/output-reader.js';
 import { printReport, writeReportJson } from './kafka/report.js';
 import { measureThroughput, throughputCases, type ThroughputResult } from './kafka/throughput-cases.js';
 
@@ -59,6 +63,7 @@ async function main(): Promise<void> {
   const trading = loadConfig({ env: {}, overrides: { kafka, scoring: { modelPath: TRADING_MODEL_PATH } } });
   const throughputResults: ThroughputResult[] = [];
   const latencyResults: LatencyResult[] = [];
+  const hops: BrokerHop[] = [];
   let derivedCounts: Record<string, number> = {};
   try {
     log(`simulating a recording of ${fmt(options.events)} frames over ${options.markets} markets...`);
@@ -91,6 +96,10 @@ async function main(): Promise<void> {
       log,
     };
     latencyResults.push(...(await measureLatency(latencyCases, derived, latencyRun)));
+    if (latencyCases.length > 0) {
+      log('one hop through the broker, by fetch wait...');
+      hops.push(...(await measureBrokerHops(cluster.bootstrap, [...latencyCases.map((c) => c.fetchWaitMs), READER_FETCH_WAIT_MS], `${runId}-`, busLogger)));
+    }
   } finally {
     cluster.stop();
     rmSync(scratch, { recursive: true, force: true });
@@ -103,6 +112,7 @@ async function main(): Promise<void> {
     derived: derivedCounts,
     throughput: throughputResults,
     latency: latencyResults,
+    hops,
   };
   printReport(process.stdout, report, (performance.now() - started) / 1000);
   process.stdout.write(`\nwrote ${writeReportJson(options.json, report)}\n`);

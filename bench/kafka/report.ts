@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { MockCluster } from '../../test/helpers/kafka-mock-cluster.js';
 import { fellBehind } from '../latency-samples.js';
+import type { BrokerHop } from './broker-hop.js';
 import { fmt } from './format.js';
 import type { LatencyResult } from './latency-cases.js';
 import type { Machine } from './machine.js';
@@ -19,6 +20,8 @@ export interface KafkaBenchReport {
   readonly derived: Readonly<Record<string, number>>;
   readonly throughput: readonly ThroughputResult[];
   readonly latency: readonly LatencyResult[];
+  /** One hop through the broker at each fetch wait of the latency cases (none without them). */
+  readonly hops: readonly BrokerHop[];
 }
 
 export function printReport(out: NodeJS.WritableStream, report: KafkaBenchReport, elapsedSeconds: number): void {
@@ -28,6 +31,16 @@ export function printReport(out: NodeJS.WritableStream, report: KafkaBenchReport
   out.write(`machine: ${machine.cpu}, ${machine.cores} vCPU, node ${machine.node}; load average ${machine.loadavgStart.join(' ')} at start, ${machine.loadavgEnd.join(' ')} at end\n`);
   if (report.throughput.length > 0) printThroughput(out, report.throughput, options.passes);
   if (report.latency.length > 0) printLatency(out, report.latency, options);
+  if (report.hops.length > 0) printHops(out, report.hops);
+}
+
+function printHops(out: NodeJS.WritableStream, hops: readonly BrokerHop[]): void {
+  out.write('\nOne hop through the broker (ms): a lone record from send() to a consumer polling at the fetch wait\n');
+  out.write(`  ${'fetchWait'.padStart(9)} ${'count'.padStart(7)} ${'p50'.padStart(8)} ${'p99'.padStart(8)} ${'max'.padStart(8)}\n`);
+  const ms = (x: number | null): string => (x === null ? '-' : x.toFixed(1));
+  for (const { fetchWaitMs, hop } of hops) out.write(`  ${String(fetchWaitMs).padStart(9)} ${fmt(hop.count).padStart(7)} ${ms(hop.p50).padStart(8)} ${ms(hop.p99).padStart(8)} ${ms(hop.max).padStart(8)}\n`);
+  out.write('  a broker that answers a waiting fetch when a record arrives (Kafka) gives about one round trip at any wait;\n');
+  out.write('  one that answers only when the wait is over (the mock cluster) adds up to the wait to each hop of the path\n');
 }
 
 function printThroughput(out: NodeJS.WritableStream, results: readonly ThroughputResult[], passes: number): void {
