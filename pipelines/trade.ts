@@ -105,6 +105,9 @@ export function tradePipeline(bus: Bus, config: Config, deps: TradeDeps): Subscr
     .pipe(countEvents(metrics, 'portfolio', portfolio({ bankroll, markIntervalMs: config.portfolio.markIntervalMs }, stateSlot(registry, 'trade.portfolio'))))
     .subscribe((snapshot) => bus.publish('portfolio.v1', 'paper', snapshot));
 
+  // In ingest's order, the clock also moves where the input has progressed with no book (a quiet
+  // market): what came due by then acts, as the embedded run's clock would have it act.
+  if (clock instanceof InputClock && bus.inputProgress !== undefined) signals.add(bus.inputProgress().subscribe((time) => clock.advanceTo(time + 1)));
   signals.add(gate);
   signals.add(broker);
   signals.add(ledger);

@@ -22,6 +22,11 @@ export interface Bus {
    */
   progress?(topic: TopicName): Observable<Progress>;
   publishProgress?(topic: TopicName, partition: number, time: number): void;
+  /**
+   * Kafka only, for a consumer in ingest's order (trade): rising times t by which every input
+   * received at or before t has reached the operators (see InputProgress), in order with them.
+   */
+  inputProgress?(): Observable<number>;
   /** Resolves when every record published so far is durably handed over. */
   flush(): Promise<void>;
   close(): Promise<void>;

@@ -199,8 +199,9 @@ async function kafkaLatency(lc: LatencyCase, run: LatencyRun, meta: readonly Tap
   try {
     await run.prepareTopics(`${id}.`);
     await createTopics(config);
+    // Its books and trades are received now, as live ingest's are: its markers go on through quiet periods too.
+    const publisher = openKafkaBus({ config, logger: run.busLogger, progressWallClock: true });
     // Market metadata before the pipelines start: each reads it to its end (a reference table) before its first record.
-    const publisher = openKafkaBus({ config, logger: run.busLogger });
     buses.push(publisher);
     await publisher.start();
     for (const r of meta) publishRecord(publisher, r);

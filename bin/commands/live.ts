@@ -62,7 +62,7 @@ export async function runLiveSession(opts: LiveSessionOptions): Promise<number> 
   }
   const logger = createLogger(opts.config.log.level);
   const metrics = new PipelineMetrics();
-  const bus = opts.kafka === true ? new KafkaSourceBus(openKafkaBus({ config: opts.config, registry: metrics.registry, logger })) : new MemoryBus();
+  const bus = opts.kafka === true ? new KafkaSourceBus(openKafkaBus({ config: opts.config, registry: metrics.registry, logger, progressWallClock: true })) : new MemoryBus();
   const scheduler = asyncScheduler;
   const running = new Subscription();
   const live = new LiveSettings(opts.config);

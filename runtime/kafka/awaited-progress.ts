@@ -40,6 +40,11 @@ export class AwaitedProgress {
     return true;
   }
 
+  /** The least progress over the partitions (-Infinity until each has a marker). */
+  get progress(): number {
+    return this.floor;
+  }
+
   /** A record may go when it has no receive time, or every partition has progressed to its time − 1. */
   passes(message: KafkaMessage): boolean {
     const time = recordTimeOf(message.headers);

@@ -16,6 +16,7 @@ import { activeStandbyAssigner } from './active-standby-assigner.js';
 import { coPartitionedAssigner } from './co-partitioned-assigner.js';
 import { checkCoPartitioned, ORDER_HEADER, OrderStamps, PROGRESS_HEADER, progressChainPartitions, progressOf, TIME_HEADER } from './ingest-order.js';
 import { AwaitedProgress } from './awaited-progress.js';
+import { InputProgress } from './input-progress.js';
 import { MergedIntake, type EmittedRun, type MergeHost } from './merged-intake.js';
 import { ProgressMarks } from './progress-marks.js';
 import { planRebuild } from './rebuild-plan.js';
@@ -104,6 +105,11 @@ export interface KafkaBusOptions {
    * (default 0: none).
    */
   readonly progressIntervalMs?: number | undefined;
+  /**
+   * The stamped records' receive times are this process's wall clock (live ingest): markers go every
+   * interval from the first record on, received or not, at the wall time − 1 (see ProgressMarks).
+   */
+  readonly progressWallClock?: boolean | undefined;
   /**
    * Topics this process publishes and reads back itself, and that no other process publishes
    * (trade's signals, orders, fills and portfolio): handed to its subscribers inside `publish()`,
@@ -228,6 +234,9 @@ export class KafkaBus implements Bus {
   private awaited: AwaitedProgress | undefined;
   /** The awaited topic progressed since the merge last looked: what waits there may go. */
   private awaitedMoved = false;
+  /** With `eventOrder`: how far the operators have read the input in event time (see inputProgress()). */
+  private input: InputProgress | undefined;
+  private readonly inputTimes = new Subject<number>();
 
   constructor(private readonly opts: KafkaBusOptions) {
     this.producer = opts.kafka.producer({ createPartitioner: cachedKeyPartitioner, allowAutoTopicCreation: true, maxInFlightRequests: 1, idempotent: false });
@@ -246,7 +255,7 @@ export class KafkaBus implements Bus {
               kafkaTopic: (t) => this.kafkaTopic(t),
             },
             this.stamps,
-            { intervalMs: opts.progressIntervalMs ?? 0, logger: opts.logger },
+            { intervalMs: opts.progressIntervalMs ?? 0, wallClock: opts.progressWallClock, logger: opts.logger },
           );
     const intake = { orderWaitMs: opts.orderWaitMs ?? 500, highWater: this.highWater, metrics: opts.metrics, logger: opts.logger };
     const { eventOrder } = opts;
@@ -292,6 +301,15 @@ export class KafkaBus implements Bus {
   publishProgress(topic: TopicName, partition: number, time: number): void {
     if (this.muted) return;
     this.enqueue({ topic, key: '', value: null, seq: undefined, marker: { partition, time, order: undefined } });
+  }
+
+  /**
+   * With `eventOrder`: rising times t by which every record of its topic received at or before t,
+   * and every record of the awaited topic due by t, has gone to the operators (InputProgress), given
+   * in order with the records. Nothing without it.
+   */
+  inputProgress(): Observable<number> {
+    return this.inputTimes.asObservable();
   }
 
   /** The progress markers consumed on a topic (subscribe it with topic() too), in each partition's order. */
@@ -379,6 +397,7 @@ export class KafkaBus implements Bus {
         else {
           // Without a rebuild the consumer goes on from the committed offsets: what waited in the merge comes again.
           this.intake?.clear();
+          this.input?.clear();
           this.positions.clear();
         }
         resolve();
@@ -387,7 +406,11 @@ export class KafkaBus implements Bus {
     await consumer.connect();
     await consumer.subscribe({ topics: [...this.byKafkaTopic.keys()], fromBeginning: this.opts.fromBeginning ?? false });
     if (this.opts.ingestOrder === true && this.intake !== undefined) await checkCoPartitioned(await this.adminClient(), (t) => this.kafkaTopic(t));
-    if (this.opts.eventOrder !== undefined) this.awaited = new AwaitedProgress(await progressChainPartitions(await this.adminClient(), (t) => this.kafkaTopic(t)));
+    if (this.opts.eventOrder !== undefined) {
+      const partitions = await progressChainPartitions(await this.adminClient(), (t) => this.kafkaTopic(t));
+      this.awaited = new AwaitedProgress(partitions);
+      this.input = new InputProgress(partitions, this.awaited);
+    }
     await this.stopIfClosing();
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.consume(payload) });
     const timeout = opts.joinTimeoutMs ?? 60_000;
@@ -512,13 +535,16 @@ export class KafkaBus implements Bus {
           // A marker carries no record: its time goes to whoever forwards progress (in this partition's order).
           this.opts.metrics?.progress.labels(topic, String(partition)).set(progress / 1000);
           this.progressSubjects.get(topic)?.next({ partition, time: progress });
+          let inputTime: number | undefined;
           if (topic === this.opts.eventOrder?.awaiting && this.awaited?.saw(partition, progress) === true) {
             this.intake?.reopenGate();
             this.awaitedMoved = true;
-          }
+            inputTime = this.input?.awaitedMoved();
+          } else if (topic === this.opts.eventOrder?.topic) inputTime = this.input?.orderedMarker(partition, progress);
           // Its offset is committed like a record's (a partition that ends with markers is caught up).
           if (until === undefined || BigInt(message.offset) >= until) live = true;
           last = message.offset;
+          if (inputTime !== undefined) await this.advanceInput(inputTime, partitionKey(kafkaTopic, partition), BigInt(message.offset) + 1n, heartbeat);
           continue;
         }
         const rebuilding = until !== undefined && BigInt(message.offset) < until;
@@ -546,6 +572,34 @@ export class KafkaBus implements Bus {
       if (last !== undefined) this.positions.set(partitionKey(kafkaTopic, partition), BigInt(last) + 1n);
     }
     return { kafkaTopic, partition, last, live };
+  }
+
+  /**
+   * Gives the operators a new input time (inputProgress()). What they publish for it is muted only
+   * while every partition it depends on is still rebuilding: then the run before the assignment got
+   * as far and published it; once any is past its rebuild bound, it may not have (a duplicate, with
+   * the same ids, is what at-least-once allows; a loss is not). `key` is at `next` already.
+   */
+  private async advanceInput(time: number, key: string, next: bigint, heartbeat: () => Promise<void>): Promise<void> {
+    const order = this.opts.eventOrder;
+    if (order === undefined) return;
+    const topics = new Set([this.kafkaTopic(order.topic), this.kafkaTopic(order.awaiting)]);
+    const keys = this.assigned.filter((k) => topics.has(k.slice(0, k.lastIndexOf(':'))));
+    const rebuilding = (k: string): boolean => {
+      const until = this.rebuildUntil.get(k);
+      const at = k === key ? next : this.positions.get(k);
+      return until !== undefined && at !== undefined && at < until;
+    };
+    const muted = keys.length > 0 && keys.every(rebuilding);
+    const was = this.muted;
+    if (muted !== was) await this.settled(heartbeat);
+    this.muted = muted;
+    try {
+      this.inputTimes.next(time);
+      if (muted !== was) await this.settled(heartbeat);
+    } finally {
+      this.muted = was;
+    }
   }
 
   /**
@@ -822,8 +876,9 @@ export class KafkaBus implements Bus {
         // A member that is stopping leaves the group: the new owner rebuilds.
         if (generation !== this.assignments || this.holds.has('stopping')) return;
         await this.opts.rebuild?.reset(plan.restored);
-        // The awaited topic's markers are read again from where the operators are.
+        // The awaited topic's markers are read again from where the operators are, and so are the books'.
         this.awaited?.clear();
+        this.input?.clear();
         this.replayTables();
         for (const ids of this.recent.values()) ids.clear();
         this.rebuildUntil = plan.until;

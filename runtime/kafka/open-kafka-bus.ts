@@ -41,6 +41,8 @@ export interface OpenKafkaBusOptions {
   readonly eventOrder?: { readonly topic: TopicName; readonly awaiting: TopicName } | undefined;
   /** Topics this process publishes and reads back itself (see KafkaBusOptions). */
   readonly local?: readonly TopicName[] | undefined;
+  /** Live ingest: its receive times are the wall clock, and its markers go on when nothing is received (see KafkaBusOptions). */
+  readonly progressWallClock?: boolean | undefined;
 }
 
 /**
@@ -82,6 +84,7 @@ export function openKafkaBus(opts: OpenKafkaBusOptions): KafkaBus {
     eventOrder: opts.eventOrder === undefined ? undefined : { ...opts.eventOrder, waitMs: kafka.progressWaitMs },
     orderWaitMs: kafka.orderWaitMs,
     progressIntervalMs: kafka.progressIntervalMs,
+    progressWallClock: opts.progressWallClock,
     dedupeCapacity: kafka.dedupeCapacity,
     metrics: opts.registry === undefined ? undefined : new KafkaMetrics(opts.registry),
     logger: opts.logger,

@@ -5,7 +5,7 @@ import { OrderStamps } from './ingest-order.js';
 import { ProgressMarks } from './progress-marks.js';
 
 /** A broker with these topics (name -> partitions), and what the marks queue. */
-function harness(topics: Map<string, number>) {
+function harness(topics: Map<string, number>, wallClock = false) {
   const queued: string[] = [];
   const admin = {
     listTopics: () => Promise.resolve([...topics.keys()]),
@@ -19,7 +19,7 @@ function harness(topics: Map<string, number>) {
   const marks = new ProgressMarks(
     { enqueue: (topic, partition, time, order) => void queued.push(`${topic}/${partition}@${time} ${order}`), admin: () => Promise.resolve(admin), kafkaTopic: (t: TopicName) => `x.${t}` },
     stamps,
-    { intervalMs: 100 },
+    { intervalMs: 100, wallClock },
   );
   return { queued, stamps, marks };
 }
@@ -50,5 +50,23 @@ describe('ProgressMarks', () => {
     const idle = harness(new Map([['x.pm.book', 1]]));
     await idle.marks.close();
     expect(idle.queued).toEqual([]);
+  });
+
+  it('with the wall clock (live ingest), marks every interval from the first record on, at the wall time less 1 ms, received or not', async () => {
+    vi.setSystemTime(10_000);
+    const { queued, stamps, marks } = harness(new Map([['x.pm.book', 1]]), true);
+    await vi.advanceTimersByTimeAsync(500);
+    // Nothing before the first record.
+    expect(queued).toEqual([]);
+    stamps.next('pm.book', 'a');
+    marks.sent([10_400]);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(queued).toEqual(['pm.book/0@10599 1000:0:0']);
+    // Quiet: the markers go on, at the wall time.
+    await vi.advanceTimersByTimeAsync(200);
+    expect(queued).toEqual(['pm.book/0@10599 1000:0:0', 'pm.book/0@10699 1000:0:0', 'pm.book/0@10799 1000:0:0']);
+    await marks.close();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(queued).toHaveLength(3);
   });
 });

@@ -16,7 +16,10 @@ export interface ProgressMarksHost {
  * published some of their records, a marker to every partition of every such topic that exists,
  * with the latest receive time among the records sent (less 1 ms: a later record may share it, a
  * frame split between two produce batches) and the last order stamp. A bus makes one only when
- * markers are on (`intervalMs` > 0).
+ * markers are on (`intervalMs` > 0). With `wallClock` (live ingest, whose receive times are this
+ * process's clock, each record published in the same task that took its time) markers go every
+ * `intervalMs` from the first record on, received or not, at the wall time less 1 ms: consumers'
+ * event time moves on through a quiet market, as the real clock does in an embedded live run.
  */
 export class ProgressMarks {
   /** The latest receive time among the records sent. */
@@ -30,17 +33,26 @@ export class ProgressMarks {
   constructor(
     private readonly host: ProgressMarksHost,
     private readonly stamps: OrderStamps,
-    private readonly opts: { intervalMs: number; logger?: Logger | undefined },
+    private readonly opts: { intervalMs: number; wallClock?: boolean | undefined; logger?: Logger | undefined },
   ) {}
 
   /** Stamped records went out (acknowledged), with their receive times. */
   sent(recvTimes: readonly number[]): void {
     for (const t of recvTimes) if (!(t <= (this.sentUntil ?? Number.NEGATIVE_INFINITY))) this.sentUntil = t;
     this.unmarked = true;
+    this.arm();
+  }
+
+  /** The next timed markers, unless they are due already or the publisher closed. */
+  private arm(): void {
     if (this.timer !== undefined || this.closed) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      void this.mark().catch((err: unknown) => this.opts.logger?.warn({ err }, 'kafka bus: could not write progress markers'));
+      void this.mark()
+        .catch((err: unknown) => this.opts.logger?.warn({ err }, 'kafka bus: could not write progress markers'))
+        .finally(() => {
+          if (this.opts.wallClock === true) this.arm();
+        });
     }, this.opts.intervalMs);
     this.timer.unref();
   }
@@ -57,11 +69,13 @@ export class ProgressMarks {
   /** `last`: the markers of a bus that is closing (a timed one then writes nothing). */
   private async mark(last = false): Promise<void> {
     const order = this.stamps.marker();
-    if (this.sentUntil === undefined || order === undefined) return;
-    const time = this.sentUntil - 1;
+    const { sentUntil } = this;
+    if (sentUntil === undefined || order === undefined) return;
     this.unmarked = false;
     const counts = await this.partitionCounts();
     if (this.closed && !last) return;
+    // Taken right before the markers are queued: every record received earlier is queued already.
+    const time = this.opts.wallClock === true ? Math.max(sentUntil, Date.now()) - 1 : sentUntil - 1;
     for (const [topic, partitions] of counts) for (let partition = 0; partition < partitions; partition++) this.host.enqueue(topic, partition, time, order);
   }
 

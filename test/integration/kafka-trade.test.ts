@@ -5,7 +5,8 @@
 // embedded run. Read back from the broker, they came a fetch later: the gate sized orders on stale
 // exposure. A member that takes over rebuilds from what was published, not from decisions made
 // again. This is trade without progress markers (kafka.progressIntervalMs 0: it acts on arrival);
-// with them, the default, kafka-processes and kafka-restart check it. Mock cluster (needs kcat).
+// with them, the default, kafka-processes and kafka-restart check it, and the last case here checks
+// that it acts on the predictions due in a quiet period after the last book. Mock cluster (needs kcat).
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync } from 'node:fs';
@@ -14,11 +15,12 @@ import { join } from 'node:path';
 import { Partitioners, type PartitionerArgs } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toPrediction } from '../../operators/score-batches.js';
-import { groupBusShape } from '../../pipelines/consumer-groups.js';
+import { groupBusShape, tradeGroupClock } from '../../pipelines/consumer-groups.js';
 import { featuresPipeline } from '../../pipelines/features.js';
 import { TRADE_OWN_TOPICS, tradePipeline } from '../../pipelines/trade.js';
 import type { Bus } from '../../runtime/bus.js';
 import { loadConfig, type Config } from '../../runtime/config.js';
+import { InputClock } from '../../runtime/input-clock.js';
 import type { KafkaBus } from '../../runtime/kafka/kafka-bus.js';
 import { openKafkaBus } from '../../runtime/kafka/open-kafka-bus.js';
 import { MemoryBus } from '../../runtime/memory-bus.js';
@@ -212,5 +214,56 @@ describe('trade as a Kafka consumer group', () => {
     expect((ledger(before).positions as Map<string, unknown>).size).toBeGreaterThan(0);
     expect(ledger(after)).toEqual(ledger(before));
     expect(limits(after)).toEqual(limits(before));
+  });
+
+  it("in ingest's order, acts on the predictions due after the last book once live ingest's markers pass their due time", async () => {
+    // Progress markers on (the default), on topics of their own. The publisher is live ingest's kind:
+    // its markers go on at the wall time when nothing more is received (a quiet market).
+    const quietPrefix = `quiet-${randomUUID().slice(0, 8)}.`;
+    await cluster.prepareTopics(quietPrefix);
+    const quiet = loadConfig({ env: tradingEnv({ POLYFLOW_LOG_LEVEL: 'warn', KAFKA_BROKERS: cluster.bootstrap, POLYFLOW_KAFKA_TOPIC_PREFIX: quietPrefix, POLYFLOW_KAFKA_FETCH_MAX_WAIT_MS: '5', ...LOOSE_TRADING_ENV }) });
+    // The embedded run of the input up to a scored book (`lastBook`): every prediction waits on the
+    // input clock that the books move; the live clock then moves past the last due time, with no book
+    // after it. The predictions of the last second of books are due after the last book.
+    const scored = timeline.filter((r) => r.topic === 'prediction.v1');
+    const inputTo = (lastBook: number) => {
+      const books = timeline.filter((r) => r.topic === 'pm.book' && (r.value as TopicTypes['pm.book']).recvTs <= lastBook);
+      const predictions = scored.filter((r) => (r.value as TopicTypes['prediction.v1']).dueTs - quiet.scoring.maxWaitMs <= lastBook);
+      const memory = new MemoryBus();
+      const memoryClock = new InputClock();
+      tradePipeline(memory, quiet, { metrics: new PipelineMetrics(), clock: memoryClock });
+      const expected = collect(memory);
+      for (const m of meta) memory.publish('pm.market.meta', m.market, m);
+      for (const r of [...predictions, ...books]) memory.publish(r.topic, r.key, r.value as TopicTypes[typeof r.topic]);
+      const atLastBook = (expected.get('signal.v1') ?? []).length;
+      const lastDue = Math.max(...predictions.map((r) => (r.value as TopicTypes['prediction.v1']).dueTs));
+      memoryClock.advanceTo(lastDue + 1);
+      return { books, predictions, expected, lastDue, tail: (expected.get('signal.v1') ?? []).length - atLastBook };
+    };
+    // The first scored book from halfway on whose last second of predictions gives signals.
+    const cuts = scored.slice(Math.floor(scored.length / 2)).map((r) => (r.value as TopicTypes['prediction.v1']).dueTs - quiet.scoring.maxWaitMs);
+    let run: ReturnType<typeof inputTo> | undefined;
+    for (const cut of cuts) if ((run = inputTo(cut)).tail > 0) break;
+    expect(run?.tail, 'signals of predictions due after the last book').toBeGreaterThan(0);
+    const { books, predictions, expected, lastDue } = run!;
+
+    const publisher = openKafkaBus({ config: quiet, progressWallClock: true });
+    // A group of its own: the earlier cases' active member still holds group trade.
+    const trade = openKafkaBus({ config: quiet, group: 'trade-quiet', fromBeginning: true, ...groupBusShape('trade', quiet) });
+    buses.push(publisher, trade);
+    tradePipeline(trade, quiet, { metrics: new PipelineMetrics(), clock: tradeGroupClock(quiet) });
+    const got = collect(trade);
+    await publisher.start();
+    for (const m of meta) publisher.publish('pm.market.meta', m.market, m);
+    await publisher.flush();
+    await trade.start();
+    // predict's part: the predictions, then its markers (every partition has progressed to the last due time).
+    for (const r of predictions) publisher.publish(r.topic, r.key, r.value as TopicTypes['prediction.v1']);
+    for (let partition = 0; partition < PARTITIONS; partition++) publisher.publishProgress('prediction.v1', partition, lastDue);
+    for (const r of books) publisher.publish(r.topic, r.key, r.value as TopicTypes['pm.book']);
+    await publisher.flush();
+    const n = (topic: TopicName): number => (expected.get(topic) ?? []).length;
+    await waitFor(() => TRADE_OWN_TOPICS.every((topic) => (got.get(topic) ?? []).length >= n(topic)), 30_000, 'the tail acted on').catch(() => undefined);
+    for (const topic of TRADE_OWN_TOPICS) expect(got.get(topic), topic).toEqual(expected.get(topic));
   });
 });
