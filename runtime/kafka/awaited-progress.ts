@@ -51,6 +51,16 @@ export class AwaitedProgress {
     return time === undefined || time - 1 <= this.floor;
   }
 
+  /** Each partition's latest marker time seen. */
+  snapshot(): [number, number][] {
+    return [...this.times];
+  }
+
+  /** Takes the markers seen as `snapshot()` gave them (a checkpoint's: the markers before its offsets are not read again). */
+  restore(times: readonly (readonly [number, number])[]): void {
+    for (const [partition, time] of times) this.saw(partition, time);
+  }
+
   /** Forgets what was seen (operators rebuilt from earlier offsets read the markers again). */
   clear(): void {
     this.times.clear();

@@ -53,33 +53,4 @@ describe('CommitMarks', () => {
     marks.keepAssigned({ t: [1], v: [0] });
     expect(marks.takeDue()).toEqual([{ topic: 't', partition: 1, offset: '6' }]);
   });
-
-  it('resolves acknowledgedSoFar once the records queued before the call are acknowledged, not those queued after', async () => {
-    const marks = new CommitMarks();
-    await marks.acknowledgedSoFar();
-    published(marks, 3);
-    const order: string[] = [];
-    const first = marks.acknowledgedSoFar().then(() => order.push('first'));
-    published(marks, 2);
-    const second = marks.acknowledgedSoFar().then(() => order.push('second'));
-    marks.recordsAcknowledged(2);
-    await Promise.resolve();
-    expect(order).toEqual([]);
-    marks.recordsAcknowledged(1);
-    await first;
-    expect(order).toEqual(['first']);
-    // Records queued after the second call do not hold it.
-    published(marks, 4);
-    marks.recordsAcknowledged(2);
-    await second;
-    expect(order).toEqual(['first', 'second']);
-  });
-
-  it('rejects what waits for acknowledgements when publishing failed', async () => {
-    const marks = new CommitMarks();
-    published(marks, 1);
-    const waiting = marks.acknowledgedSoFar();
-    marks.failed(new Error('broker gone'));
-    await expect(waiting).rejects.toThrow('broker gone');
-  });
 });

@@ -24,8 +24,6 @@ export class CommitMarks {
   private marks: Mark[] = [];
   private published = 0;
   private acknowledged = 0;
-  /** Calls waiting for a count of records acknowledged, in the order they came (the counts rise). */
-  private waiting: { readonly after: number; readonly done: () => void; readonly fail: (err: unknown) => void }[] = [];
 
   /** One record queued for publishing. */
   recordPublished(): void {
@@ -35,18 +33,6 @@ export class CommitMarks {
   /** The broker acknowledged the next `n` records queued. */
   recordsAcknowledged(n: number): void {
     this.acknowledged += n;
-    while (this.waiting.length > 0 && (this.waiting[0] as { after: number }).after <= this.acknowledged) this.waiting.shift()?.done();
-  }
-
-  /** Resolves once every record queued so far is acknowledged (not waiting for those queued later); rejects if publishing failed first. */
-  acknowledgedSoFar(): Promise<void> {
-    if (this.acknowledged >= this.published) return Promise.resolve();
-    return new Promise((done, fail) => this.waiting.push({ after: this.published, done, fail }));
-  }
-
-  /** Publishing failed: nothing more will be acknowledged. */
-  failed(err: unknown): void {
-    for (const w of this.waiting.splice(0)) w.fail(err);
   }
 
   /** The partition's next offset, due once everything published so far is acknowledged. */

@@ -30,4 +30,24 @@ describe('InputProgress', () => {
     input.clear();
     expect(input.orderedMarker(0, 1_200)).toBe(1_200);
   });
+
+  it('restores the markers a checkpoint saw, of both topics, and gives only times past them', () => {
+    const predictions = new AwaitedProgress(2);
+    const input = new InputProgress(2, predictions);
+    predictions.saw(0, 900);
+    predictions.saw(1, 800);
+    input.orderedMarker(0, 700);
+    expect(input.orderedMarker(1, 750)).toBe(700);
+    const saved = input.snapshot();
+    expect(saved).toEqual({ ordered: [[0, 700], [1, 750]], awaited: [[0, 900], [1, 800]] });
+
+    // A member restored from it: the bus clears both, then restores.
+    const restoredPredictions = new AwaitedProgress(2);
+    const restored = new InputProgress(2, restoredPredictions);
+    restored.restore(saved);
+    expect(restoredPredictions.progress).toBe(800);
+    // Without the restore one marker of one partition would give nothing (the other's unknown).
+    expect(restored.orderedMarker(0, 760)).toBe(750);
+    expect(restored.orderedMarker(1, 740)).toBeUndefined();
+  });
 });

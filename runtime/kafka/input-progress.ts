@@ -1,5 +1,14 @@
 import { AwaitedProgress } from './awaited-progress.js';
 
+/** The id of InputProgress's state among a checkpoint's operator states. */
+export const INPUT_PROGRESS_STATE = 'kafka.inputProgress';
+
+/** What a checkpoint keeps of InputProgress: each partition's latest marker time, of both topics. */
+export interface InputProgressState {
+  readonly ordered: readonly (readonly [number, number])[];
+  readonly awaited: readonly (readonly [number, number])[];
+}
+
 /**
  * How far a consumer in ingest's order (KafkaBusOptions.eventOrder: trade) has read its input in
  * event time: every record of the ordered topic (the books) up to the least progress marker that
@@ -36,6 +45,22 @@ export class InputProgress {
   clear(): void {
     this.ordered.clear();
     this.given = Number.NEGATIVE_INFINITY;
+  }
+
+  /** The markers seen of both topics, for a checkpoint (its records' offsets are past them). */
+  snapshot(): InputProgressState {
+    return { ordered: this.ordered.snapshot(), awaited: this.awaited.snapshot() };
+  }
+
+  /**
+   * After clear(), the markers a checkpoint had seen (its offsets are past them: they are not read
+   * again). The time they give is not given again: the predictions due by it had acted when the
+   * checkpoint was taken (the restored states hold none of them).
+   */
+  restore(state: InputProgressState): void {
+    this.ordered.restore(state.ordered);
+    this.awaited.restore(state.awaited);
+    this.given = Math.min(this.ordered.progress, this.awaited.progress);
   }
 
   private moved(): number | undefined {

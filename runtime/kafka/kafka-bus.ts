@@ -16,7 +16,7 @@ import { activeStandbyAssigner } from './active-standby-assigner.js';
 import { coPartitionedAssigner } from './co-partitioned-assigner.js';
 import { checkCoPartitioned, ORDER_HEADER, OrderStamps, PROGRESS_HEADER, progressChainPartitions, progressOf, TIME_HEADER } from './ingest-order.js';
 import { AwaitedProgress } from './awaited-progress.js';
-import { InputProgress } from './input-progress.js';
+import { INPUT_PROGRESS_STATE, InputProgress, type InputProgressState } from './input-progress.js';
 import { MergedIntake, type EmittedRun, type MergeHost } from './merged-intake.js';
 import { ProgressMarks } from './progress-marks.js';
 import { planRebuild } from './rebuild-plan.js';
@@ -218,8 +218,6 @@ export class KafkaBus implements Bus {
   /** Offsets to commit once the outputs published before them are acknowledged. */
   private readonly marks = new CommitMarks();
   private committing: Promise<void> | undefined;
-  /** A checkpoint being written (see checkpointIfDue). */
-  private checkpointing: Promise<void> | undefined;
   /**
    * Stamps this bus's co-partitioned records with their publish order, for consumer groups that
    * merge them (a one-process run orders its own records by `polyflow-seq` instead).
@@ -498,7 +496,7 @@ export class KafkaBus implements Bus {
     if (last === undefined) return;
     resolveOffset(last);
     this.opts.metrics?.lag.labels(topic, String(batch.partition)).set(Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)));
-    if (live) this.checkpointIfDue();
+    if (live) await this.checkpointIfDue();
     if (topic === this.opts.eventOrder?.awaiting) this.awaited?.fetched(batch.partition, BigInt(batch.highWatermark) > BigInt(last) + 1n);
     if (this.awaitedMoved) {
       this.awaitedMoved = false;
@@ -624,19 +622,8 @@ export class KafkaBus implements Bus {
     if (marked) this.commitAcknowledged();
   }
 
-  /**
-   * A checkpoint when one is due and none is being written. Consumption goes on while it is written
-   * (awaiting the acknowledgements and the store held every record behind it: a latency spike of a
-   * few hundred ms each interval); one that fails is logged, and the next interval tries again.
-   */
-  private checkpointIfDue(): void {
-    if (this.checkpointing !== undefined || Date.now() - this.checkpointedAt < (this.opts.rebuild?.checkpointIntervalMs ?? 10_000)) return;
-    const saving = this.checkpoint()
-      .catch((err: unknown) => this.opts.logger?.warn({ err }, 'kafka bus: checkpoint not saved (the next interval tries again; a restart rebuilds from the one before)'))
-      .finally(() => {
-        if (this.checkpointing === saving) this.checkpointing = undefined;
-      });
-    this.checkpointing = saving;
+  private async checkpointIfDue(): Promise<void> {
+    if (Date.now() - this.checkpointedAt >= (this.opts.rebuild?.checkpointIntervalMs ?? 10_000)) await this.checkpoint();
   }
 
   /**
@@ -717,11 +704,6 @@ export class KafkaBus implements Bus {
   /** Every mark committed: waits for outstanding acknowledgements and commits. */
   private async commitAll(): Promise<void> {
     await this.flush();
-    await this.commitDue();
-  }
-
-  /** Commits the marks that are due now (after the commit in flight). */
-  private async commitDue(): Promise<void> {
     while (this.committing !== undefined) await this.committing;
     const due = this.marks.takeDue();
     if (due.length > 0) await this.commit(due);
@@ -739,7 +721,6 @@ export class KafkaBus implements Bus {
       await this.consuming;
       await this.opts.settle?.();
       await this.commitAll();
-      await this.checkpointing;
       await this.checkpoint();
     } catch (err) {
       // A failed publish commits nothing: the next member re-reads from the last committed offsets.
@@ -749,20 +730,17 @@ export class KafkaBus implements Bus {
     }
   }
 
-  /**
-   * Saves the operators' states with the offsets they reflect, taken now (with `rebuild.checkpoints`;
-   * not while an assignment is being rebuilt).
-   */
+  /** Saves the operators' states with the offsets they reflect (with `rebuild.checkpoints`; not while an assignment is being rebuilt). */
   private async checkpoint(): Promise<void> {
     const rebuild = this.opts.rebuild;
     if (rebuild?.checkpoints === undefined || rebuild.snapshot === undefined || this.holds.has('assignment') || this.assigned.length === 0) return;
     this.checkpointedAt = Date.now();
-    // A restart resumes after the checkpoint's offsets: what the records before them published is
-    // acknowledged (and committed) before it is written.
-    const ready = this.marks.acknowledgedSoFar().then(() => this.commitDue());
-    // Awaited by save(); handled here too, so a save that fails first leaves no rejection unhandled.
-    ready.catch(() => undefined);
-    await rebuild.checkpoints.save(this.assigned, { operators: rebuild.snapshot(), offsets: new Map(this.positions) }, ready);
+    // A restart resumes after the checkpoint's offsets: what the records before them published must be acknowledged.
+    await this.commitAll();
+    const operators = new Map(rebuild.snapshot());
+    // How far the markers had progressed, so a member restored from it gives the operators the input times a rebuild from the start would.
+    if (this.input !== undefined) operators.set(INPUT_PROGRESS_STATE, this.input.snapshot());
+    await rebuild.checkpoints.save(this.assigned, { operators, offsets: new Map(this.positions) });
     this.opts.metrics?.checkpoints.inc();
   }
 
@@ -900,10 +878,14 @@ export class KafkaBus implements Bus {
         });
         // A member that is stopping leaves the group: the new owner rebuilds.
         if (generation !== this.assignments || this.holds.has('stopping')) return;
-        await this.opts.rebuild?.reset(plan.restored);
-        // The awaited topic's markers are read again from where the operators are, and so are the books'.
+        const restored = plan.restored === undefined ? undefined : new Map(plan.restored);
+        const progress = restored?.get(INPUT_PROGRESS_STATE);
+        restored?.delete(INPUT_PROGRESS_STATE);
+        await this.opts.rebuild?.reset(restored);
+        // The markers are read again from where the operators are, after what a checkpoint had seen of them.
         this.awaited?.clear();
         this.input?.clear();
+        if (progress !== undefined) this.input?.restore(progress as InputProgressState);
         this.replayTables();
         for (const ids of this.recent.values()) ids.clear();
         this.rebuildUntil = plan.until;
@@ -1086,7 +1068,6 @@ export class KafkaBus implements Bus {
       }
     } catch (err) {
       this.failure = err;
-      this.marks.failed(err);
       this.opts.logger?.error({ err }, 'kafka publish failed');
     } finally {
       this.draining = undefined;

@@ -17,11 +17,7 @@ export interface KafkaCheckpoint {
 /** Where a consumer group's checkpoints live, one per assignment (the set of partitions they cover). */
 export interface KafkaCheckpointStore {
   load(partitions: readonly string[]): Promise<KafkaCheckpoint | undefined>;
-  /**
-   * Serializes the checkpoint at once (the operators go on changing their state), then writes it
-   * once `ready` resolves (the outputs of the records before its offsets acknowledged).
-   */
-  save(partitions: readonly string[], checkpoint: KafkaCheckpoint, ready?: Promise<void>): Promise<void>;
+  save(partitions: readonly string[], checkpoint: KafkaCheckpoint): Promise<void>;
 }
 
 interface Stored {
@@ -52,12 +48,11 @@ export function kafkaCheckpoints(store: StateStore, group: string): KafkaCheckpo
       if (stored.version !== 1) throw new Error(`kafka checkpoint ${pipeline}: unknown state version ${String(stored.version)}`);
       return { operators: stored.operators, offsets: stored.offsets };
     },
-    async save(partitions, checkpoint, ready) {
+    async save(partitions, checkpoint) {
       const { pipeline, inputId } = rowOf(partitions);
       const stored: Stored = { version: 1, operators: checkpoint.operators, offsets: checkpoint.offsets };
       // Serialized before the first await: the operators go on changing their state.
       const state = deflateRawSync(serialize(stored), { level: 1 });
-      await ready;
       const seq = (seqs.get(pipeline) ?? (await store.loadCheckpoint(pipeline))?.seq ?? 0) + 1;
       await store.commit(NO_ROWS, {
         pipeline,

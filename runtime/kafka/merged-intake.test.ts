@@ -35,8 +35,8 @@ class FakeHost implements MergeHost {
     if (current() && runs.length > 0) this.marked.push([...runs]);
     return Promise.resolve();
   }
-  checkpointIfDue(): void {
-    return undefined;
+  checkpointIfDue(): Promise<void> {
+    return Promise.resolve();
   }
   holding(): boolean {
     return false;

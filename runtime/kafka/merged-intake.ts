@@ -19,8 +19,7 @@ export interface MergeHost {
   emitRun(kafkaTopic: string, partition: number, messages: readonly KafkaMessage[], heartbeat: () => Promise<void>, going: () => boolean): Promise<EmittedRun>;
   /** Once the emitted records' work is settled, marks the offset after each run for commit (unless `current()` turned false). */
   settleAndMark(runs: readonly EmittedRun[], heartbeat: () => Promise<void>, current: () => boolean): Promise<void>;
-  /** Starts a checkpoint when one is due (written while consumption goes on). */
-  checkpointIfDue(): void;
+  checkpointIfDue(): Promise<void>;
   /** True while an assignment is rebuilt or the bus stops: nothing more goes to the operators. */
   holding(): boolean;
   /** Group joins so far: a join while a hand-over waits may have given its partitions away. */
@@ -161,7 +160,7 @@ export class MergedIntake {
     if (waits > 0) this.opts.metrics?.orderWaits.inc(waits);
     this.opts.metrics?.orderWaiting.set(this.merge.size);
     this.bound();
-    if ([...runs.values()].some((r) => r.live)) this.host.checkpointIfDue();
+    if ([...runs.values()].some((r) => r.live)) await this.host.checkpointIfDue();
   }
 
   /** Pauses a partition while more than `highWater` of it wait in the merge (another topic is behind), resumes it below half. */

@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Partitioners, type PartitionerArgs } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toPrediction } from '../../operators/score-batches.js';
@@ -118,6 +119,56 @@ afterAll(async () => {
   cluster?.stop();
 });
 
+/** A record's time: a book's receive time, a prediction's due time. */
+const timeOf = (r: IngestRecord): number => (r.topic === 'prediction.v1' ? (r.value as TopicTypes['prediction.v1']).dueTs : (r.value as TopicTypes['pm.book']).recvTs);
+
+/** A config with progress markers on (the default) on topics of their own, created as `polyflow topics` plans them. */
+async function markersOn(name: string): Promise<{ config: Config; prefix: string }> {
+  const topicPrefix = `${name}-${randomUUID().slice(0, 8)}.`;
+  await cluster.prepareTopics(topicPrefix);
+  const env = { POLYFLOW_LOG_LEVEL: 'warn', KAFKA_BROKERS: cluster.bootstrap, POLYFLOW_KAFKA_TOPIC_PREFIX: topicPrefix, POLYFLOW_KAFKA_FETCH_MAX_WAIT_MS: '5', ...LOOSE_TRADING_ENV };
+  return { config: loadConfig({ env: tradingEnv(env) }), prefix: topicPrefix };
+}
+
+/**
+ * The embedded run of trade over `predictions` and `books`: every prediction waits on the input
+ * clock that the books move; the live clock then moves past the last due time, with no book after
+ * it. `tail`: the signals of predictions due after the last book.
+ */
+function embeddedTrade(cfg: Config, books: readonly IngestRecord[], predictions: readonly IngestRecord[]) {
+  const memory = new MemoryBus();
+  const clock = new InputClock();
+  tradePipeline(memory, cfg, { metrics: new PipelineMetrics(), clock });
+  const expected = collect(memory);
+  for (const m of meta) memory.publish('pm.market.meta', m.market, m);
+  for (const r of [...predictions, ...books]) memory.publish(r.topic, r.key, r.value as TopicTypes[typeof r.topic]);
+  const atLastBook = (expected.get('signal.v1') ?? []).length;
+  const lastDue = Math.max(...predictions.map(timeOf));
+  clock.advanceTo(lastDue + 1);
+  return { expected, lastDue, tail: (expected.get('signal.v1') ?? []).length - atLastBook };
+}
+
+/** A publisher and a trade member in ingest's order (a group of its own: an earlier case's active member holds group trade). */
+async function startTrade(cfg: Config, topicPrefix: string, publisherOptions: { progressWallClock?: boolean }) {
+  const publisher = openKafkaBus({ config: cfg, ...publisherOptions });
+  const trade = openKafkaBus({ config: cfg, group: `trade-${topicPrefix}`, fromBeginning: true, ...groupBusShape('trade', cfg) });
+  buses.push(publisher, trade);
+  tradePipeline(trade, cfg, { metrics: new PipelineMetrics(), clock: tradeGroupClock(cfg) });
+  const got = collect(trade);
+  await publisher.start();
+  for (const m of meta) publisher.publish('pm.market.meta', m.market, m);
+  await publisher.flush();
+  await trade.start();
+  return { publisher, trade, got };
+}
+
+/** trade published the embedded run's signals, orders, fills and snapshots, in its order (a shortfall is reported by the comparison). */
+async function expectTradeOutputs(got: Map<TopicName, unknown[]>, expected: Map<TopicName, unknown[]>): Promise<void> {
+  const n = (topic: TopicName): number => (expected.get(topic) ?? []).length;
+  await waitFor(() => TRADE_OWN_TOPICS.every((topic) => (got.get(topic) ?? []).length >= n(topic)), 30_000, 'trade caught up').catch(() => undefined);
+  for (const topic of TRADE_OWN_TOPICS) expect(got.get(topic), topic).toEqual(expected.get(topic));
+}
+
 describe('trade as a Kafka consumer group', () => {
   it('publishes the signals, orders, fills, portfolio and risk events of the memory run, in its order', async () => {
     const memory = new MemoryBus();
@@ -217,53 +268,65 @@ describe('trade as a Kafka consumer group', () => {
   });
 
   it("in ingest's order, acts on the predictions due after the last book once live ingest's markers pass their due time", async () => {
-    // Progress markers on (the default), on topics of their own. The publisher is live ingest's kind:
-    // its markers go on at the wall time when nothing more is received (a quiet market).
-    const quietPrefix = `quiet-${randomUUID().slice(0, 8)}.`;
-    await cluster.prepareTopics(quietPrefix);
-    const quiet = loadConfig({ env: tradingEnv({ POLYFLOW_LOG_LEVEL: 'warn', KAFKA_BROKERS: cluster.bootstrap, POLYFLOW_KAFKA_TOPIC_PREFIX: quietPrefix, POLYFLOW_KAFKA_FETCH_MAX_WAIT_MS: '5', ...LOOSE_TRADING_ENV }) });
-    // The embedded run of the input up to a scored book (`lastBook`): every prediction waits on the
-    // input clock that the books move; the live clock then moves past the last due time, with no book
-    // after it. The predictions of the last second of books are due after the last book.
+    // Progress markers on (the default). The publisher is live ingest's kind: its markers go on at
+    // the wall time when nothing more is received (a quiet market).
+    const { config: quiet, prefix: quietPrefix } = await markersOn('quiet');
+    // The input up to a scored book (`lastBook`): the predictions of its last second are due after it.
     const scored = timeline.filter((r) => r.topic === 'prediction.v1');
     const inputTo = (lastBook: number) => {
-      const books = timeline.filter((r) => r.topic === 'pm.book' && (r.value as TopicTypes['pm.book']).recvTs <= lastBook);
-      const predictions = scored.filter((r) => (r.value as TopicTypes['prediction.v1']).dueTs - quiet.scoring.maxWaitMs <= lastBook);
-      const memory = new MemoryBus();
-      const memoryClock = new InputClock();
-      tradePipeline(memory, quiet, { metrics: new PipelineMetrics(), clock: memoryClock });
-      const expected = collect(memory);
-      for (const m of meta) memory.publish('pm.market.meta', m.market, m);
-      for (const r of [...predictions, ...books]) memory.publish(r.topic, r.key, r.value as TopicTypes[typeof r.topic]);
-      const atLastBook = (expected.get('signal.v1') ?? []).length;
-      const lastDue = Math.max(...predictions.map((r) => (r.value as TopicTypes['prediction.v1']).dueTs));
-      memoryClock.advanceTo(lastDue + 1);
-      return { books, predictions, expected, lastDue, tail: (expected.get('signal.v1') ?? []).length - atLastBook };
+      const books = timeline.filter((r) => r.topic === 'pm.book' && timeOf(r) <= lastBook);
+      const predictions = scored.filter((r) => timeOf(r) - quiet.scoring.maxWaitMs <= lastBook);
+      return { books, predictions, ...embeddedTrade(quiet, books, predictions) };
     };
     // The first scored book from halfway on whose last second of predictions gives signals.
-    const cuts = scored.slice(Math.floor(scored.length / 2)).map((r) => (r.value as TopicTypes['prediction.v1']).dueTs - quiet.scoring.maxWaitMs);
+    const cuts = scored.slice(Math.floor(scored.length / 2)).map((r) => timeOf(r) - quiet.scoring.maxWaitMs);
     let run: ReturnType<typeof inputTo> | undefined;
     for (const cut of cuts) if ((run = inputTo(cut)).tail > 0) break;
     expect(run?.tail, 'signals of predictions due after the last book').toBeGreaterThan(0);
     const { books, predictions, expected, lastDue } = run!;
 
-    const publisher = openKafkaBus({ config: quiet, progressWallClock: true });
-    // A group of its own: the earlier cases' active member still holds group trade.
-    const trade = openKafkaBus({ config: quiet, group: 'trade-quiet', fromBeginning: true, ...groupBusShape('trade', quiet) });
-    buses.push(publisher, trade);
-    tradePipeline(trade, quiet, { metrics: new PipelineMetrics(), clock: tradeGroupClock(quiet) });
-    const got = collect(trade);
-    await publisher.start();
-    for (const m of meta) publisher.publish('pm.market.meta', m.market, m);
-    await publisher.flush();
-    await trade.start();
+    const { publisher, got } = await startTrade(quiet, quietPrefix, { progressWallClock: true });
     // predict's part: the predictions, then its markers (every partition has progressed to the last due time).
     for (const r of predictions) publisher.publish(r.topic, r.key, r.value as TopicTypes['prediction.v1']);
     for (let partition = 0; partition < PARTITIONS; partition++) publisher.publishProgress('prediction.v1', partition, lastDue);
     for (const r of books) publisher.publish(r.topic, r.key, r.value as TopicTypes['pm.book']);
     await publisher.flush();
-    const n = (topic: TopicName): number => (expected.get(topic) ?? []).length;
-    await waitFor(() => TRADE_OWN_TOPICS.every((topic) => (got.get(topic) ?? []).length >= n(topic)), 30_000, 'the tail acted on').catch(() => undefined);
-    for (const topic of TRADE_OWN_TOPICS) expect(got.get(topic), topic).toEqual(expected.get(topic));
+    await expectTradeOutputs(got, expected);
+  });
+
+  it("in ingest's order, places the clock's moves between the books where the predictions' progress holds it back", async () => {
+    // ingest marks the books it sent (recorded receive times: no wall clock), and predict's progress
+    // trails them: each step's predictions reach half way to its last book, so the books after that
+    // wait at the gate (with ingest's markers behind them), and the clock moves with the predictions'
+    // progress while books are held, step by step; at the end ingest's clock passes the last due time.
+    const { config: stepped, prefix: steppedPrefix } = await markersOn('stepped');
+    const books = timeline.filter((r) => r.topic === 'pm.book');
+    const predictions = timeline.filter((r) => r.topic === 'prediction.v1');
+    const { expected, lastDue } = embeddedTrade(stepped, books, predictions);
+    const { publisher, got } = await startTrade(stepped, steppedPrefix, {});
+    const STEPS = 6;
+    let sentPredictions = 0;
+    let heldBack = 0;
+    for (let step = 1; step <= STEPS; step++) {
+      const chunk = books.slice(Math.floor(((step - 1) * books.length) / STEPS), Math.floor((step * books.length) / STEPS));
+      const first = timeOf(chunk[0] as IngestRecord);
+      const last = timeOf(chunk[chunk.length - 1] as IngestRecord);
+      const progress = step === STEPS ? lastDue : Math.floor((first + last) / 2);
+      for (; sentPredictions < predictions.length && timeOf(predictions[sentPredictions] as IngestRecord) <= progress; sentPredictions++) {
+        const r = predictions[sentPredictions] as IngestRecord;
+        publisher.publish(r.topic, r.key, r.value as TopicTypes['prediction.v1']);
+      }
+      for (let partition = 0; partition < PARTITIONS; partition++) publisher.publishProgress('prediction.v1', partition, progress);
+      for (const r of chunk) publisher.publish(r.topic, r.key, r.value as TopicTypes['pm.book']);
+      heldBack += chunk.filter((r) => timeOf(r) - 1 > progress).length;
+      await publisher.flush();
+      // ingest's markers of this step's books (an interval after they went out) come before the next step's predictions.
+      await sleep(3 * stepped.kafka.progressIntervalMs);
+    }
+    expect(heldBack).toBeGreaterThan(STEPS);
+    // No book comes after the last: ingest's clock passes the last due time (as live ingest's markers would).
+    for (let partition = 0; partition < PARTITIONS; partition++) publisher.publishProgress('pm.book', partition, lastDue);
+    await publisher.flush();
+    await expectTradeOutputs(got, expected);
   });
 });
