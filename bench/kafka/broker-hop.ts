@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Kafka, Producer } from 'kafkajs';
 import { createKafka } from '../../runtime/kafka/kafka-client.js';
 import type { Logger } from '../../runtime/logger.js';
 import { LatencySamples, type LatencySummary } from '../latency-samples.js';
@@ -31,12 +32,7 @@ export async function measureBrokerHops(bootstrap: string, fetchWaits: readonly 
   }
 }
 
-async function measureHop(
-  kafka: ReturnType<typeof createKafka>,
-  producer: ReturnType<ReturnType<typeof createKafka>['producer']>,
-  topic: string,
-  fetchWaitMs: number,
-): Promise<LatencySummary> {
+async function measureHop(kafka: Kafka, producer: Producer, topic: string, fetchWaitMs: number): Promise<LatencySummary> {
   await producer.send({ topic, messages: [{ value: 'warm-up' }] });
   const consumer = kafka.consumer({ groupId: `polyflow-bench-hop-${randomUUID().slice(0, 8)}`, maxWaitTimeInMs: fetchWaitMs, minBytes: 1 });
   const samples = new LatencySamples();
