@@ -1,4 +1,5 @@
-import { AssignerProtocol, type Cluster, type GroupMember } from 'kafkajs';
+import type { Cluster, GroupMember } from 'kafkajs';
+import { AssignerProtocol } from './kafkajs.js';
 import { describe, expect, it } from 'vitest';
 import { activeStandbyAssigner } from './active-standby-assigner.js';
 

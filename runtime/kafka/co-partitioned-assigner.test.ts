@@ -1,4 +1,5 @@
-import { AssignerProtocol, PartitionAssigners, type Cluster, type GroupMember } from 'kafkajs';
+import type { Cluster, GroupMember } from 'kafkajs';
+import { AssignerProtocol, PartitionAssigners } from './kafkajs.js';
 import { describe, expect, it } from 'vitest';
 import { coPartitionedAssigner } from './co-partitioned-assigner.js';
 

@@ -1,4 +1,5 @@
-import { Partitioners, type PartitionerArgs } from 'kafkajs';
+import type { PartitionerArgs } from 'kafkajs';
+import { Partitioners } from './kafkajs.js';
 import { describe, expect, it } from 'vitest';
 import { cachedKeyPartitioner } from './kafka-client.js';
 

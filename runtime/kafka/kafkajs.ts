@@ -1,0 +1,7 @@
+/**
+ * kafkajs's values, entered through here: the fast record codec module is evaluated first, before
+ * kafkajs loads its producer and fetch decoders. Types may come from 'kafkajs' directly.
+ */
+import './kafkajs-fast-codec.js';
+
+export { AssignerProtocol, Kafka, logLevel, PartitionAssigners, Partitioners } from 'kafkajs';
