@@ -8,7 +8,8 @@ export const USAGE = `usage: node dist/bench/kafka-bench.js [options]
   --pipelines <list>  throughput cases: features,predict,trade,persist (default all; "" for none)
   --max-input <n>     input records per throughput case, from the start of its input (default 25000:
                       the mock cluster keeps only ~5 MB per partition, so more is deleted before it is read)
-  --passes <n>        memory-bus passes after a warm-up (default 3); Kafka: one pass per case
+  --passes <n>        memory-bus passes after a warm-up, and Kafka passes (fresh consumer groups over one
+                      pre-produced input) per case (default 3; the median of each)
   --rate <n>          latency runs: input records/s (default 200: about twice the event rate of the
                       recorded reference stream; raise it to find where the Kafka path falls behind)
   --seconds <n>       latency runs: measured seconds after the warm-up (default 10)

@@ -1,7 +1,7 @@
-// Throughput per pipeline: its input pre-produced, then one fresh consumer group from offset 0 until
+// Throughput per pipeline: its input pre-produced, then fresh consumer groups from offset 0, each until
 // every input is consumed and every output acknowledged; the same graph on a MemoryBus as reference.
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BatchScorer } from '../../operators/score-batches.js';
@@ -50,7 +50,7 @@ export interface CaseSetups {
 
 /** How a case runs, the same for every case of the run. */
 export interface ThroughputRun {
-  /** Memory-bus passes after a warm-up. */
+  /** Memory-bus passes after a warm-up; Kafka consumer-group passes over one pre-produced input. */
   readonly passes: number;
   readonly scratch: string;
   /** `--profile`: CPU-profile each Kafka pass into this folder. */
@@ -84,7 +84,7 @@ export function throughputCases(pipelines: readonly string[], setups: CaseSetups
 export async function measureThroughput(c: PipelineCase, input: readonly TappedRecord[], prefix: string, run: ThroughputRun): Promise<ThroughputResult> {
   run.log(`${c.name}: ${fmt(input.length)} input records; memory bus...`);
   const memory = await memoryThroughput(c, input, run);
-  run.log(`${c.name}: kafka (pre-produce, then a fresh consumer group from offset 0)...`);
+  run.log(`${c.name}: kafka (pre-produce, then ${run.passes} fresh consumer groups from offset 0)...`);
   const k = await kafkaThroughput(c, input, prefix, run);
   return {
     case: c.name,
@@ -147,19 +147,26 @@ async function drained(bus: KafkaBus, subscribed: ReadonlySet<TopicName>, pre: R
   }
 }
 
-async function kafkaThroughput(
-  c: PipelineCase,
-  input: readonly TappedRecord[],
-  prefix: string,
-  run: ThroughputRun,
-): Promise<{ eps: number; seconds: number; outputs: number; cpu: number; produceRps: number; selfTime?: SelfTime | undefined }> {
-  const config: Config = { ...c.config, kafka: { ...c.config.kafka, groupIdPrefix: prefix } };
+/** One Kafka pass: a fresh consumer group from offset 0 over the pre-produced input. */
+interface KafkaPass {
+  readonly eps: number;
+  readonly seconds: number;
+  readonly outputs: number;
+  readonly cpu: number;
+  readonly selfTime?: SelfTime | undefined;
+}
+
+/**
+ * The input pre-produced once, then `run.passes` fresh consumer groups over it (one pass is under a
+ * second, and passes vary by up to 1.5x): the median pass by records/s, and the fewest outputs of any.
+ */
+async function kafkaThroughput(c: PipelineCase, input: readonly TappedRecord[], prefix: string, run: ThroughputRun): Promise<KafkaPass & { produceRps: number }> {
   await run.prepareTopics(prefix);
+  const config: Config = { ...c.config, kafka: { ...c.config.kafka, groupIdPrefix: prefix } };
   const producer = openKafkaBus({ config, topicPrefix: prefix, logger: run.busLogger });
   await producer.start();
-  const shape = groupBusShape(c.pipeline, config);
   // trade in ingest's order waits for predict's progress markers: written as predict would.
-  const marks = shape.eventOrder === undefined ? undefined : await PredictionMarks.open(config, prefix, producer);
+  const marks = groupBusShape(c.pipeline, config).eventOrder === undefined ? undefined : await PredictionMarks.open(config, prefix, producer);
   const p0 = performance.now();
   for (const r of input) {
     marks?.before(r);
@@ -170,13 +177,28 @@ async function kafkaThroughput(
   await producer.close();
   const produceRps = input.length / ((performance.now() - p0) / 1000);
   await assertRetained(config, prefix, [...countByTopic(input).keys()]);
+  const passes: KafkaPass[] = [];
+  for (let i = 0; i < run.passes; i++) {
+    const profileFile = i === 0 && run.profileDir !== undefined ? join(run.profileDir, `${c.name.replace(/\W+/g, '-')}.cpuprofile`) : undefined;
+    passes.push(await kafkaPass(c, input, { config: { ...config, kafka: { ...config.kafka, groupIdPrefix: `${prefix}-pass${i}` } }, prefix, profileFile, scratch: run.scratch, logger: run.busLogger }));
+  }
+  const byRate = [...passes].sort((a, b) => a.eps - b.eps);
+  const median = byRate[Math.floor(byRate.length / 2)] as KafkaPass;
+  return { ...median, outputs: Math.min(...passes.map((p) => p.outputs)), selfTime: passes[0]?.selfTime, produceRps };
+}
 
+async function kafkaPass(
+  c: PipelineCase,
+  input: readonly TappedRecord[],
+  opts: { config: Config; prefix: string; profileFile: string | undefined; scratch: string; logger: Logger },
+): Promise<KafkaPass> {
+  const { config, prefix, profileFile } = opts;
   const metrics = new PipelineMetrics();
   const inFlight = new InFlight();
-  const files = new JsonlFiles(join(run.scratch, `kafka-${prefix}`));
-  const bus = openKafkaBus({ config, group: c.pipeline, topicPrefix: prefix, fromBeginning: true, registry: metrics.registry, logger: run.busLogger, settle: () => inFlight.whenIdle(), ...shape });
+  const files = new JsonlFiles(join(opts.scratch, `kafka-${config.kafka.groupIdPrefix}`));
+  const bus = openKafkaBus({ config, group: c.pipeline, topicPrefix: prefix, fromBeginning: true, registry: metrics.registry, logger: opts.logger, settle: () => inFlight.whenIdle(), ...groupBusShape(c.pipeline, config) });
   let outputs = 0;
-  let measured: { eps: number; seconds: number; cpu: number; produceRps: number; selfTime?: SelfTime | undefined };
+  let measured: Omit<KafkaPass, 'outputs'>;
   const tap = new BusTap(bus, () => outputs++);
   const sub = wirePipeline(c, tap, { metrics, inFlight, files });
   try {
@@ -185,17 +207,17 @@ async function kafkaThroughput(
     const cpu0 = process.cpuUsage();
     const pre = countByTopic(input);
     let selfTime: SelfTime | undefined;
-    if (run.profileDir === undefined) await drained(bus, tap.subscribed, pre, inFlight);
+    if (profileFile === undefined) await drained(bus, tap.subscribed, pre, inFlight);
     else {
-      mkdirSync(run.profileDir, { recursive: true });
-      const file = join(run.profileDir, `${c.name.replace(/\W+/g, '-')}.cpuprofile`);
-      selfTime = (await profiled(() => drained(bus, tap.subscribed, pre, inFlight), file)).selfTime;
+      mkdirSync(dirname(profileFile), { recursive: true });
+      selfTime = (await profiled(() => drained(bus, tap.subscribed, pre, inFlight), profileFile)).selfTime;
     }
     const seconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
-    measured = { eps: input.length / seconds, seconds, cpu: (cpu.user + cpu.system) / 1e6 / seconds, produceRps, selfTime };
-    // predict's last batch waits up to its wall-clock maxWaitMs (the memory pass flushes it at its
-    // input's end): its outputs count, its wait is not throughput.
+    measured = { eps: input.length / seconds, seconds, cpu: (cpu.user + cpu.system) / 1e6 / seconds, selfTime };
+    // predict's last batch is scored on a timer (scoring.maxWaitMs, 0 in these cases) that may not
+    // have fired at the drained point; the memory pass flushes it at its input's end. Its outputs
+    // count, its wait is not throughput.
     await sleep(config.scoring.maxWaitMs + 100);
     await inFlight.whenIdle();
   } finally {
