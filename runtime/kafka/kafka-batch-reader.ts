@@ -167,14 +167,22 @@ class RecordReader {
     return slice;
   }
 
+  /** A string read in place (no Buffer for it); null for length -1. */
+  private text(): string | null {
+    const length = this.varInt();
+    if (length === -1) return null;
+    if (length < 0 || this.position + length > this.end) throw new RangeError(`record batch ends at byte ${this.end}: a field of ${length} bytes runs past it`);
+    this.position += length;
+    return this.buf.toString('utf8', this.position - length, this.position);
+  }
+
   /** Headers as kafkajs gives them: one value per name, an array when a name repeats. */
   headers(): Headers {
     const headers: Headers = {};
     const count = this.varInt();
     for (let i = 0; i < count; i++) {
-      const name = this.bytes();
+      const key = this.text() ?? 'null';
       const value = this.bytes();
-      const key = name === null ? 'null' : name.toString('utf8');
       const before = headers[key];
       if (before === undefined) headers[key] = value;
       else headers[key] = Array.isArray(before) ? [...before, value] : [before, value];

@@ -7,7 +7,7 @@ import { installFastKafkajsCodec } from './kafkajs-fast-codec.js';
 /** A kafkajs client whose logs go to the run's pino logger (component `kafka`), with the fast record codec. */
 export function createKafka(opts: { brokers: readonly string[]; clientId: string; logger?: Logger | undefined }): Kafka {
   const log = opts.logger?.child({ component: 'kafka' });
-  if (!installFastKafkajsCodec()) log?.warn('kafkajs is not 2.2.4, or was loaded before runtime/kafka/kafkajs.ts: its own record codec stays in place');
+  if (installFastKafkajsCodec() === 'unsupported') log?.warn('kafkajs is not 2.2.4, or was loaded before runtime/kafka/kafkajs.ts: its own record codec stays in place');
   const config: KafkaConfig = {
     brokers: [...opts.brokers],
     clientId: opts.clientId,

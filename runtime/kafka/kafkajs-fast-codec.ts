@@ -49,6 +49,7 @@ const modules = {
   produceRequest: 'kafkajs/src/protocol/requests/produce/v3/request.js',
   groupMessages: 'kafkajs/src/producer/groupMessagesPerPartition.js',
   request: 'kafkajs/src/protocol/request.js',
+  seekOffsets: 'kafkajs/src/consumer/seekOffsets.js',
   errors: 'kafkajs/src/errors.js',
   /** Modules that capture the replaced ones when they load: loaded already, the drop-ins would not be used. */
   capturing: [
@@ -59,15 +60,19 @@ const modules = {
   ],
 } as const;
 
-let installed: boolean | undefined;
+let installed: 'installed' | 'stock' | 'unsupported' | undefined;
 
-/** Installs the drop-ins once; false, and nothing changed, unless kafkajs is 2.2.4 and has not loaded its producer yet. */
-export function installFastKafkajsCodec(): boolean {
+/** Env var that keeps kafkajs's own codec (read when this module loads, before any config). */
+export const STOCK_CODEC_ENV = 'POLYFLOW_KAFKA_STOCK_CODEC';
+
+/**
+ * Installs the drop-ins once. 'stock' when POLYFLOW_KAFKA_STOCK_CODEC=1 asks for kafkajs's own
+ * codec; 'unsupported', and nothing changed, unless kafkajs is 2.2.4 and has not loaded its producer yet.
+ */
+export function installFastKafkajsCodec(): 'installed' | 'stock' | 'unsupported' {
   if (installed !== undefined) return installed;
-  const version = (requireKafkajs('kafkajs/package.json') as { version: string }).version;
-  const loaded = modules.capturing.some((path) => requireKafkajs.cache[requireKafkajs.resolve(path)] !== undefined);
-  installed = version === PATCHED_VERSION && !loaded;
-  if (!installed) return false;
+  installed = chooseCodec();
+  if (installed !== 'installed') return installed;
   const Encoder = requireKafkajs(modules.encoder) as EncoderClass;
   patchEncoder(Encoder.prototype);
   replaceExports(modules.record, fastRecordEncoder(Encoder, requireKafkajs(modules.record) as RecordEncoder));
@@ -77,7 +82,15 @@ export function installFastKafkajsCodec(): boolean {
   replaceExports(modules.groupMessages, groupMessagesPerPartition);
   requireKafkajs(modules.request);
   replaceExports(modules.request, requestEncoder(Encoder));
-  return true;
+  patchSeekOffsets((requireKafkajs(modules.seekOffsets) as { prototype: SeekOffsetsLike }).prototype);
+  return installed;
+}
+
+function chooseCodec(): 'installed' | 'stock' | 'unsupported' {
+  if (process.env[STOCK_CODEC_ENV] === '1') return 'stock';
+  const version = (requireKafkajs('kafkajs/package.json') as { version: string }).version;
+  const loaded = modules.capturing.some((path) => requireKafkajs.cache[requireKafkajs.resolve(path)] !== undefined);
+  return version === PATCHED_VERSION && !loaded ? 'installed' : 'unsupported';
 }
 
 function replaceExports(path: string, exports: unknown): void {
@@ -113,6 +126,23 @@ function patchEncoder(proto: EncoderLike): void {
     this.ensureAvailable(8);
     this.offset = writeUVarLongAt(this.buf, this.offset, zigZag64(value));
     return this;
+  };
+}
+
+/** kafkajs's pending seeks: a Map keyed by getKey(topic, partition). */
+interface SeekOffsetsLike extends Map<string, unknown> {
+  getKey(topic: string, partition: number): string;
+  has(topic: string | number, partition?: number): boolean;
+}
+
+/**
+ * Pending seeks are asked about once per consumed record (a batch handler's isStale()), each time
+ * building a JSON key: an empty map now answers at once, and keys are joined with a NUL instead.
+ */
+function patchSeekOffsets(proto: SeekOffsetsLike): void {
+  proto.getKey = (topic, partition) => `${topic}\u0000${partition}`;
+  proto.has = function has(this: SeekOffsetsLike, topic: string | number, partition?: number): boolean {
+    return this.size > 0 && Map.prototype.has.call(this, this.getKey(topic as string, partition as number));
   };
 }
 
