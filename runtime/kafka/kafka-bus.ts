@@ -185,6 +185,8 @@ export class KafkaBus implements Bus {
   private draining: Promise<void> | undefined;
   private failure: unknown;
   private readonly holds = new Set<Hold>();
+  /** While consumption is paused for backpressure: resolved when it resumes. */
+  private relief: { promise: Promise<void>; resolve: () => void } | undefined;
   private started = false;
   /** Set when close() begins: a start() still connecting or joining stops at its next step. */
   private closing = false;
@@ -503,6 +505,7 @@ export class KafkaBus implements Bus {
       // Records held for this progress may go now.
       if ((this.intake?.waiting ?? 0) > 0) await this.intake?.release(heartbeat, () => isRunning() && !isStale());
     }
+    await this.awaitRelief(heartbeat);
     await heartbeat();
   }
 
@@ -638,6 +641,7 @@ export class KafkaBus implements Bus {
     intake.add(payload);
     this.opts.metrics?.lag.labels(this.byKafkaTopic.get(batch.topic) as string, String(batch.partition)).set(Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)));
     await intake.release(heartbeat, () => isRunning() && !isStale());
+    await this.awaitRelief(heartbeat);
     await heartbeat();
   }
 
@@ -1079,6 +1083,9 @@ export class KafkaBus implements Bus {
     if (this.holds.has('backpressure') || this.consumer === undefined) return;
     this.opts.metrics?.paused.set(1);
     this.opts.metrics?.pauses.inc();
+    let resolve = (): void => undefined;
+    const promise = new Promise<void>((r) => (resolve = r));
+    this.relief = { promise, resolve };
     this.hold('backpressure');
   }
 
@@ -1086,6 +1093,24 @@ export class KafkaBus implements Bus {
     if (!this.holds.has('backpressure')) return;
     this.opts.metrics?.paused.set(0);
     this.release('backpressure');
+    this.relief?.resolve();
+    this.relief = undefined;
+  }
+
+  /**
+   * Ends a batch's handling only once a backpressure pause is over (heartbeating meanwhile): kafkajs
+   * sleeps a whole fetch wait in each fetch cycle that finds every partition paused, so a resume it
+   * meets only in its next cycle left the consumer idle for up to fetchMaxWaitMs. Returning after
+   * the resume, its next fetch starts as soon as the published records are acknowledged.
+   */
+  private async awaitRelief(heartbeat: () => Promise<void>): Promise<void> {
+    const beatMs = Math.max(100, Math.floor((this.opts.sessionTimeoutMs ?? 10_000) / 5));
+    while (this.relief !== undefined && this.failure === undefined && !this.holding()) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.relief.promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, beatMs)))]);
+      clearTimeout(timer);
+      await heartbeat();
+    }
   }
 
   private hold(reason: Hold): void {
