@@ -29,7 +29,7 @@ export function printReport(out: NodeJS.WritableStream, report: KafkaBenchReport
   const brokerKind = broker.kind === 'mock' ? 'librdkafka mock cluster (kcat)' : broker.kind;
   out.write(`\npolyflow bench:kafka: ${fmt(options.events)} generated frames, ${options.markets} markets; broker: ${brokerKind} on ${broker.bootstrap}; ${machine.commit}; ${elapsedSeconds.toFixed(0)} s\n`);
   out.write(`machine: ${machine.cpu}, ${machine.cores} vCPU, node ${machine.node}; load average ${machine.loadavgStart.join(' ')} at start, ${machine.loadavgEnd.join(' ')} at end\n`);
-  if (report.throughput.length > 0) printThroughput(out, report.throughput, options.passes);
+  if (report.throughput.length > 0) printThroughput(out, report.throughput, options);
   if (report.latency.length > 0) printLatency(out, report.latency, options);
   if (report.hops.length > 0) printHops(out, report.hops);
 }
@@ -43,15 +43,19 @@ function printHops(out: NodeJS.WritableStream, hops: readonly BrokerHop[]): void
   out.write('  one that answers only when the wait is over (the mock cluster) adds up to the wait to each hop of the path\n');
 }
 
-function printThroughput(out: NodeJS.WritableStream, results: readonly ThroughputResult[], passes: number): void {
-  out.write(`\nThroughput per pipeline (input records/s; memory: median of ${passes} passes after a warm-up; kafka: median of ${passes} fresh consumer groups from offset 0 over one pre-produced input, join excluded; outputs: the fewest of any pass)\n`);
-  out.write(`  ${'pipeline'.padEnd(28)} ${'input'.padStart(9)} ${'memory/s'.padStart(10)} ${'kafka/s'.padStart(9)} ${'ratio'.padStart(6)} ${'outputs mem/kafka'.padStart(18)} ${'cpu'.padStart(5)} ${'produce/s'.padStart(10)}\n`);
+function printThroughput(out: NodeJS.WritableStream, results: readonly ThroughputResult[], options: KafkaBenchOptions): void {
+  out.write(
+    `\nThroughput per pipeline (input records/s; memory: median of ${options.passes} passes after a warm-up; kafka: median of ${options.kafkaPasses} fresh consumer groups from offset 0 over one pre-produced input, join excluded; outputs: the fewest of any pass)\n`,
+  );
+  out.write(`  ${'pipeline'.padEnd(28)} ${'input'.padStart(9)} ${'memory/s'.padStart(10)} ${'kafka/s'.padStart(9)} ${'ratio'.padStart(6)} ${'outputs mem/kafka'.padStart(18)} ${'cpu'.padStart(5)} ${'loop'.padStart(5)} ${'produce/s'.padStart(10)}\n`);
   for (const r of results) {
     out.write(
-      `  ${r.case.padEnd(28)} ${fmt(r.input).padStart(9)} ${fmt(r.memory.median).padStart(10)} ${fmt(r.kafkaEps).padStart(9)} ${(r.kafkaEps / r.memory.median).toFixed(3).padStart(6)} ${`${fmt(r.memoryOutputs)}/${fmt(r.kafkaOutputs)}`.padStart(18)} ${r.kafkaCpu.toFixed(2).padStart(5)} ${fmt(r.produceRps).padStart(10)}\n`,
+      `  ${r.case.padEnd(28)} ${fmt(r.input).padStart(9)} ${fmt(r.memory.median).padStart(10)} ${fmt(r.kafkaEps).padStart(9)} ${(r.kafkaEps / r.memory.median).toFixed(3).padStart(6)} ${`${fmt(r.memoryOutputs)}/${fmt(r.kafkaOutputs)}`.padStart(18)} ${r.kafkaCpu.toFixed(2).padStart(5)} ${r.kafkaLoop.toFixed(2).padStart(5)} ${fmt(r.produceRps).padStart(10)}\n`,
     );
   }
-  out.write('  cpu: CPU seconds of this process per wall second during the kafka pass; produce/s: the pre-produce through a publish-only KafkaBus\n');
+  out.write('  cpu: CPU seconds of this process per wall second during the kafka pass; loop: the share of it the main thread was busy (event-loop\n');
+  out.write('  utilization; below 1 it waited on the broker); produce/s: the pre-produce through a publish-only KafkaBus\n');
+  for (const r of results) out.write(`  kafka passes ${r.case}: ${r.kafkaPassEps.map((eps) => fmt(eps)).join(', ')}\n`);
   for (const r of results) {
     if (r.selfTime === undefined) continue;
     out.write(`  profile ${r.case}: ${r.selfTime.slice(0, 8).map((s) => `${s.component} ${(s.share * 100).toFixed(0)}%`).join(', ')}\n`);
@@ -101,6 +105,7 @@ export function writeReportJson(file: string, report: KafkaBenchReport): string 
       maxInput: options.maxInput,
       markets: options.markets,
       passes: options.passes,
+      kafkaPasses: options.kafkaPasses,
       rate: options.rate,
       seconds: options.seconds,
       warmup: options.warmup,
@@ -114,11 +119,13 @@ export function writeReportJson(file: string, report: KafkaBenchReport): string 
       memory_eps: Math.round(r.memory.median),
       memory_best_eps: Math.round(r.memory.best),
       kafka_eps: Math.round(r.kafkaEps),
+      kafka_pass_eps: r.kafkaPassEps.map((eps) => Math.round(eps)),
       ratio: Number((r.kafkaEps / r.memory.median).toFixed(3)),
       kafka_seconds: Number(r.kafkaSeconds.toFixed(2)),
       outputs_memory: r.memoryOutputs,
       outputs_kafka: r.kafkaOutputs,
       kafka_cpu_per_wall_s: Number(r.kafkaCpu.toFixed(2)),
+      kafka_event_loop_utilization: Number(r.kafkaLoop.toFixed(2)),
       produce_rps: Math.round(r.produceRps),
       ...(r.selfTime === undefined ? {} : { self_time: r.selfTime }),
     })),

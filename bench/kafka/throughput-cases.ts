@@ -32,10 +32,14 @@ export interface ThroughputResult {
   readonly memory: Measured;
   readonly memoryOutputs: number;
   readonly kafkaEps: number;
+  /** Every Kafka pass's records/s, in the order they ran. */
+  readonly kafkaPassEps: readonly number[];
   readonly kafkaSeconds: number;
   readonly kafkaOutputs: number;
   /** CPU seconds of this process per wall second while the Kafka pass ran (1 = one core busy). */
   readonly kafkaCpu: number;
+  /** Event-loop utilization of the main thread during the Kafka pass. */
+  readonly kafkaLoop: number;
   readonly produceRps: number;
   readonly selfTime?: SelfTime | undefined;
 }
@@ -50,8 +54,10 @@ export interface CaseSetups {
 
 /** How a case runs, the same for every case of the run. */
 export interface ThroughputRun {
-  /** Memory-bus passes after a warm-up; Kafka consumer-group passes over one pre-produced input. */
+  /** Memory-bus passes after a warm-up. */
   readonly passes: number;
+  /** Kafka passes: fresh consumer groups over one pre-produced input. */
+  readonly kafkaPasses: number;
   readonly scratch: string;
   /** `--profile`: CPU-profile each Kafka pass into this folder. */
   readonly profileDir: string | undefined;
@@ -84,7 +90,7 @@ export function throughputCases(pipelines: readonly string[], setups: CaseSetups
 export async function measureThroughput(c: PipelineCase, input: readonly TappedRecord[], prefix: string, run: ThroughputRun): Promise<ThroughputResult> {
   run.log(`${c.name}: ${fmt(input.length)} input records; memory bus...`);
   const memory = await memoryThroughput(c, input, run);
-  run.log(`${c.name}: kafka (pre-produce, then ${run.passes} fresh consumer groups from offset 0)...`);
+  run.log(`${c.name}: kafka (pre-produce, then ${run.kafkaPasses} fresh consumer groups from offset 0)...`);
   const k = await kafkaThroughput(c, input, prefix, run);
   return {
     case: c.name,
@@ -93,9 +99,11 @@ export async function measureThroughput(c: PipelineCase, input: readonly TappedR
     memory: memory.measured,
     memoryOutputs: memory.outputs,
     kafkaEps: k.eps,
+    kafkaPassEps: k.passRates,
     kafkaSeconds: k.seconds,
     kafkaOutputs: k.outputs,
     kafkaCpu: k.cpu,
+    kafkaLoop: k.loop,
     produceRps: k.produceRps,
     selfTime: k.selfTime,
   };
@@ -153,14 +161,16 @@ interface KafkaPass {
   readonly seconds: number;
   readonly outputs: number;
   readonly cpu: number;
+  /** Event-loop utilization: the share of the pass the main thread was busy (below 1: it waited on the broker). */
+  readonly loop: number;
   readonly selfTime?: SelfTime | undefined;
 }
 
 /**
- * The input pre-produced once, then `run.passes` fresh consumer groups over it (one pass is under a
- * second, and passes vary by up to 1.5x): the median pass by records/s, and the fewest outputs of any.
+ * The input pre-produced once, then `run.kafkaPasses` fresh consumer groups over it (one pass is under a
+ * second, and passes of one run vary up to 2.5x): the median pass by records/s, and the fewest outputs of any.
  */
-async function kafkaThroughput(c: PipelineCase, input: readonly TappedRecord[], prefix: string, run: ThroughputRun): Promise<KafkaPass & { produceRps: number }> {
+async function kafkaThroughput(c: PipelineCase, input: readonly TappedRecord[], prefix: string, run: ThroughputRun): Promise<KafkaPass & { produceRps: number; passRates: number[] }> {
   await run.prepareTopics(prefix);
   const config: Config = { ...c.config, kafka: { ...c.config.kafka, groupIdPrefix: prefix } };
   const producer = openKafkaBus({ config, topicPrefix: prefix, logger: run.busLogger });
@@ -178,13 +188,13 @@ async function kafkaThroughput(c: PipelineCase, input: readonly TappedRecord[], 
   const produceRps = input.length / ((performance.now() - p0) / 1000);
   await assertRetained(config, prefix, [...countByTopic(input).keys()]);
   const passes: KafkaPass[] = [];
-  for (let i = 0; i < run.passes; i++) {
+  for (let i = 0; i < run.kafkaPasses; i++) {
     const profileFile = i === 0 && run.profileDir !== undefined ? join(run.profileDir, `${c.name.replace(/\W+/g, '-')}.cpuprofile`) : undefined;
     passes.push(await kafkaPass(c, input, { config: { ...config, kafka: { ...config.kafka, groupIdPrefix: `${prefix}-pass${i}` } }, prefix, profileFile, scratch: run.scratch, logger: run.busLogger }));
   }
   const byRate = [...passes].sort((a, b) => a.eps - b.eps);
   const median = byRate[Math.floor(byRate.length / 2)] as KafkaPass;
-  return { ...median, outputs: Math.min(...passes.map((p) => p.outputs)), selfTime: passes[0]?.selfTime, produceRps };
+  return { ...median, outputs: Math.min(...passes.map((p) => p.outputs)), selfTime: passes[0]?.selfTime, produceRps, passRates: passes.map((p) => p.eps) };
 }
 
 async function kafkaPass(
@@ -205,6 +215,7 @@ async function kafkaPass(
     await bus.start();
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
+    const loop0 = performance.eventLoopUtilization();
     const pre = countByTopic(input);
     let selfTime: SelfTime | undefined;
     if (profileFile === undefined) await drained(bus, tap.subscribed, pre, inFlight);
@@ -214,7 +225,8 @@ async function kafkaPass(
     }
     const seconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
-    measured = { eps: input.length / seconds, seconds, cpu: (cpu.user + cpu.system) / 1e6 / seconds, selfTime };
+    const loop = performance.eventLoopUtilization(loop0).utilization;
+    measured = { eps: input.length / seconds, seconds, cpu: (cpu.user + cpu.system) / 1e6 / seconds, loop, selfTime };
     // predict's last batch is scored on a timer (scoring.maxWaitMs, 0 in these cases) that may not
     // have fired at the drained point; the memory pass flushes it at its input's end. Its outputs
     // count, its wait is not throughput.
