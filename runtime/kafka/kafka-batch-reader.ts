@@ -158,22 +158,24 @@ class RecordReader {
     return result % 2 === 0 ? result / 2 : -(result + 1) / 2;
   }
 
-  bytes(): Buffer | null {
+  /** Moves past the next length-prefixed field: its length, or undefined for length -1 (null). */
+  private field(): number | undefined {
     const length = this.varInt();
-    if (length === -1) return null;
+    if (length === -1) return undefined;
     if (length < 0 || this.position + length > this.end) throw new RangeError(`record batch ends at byte ${this.end}: a field of ${length} bytes runs past it`);
-    const slice = this.buf.subarray(this.position, this.position + length);
     this.position += length;
-    return slice;
+    return length;
   }
 
-  /** A string read in place (no Buffer for it); null for length -1. */
+  bytes(): Buffer | null {
+    const length = this.field();
+    return length === undefined ? null : this.buf.subarray(this.position - length, this.position);
+  }
+
+  /** A string read in place (no Buffer for it). */
   private text(): string | null {
-    const length = this.varInt();
-    if (length === -1) return null;
-    if (length < 0 || this.position + length > this.end) throw new RangeError(`record batch ends at byte ${this.end}: a field of ${length} bytes runs past it`);
-    this.position += length;
-    return this.buf.toString('utf8', this.position - length, this.position);
+    const length = this.field();
+    return length === undefined ? null : this.buf.toString('utf8', this.position - length, this.position);
   }
 
   /** Headers as kafkajs gives them: one value per name, an array when a name repeats. */
