@@ -7,6 +7,8 @@ export interface Machine {
   readonly cpu: string;
   readonly cores: number;
   readonly node: string;
+  /** Node and V8 flags of this process and its children: command line, then NODE_OPTIONS. */
+  readonly nodeFlags: string;
   readonly commit: string;
   readonly loadavgStart: readonly number[];
   readonly loadavgEnd: readonly number[];
@@ -18,6 +20,7 @@ export function describeMachine(loadStart: readonly number[]): Machine {
     cpu: cpus()[0]?.model ?? 'unknown cpu',
     cores: cpus().length,
     node: process.version,
+    nodeFlags: [...process.execArgv, process.env['NODE_OPTIONS'] ?? ''].join(' ').trim() || 'none',
     commit: sourceRevision(),
     loadavgStart: loadStart.map((x) => Number(x.toFixed(2))),
     loadavgEnd: loadavg().map((x) => Number(x.toFixed(2))),

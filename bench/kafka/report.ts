@@ -28,7 +28,7 @@ export function printReport(out: NodeJS.WritableStream, report: KafkaBenchReport
   const { options, broker, machine } = report;
   const brokerKind = broker.kind === 'mock' ? 'librdkafka mock cluster (kcat)' : broker.kind;
   out.write(`\npolyflow bench:kafka: ${fmt(options.events)} generated frames, ${options.markets} markets; broker: ${brokerKind} on ${broker.bootstrap}; ${machine.commit}; ${elapsedSeconds.toFixed(0)} s\n`);
-  out.write(`machine: ${machine.cpu}, ${machine.cores} vCPU, node ${machine.node}; load average ${machine.loadavgStart.join(' ')} at start, ${machine.loadavgEnd.join(' ')} at end\n`);
+  out.write(`machine: ${machine.cpu}, ${machine.cores} vCPU, node ${machine.node} (flags: ${machine.nodeFlags}); load average ${machine.loadavgStart.join(' ')} at start, ${machine.loadavgEnd.join(' ')} at end\n`);
   if (report.throughput.length > 0) printThroughput(out, report.throughput, options);
   if (report.latency.length > 0) printLatency(out, report.latency, options);
   if (report.hops.length > 0) printHops(out, report.hops);

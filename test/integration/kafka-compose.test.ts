@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -98,5 +99,17 @@ describe('docker-compose.yml: Kafka (KRaft) and Schema Registry', () => {
     expect(loadConfig({ env: topicsEnv as NodeJS.ProcessEnv }).kafka.brokers).toEqual(['kafka:19092']);
     // Alerts start only with targets, which the environment provides.
     expect(merged.services['polyflow-alerts']?.environment?.['POLYFLOW_ALERTS_TARGETS']).toBe('${POLYFLOW_ALERTS_TARGETS:-[]}');
+  });
+
+  it('gives every pipeline process NODE_OPTIONS that node accepts there and applies (a larger young generation)', () => {
+    const heapLimit = (nodeOptions: string): number =>
+      Number(execFileSync(process.execPath, ['-e', "process.stdout.write(String(require('v8').getHeapStatistics().heap_size_limit))"], { env: { ...process.env, NODE_OPTIONS: nodeOptions } }).toString());
+    const plain = heapLimit('');
+    for (const pipeline of KAFKA_PIPELINES) {
+      const options = String(merged.services[`polyflow-${pipeline}`]?.environment?.['NODE_OPTIONS']);
+      expect(options, pipeline).toBe('--max-semi-space-size=32 --v8-pool-size=1');
+      // Node exits 9 on a flag NODE_OPTIONS does not allow; the young generation's maximum counts in the heap limit.
+      expect(heapLimit(options), pipeline).toBeGreaterThan(plain);
+    }
   });
 });
