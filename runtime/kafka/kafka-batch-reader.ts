@@ -185,9 +185,12 @@ class RecordReader {
     for (let i = 0; i < count; i++) {
       const key = this.text() ?? 'null';
       const value = this.bytes();
-      const before = headers[key];
-      if (before === undefined) headers[key] = value;
-      else headers[key] = Array.isArray(before) ? [...before, value] : [before, value];
+      // Own properties only: a header named `constructor` is not merged with Object's (kafkajs's decoder
+      // makes it [Object, value]), and one named `__proto__` is a header, not the object's prototype.
+      const before = Object.hasOwn(headers, key) ? headers[key] : undefined;
+      const next = before === undefined ? value : Array.isArray(before) ? [...before, value] : [before, value];
+      if (key === '__proto__') Object.defineProperty(headers, key, { value: next, enumerable: true, writable: true, configurable: true });
+      else headers[key] = next;
     }
     return headers;
   }

@@ -1,5 +1,5 @@
 import { Subject, type Observable } from 'rxjs';
-import { type Admin, type Consumer, type EachBatchPayload, type IHeaders, type Kafka, type KafkaMessage, type Message, type Producer } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import type { TopicName, TopicTypes } from '../../schemas/topics.js';
 import type { Bus, Progress } from '../bus.js';
 import type { Logger } from '../logger.js';
@@ -505,7 +505,7 @@ export class KafkaBus implements Bus {
       // Records held for this progress may go now.
       if ((this.intake?.waiting ?? 0) > 0) await this.intake?.release(heartbeat, () => isRunning() && !isStale());
     }
-    await this.awaitRelief(heartbeat);
+    await this.awaitRelief(heartbeat, () => isRunning() && !isStale());
     await heartbeat();
   }
 
@@ -641,7 +641,7 @@ export class KafkaBus implements Bus {
     intake.add(payload);
     this.opts.metrics?.lag.labels(this.byKafkaTopic.get(batch.topic) as string, String(batch.partition)).set(Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)));
     await intake.release(heartbeat, () => isRunning() && !isStale());
-    await this.awaitRelief(heartbeat);
+    await this.awaitRelief(heartbeat, () => isRunning() && !isStale());
     await heartbeat();
   }
 
@@ -1073,6 +1073,7 @@ export class KafkaBus implements Bus {
     } catch (err) {
       this.failure = err;
       this.opts.logger?.error({ err }, 'kafka publish failed');
+      this.relief?.resolve();
     } finally {
       this.draining = undefined;
       if (this.queue.length <= this.highWater / 2) this.resume();
@@ -1103,9 +1104,9 @@ export class KafkaBus implements Bus {
    * meets only in its next cycle left the consumer idle for up to fetchMaxWaitMs. Returning after
    * the resume, its next fetch starts as soon as the published records are acknowledged.
    */
-  private async awaitRelief(heartbeat: () => Promise<void>): Promise<void> {
+  private async awaitRelief(heartbeat: () => Promise<void>, going: () => boolean): Promise<void> {
     const beatMs = Math.max(100, Math.floor((this.opts.sessionTimeoutMs ?? 10_000) / 5));
-    while (this.relief !== undefined && this.failure === undefined && !this.holding()) {
+    while (this.relief !== undefined && this.failure === undefined && !this.holding() && going()) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([this.relief.promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, beatMs)))]);
       clearTimeout(timer);
@@ -1116,6 +1117,8 @@ export class KafkaBus implements Bus {
   private hold(reason: Hold): void {
     if (this.holds.size === 0) this.pauseConsumer(true);
     this.holds.add(reason);
+    // A batch waiting out backpressure returns at once when the bus stops or reassigns.
+    if (reason !== 'backpressure') this.relief?.resolve();
   }
 
   private release(reason: Hold): void {

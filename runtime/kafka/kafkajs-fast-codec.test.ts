@@ -50,6 +50,10 @@ const produceArgs = {
     { topic: 'features.v1', partitions: [{ partition: 1, messages: messages(300) }] },
   ],
 };
+/** Produce requests with the transactional bit, a Long producer id, an epoch and sequences. */
+const transactionalArgs = { ...produceArgs, transactionalId: 'tx-1', producerId: Long.fromValue(12_345), producerEpoch: 3 };
+/** Records as kafkajs's compressing path encodes them one by one: deltas of every size. */
+const recordInputs = [0, -5, 2 ** 31 + 7, -(2 ** 40), 2 ** 52 - 1, 2 ** 53].map((timestampDelta, i) => ({ ...(messages(7)[i % 7] as object), offsetDelta: i * 70_000, timestampDelta }));
 const varints = [0, 1, -1, 63, -64, 64, 127, 128, 8191, 8192, 2 ** 20, -(2 ** 20), 2 ** 31 - 1, -(2 ** 31)];
 const varlongs = [...varints, 2 ** 40, -(2 ** 40), 2 ** 52 - 1, -(2 ** 52 - 1), 2 ** 53, Long.fromString('-9223372036854775808')];
 
@@ -82,6 +86,9 @@ async function batches(): Promise<{ plain: Buffer; far: Buffer; twoInARow: Buffe
 
 const expected = {
   framed: await frame(stock.request, stock.produce, produceArgs),
+  transactional: await frame(stock.request, stock.produce, transactionalArgs),
+  longClientId: ((await stock.request({ correlationId: 5, clientId: 'c'.repeat(300), request: stock.produce(produceArgs) })) as { buffer: Buffer }).buffer,
+  records: recordInputs.map((input) => (stock.record(input) as { buffer: Buffer }).buffer),
   varInt: encodeWith('writeVarInt', varints),
   uVarInt: encodeWith('writeUVarInt', varints),
   varLong: encodeWith('writeVarLong', varlongs),
@@ -90,6 +97,7 @@ const expected = {
 const { installFastKafkajsCodec } = await import('./kafkajs-fast-codec.js');
 const { crc32c } = await import('./kafka-record-codec.js');
 const fast = {
+  record: require('kafkajs/src/protocol/recordBatch/record/v0/index.js') as Fn,
   produce: require('kafkajs/src/protocol/requests/produce/v3/request.js') as Fn,
   request: require('kafkajs/src/protocol/request.js') as Fn,
   batchDecoder: require('kafkajs/src/protocol/recordBatch/v0/decoder.js') as Fn,
@@ -106,6 +114,17 @@ describe('fast kafkajs codec', () => {
     const framed = await frame(fast.request, fast.produce, produceArgs);
     expect(framed.length).toBe(expected.framed.length);
     expect(framed.equals(expected.framed)).toBe(true);
+  });
+
+  it('frames transactional requests (attribute bit, Long producer id, epoch) and a client id past the headroom as kafkajs does', async () => {
+    expect((await frame(fast.request, fast.produce, transactionalArgs)).equals(expected.transactional)).toBe(true);
+    const framed = ((await fast.request({ correlationId: 5, clientId: 'c'.repeat(300), request: fast.produce(produceArgs) })) as { buffer: Buffer }).buffer;
+    expect(framed.equals(expected.longClientId)).toBe(true);
+  });
+
+  it("encodes single records (kafkajs's compressing path) as kafkajs does, at every delta size", () => {
+    expect(fast.record).not.toBe(stock.record);
+    recordInputs.forEach((input, i) => expect((fast.record(input) as { buffer: Buffer }).buffer.equals(expected.records[i] as Buffer), `record ${i}`).toBe(true));
   });
 
   it('frames other requests, and produce requests it leaves to kafkajs (compression, message timestamps), as kafkajs does', async () => {
@@ -141,6 +160,17 @@ describe('fast kafkajs codec', () => {
     const records = (await fast.batchDecoder(new Decoder(expected.batches.far))).records as Array<{ offset: string; timestamp: string }>;
     expect(records.map((r) => r.offset).slice(0, 3)).toEqual(['5000000000', '5000000001', '5000000002']);
     expect(records[2]?.timestamp).toBe(String(NOW - 4));
+  });
+
+  it('decodes headers named after Object.prototype members as own properties', async () => {
+    const headers = {};
+    for (const [name, value] of [['__proto__', 'p'], ['constructor', 'c']] as const) Object.defineProperty(headers, name, { value, enumerable: true });
+    const record = stock.record({ key: 'k', value: 'v', headers, offsetDelta: 0, timestampDelta: 0 });
+    const batch = (await stock.recordBatch({ firstOffset: Long.fromValue(0), firstTimestamp: NOW, maxTimestamp: NOW, records: [record], lastOffsetDelta: 0 })) as { buffer: Buffer };
+    const [decoded] = (await fast.batchDecoder(new Decoder(batch.buffer))).records as Array<{ headers: Record<string, Buffer> }>;
+    expect(Object.getPrototypeOf(decoded?.headers)).toBe(Object.prototype);
+    expect(Object.keys(decoded?.headers ?? {})).toEqual(['__proto__', 'constructor']);
+    expect(Object.values(decoded?.headers ?? {}).map(String)).toEqual(['p', 'c']);
   });
 
   it('throws the partial-batch error that ends a fetch response, as kafkajs does', async () => {
