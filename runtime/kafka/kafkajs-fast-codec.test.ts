@@ -1,4 +1,6 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 
 // kafkajs's own functions, loaded before the fast codec replaces them in the module cache; outputs
@@ -203,5 +205,15 @@ describe('fast kafkajs codec', () => {
     const data = bytes(300);
     for (let start = 0; start < 9; start++) for (let end = start; end < 300; end += 13) expect(crc32c(data, start, end)).toBe(stock.crc32C(data.subarray(start, end)));
     expect(crc32c(Buffer.from('123456789'), 0, 9)).toBe(0xe3069283);
+  });
+
+  it("is the only way in: no source but runtime/kafka/kafkajs.ts imports kafkajs's values (a type-only import loads nothing)", () => {
+    const root = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../..');
+    const sources = (dir: string): string[] =>
+      readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+    const importers = ['runtime', 'pipelines', 'bin', 'bench', 'test', 'sinks', 'sources', 'api']
+      .flatMap(sources)
+      .filter((file) => /^(import|export) (?!type )[^;]*from 'kafkajs';/m.test(readFileSync(join(root, file), 'utf8')));
+    expect(importers).toEqual([join('runtime', 'kafka', 'kafkajs.ts')]);
   });
 });
