@@ -186,7 +186,8 @@ class RecordReader {
       const key = this.text() ?? 'null';
       const value = this.bytes();
       // Own properties only: a header named `constructor` is not merged with Object's (kafkajs's decoder
-      // makes it [Object, value]), and one named `__proto__` is a header, not the object's prototype.
+      // makes it [Object, value]), and one named `__proto__` is a header (as kafkajs's spread makes it),
+      // not the object's prototype.
       const before = Object.hasOwn(headers, key) ? headers[key] : undefined;
       const next = before === undefined ? value : Array.isArray(before) ? [...before, value] : [before, value];
       if (key === '__proto__') Object.defineProperty(headers, key, { value: next, enumerable: true, writable: true, configurable: true });
