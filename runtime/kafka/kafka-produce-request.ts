@@ -2,12 +2,18 @@
  * The body of a Produce request (v3 to v7: they share it) written once into a buffer of its exact
  * size: one uncompressed record batch per partition, its CRC-32C computed over the written bytes.
  */
-import { crc32c, planRecord, writeRecordAt, type RecordInput, type RecordPlan } from './kafka-record-codec.js';
+import { crc32c, planRecord, writeRecordAt, writeString, type RecordInput, type RecordPlan } from './kafka-record-codec.js';
 
 const MAGIC_BYTE = 2;
 const TRANSACTIONAL_FLAG = 0x10;
 /** Record set bytes before the records: base offset, batch length, the batch header and the record count. */
 const BATCH_OVERHEAD = 61;
+
+/** One partition's records, planned, and their total size. */
+interface PlannedBatch {
+  readonly plans: RecordPlan[];
+  size: number;
+}
 
 /** A message as kafkajs's producer passes it down (after partitioning). */
 export interface ProduceMessage extends RecordInput {
@@ -31,25 +37,26 @@ export interface ProduceArgs {
  */
 export function writeProduceRequest(args: ProduceArgs, now: number, headroom: number): { buf: Buffer; start: number } | undefined {
   const { acks, timeout, transactionalId = null, producerId = -1, producerEpoch = 0, topicData } = args;
-  const plans: RecordPlan[][][] = [];
+  /** Per topic, per partition. */
+  const batches: PlannedBatch[][] = [];
   let size = 2 + (transactionalId === null ? 0 : Buffer.byteLength(transactionalId)) + 2 + 4 + 4;
   for (const { topic, partitions } of topicData) {
-    const topicPlans: RecordPlan[][] = [];
+    const topicBatches: PlannedBatch[] = [];
     size += 2 + Buffer.byteLength(topic) + 4;
     for (const { messages } of partitions) {
-      const partitionPlans: RecordPlan[] = [];
-      size += 8 + BATCH_OVERHEAD;
+      const batch: PlannedBatch = { plans: [], size: 0 };
       for (let i = 0; i < messages.length; i++) {
         const message = messages[i] as ProduceMessage;
         if (message.timestamp !== undefined && message.timestamp !== null) return undefined;
         const plan = planRecord({ key: message.key, value: message.value, headers: message.headers, offsetDelta: i, timestampDelta: 0 });
         if (plan === undefined) return undefined;
-        partitionPlans.push(plan);
-        size += plan.size;
+        batch.plans.push(plan);
+        batch.size += plan.size;
       }
-      topicPlans.push(partitionPlans);
+      size += 8 + BATCH_OVERHEAD + batch.size;
+      topicBatches.push(batch);
     }
-    plans.push(topicPlans);
+    batches.push(topicBatches);
   }
   const buf = Buffer.allocUnsafe(headroom + size);
   let offset = writeString(buf, headroom, transactionalId);
@@ -62,8 +69,7 @@ export function writeProduceRequest(args: ProduceArgs, now: number, headroom: nu
     offset = writeString(buf, offset, topic);
     offset = buf.writeInt32BE(partitions.length, offset);
     partitions.forEach(({ partition, firstSequence = 0 }, p) => {
-      const records = (plans[t] as RecordPlan[][])[p] as RecordPlan[];
-      const recordsSize = records.reduce((sum, plan) => sum + plan.size, 0);
+      const { plans: records, size: recordsSize } = (batches[t] as PlannedBatch[])[p] as PlannedBatch;
       offset = buf.writeInt32BE(partition, offset);
       offset = buf.writeInt32BE(BATCH_OVERHEAD + recordsSize, offset);
       offset = buf.writeBigInt64BE(0n, offset);
@@ -85,12 +91,4 @@ export function writeProduceRequest(args: ProduceArgs, now: number, headroom: nu
     });
   });
   return { buf, start: headroom };
-}
-
-/** A Kafka STRING (int16 length, UTF-8; -1 for null); returns the next offset. */
-export function writeString(buf: Buffer, offset: number, value: string | null): number {
-  if (value === null) return buf.writeInt16BE(-1, offset);
-  const length = Buffer.byteLength(value);
-  const start = buf.writeInt16BE(length, offset);
-  return start + buf.write(value, start, length, 'utf8');
 }

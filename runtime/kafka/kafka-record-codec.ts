@@ -172,3 +172,11 @@ export function crc32c(buf: Buffer, start: number, end: number): number {
   for (; i < end; i++) crc = (t[(crc ^ (buf[i] as number)) & 0xff] as number) ^ (crc >>> 8);
   return (crc ^ -1) >>> 0;
 }
+
+/** A Kafka STRING (int16 length, UTF-8; -1 for null); returns the next offset. */
+export function writeString(buf: Buffer, offset: number, value: string | null): number {
+  if (value === null) return buf.writeInt16BE(-1, offset);
+  const length = Buffer.byteLength(value);
+  const start = buf.writeInt16BE(length, offset);
+  return start + buf.write(value, start, length, 'utf8');
+}

@@ -3,7 +3,7 @@
  * version, correlation id, client id) and the body. A body written with headroom in front of it
  * (kafka-produce-request.ts) gets its size and header written there; any other body is copied once.
  */
-import { writeString } from './kafka-produce-request.js';
+import { writeString } from './kafka-record-codec.js';
 
 export interface RequestHeader {
   apiKey: number;

@@ -75,13 +75,12 @@ export function installFastKafkajsCodec(): 'installed' | 'stock' | 'unsupported'
   if (installed !== 'installed') return installed;
   const Encoder = requireKafkajs(modules.encoder) as EncoderClass;
   patchEncoder(Encoder.prototype);
-  replaceExports(modules.record, fastRecordEncoder(Encoder, requireKafkajs(modules.record) as RecordEncoder));
-  replaceExports(modules.produceRequest, fastProduceRequest(Encoder, requireKafkajs(modules.produceRequest) as ProduceRequestFactory));
-  replaceExports(modules.batchDecoder, fastBatchDecoder(requireKafkajs(modules.batchDecoder) as BatchDecoder));
-  requireKafkajs(modules.groupMessages);
-  replaceExports(modules.groupMessages, groupMessagesPerPartition);
-  requireKafkajs(modules.request);
-  replaceExports(modules.request, requestEncoder(Encoder));
+  // The record encoder first: kafkajs's produce request module, loaded next, captures it.
+  replaceExports(modules.record, (stock: RecordEncoder) => fastRecordEncoder(Encoder, stock));
+  replaceExports(modules.produceRequest, (stock: ProduceRequestFactory) => fastProduceRequest(Encoder, stock));
+  replaceExports(modules.batchDecoder, (stock: BatchDecoder) => fastBatchDecoder(stock));
+  replaceExports(modules.groupMessages, () => groupMessagesPerPartition);
+  replaceExports(modules.request, () => requestEncoder(Encoder));
   patchSeekOffsets((requireKafkajs(modules.seekOffsets) as { prototype: SeekOffsetsLike }).prototype);
   return installed;
 }
@@ -93,10 +92,10 @@ function chooseCodec(): 'installed' | 'stock' | 'unsupported' {
   return version === PATCHED_VERSION && !loaded ? 'installed' : 'unsupported';
 }
 
-function replaceExports(path: string, exports: unknown): void {
-  const module = requireKafkajs.cache[requireKafkajs.resolve(path)];
-  if (module === undefined) throw new Error(`kafkajs module ${path} is not loaded`);
-  module.exports = exports;
+/** Loads a kafkajs module and puts `replacement(its exports)` in its place in the module cache. */
+function replaceExports<T>(path: string, replacement: (stock: T) => unknown): void {
+  const stock = requireKafkajs(path) as T;
+  (requireKafkajs.cache[requireKafkajs.resolve(path)] as NodeJS.Module).exports = replacement(stock);
 }
 
 /** An Encoder holding bytes written elsewhere (kafkajs copies `buffer`, the written part). */
