@@ -1,7 +1,9 @@
-import type { PartitionerArgs } from 'kafkajs';
+import net, { type AddressInfo, type Socket } from 'node:net';
+import type { ISocketFactory, PartitionerArgs } from 'kafkajs';
 import { Partitioners } from './kafkajs.js';
-import { describe, expect, it } from 'vitest';
-import { cachedKeyPartitioner } from './kafka-client.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { waitFor } from '../../test/helpers/wait-for.js';
+import { cachedKeyPartitioner, kafkaClientConfig, noDelaySocketFactory } from './kafka-client.js';
 
 const metadata = (n: number): PartitionerArgs['partitionMetadata'] =>
   Array.from({ length: n }, (_, partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
@@ -27,5 +29,33 @@ describe('cachedKeyPartitioner', () => {
 
   it('keeps an explicit partition', () => {
     expect(cachedKeyPartitioner()({ topic: 't', partitionMetadata: metadata(4), message: { key: 'a', value: null, partition: 3 } })).toBe(3);
+  });
+});
+
+describe('kafkaClientConfig', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("connects to brokers with Nagle's algorithm off (TCP_NODELAY) and keep-alive on", async () => {
+    const config = kafkaClientConfig({ brokers: ['127.0.0.1:9092'], clientId: 'nodelay-test' });
+    expect(config.socketFactory).toBe(noDelaySocketFactory);
+    const accepted: Socket[] = [];
+    const server = net.createServer((socket) => accepted.push(socket));
+    await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+    const { port } = server.address() as AddressInfo;
+    const noDelay = vi.spyOn(net.Socket.prototype, 'setNoDelay');
+    const keepAlive = vi.spyOn(net.Socket.prototype, 'setKeepAlive');
+    let connected = false;
+    // kafkajs passes no `ssl` for a plaintext broker.
+    const socket = noDelaySocketFactory({ host: '127.0.0.1', port, ssl: undefined, onConnect: () => (connected = true) } as unknown as Parameters<ISocketFactory>[0]);
+    try {
+      await waitFor(() => connected && accepted.length === 1, 5_000, 'the socket to connect');
+      expect(noDelay.mock.contexts).toContain(socket);
+      expect(noDelay.mock.calls).toContainEqual([true]);
+      expect(keepAlive.mock.calls).toContainEqual([true, 60_000]);
+    } finally {
+      socket.destroy();
+      for (const s of accepted) s.destroy();
+      await new Promise((closed) => server.close(closed));
+    }
   });
 });

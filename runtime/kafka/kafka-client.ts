@@ -1,18 +1,33 @@
-import type { ICustomPartitioner, KafkaConfig } from 'kafkajs';
+import net from 'node:net';
+import tls from 'node:tls';
+import type { ICustomPartitioner, ISocketFactory, KafkaConfig } from 'kafkajs';
 import { Kafka, logLevel, Partitioners } from './kafkajs.js';
 import { PolyflowError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { installFastKafkajsCodec } from './kafkajs-fast-codec.js';
 
 /** A kafkajs client whose logs go to the run's pino logger (component `kafka`), with the fast record codec. */
-export function createKafka(opts: { brokers: readonly string[]; clientId: string; logger?: Logger | undefined }): Kafka {
+export function createKafka(opts: KafkaClientOptions): Kafka {
+  if (installFastKafkajsCodec() === 'unsupported')
+    opts.logger?.child({ component: 'kafka' }).warn('kafkajs is not 2.2.4, or was loaded before runtime/kafka/kafkajs.ts: its own record codec stays in place');
+  return new Kafka(kafkaClientConfig(opts));
+}
+
+export interface KafkaClientOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly logger?: Logger | undefined;
+}
+
+/** The kafkajs config of createKafka: retries, logs through the run's logger, sockets without Nagle's algorithm. */
+export function kafkaClientConfig(opts: KafkaClientOptions): KafkaConfig {
   const log = opts.logger?.child({ component: 'kafka' });
-  if (installFastKafkajsCodec() === 'unsupported') log?.warn('kafkajs is not 2.2.4, or was loaded before runtime/kafka/kafkajs.ts: its own record codec stays in place');
-  const config: KafkaConfig = {
+  return {
     brokers: [...opts.brokers],
     clientId: opts.clientId,
     logLevel: logLevel.WARN,
     retry: { retries: 8, initialRetryTime: 100 },
+    socketFactory: noDelaySocketFactory,
     logCreator:
       () =>
       ({ level, label, log: entry }) => {
@@ -23,7 +38,6 @@ export function createKafka(opts: { brokers: readonly string[]; clientId: string
         else log.debug(rest, `${label} ${message}`);
       },
   };
-  return new Kafka(config);
 }
 
 /** Connects, turning a broker that cannot be reached into one clear, retriable error. */
@@ -57,4 +71,17 @@ export const cachedKeyPartitioner: ICustomPartitioner = () => {
     }
     return partition;
   };
+};
+
+/**
+ * kafkajs's own socket factory with Nagle's algorithm off, as the Java client and librdkafka run
+ * (TCP_NODELAY): a small request written while another is unacknowledged (a commit or heartbeat
+ * behind a waiting fetch, a produce behind a produce) goes out at once instead of waiting for the
+ * broker's ACK.
+ */
+export const noDelaySocketFactory: ISocketFactory = ({ host, port, ssl, onConnect }) => {
+  const socket = ssl ? tls.connect({ host, port, ...(net.isIP(host) ? {} : { servername: host }), ...ssl }, onConnect) : net.connect({ host, port }, onConnect);
+  socket.setKeepAlive(true, 60_000);
+  socket.setNoDelay(true);
+  return socket;
 };
