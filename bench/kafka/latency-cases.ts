@@ -51,6 +51,8 @@ export interface LatencyResult {
   readonly markersMs: number | null;
   readonly rate: number;
   readonly stages: Record<Stage, LatencySummary>;
+  /** Kafka: per stage, the reader's own hop (the output's produce time to its arrival), part of `stages`. */
+  readonly readerHop: Record<Stage, LatencySummary> | null;
   readonly unmatched: number;
   readonly duplicates: number;
 }
@@ -171,7 +173,7 @@ async function memoryLatency(lc: LatencyCase, run: LatencyRun, meta: readonly Ta
   graph.unsubscribe();
   await inFlight.whenIdle();
   await bus.close();
-  return { bus: 'memory', fetchWaitMs: null, scoreWaitMs: lc.scoreWaitMs, markersMs: null, rate, stages: clock.summary(), unmatched: clock.unmatched, duplicates: clock.duplicates };
+  return { bus: 'memory', fetchWaitMs: null, scoreWaitMs: lc.scoreWaitMs, markersMs: null, rate, stages: clock.summary(), readerHop: null, unmatched: clock.unmatched, duplicates: clock.duplicates };
 }
 
 /**
@@ -219,9 +221,9 @@ async function kafkaLatency(lc: LatencyCase, run: LatencyRun, meta: readonly Tap
       await Promise.all(buses.map((bus) => bus.start()));
     }
     const clock = new OriginClock();
-    reader = await startOutputReader(config, `${id}.bench-reader`, run.busLogger, (stage, v) => clock.arrived(stage, v));
+    reader = await startOutputReader(config, `${id}.bench-reader`, run.busLogger, (stage, v, producedAt) => clock.arrived(stage, v, producedAt));
     const rate = await stream(clock, publisher, rest, run, lc.scoreWaitMs + 3 * lc.fetchWaitMs + 500);
-    return { bus: 'kafka', fetchWaitMs: lc.fetchWaitMs, scoreWaitMs: lc.scoreWaitMs, markersMs: config.kafka.progressIntervalMs, rate, stages: clock.summary(), unmatched: clock.unmatched, duplicates: clock.duplicates };
+    return { bus: 'kafka', fetchWaitMs: lc.fetchWaitMs, scoreWaitMs: lc.scoreWaitMs, markersMs: config.kafka.progressIntervalMs, rate, stages: clock.summary(), readerHop: clock.readerHopSummary(), unmatched: clock.unmatched, duplicates: clock.duplicates };
   } finally {
     graphs.unsubscribe();
     await Promise.all(inFlights.map((f) => f.whenIdle()));

@@ -17,6 +17,8 @@ export class OriginClock {
   private readonly sent = new Map<string, number>();
   private readonly seen = new Set<string>();
   private readonly samples = new Map<Stage, LatencySamples>(STAGES.map((s) => [s, new LatencySamples()]));
+  /** Per stage: from the output record's produce time (its Kafka timestamp) to its arrival, the reader's own hop. */
+  private readonly readerHops = new Map<Stage, LatencySamples>(STAGES.map((s) => [s, new LatencySamples()]));
   private measureFrom = Infinity;
   private inputEnd = Infinity;
   unmatched = 0;
@@ -39,7 +41,8 @@ export class OriginClock {
     if (!this.sent.has(key)) this.sent.set(key, performance.now());
   }
 
-  arrived(stage: Stage, v: { id: string; assetId: string; ts: number }): void {
+  /** `producedAt`: the record's Kafka timestamp (ms since the epoch), set by the pipeline that published it. */
+  arrived(stage: Stage, v: { id: string; assetId: string; ts: number }, producedAt?: number): void {
     const now = performance.now();
     this.lastArrival = now;
     if (this.seen.has(v.id)) {
@@ -49,10 +52,21 @@ export class OriginClock {
     this.seen.add(v.id);
     const at = this.sent.get(`${v.assetId}|${v.ts}`);
     if (at === undefined) this.unmatched++;
-    else if (at >= this.measureFrom) this.samples.get(stage)?.add(now - at, now > this.inputEnd);
+    else if (at >= this.measureFrom) {
+      this.samples.get(stage)?.add(now - at, now > this.inputEnd);
+      if (producedAt !== undefined) this.readerHops.get(stage)?.add(Date.now() - producedAt, now > this.inputEnd);
+    }
   }
 
   summary(): Record<Stage, LatencySummary> {
-    return Object.fromEntries(STAGES.map((s) => [s, this.samples.get(s)?.summary()])) as Record<Stage, LatencySummary>;
+    return summaries(this.samples);
+  }
+
+  /** The reader's hop of each measured arrival (none on the memory bus). */
+  readerHopSummary(): Record<Stage, LatencySummary> {
+    return summaries(this.readerHops);
   }
 }
+
+const summaries = (samples: ReadonlyMap<Stage, LatencySamples>): Record<Stage, LatencySummary> =>
+  Object.fromEntries(STAGES.map((s) => [s, samples.get(s)?.summary()])) as Record<Stage, LatencySummary>;

@@ -68,8 +68,8 @@ const encodeWith = (method: 'writeVarInt' | 'writeUVarInt' | 'writeVarLong', val
     return encoder.buffer;
   });
 
-/** Record batches as kafkajs writes them, to decode: several records, offsets past 2^32, GZIP, offsets past 2^53. */
-async function batches(): Promise<{ plain: Buffer; far: Buffer; twoInARow: Buffer; gzip: Buffer; beyondDouble: Buffer }> {
+/** Record batches to decode: several records, LOG_APPEND_TIME, a control batch, offsets past 2^32, GZIP, offsets past 2^53. */
+async function batches(): Promise<{ plain: Buffer; logAppendTime: Buffer; control: Buffer; far: Buffer; twoInARow: Buffer; gzip: Buffer; beyondDouble: Buffer }> {
   const batch = async (opts: { firstOffset: string; compression?: number; records: number; timestampStep: number }): Promise<Buffer> => {
     const records = messages(opts.records).map((message, i) => stock.record({ ...message, offsetDelta: i, timestampDelta: i * opts.timestampStep }));
     const encoded = (await stock.recordBatch({ compression: opts.compression ?? Compression.None, firstOffset: Long.fromString(opts.firstOffset), firstTimestamp: NOW, maxTimestamp: NOW + 99, records, lastOffsetDelta: records.length - 1 })) as { buffer: Buffer };
@@ -77,8 +77,30 @@ async function batches(): Promise<{ plain: Buffer; far: Buffer; twoInARow: Buffe
   };
   const plain = await batch({ firstOffset: '0', records: 50, timestampStep: 3 });
   const far = await batch({ firstOffset: '5000000000', records: 20, timestampStep: -2 });
+  /** Sets attribute bits of a batch (timestamp type, control) and writes its CRC-32C again, as a broker or another client would have written it. */
+  const withAttributes = (buffer: Buffer, bits: number): Buffer => {
+    const copy = Buffer.from(buffer);
+    copy.writeInt16BE(copy.readInt16BE(21) | bits, 21);
+    copy.writeUInt32BE(stock.crc32C(copy.subarray(21)) >>> 0, 17);
+    return copy;
+  };
+  // A transaction's commit marker: key (version 0, type 1 = commit), value (version 0, coordinator epoch 5).
+  const commitMarker = stock.record({ key: Buffer.from([0, 0, 0, 1]), value: Buffer.from([0, 0, 0, 0, 0, 5]), headers: {}, offsetDelta: 0, timestampDelta: 0 });
+  const control = (await stock.recordBatch({
+    compression: Compression.None,
+    firstOffset: Long.fromString('77'),
+    firstTimestamp: NOW,
+    maxTimestamp: NOW,
+    transactional: true,
+    producerId: Long.fromValue(4242),
+    producerEpoch: 2,
+    records: [commitMarker],
+    lastOffsetDelta: 0,
+  })) as { buffer: Buffer };
   return {
     plain,
+    logAppendTime: withAttributes(plain, 0x8),
+    control: withAttributes(control.buffer, 0x20),
     far,
     twoInARow: Buffer.concat([plain, far]),
     gzip: await batch({ firstOffset: '12', compression: Compression.GZIP, records: 10, timestampStep: 1 }),
@@ -163,6 +185,21 @@ describe('fast kafkajs codec', () => {
     const records = (await fast.batchDecoder(new Decoder(expected.batches.far))).records as Array<{ offset: string; timestamp: string }>;
     expect(records.map((r) => r.offset).slice(0, 3)).toEqual(['5000000000', '5000000001', '5000000002']);
     expect(records[2]?.timestamp).toBe(String(NOW - 4));
+  });
+
+  it('decodes LOG_APPEND_TIME batches and transactional control batches (as other clients and brokers write them) as kafkajs does', async () => {
+    const { logAppendTime, control } = expected.batches;
+    for (const [name, buffer] of Object.entries({ logAppendTime, control })) {
+      const decoded = await fast.batchDecoder(new Decoder(buffer));
+      expect(decoded, name).toEqual(await stock.batchDecoder(new Decoder(buffer)));
+    }
+    const appended = (await fast.batchDecoder(new Decoder(logAppendTime))) as { timestampType: number; records: Array<{ timestamp: string }> };
+    // The broker's append time stands for every record's own.
+    expect(appended.timestampType).toBe(1);
+    expect(new Set(appended.records.map((r) => r.timestamp))).toEqual(new Set([String(NOW + 99)]));
+    const marker = (await fast.batchDecoder(new Decoder(control))) as { isControlBatch: boolean; inTransaction: boolean; producerId: string; records: Array<{ isControlRecord: boolean }> };
+    expect([marker.isControlBatch, marker.inTransaction, marker.producerId]).toEqual([true, true, '4242']);
+    expect(marker.records.map((r) => r.isControlRecord)).toEqual([true]);
   });
 
   it('decodes headers named after Object.prototype members as own properties', async () => {
