@@ -25,6 +25,22 @@ describe('JsonlFiles', () => {
     expect(lines).toHaveLength(3000);
     expect(lines.map((l) => (JSON.parse(l) as { i: number }).i)).toEqual(Array.from({ length: 3000 }, (_, i) => i));
   });
+
+  it('writes multi-byte text across buffer boundaries, and lines longer than the buffer, byte for byte in order', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'polyflow-jsonl-'));
+    const files = new JsonlFiles(dir);
+    const records: unknown[] = [];
+    for (let i = 0; i < 6000; i++) records.push({ i, s: '✓é'.repeat(1 + (i % 97)) });
+    // Longer than the 1 MiB buffer once encoded (3 bytes a character), between short lines.
+    records.splice(2500, 0, { huge: '✓'.repeat(400_000) }, { after: 'huge' });
+    for (const record of records) files.write('mixed', record);
+    const at = files.checkpoint();
+    files.close();
+    const expected = records.map((r) => `${JSON.stringify(r)}\n`).join('');
+    const written = readFileSync(join(dir, 'mixed.jsonl'));
+    expect(written.equals(Buffer.from(expected, 'utf8'))).toBe(true);
+    expect(at['mixed']).toBe(written.length);
+  });
 });
 
 describe('JsonlFiles checkpoints', () => {

@@ -3,16 +3,19 @@ import { join } from 'node:path';
 
 interface OpenFile {
   fd: number;
-  chunks: string[];
-  /** UTF-16 length of the chunks: when to write them out. */
+  /** Lines not written out yet, UTF-8 encoded (allocated at the first line). */
+  buffer: Buffer | undefined;
+  /** Bytes of `buffer` in use. */
   pending: number;
   /** Bytes in the file. */
   size: number;
 }
 
 /**
- * Writes records as JSON lines, one file per topic (`<dir>/<topic>.jsonl`). Buffers per file and
- * writes in 1 MiB pieces, so memory stays bounded however long the run. Writes are synchronous:
+ * Writes records as JSON lines, one file per topic (`<dir>/<topic>.jsonl`). Each line is encoded
+ * straight into its file's 1 MiB buffer, written out when full, so memory stays bounded however
+ * long the run (joining the lines into one string to encode it cost twice the time, 4.5 against
+ * 2 µs a record). Writes are synchronous:
  * the order of lines is the order of records, and a replay's files are byte-identical run to run.
  * NaN and infinities become null (JSON has no such numbers).
  *
@@ -22,7 +25,7 @@ interface OpenFile {
  */
 export class JsonlFiles {
   private readonly files = new Map<string, OpenFile>();
-  private static readonly FLUSH_BYTES = 1 << 20;
+  private static readonly BUFFER_BYTES = 1 << 20;
   private readonly resumeAt: Readonly<Record<string, number>> | undefined;
 
   /** `resumeAt`: byte length of each file at the checkpoint resumed from (a file not named starts empty). */
@@ -37,9 +40,16 @@ export class JsonlFiles {
   write(name: string, record: unknown): void {
     const file = this.files.get(name) ?? this.open(name);
     const line = `${JSON.stringify(record)}\n`;
-    file.chunks.push(line);
-    file.pending += line.length;
-    if (file.pending >= JsonlFiles.FLUSH_BYTES) this.writeOut(file);
+    // A UTF-16 code unit takes at most 3 bytes in UTF-8.
+    const most = line.length * 3;
+    if (most > JsonlFiles.BUFFER_BYTES) {
+      this.writeOut(file);
+      this.writeBytes(file, Buffer.from(line, 'utf8'));
+      return;
+    }
+    file.buffer ??= Buffer.allocUnsafe(JsonlFiles.BUFFER_BYTES);
+    if (file.buffer.length - file.pending < most) this.writeOut(file);
+    file.pending += file.buffer.write(line, file.pending, 'utf8');
   }
 
   /** Creates the file of a topic that may stay empty, so readers find every configured topic. */
@@ -69,23 +79,24 @@ export class JsonlFiles {
   private open(name: string): OpenFile {
     const path = join(this.dir, `${name}.jsonl`);
     let file: OpenFile;
-    if (this.resumeAt === undefined) file = { fd: openSync(path, 'w'), chunks: [], pending: 0, size: 0 };
+    if (this.resumeAt === undefined) file = { fd: openSync(path, 'w'), buffer: undefined, pending: 0, size: 0 };
     else {
       const size = this.resumeAt[name] ?? 0;
       if (existsSync(path)) truncateSync(path, size);
       else if (size > 0) throw new Error(`${path}: missing, but the checkpoint resumed from had ${size} bytes in it`);
-      file = { fd: openSync(path, 'a'), chunks: [], pending: 0, size };
+      file = { fd: openSync(path, 'a'), buffer: undefined, pending: 0, size };
     }
     this.files.set(name, file);
     return file;
   }
 
   private writeOut(file: OpenFile): void {
-    if (file.chunks.length === 0) return;
-    const text = file.chunks.join('');
-    file.chunks = [];
+    if (file.buffer === undefined || file.pending === 0) return;
+    this.writeBytes(file, file.buffer.subarray(0, file.pending));
     file.pending = 0;
-    const bytes = Buffer.from(text, 'utf8');
+  }
+
+  private writeBytes(file: OpenFile, bytes: Buffer): void {
     let off = 0;
     while (off < bytes.length) off += writeSync(file.fd, bytes, off);
     file.size += bytes.length;
