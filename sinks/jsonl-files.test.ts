@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { JsonlFiles } from './jsonl-files.js';
+import { JSONL_FIRST_BUFFER_BYTES, JsonlFiles } from './jsonl-files.js';
 
 describe('JsonlFiles', () => {
   it('writes one line per record in order, NaN as null, and creates touched files empty', () => {
@@ -40,6 +40,21 @@ describe('JsonlFiles', () => {
     const written = readFileSync(join(dir, 'mixed.jsonl'));
     expect(written.equals(Buffer.from(expected, 'utf8'))).toBe(true);
     expect(at['mixed']).toBe(written.length);
+  });
+
+  it('writes a line out of its buffer first when its UTF-8 bytes (up to 3 a character) might not fit in what is left', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'polyflow-jsonl-'));
+    const files = new JsonlFiles(dir);
+    // ASCII lines of 100 and 36 bytes leave exactly 3,000 bytes of the first buffer free...
+    const ascii = (bytes: number): { p: string } => ({ p: 'x'.repeat(bytes - '{"p":""}\n'.length) });
+    const records: unknown[] = [...Array.from({ length: 625 }, () => ascii(100)), ascii(36)];
+    expect(625 * 100 + 36).toBe(JSONL_FIRST_BUFFER_BYTES - 3_000);
+    // ...then a line of 1,209 characters and 3,609 bytes: more than twice its length, less than three times.
+    records.push({ s: '✓'.repeat(1_200) }, { after: 1 });
+    for (const record of records) files.write('edge', record);
+    files.close();
+    const expected = records.map((r) => `${JSON.stringify(r)}\n`).join('');
+    expect(readFileSync(join(dir, 'edge.jsonl')).equals(Buffer.from(expected, 'utf8'))).toBe(true);
   });
 });
 

@@ -13,8 +13,8 @@ export const USAGE = `usage: node dist/bench/kafka-bench.js [options]
                       the median is reported: passes of one run vary up to 2.5x on this 2-core machine)
   --rate <n>          latency runs: input records/s (default 200: about twice the event rate of the
                       recorded reference stream; raise it to find where the Kafka path falls behind)
-  --seconds <n>       latency runs: measured seconds after the warm-up (default 20: about 90 fills, so that
-                      their p99 is not just the slowest one)
+  --seconds <n>       latency runs: measured seconds after the warm-up (default 30: about 140 fills, so that
+                      their p99, by nearest rank, is the second slowest; under 100 it is the slowest)
   --warmup <n>        latency runs: seconds published first and not measured (default 8: the pipeline
                       processes and the reader take 3-7 s on this machine to work off their start)
   --latency <list>    latency cases fetchMaxWaitMs:scoringMaxWaitMs[:progressIntervalMs] (default
@@ -65,7 +65,7 @@ export function parseOptions(argv: readonly string[]): KafkaBenchOptions {
       'kafka-passes': { type: 'string', default: '7' },
       'max-input': { type: 'string', default: '25000' },
       rate: { type: 'string', default: '200' },
-      seconds: { type: 'string', default: '20' },
+      seconds: { type: 'string', default: '30' },
       warmup: { type: 'string', default: '8' },
       latency: { type: 'string', default: '50:1000,50:0,5:0,5:0:0' },
       'latency-mode': { type: 'string', default: 'processes' },

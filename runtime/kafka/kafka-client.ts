@@ -74,10 +74,10 @@ export const cachedKeyPartitioner: ICustomPartitioner = () => {
 };
 
 /**
- * kafkajs's own socket factory with Nagle's algorithm off, as the Java client and librdkafka run
- * (TCP_NODELAY): a small request written while another is unacknowledged (a commit or heartbeat
- * behind a waiting fetch, a produce behind a produce) goes out at once instead of waiting for the
- * broker's ACK.
+ * kafkajs's own socket factory with Nagle's algorithm off (TCP_NODELAY), as the Java client runs
+ * (librdkafka has `socket.nagle.disable`): a small request written while another is
+ * unacknowledged (a commit or heartbeat behind a waiting fetch, a produce behind a produce) goes
+ * out at once instead of waiting for the broker's ACK.
  */
 export const noDelaySocketFactory: ISocketFactory = ({ host, port, ssl, onConnect }) => {
   const socket = ssl ? tls.connect({ host, port, ...(net.isIP(host) ? {} : { servername: host }), ...ssl }, onConnect) : net.connect({ host, port }, onConnect);
