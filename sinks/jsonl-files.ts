@@ -54,7 +54,7 @@ export class JsonlFiles {
     if (file.buffer.length - file.pending < most) {
       this.writeOut(file);
       const size = Math.min(MAX_BUFFER_BYTES, Math.max(2 * file.buffer.length, most));
-      if (size > file.buffer.length && file.pending === 0) file.buffer = Buffer.allocUnsafe(size);
+      if (size > file.buffer.length) file.buffer = Buffer.allocUnsafe(size);
     }
     file.pending += file.buffer.write(line, file.pending, 'utf8');
   }

@@ -13,7 +13,7 @@ export const USAGE = `usage: node dist/bench/kafka-bench.js [options]
                       the median is reported: passes of one run vary up to 2.5x on this 2-core machine)
   --rate <n>          latency runs: input records/s (default 200: about twice the event rate of the
                       recorded reference stream; raise it to find where the Kafka path falls behind)
-  --seconds <n>       latency runs: measured seconds after the warm-up (default 30: about 140 fills, so that
+  --seconds <n>       latency runs: measured seconds after the warm-up (default 30: about 130 fills, so that
                       their p99, by nearest rank, is the second slowest; under 100 it is the slowest)
   --warmup <n>        latency runs: seconds published first and not measured (default 8: the pipeline
                       processes and the reader take 3-7 s on this machine to work off their start)

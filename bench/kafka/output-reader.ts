@@ -16,7 +16,8 @@ export const READER_FETCH_WAIT_MS = 5;
  * next: with a steady trickle of input that is a round trip per record or two, and the reader
  * would measure its own backlog). Resolves once its group is joined. (A consumer per stage topic
  * was tried: with two more consumers polling the mock its hop's p99 on features.v1 grew, to 743 ms
- * at 20 ms markers and 254 ms with markers off.) `producedAt`: the record's Kafka timestamp, set by the pipeline that wrote it.
+ * at 20 ms markers and 254 ms with markers off.) `producedAt`: the record's Kafka timestamp, set by
+ * the pipeline that wrote it.
  */
 export async function startOutputReader(config: Config, group: string, logger: Logger, onRecord: (stage: Stage, value: TopicTypes[Stage], producedAt: number) => void): Promise<Consumer> {
   const serde = openAvroSerde(config.kafka);
