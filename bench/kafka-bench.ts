@@ -77,7 +77,17 @@ async function main(): Promise<void> {
 
     const cases = throughputCases(options.pipelines, { config, trading, ensemble, logistic });
     const prepareTopics = (prefix: string): Promise<void> => cluster.prepareTopics(prefix);
-    const throughputRun = { passes: options.passes, kafkaPasses: options.kafkaPasses, scratch, profileDir: options.profile, prepareTopics, busLogger, log };
+    const throughputRun = {
+      passes: options.passes,
+      kafkaPasses: options.kafkaPasses,
+      passMode: options.kafkaPassMode,
+      scratch,
+      profileDir: options.profile,
+      prepareTopics,
+      busLogger,
+      logLevel: options.log,
+      log,
+    };
     for (const [i, c] of cases.entries()) {
       const input = inputsOf(c, derived, scratch).slice(0, options.maxInput);
       throughputResults.push(await measureThroughput(c, input, `${runId}-${i}.`, throughputRun));

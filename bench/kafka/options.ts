@@ -1,6 +1,7 @@
 // The command line of `npm run bench:kafka`: its usage text and the parsed, validated options.
 import { parseArgs } from 'node:util';
 import type { LatencyCase, LatencyMode } from './latency-cases.js';
+import type { KafkaPassMode } from './pass-runner.js';
 
 export const USAGE = `usage: node dist/bench/kafka-bench.js [options]
   --events <n>        frames in the generated recording (default 40000)
@@ -11,6 +12,10 @@ export const USAGE = `usage: node dist/bench/kafka-bench.js [options]
   --passes <n>        memory-bus passes after a warm-up (default 3)
   --kafka-passes <n>  Kafka passes per case: fresh consumer groups over one pre-produced input (default 7;
                       the median is reported: passes of one run vary up to 2.5x on this 2-core machine)
+  --kafka-pass-mode <m>
+                      process (default): each case's Kafka passes in a child process of their own, whose heap
+                      holds only the pipeline, as a \`polyflow run\` process's does; in-process: in this
+                      process, whose heap also holds the recording and every derived record
   --rate <n>          latency runs: input records/s (default 200: about twice the event rate of the
                       recorded reference stream; raise it to find where the Kafka path falls behind)
   --seconds <n>       latency runs: measured seconds after the warm-up (default 30: about 130 fills, so that
@@ -35,6 +40,7 @@ export interface KafkaBenchOptions {
   readonly passes: number;
   readonly kafkaPasses: number;
   readonly maxInput: number;
+  readonly kafkaPassMode: KafkaPassMode;
   readonly rate: number;
   readonly seconds: number;
   readonly warmup: number;
@@ -64,6 +70,7 @@ export function parseOptions(argv: readonly string[]): KafkaBenchOptions {
       passes: { type: 'string', default: '3' },
       'kafka-passes': { type: 'string', default: '7' },
       'max-input': { type: 'string', default: '25000' },
+      'kafka-pass-mode': { type: 'string', default: 'process' },
       rate: { type: 'string', default: '200' },
       seconds: { type: 'string', default: '30' },
       warmup: { type: 'string', default: '8' },
@@ -84,6 +91,8 @@ export function parseOptions(argv: readonly string[]): KafkaBenchOptions {
   const seconds = positive('seconds', args.seconds);
   const warmup = Number(args.warmup);
   if (!(warmup >= 0)) throw new Error(`--warmup: expected seconds >= 0, got "${args.warmup}"\n${USAGE}`);
+  const kafkaPassMode = args['kafka-pass-mode'];
+  if (kafkaPassMode !== 'process' && kafkaPassMode !== 'in-process') throw new Error(`--kafka-pass-mode: process or in-process, not "${kafkaPassMode}"\n${USAGE}`);
   const latencyMode = args['latency-mode'];
   if (latencyMode !== 'processes' && latencyMode !== 'in-process') throw new Error(`--latency-mode: processes or in-process, not "${latencyMode}"\n${USAGE}`);
   return {
@@ -94,6 +103,7 @@ export function parseOptions(argv: readonly string[]): KafkaBenchOptions {
     passes,
     kafkaPasses,
     maxInput,
+    kafkaPassMode,
     rate,
     seconds,
     warmup,

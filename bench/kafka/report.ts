@@ -45,7 +45,7 @@ function printHops(out: NodeJS.WritableStream, hops: readonly BrokerHop[]): void
 
 function printThroughput(out: NodeJS.WritableStream, results: readonly ThroughputResult[], options: KafkaBenchOptions): void {
   out.write(
-    `\nThroughput per pipeline (input records/s; memory: median of ${options.passes} passes after a warm-up; kafka: median of ${options.kafkaPasses} fresh consumer groups from offset 0 over one pre-produced input, join excluded; outputs: the fewest of any pass)\n`,
+    `\nThroughput per pipeline (input records/s; memory: median of ${options.passes} passes after a warm-up; kafka: median of ${options.kafkaPasses} fresh consumer groups from offset 0 over one pre-produced input, join excluded, ${options.kafkaPassMode === 'process' ? 'in a child process per case' : 'in this process'}; outputs: the fewest of any pass)\n`,
   );
   out.write(`  ${'pipeline'.padEnd(28)} ${'input'.padStart(9)} ${'memory/s'.padStart(10)} ${'kafka/s'.padStart(9)} ${'ratio'.padStart(6)} ${'outputs mem/kafka'.padStart(18)} ${'cpu'.padStart(5)} ${'loop'.padStart(5)} ${'produce/s'.padStart(10)}\n`);
   for (const r of results) {
@@ -53,8 +53,9 @@ function printThroughput(out: NodeJS.WritableStream, results: readonly Throughpu
       `  ${r.case.padEnd(28)} ${fmt(r.input).padStart(9)} ${fmt(r.memory.median).padStart(10)} ${fmt(r.kafkaEps).padStart(9)} ${(r.kafkaEps / r.memory.median).toFixed(3).padStart(6)} ${`${fmt(r.memoryOutputs)}/${fmt(r.kafkaOutputs)}`.padStart(18)} ${r.kafkaCpu.toFixed(2).padStart(5)} ${r.kafkaLoop.toFixed(2).padStart(5)} ${fmt(r.produceRps).padStart(10)}\n`,
     );
   }
-  out.write('  cpu: CPU seconds of this process per wall second during the kafka pass; loop: the share of it the main thread was busy (event-loop\n');
-  out.write('  utilization; below 1 it waited on the broker); produce/s: the pre-produce through a publish-only KafkaBus\n');
+  out.write('  cpu: CPU seconds of the process that ran the kafka pass (a child of its own unless --kafka-pass-mode in-process) per wall\n');
+  out.write('  second of it; loop: the share of it the main thread was busy (event-loop utilization; below 1 it waited on the broker);\n');
+  out.write('  produce/s: the pre-produce through a publish-only KafkaBus\n');
   for (const r of results) out.write(`  kafka passes ${r.case}: ${r.kafkaPassEps.map((eps) => fmt(eps)).join(', ')}\n`);
   for (const r of results) {
     if (r.selfTime === undefined) continue;

@@ -1,28 +1,26 @@
 // Throughput per pipeline: its input pre-produced, then fresh consumer groups from offset 0, each until
 // every input is consumed and every output acknowledged; the same graph on a MemoryBus as reference.
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { BatchScorer } from '../../operators/score-batches.js';
 import { groupBusShape } from '../../pipelines/consumer-groups.js';
 import type { Config } from '../../runtime/config.js';
 import { InFlight } from '../../runtime/in-flight.js';
-import type { KafkaBus } from '../../runtime/kafka/kafka-bus.js';
 import { openKafkaBus } from '../../runtime/kafka/open-kafka-bus.js';
 import type { Logger } from '../../runtime/logger.js';
 import { MemoryBus } from '../../runtime/memory-bus.js';
 import { PipelineMetrics } from '../../runtime/metrics.js';
-import type { TopicName } from '../../schemas/topics.js';
 import { JsonlFiles } from '../../sinks/jsonl-files.js';
 import { BusTap, type TappedRecord } from '../bus-tap.js';
-import { profiled, type SelfTime } from '../cpu-profile.js';
+import type { SelfTime } from '../cpu-profile.js';
 import { throughput, type Measured } from '../measure.js';
 import { assertRetained } from './broker-admin.js';
 import { countByTopic, publishRecord } from './derived-records.js';
 import { fmt } from './format.js';
+import type { KafkaPass } from './kafka-pass.js';
 import { USAGE } from './options.js';
 import { wirePipeline, type PipelineCase } from './pipeline-case.js';
+import { runKafkaPasses, type KafkaPassMode } from './pass-runner.js';
 import { PredictionMarks } from './prediction-marks.js';
 
 export interface ThroughputResult {
@@ -63,7 +61,11 @@ export interface ThroughputRun {
   readonly profileDir: string | undefined;
   /** Creates a prefix's topics as `polyflow topics` plans them (a real broker; the mock makes them when asked). */
   readonly prepareTopics: (prefix: string) => Promise<void>;
+  /** Where the Kafka passes run: a child process per case (the default), or this process. */
+  readonly passMode: KafkaPassMode;
   readonly busLogger: Logger;
+  /** The level of `busLogger`, for a pass process's own logger. */
+  readonly logLevel: string;
   readonly log: (line: string) => void;
 }
 
@@ -132,41 +134,6 @@ async function memoryThroughput(c: PipelineCase, input: readonly TappedRecord[],
 }
 
 /**
- * Waits until the bus consumed every pre-produced record of the topics the pipeline subscribes to
- * plus every record it published to those topics itself (trade's own signals, orders and fills are
- * handed over in-process), everything it published is acknowledged, and scoring is idle.
- */
-async function drained(bus: KafkaBus, subscribed: ReadonlySet<TopicName>, pre: ReadonlyMap<TopicName, number>, inFlight: InFlight): Promise<void> {
-  let lastProgress = performance.now();
-  let lastReceived = -1;
-  for (;;) {
-    await bus.flush();
-    await inFlight.whenIdle();
-    const { acked, received } = bus.counts();
-    if ([...subscribed].every((t) => (received.get(t) ?? 0) >= (pre.get(t) ?? 0) + (acked.get(t) ?? 0))) return;
-    const total = [...received.values()].reduce((a, b) => a + b, 0);
-    if (total !== lastReceived) {
-      lastReceived = total;
-      lastProgress = performance.now();
-    } else if (performance.now() - lastProgress > 30_000) {
-      throw new Error(`kafka pass stalled: received ${JSON.stringify(Object.fromEntries(received))}, expected ${JSON.stringify(Object.fromEntries(pre))} plus own ${JSON.stringify(Object.fromEntries(acked))}`);
-    }
-    await sleep(1);
-  }
-}
-
-/** One Kafka pass: a fresh consumer group from offset 0 over the pre-produced input. */
-interface KafkaPass {
-  readonly eps: number;
-  readonly seconds: number;
-  readonly outputs: number;
-  readonly cpu: number;
-  /** Event-loop utilization: the share of the pass the main thread was busy (below 1: it waited on the broker). */
-  readonly loop: number;
-  readonly selfTime?: SelfTime | undefined;
-}
-
-/**
  * The input pre-produced once, then `run.kafkaPasses` fresh consumer groups over it (one pass is under a
  * second, and passes of one run vary up to 2.5x): the median pass by records/s, and the fewest outputs of any.
  */
@@ -187,56 +154,23 @@ async function kafkaThroughput(c: PipelineCase, input: readonly TappedRecord[], 
   await producer.close();
   const produceRps = input.length / ((performance.now() - p0) / 1000);
   await assertRetained(config, prefix, [...countByTopic(input).keys()]);
-  const passes: KafkaPass[] = [];
-  for (let i = 0; i < run.kafkaPasses; i++) {
-    const profileFile = i === 0 && run.profileDir !== undefined ? join(run.profileDir, `${c.name.replace(/\W+/g, '-')}.cpuprofile`) : undefined;
-    passes.push(await kafkaPass(c, input, { config: { ...config, kafka: { ...config.kafka, groupIdPrefix: `${prefix}-pass${i}` } }, prefix, profileFile, scratch: run.scratch, logger: run.busLogger }));
-  }
+  const passes = await runKafkaPasses(
+    run.passMode,
+    c,
+    {
+      passes: Array.from({ length: run.kafkaPasses }, (_, i) => ({
+        config: { ...config, kafka: { ...config.kafka, groupIdPrefix: `${prefix}-pass${i}` } },
+        profileFile: i === 0 && run.profileDir !== undefined ? join(run.profileDir, `${c.name.replace(/\W+/g, '-')}.cpuprofile`) : undefined,
+      })),
+      prefix,
+      pre: countByTopic(input),
+      scratch: run.scratch,
+      logLevel: run.logLevel,
+    },
+    run.busLogger,
+  );
   const byRate = [...passes].sort((a, b) => a.eps - b.eps);
   const median = byRate[Math.floor(byRate.length / 2)] as KafkaPass;
   return { ...median, outputs: Math.min(...passes.map((p) => p.outputs)), selfTime: passes[0]?.selfTime, produceRps, passRates: passes.map((p) => p.eps) };
 }
 
-async function kafkaPass(
-  c: PipelineCase,
-  input: readonly TappedRecord[],
-  opts: { config: Config; prefix: string; profileFile: string | undefined; scratch: string; logger: Logger },
-): Promise<KafkaPass> {
-  const { config, prefix, profileFile } = opts;
-  const metrics = new PipelineMetrics();
-  const inFlight = new InFlight();
-  const files = new JsonlFiles(join(opts.scratch, `kafka-${config.kafka.groupIdPrefix}`));
-  const bus = openKafkaBus({ config, group: c.pipeline, topicPrefix: prefix, fromBeginning: true, registry: metrics.registry, logger: opts.logger, settle: () => inFlight.whenIdle(), ...groupBusShape(c.pipeline, config) });
-  let outputs = 0;
-  let measured: Omit<KafkaPass, 'outputs'>;
-  const tap = new BusTap(bus, () => outputs++);
-  const sub = wirePipeline(c, tap, { metrics, inFlight, files });
-  try {
-    await bus.start();
-    const t0 = performance.now();
-    const cpu0 = process.cpuUsage();
-    const loop0 = performance.eventLoopUtilization();
-    const pre = countByTopic(input);
-    let selfTime: SelfTime | undefined;
-    if (profileFile === undefined) await drained(bus, tap.subscribed, pre, inFlight);
-    else {
-      mkdirSync(dirname(profileFile), { recursive: true });
-      selfTime = (await profiled(() => drained(bus, tap.subscribed, pre, inFlight), profileFile)).selfTime;
-    }
-    const seconds = (performance.now() - t0) / 1000;
-    const cpu = process.cpuUsage(cpu0);
-    const loop = performance.eventLoopUtilization(loop0).utilization;
-    measured = { eps: input.length / seconds, seconds, cpu: (cpu.user + cpu.system) / 1e6 / seconds, loop, selfTime };
-    // predict's last batch is scored on a timer (scoring.maxWaitMs, 0 in these cases) that may not
-    // have fired at the drained point; the memory pass flushes it at its input's end. Its outputs
-    // count, its wait is not throughput.
-    await sleep(config.scoring.maxWaitMs + 100);
-    await inFlight.whenIdle();
-  } finally {
-    sub.unsubscribe();
-    await inFlight.whenIdle();
-    await bus.close();
-    files.close();
-  }
-  return { ...measured, outputs };
-}

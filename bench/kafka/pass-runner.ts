@@ -1,0 +1,52 @@
+// Where a case's Kafka passes run: in a child process of their own (the default), or in the bench's
+// process (`--kafka-pass-mode in-process`), whose heap holds the recording and every derived record.
+import { fork } from 'node:child_process';
+import type { Config } from '../../runtime/config.js';
+import type { Logger } from '../../runtime/logger.js';
+import { fromPackageRoot } from '../../runtime/package-root.js';
+import type { TopicName } from '../../schemas/topics.js';
+import { kafkaPass, type KafkaPass } from './kafka-pass.js';
+import type { PipelineCase } from './pipeline-case.js';
+
+export type KafkaPassMode = 'process' | 'in-process';
+
+/** A case's passes, as sent to the child: plain data only (the child loads the case's scorer from its config). */
+export interface PassJob {
+  readonly case: Omit<PipelineCase, 'scorer'>;
+  /** Each pass's config (its own consumer groups) and profile file. */
+  readonly passes: ReadonlyArray<{ readonly config: Config; readonly profileFile: string | undefined }>;
+  readonly prefix: string;
+  readonly pre: ReadonlyMap<TopicName, number>;
+  readonly scratch: string;
+  readonly logLevel: string;
+}
+
+export type PassReply = { readonly passes: KafkaPass[] } | { readonly error: string };
+
+// The built file, also when this module runs from source (under vitest).
+const CHILD = fromPackageRoot('dist/bench/kafka/pass-child.js');
+
+export async function runKafkaPasses(mode: KafkaPassMode, c: PipelineCase, job: Omit<PassJob, 'case'>, logger: Logger): Promise<KafkaPass[]> {
+  if (mode === 'process') return inChild({ ...job, case: { name: c.name, pipeline: c.pipeline, config: c.config } });
+  const passes: KafkaPass[] = [];
+  for (const pass of job.passes) passes.push(await kafkaPass(c, { ...pass, prefix: job.prefix, pre: job.pre, scratch: job.scratch, logger }));
+  return passes;
+}
+
+/** Forks the child with this process's node flags and environment (NODE_OPTIONS included). */
+function inChild(job: PassJob): Promise<KafkaPass[]> {
+  return new Promise((resolve, reject) => {
+    const child = fork(CHILD, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let answer: PassReply | undefined;
+    child.once('message', (m: PassReply) => {
+      answer = m;
+    });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      if (answer === undefined) reject(new Error(`${job.case.name}: the pass process exited (${signal ?? `code ${String(code)}`}) without an answer`));
+      else if ('error' in answer) reject(new Error(`${job.case.name}: in the pass process: ${answer.error}`));
+      else resolve(answer.passes);
+    });
+    child.send(job);
+  });
+}
