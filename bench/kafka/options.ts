@@ -11,9 +11,10 @@ export const USAGE = `usage: node dist/bench/kafka-bench.js [options]
                       the mock cluster keeps only ~5 MB per partition, so more is deleted before it is read)
   --passes <n>        memory-bus passes after a warm-up (default 3)
   --kafka-passes <n>  Kafka passes per case: fresh consumer groups over one pre-produced input (default 7;
-                      the median is reported: passes of one run vary up to 2.5x on this 2-core machine)
+                      the median is reported: passes of one run vary up to 2.5x on this 2-core machine, up to
+                      4x with --kafka-pass-mode in-process on a large recording)
   --kafka-pass-mode <m>
-                      process (default): each case's Kafka passes in a child process of their own, whose heap
+                      processes (default): each case's Kafka passes in a child process of their own, whose heap
                       holds only the pipeline, as a \`polyflow run\` process's does; in-process: in this
                       process, whose heap also holds the recording and every derived record
   --rate <n>          latency runs: input records/s (default 200: about twice the event rate of the
@@ -28,8 +29,9 @@ export const USAGE = `usage: node dist/bench/kafka-bench.js [options]
   --latency-mode <m>  processes (default): \`polyflow run\` children; in-process: each pipeline on its own
                       KafkaBus and consumer group inside this process
   --json <file>       results (default out/bench/kafka.json)
-  --profile <dir>     CPU-profile each Kafka throughput pass: .cpuprofile files and self time per component
-  --log <level>       log level of this process's Kafka buses and of the pipeline processes (default silent)`;
+  --profile <dir>     CPU-profile each case's first Kafka pass: .cpuprofile files and self time per component
+  --log <level>       log level of this process's Kafka buses, of the pass processes and of the pipeline processes
+                      (default silent)`;
 
 export interface KafkaBenchOptions {
   readonly help: boolean;
@@ -70,7 +72,7 @@ export function parseOptions(argv: readonly string[]): KafkaBenchOptions {
       passes: { type: 'string', default: '3' },
       'kafka-passes': { type: 'string', default: '7' },
       'max-input': { type: 'string', default: '25000' },
-      'kafka-pass-mode': { type: 'string', default: 'process' },
+      'kafka-pass-mode': { type: 'string', default: 'processes' },
       rate: { type: 'string', default: '200' },
       seconds: { type: 'string', default: '30' },
       warmup: { type: 'string', default: '8' },
@@ -92,7 +94,7 @@ export function parseOptions(argv: readonly string[]): KafkaBenchOptions {
   const warmup = Number(args.warmup);
   if (!(warmup >= 0)) throw new Error(`--warmup: expected seconds >= 0, got "${args.warmup}"\n${USAGE}`);
   const kafkaPassMode = args['kafka-pass-mode'];
-  if (kafkaPassMode !== 'process' && kafkaPassMode !== 'in-process') throw new Error(`--kafka-pass-mode: process or in-process, not "${kafkaPassMode}"\n${USAGE}`);
+  if (kafkaPassMode !== 'processes' && kafkaPassMode !== 'in-process') throw new Error(`--kafka-pass-mode: processes or in-process, not "${kafkaPassMode}"\n${USAGE}`);
   const latencyMode = args['latency-mode'];
   if (latencyMode !== 'processes' && latencyMode !== 'in-process') throw new Error(`--latency-mode: processes or in-process, not "${latencyMode}"\n${USAGE}`);
   return {

@@ -1,4 +1,4 @@
-// A child process of `bench:kafka` that runs one case's Kafka passes (`--kafka-pass-mode process`):
+// A child process of `bench:kafka` that runs one case's Kafka passes (`--kafka-pass-mode processes`):
 // its heap holds the pipeline and its state only, as a `polyflow run <pipeline>` process's does,
 // not the bench's recording and derived records (0.9-1.1 GB on a 300,000-frame recording), whose
 // major GCs otherwise run inside the passes. It gets a `PassJob` over IPC and answers `PassReply`.

@@ -8,7 +8,7 @@ import type { TopicName } from '../../schemas/topics.js';
 import { kafkaPass, type KafkaPass } from './kafka-pass.js';
 import type { PipelineCase } from './pipeline-case.js';
 
-export type KafkaPassMode = 'process' | 'in-process';
+export type KafkaPassMode = 'processes' | 'in-process';
 
 /** A case's passes, as sent to the child: plain data only (the child loads the case's scorer from its config). */
 export interface PassJob {
@@ -27,7 +27,7 @@ export type PassReply = { readonly passes: KafkaPass[] } | { readonly error: str
 const CHILD = fromPackageRoot('dist/bench/kafka/pass-child.js');
 
 export async function runKafkaPasses(mode: KafkaPassMode, c: PipelineCase, job: Omit<PassJob, 'case'>, logger: Logger): Promise<KafkaPass[]> {
-  if (mode === 'process') return inChild({ ...job, case: { name: c.name, pipeline: c.pipeline, config: c.config } });
+  if (mode === 'processes') return inChild({ ...job, case: { name: c.name, pipeline: c.pipeline, config: c.config } });
   const passes: KafkaPass[] = [];
   for (const pass of job.passes) passes.push(await kafkaPass(c, { ...pass, prefix: job.prefix, pre: job.pre, scratch: job.scratch, logger }));
   return passes;

@@ -45,7 +45,7 @@ function printHops(out: NodeJS.WritableStream, hops: readonly BrokerHop[]): void
 
 function printThroughput(out: NodeJS.WritableStream, results: readonly ThroughputResult[], options: KafkaBenchOptions): void {
   out.write(
-    `\nThroughput per pipeline (input records/s; memory: median of ${options.passes} passes after a warm-up; kafka: median of ${options.kafkaPasses} fresh consumer groups from offset 0 over one pre-produced input, join excluded, ${options.kafkaPassMode === 'process' ? 'in a child process per case' : 'in this process'}; outputs: the fewest of any pass)\n`,
+    `\nThroughput per pipeline (input records/s; memory: median of ${options.passes} passes after a warm-up; kafka: median of ${options.kafkaPasses} fresh consumer groups from offset 0 over one pre-produced input, join excluded, ${options.kafkaPassMode === 'processes' ? 'in a child process per case' : 'in this process'}; outputs: the fewest of any pass)\n`,
   );
   out.write(`  ${'pipeline'.padEnd(28)} ${'input'.padStart(9)} ${'memory/s'.padStart(10)} ${'kafka/s'.padStart(9)} ${'ratio'.padStart(6)} ${'outputs mem/kafka'.padStart(18)} ${'cpu'.padStart(5)} ${'loop'.padStart(5)} ${'produce/s'.padStart(10)}\n`);
   for (const r of results) {

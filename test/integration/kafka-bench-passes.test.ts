@@ -63,7 +63,7 @@ describe('bench:kafka throughput passes', () => {
     expect(featuresInput.length).toBeGreaterThan(1_000);
     expect([...countByTopic(featuresInput).keys()].sort()).toEqual(['pm.book', 'pm.market.meta', 'pm.trade']);
     const id = randomUUID().slice(0, 8);
-    const child = await measureThroughput(features, featuresInput, `passes-${id}-child.`, run('process'));
+    const child = await measureThroughput(features, featuresInput, `passes-${id}-child.`, run('processes'));
     const inProcess = await measureThroughput(features, featuresInput, `passes-${id}-here.`, run('in-process'));
     // A feature vector for nearly every book update and trade, in both.
     expect(child.memoryOutputs).toBeGreaterThan(featuresInput.length * 0.9);
@@ -74,7 +74,7 @@ describe('bench:kafka throughput passes', () => {
 
     // predict loads its scorer in the child from the case's model path.
     const predictInput = inputsOf(logistic, derived, scratch);
-    const predicted = await measureThroughput(logistic, predictInput, `passes-${id}-predict.`, run('process'));
+    const predicted = await measureThroughput(logistic, predictInput, `passes-${id}-predict.`, run('processes'));
     expect(predicted.memoryOutputs).toBeGreaterThan(0);
     expect(predicted.kafkaOutputs).toBe(predicted.memoryOutputs);
   }, 180_000);

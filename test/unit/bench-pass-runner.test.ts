@@ -12,12 +12,12 @@ const job = { passes: [], prefix: 'unused.', pre: new Map(), scratch: '/nonexist
 describe('runKafkaPasses in a child process', () => {
   it('returns what the child ran: no passes asked, none run', async () => {
     const config = loadConfig({ env: {} });
-    await expect(runKafkaPasses('process', { name: 'features', pipeline: 'features', config }, job, logger)).resolves.toEqual([]);
+    await expect(runKafkaPasses('processes', { name: 'features', pipeline: 'features', config }, job, logger)).resolves.toEqual([]);
   });
 
   it("rejects with the child's error, naming the case", async () => {
     const config = loadConfig({ env: {}, overrides: { scoring: { modelPath: 'models/artifacts/no-such-model.onnx' } } });
-    const failed = runKafkaPasses('process', { name: 'predict (missing model)', pipeline: 'predict', config }, job, logger);
+    const failed = runKafkaPasses('processes', { name: 'predict (missing model)', pipeline: 'predict', config }, job, logger);
     await expect(failed).rejects.toThrow(/predict \(missing model\): in the pass process: .*no-such-model/s);
   });
 });
