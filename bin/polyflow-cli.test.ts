@@ -30,6 +30,16 @@ describe('polyflow <command> --help and bad options', () => {
     expect(existsSync('x')).toBe(false);
   });
 
+  it('refuses durable state on `replay --bus kafka` before it connects or writes anything', () => {
+    for (const flags of [['--state', 'pglite'], ['--state-url', 'postgres://127.0.0.1:1/none'], ['--checkpoint-every', '10']]) {
+      const out = `out/cli-test-kafka-state-${flags[0]?.slice(2) ?? ''}`;
+      const r = polyflow('replay', 'data/sample', '--bus', 'kafka', '--out', out, ...flags);
+      expect(r.status, flags.join(' ')).toBe(1);
+      expect(r.stderr, flags.join(' ')).toMatch(/replay --bus kafka: durable state .* is not supported on the Kafka bus yet/);
+      expect(existsSync(out), flags.join(' ')).toBe(false);
+    }
+  });
+
   it('reads --help after `--` as a positional, not as a request for help', () => {
     const r = polyflow('schemas', 'check', '--', '--help');
     expect(r.stdout).not.toMatch(/^polyflow schemas check \[/);

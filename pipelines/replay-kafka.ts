@@ -12,10 +12,11 @@ import type { Strength } from '../schemas/signal.js';
 import type { ReplayRecord } from '../sources/replay/replay-record.js';
 import { embeddedGraph } from './embedded-graph.js';
 import { ingestPipeline } from './ingest.js';
+import { persistClickHouse } from './persist-clickhouse.js';
 import { persistPipeline } from './persist.js';
 import type { ReplayDeps, ReplayResult } from './replay.js';
 
-export interface KafkaReplayDeps extends Omit<ReplayDeps, 'durable' | 'clickhouse'> {
+export interface KafkaReplayDeps extends Omit<ReplayDeps, 'durable'> {
   /** Opens the bus for this run, given the work to settle before each offset commit (model scoring). */
   readonly openBus: (metrics: PipelineMetrics, settle: () => Promise<void>) => KafkaBus;
   /** Records fed before the run waits for the broker to go quiet (default 1: exact). */
@@ -59,6 +60,8 @@ export async function replayRecordsOverKafka(
   const ingest = ingestPipeline(input, bus, metrics);
   const graph = embeddedGraph(bus, { config, scheduler, tradeClock, scorer: deps.scorer, inFlight, metrics, driftReference: deps.driftReference, onReport: (r) => (report = r) });
   const persist = persistPipeline(bus, config.output.topics, deps.files);
+  // Analytics rows as the records come back from the broker.
+  if (deps.clickhouse !== undefined) persist.add(persistClickHouse(bus, deps.clickhouse, config.analytics));
   graph.add(bus.topic('pm.market.meta').subscribe((m) => markets.add(m.market)));
   graph.add(bus.topic('signal.v1').subscribe((s) => signals[s.strength]++));
   // Topics nobody reads in this graph are still counted for the summary.
@@ -90,6 +93,7 @@ export async function replayRecordsOverKafka(
         if (record.kind === 'frame') frames++;
         if (++fed % every === 0) deps.onProgress?.(fed);
         if (fed % chunk === 0 || bus.pressure) await settle(bus, inFlight);
+        if (deps.clickhouse?.pressure === true) await deps.clickhouse.whenWritable();
       }
     }
     await settle(bus, inFlight);
@@ -102,6 +106,7 @@ export async function replayRecordsOverKafka(
     graph.unsubscribe();
     persist.unsubscribe();
   }
+  await deps.clickhouse?.flush();
   const acked = new Map(bus.counts().acked);
   await bus.close();
   for (const [topic, n] of acked) metrics.published.labels(topic).inc(n);

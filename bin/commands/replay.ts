@@ -35,7 +35,6 @@ export async function replayCommand(argv: string[]): Promise<number> {
   // `--bus` overrides the config's `bus.kind` (env POLYFLOW_BUS_KIND) for this run.
   const bus = values.bus ?? loadConfig({ file: values.config }).bus.kind;
   if (bus !== 'memory' && bus !== 'kafka') throw new InputError(`replay: --bus memory|kafka, not ${JSON.stringify(bus)}`);
-  if (bus === 'kafka' && values.analytics === 'clickhouse') throw new InputError('replay --bus kafka: --analytics clickhouse is not supported on the Kafka bus yet');
   if (bus === 'kafka') return replayOverKafkaCommand(path, outDir, values);
   const files = replayFiles(path);
   const { config, logger, checkpoints, scorer, driftReference, analytics, close } = await openReplay({

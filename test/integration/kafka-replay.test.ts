@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../schemas/run-summary.js';
+import { openClickHouse } from '../../sinks/clickhouse/clickhouse-connection.js';
+import { TOPIC_TABLES } from '../../sinks/clickhouse/topic-rows.js';
 import { startTestKafka, type MockCluster } from '../helpers/kafka-mock-cluster.js';
 import { scoresApprox } from '../helpers/model-outputs.js';
 import { tradingEnv } from '../helpers/trading-model.js';
@@ -40,11 +42,30 @@ beforeAll(async () => {
   await Promise.all([
     run(process.execPath, [CLI, 'replay', recording, '--out', embedded, '--no-progress'], { env }),
     run(process.execPath, [CLI, 'replay', recording, '--out', overKafka, '--no-progress', '--bus', 'kafka'], { env }),
-    run(process.execPath, [CLI, 'replay', recording, '--out', chunked, '--no-progress', '--bus', 'kafka', '--kafka-chunk', '500'], { env }),
+    run(process.execPath, [CLI, 'replay', recording, '--out', chunked, '--no-progress', '--bus', 'kafka', '--kafka-chunk', '500', '--analytics', 'files'], { env }),
   ]);
 }, 280_000);
 
 afterAll(() => cluster?.stop());
+
+/** Every analytics table of a run's chDB (under its --out): row count, and ids in id order where the table has them. */
+async function analyticsRows(out: string): Promise<Record<string, { rows: number; ids: string[] | undefined }>> {
+  const client = openClickHouse({ kind: 'embedded', path: join(out, 'chdb') });
+  const query = async <T>(sql: string): Promise<T[]> => (await client.query({ query: sql, format: 'JSONEachRow' })).json<T>();
+  try {
+    const tables = [...Object.values(TOPIC_TABLES), 'book_top'];
+    const withId = new Set((await query<{ table: string }>(`SELECT table FROM system.columns WHERE database = currentDatabase() AND name = 'id'`)).map((c) => c.table));
+    const result: Record<string, { rows: number; ids: string[] | undefined }> = {};
+    for (const table of tables) {
+      const [count] = await query<{ n: number | string }>(`SELECT count() AS n FROM ${table}`);
+      const ids = withId.has(table) ? (await query<{ id: string }>(`SELECT id FROM ${table} ORDER BY id`)).map((r) => r.id) : undefined;
+      result[table] = { rows: Number(count?.n ?? 0), ids };
+    }
+    return result;
+  } finally {
+    await client.close(); // one chDB engine per process: closed before the next folder's opens
+  }
+}
 
 const OUTPUTS = ['prediction.v1', 'signal.v1', 'order.v1', 'fill.v1', 'risk.event', 'portfolio.v1', 'pm.resolution', 'dlq.ingest', 'arbitrage.v1', 'whale.v1'];
 
@@ -66,6 +87,14 @@ describe('replay --bus kafka (every pipeline in one process, through the broker)
     const [m, k] = [summary(embedded), summary(overKafka)];
     expect(m.fills).toBeGreaterThan(0);
     expect(k).toEqual(m);
+  });
+
+  it("writes the embedded run's analytics rows to ClickHouse (chDB under --out, the replay default on both buses)", async () => {
+    const memory = await analyticsRows(embedded);
+    expect(memory['predictions']?.rows).toBeGreaterThan(0);
+    expect(memory['fills']?.rows).toBeGreaterThan(0);
+    expect(memory['book_top']?.rows).toBeGreaterThan(0);
+    expect(await analyticsRows(overKafka)).toEqual(memory);
   });
 
   it('with chunks of 500 records, ingests the same and publishes the same predictions and signals (they reach trade later)', () => {
