@@ -100,13 +100,18 @@ export async function replayRecordsOverKafka(
     // The input ended: its last scoring and what its last predictions set off go through too.
     await advanceClocks(endOfInput(lastTs, config.scoring.maxWaitMs), true);
     deps.onProgress?.(fed);
+    // Nothing is left to arrive: the last analytics rows go now.
+    await deps.clickhouse?.flush();
+  } catch (err) {
+    // The run's error is the one reported; the bus still leaves its group and closes its producer.
+    await bus.close().catch(() => undefined);
+    throw err;
   } finally {
     input.complete();
     ingest.unsubscribe();
     graph.unsubscribe();
     persist.unsubscribe();
   }
-  await deps.clickhouse?.flush();
   const acked = new Map(bus.counts().acked);
   await bus.close();
   for (const [topic, n] of acked) metrics.published.labels(topic).inc(n);

@@ -24,6 +24,8 @@ const reply = (message: PassReply): void => {
   process.send?.(message, () => process.exit(0));
 };
 
+// A bench that died leaves no pass process behind.
+process.once('disconnect', () => process.exit(1));
 process.once('message', (job: PassJob) => {
   runJob(job).then(
     (passes) => reply({ passes }),

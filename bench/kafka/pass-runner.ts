@@ -33,20 +33,34 @@ export async function runKafkaPasses(mode: KafkaPassMode, c: PipelineCase, job: 
   return passes;
 }
 
-/** Forks the child with this process's node flags and environment (NODE_OPTIONS included). */
+/**
+ * Forks the child with this process's node flags and environment (NODE_OPTIONS included). Settles on
+ * its answer; a child that closes without one, or a job it could not be sent, rejects (and the child
+ * is killed).
+ */
 function inChild(job: PassJob): Promise<KafkaPass[]> {
   return new Promise((resolve, reject) => {
     const child = fork(CHILD, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    let answer: PassReply | undefined;
-    child.once('message', (m: PassReply) => {
-      answer = m;
+    let settled = false;
+    const fail = (err: Error): void => {
+      if (settled) return;
+      settled = true;
+      child.kill();
+      reject(err);
+    };
+    child.once('message', (answer: PassReply) => {
+      if ('error' in answer) fail(new Error(`${job.case.name}: in the pass process: ${answer.error}`));
+      else {
+        settled = true;
+        resolve(answer.passes);
+      }
     });
-    child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      if (answer === undefined) reject(new Error(`${job.case.name}: the pass process exited (${signal ?? `code ${String(code)}`}) without an answer`));
-      else if ('error' in answer) reject(new Error(`${job.case.name}: in the pass process: ${answer.error}`));
-      else resolve(answer.passes);
-    });
-    child.send(job);
+    child.once('error', fail);
+    child.once('close', (code, signal) => fail(new Error(`${job.case.name}: the pass process exited (${signal ?? `code ${String(code)}`}) without an answer`)));
+    try {
+      child.send(job);
+    } catch (err) {
+      fail(err instanceof Error ? err : new Error(String(err)));
+    }
   });
 }

@@ -57,7 +57,7 @@ export interface ThroughputRun {
   /** Kafka passes: fresh consumer groups over one pre-produced input. */
   readonly kafkaPasses: number;
   readonly scratch: string;
-  /** `--profile`: CPU-profile each Kafka pass into this folder. */
+  /** `--profile`: CPU-profile each case's first Kafka pass into this folder. */
   readonly profileDir: string | undefined;
   /** Creates a prefix's topics as `polyflow topics` plans them (a real broker; the mock makes them when asked). */
   readonly prepareTopics: (prefix: string) => Promise<void>;

@@ -61,24 +61,30 @@ export async function replayOverKafkaCommand(
   // A run of the same name (the --out folder's, or analytics.run) replaces the rows an earlier one left.
   const analytics = await openAnalyticsStore(config, { outDir, logger, replaceRun: true });
   const started = process.hrtime.bigint();
-  const files = new JsonlFiles(outDir, {});
   let result;
   try {
-    result = await replayRecordsOverKafka(readReplay(path, { bytesRead: 0 }), {
-      config,
-      scorer,
-      files,
-      logger,
-      driftReference,
-      ...(analytics === undefined ? {} : { clickhouse: analytics.sink }),
-      chunkRecords: chunk,
-      openBus: (metrics, settle) =>
-        openKafkaBus({ config, group: `replay-${run}`, registry: metrics.registry, logger, fromBeginning: true, topicPrefix, settle, publishOrder: values['fetch-order'] !== true, fetchMaxWaitMs: REPLAY_FETCH_WAIT_MS }),
-    });
-  } finally {
-    files.close();
-    await analytics?.close();
+    const files = new JsonlFiles(outDir, {});
+    try {
+      result = await replayRecordsOverKafka(readReplay(path, { bytesRead: 0 }), {
+        config,
+        scorer,
+        files,
+        logger,
+        driftReference,
+        ...(analytics === undefined ? {} : { clickhouse: analytics.sink }),
+        chunkRecords: chunk,
+        openBus: (metrics, settle) =>
+          openKafkaBus({ config, group: `replay-${run}`, registry: metrics.registry, logger, fromBeginning: true, topicPrefix, settle, publishOrder: values['fetch-order'] !== true, fetchMaxWaitMs: REPLAY_FETCH_WAIT_MS }),
+      });
+    } finally {
+      files.close();
+    }
+  } catch (err) {
+    // The replay's error is the one reported: the analytics store is closed after it, quietly.
+    await analytics?.close().catch(() => undefined);
+    throw err;
   }
+  await analytics?.close();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   writeFileSync(join(outDir, 'summary.json'), `${JSON.stringify(result.summary, null, 2)}\n`);
   if (values.metrics !== undefined) writeFileSync(values.metrics, await (analytics === undefined ? result.metrics.registry : Registry.merge([result.metrics.registry, analytics.registry])).metrics());

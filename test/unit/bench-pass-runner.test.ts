@@ -15,6 +15,12 @@ describe('runKafkaPasses in a child process', () => {
     await expect(runKafkaPasses('processes', { name: 'features', pipeline: 'features', config }, job, logger)).resolves.toEqual([]);
   });
 
+  it('rejects a job that cannot be sent to the child (a function in it)', async () => {
+    const config = loadConfig({ env: {} });
+    const unsendable = { ...job, pre: new Map([['pm.book', () => 1]]) } as unknown as typeof job;
+    await expect(runKafkaPasses('processes', { name: 'features', pipeline: 'features', config }, unsendable, logger)).rejects.toThrow(/could not be cloned/);
+  });
+
   it("rejects with the child's error, naming the case", async () => {
     const config = loadConfig({ env: {}, overrides: { scoring: { modelPath: 'models/artifacts/no-such-model.onnx' } } });
     const failed = runKafkaPasses('processes', { name: 'predict (missing model)', pipeline: 'predict', config }, job, logger);
