@@ -93,7 +93,7 @@ export async function replayRecordsOverKafka(
         if (record.kind === 'frame') frames++;
         if (++fed % every === 0) deps.onProgress?.(fed);
         if (fed % chunk === 0 || bus.pressure) await settle(bus, inFlight);
-        if (deps.clickhouse?.pressure === true) await deps.clickhouse.whenWritable();
+        if (deps.clickhouse?.blocked === true) await deps.clickhouse.whenWritable();
       }
     }
     await settle(bus, inFlight);

@@ -126,7 +126,7 @@ export async function replayRecords(
       input.next(record);
       if (record.kind === 'frame') frames++;
       if (inFlight.busy) await inFlight.whenIdle();
-      if (deps.clickhouse?.pressure === true) await deps.clickhouse.whenWritable();
+      if (deps.clickhouse?.blocked === true) await deps.clickhouse.whenWritable();
       if (++fed % every === 0) deps.onProgress?.(fed);
       if (durable !== undefined && (fed % durable.everyRecords === 0 || (rows?.size ?? 0) >= durable.maxBufferedRows)) await checkpoint(false);
     }

@@ -98,9 +98,13 @@ describe('ClickHouseSink', () => {
     const s = sink(fake);
     fake.failures = [fatal];
     s.write('t', { i: 0 });
+    expect(s.blocked).toBe(false);
     const flushed = s.flush();
     await expect(flushed).rejects.toBeInstanceOf(ClickHouseSinkError);
     expect(fake.calls).toBe(1);
+    // Below its row bound, yet the producer must stop: whenWritable rejects with the failure.
+    expect(s.pressure).toBe(false);
+    expect(s.blocked).toBe(true);
     await expect(s.whenWritable()).rejects.toBeInstanceOf(ClickHouseSinkError);
     s.write('t', { i: 1 }); // dropped, no throw inside a bus subscriber
     expect(fake.calls).toBe(1);

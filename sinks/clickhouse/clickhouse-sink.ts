@@ -80,6 +80,11 @@ export class ClickHouseSink {
     return this.failed;
   }
 
+  /** The producer must await `whenWritable()` before it feeds more: the buffer is full, or the sink failed (it rejects then, so a run stops at once). */
+  get blocked(): boolean {
+    return this.pressure || this.failed !== undefined;
+  }
+
   /** Buffers one row for `table`, stamped with run, session and seq. Dropped once the sink has failed or closed. */
   write(table: string, row: Row): void {
     if (this.failed !== undefined || this.closed) return;
