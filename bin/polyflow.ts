@@ -19,7 +19,8 @@ Commands:
         CLICKHOUSE_URL) writes the analytics that "polyflow report --out <dir>" reads; off/files: none.
         --bus kafka: every pipeline in this process talks through the broker (KAFKA_BROKERS), topics
         prefixed per run, records emitted in publish order (--fetch-order: in fetch order); input fed
-        --kafka-chunk records at a time (default 1: identical outputs to the memory bus; more: faster).
+        --kafka-chunk records at a time (default 1: identical outputs to the memory bus; more: faster);
+        analytics as above, no --state (refused).
         --bus defaults to the config's bus.kind (env POLYFLOW_BUS_KIND, default memory).
   live [--out <dir>] [--duration <s>] [--record <dir>] [--api] [--config <file>]
         Run the whole graph on live Polymarket data (real clock) until Ctrl-C or --duration;
