@@ -101,23 +101,21 @@ export class JsonlFiles {
   private writeOut(file: OpenFile): void {
     const { buffer, pending } = file;
     if (buffer === undefined || pending === 0) return;
-    let off = 0;
+    const before = file.size;
     try {
-      while (off < pending) {
-        const n = writeSync(file.fd, buffer, off, pending - off);
-        off += n;
-        file.size += n;
-      }
+      this.writeAll(file, buffer, pending);
     } finally {
-      if (off < pending) buffer.copyWithin(0, off, pending);
-      file.pending = pending - off;
+      const written = file.size - before;
+      if (written < pending) buffer.copyWithin(0, written, pending);
+      file.pending = pending - written;
     }
   }
 
-  private writeAll(file: OpenFile, bytes: Buffer): void {
+  /** Writes `bytes[0, length)` to the end of the file, counting each piece in `size` as it goes (so a failed write leaves `size` at what was written). */
+  private writeAll(file: OpenFile, bytes: Buffer, length = bytes.length): void {
     let off = 0;
-    while (off < bytes.length) {
-      const n = writeSync(file.fd, bytes, off);
+    while (off < length) {
+      const n = writeSync(file.fd, bytes, off, length - off);
       off += n;
       file.size += n;
     }

@@ -66,7 +66,18 @@ async function drained(bus: KafkaBus, subscribed: ReadonlySet<TopicName>, pre: R
   }
 }
 
-export async function kafkaPass(c: PipelineCase, opts: KafkaPassInput): Promise<KafkaPass> {
+/** A case's passes one after another, each with its own config (consumer groups) and profile file. */
+export async function kafkaPasses(
+  c: PipelineCase,
+  passes: ReadonlyArray<Pick<KafkaPassInput, 'config' | 'profileFile'>>,
+  shared: Omit<KafkaPassInput, 'config' | 'profileFile'>,
+): Promise<KafkaPass[]> {
+  const results: KafkaPass[] = [];
+  for (const pass of passes) results.push(await kafkaPass(c, { ...shared, ...pass }));
+  return results;
+}
+
+async function kafkaPass(c: PipelineCase, opts: KafkaPassInput): Promise<KafkaPass> {
   const { config, prefix, pre, profileFile } = opts;
   const inputRecords = [...pre.values()].reduce((a, b) => a + b, 0);
   const metrics = new PipelineMetrics();

@@ -6,17 +6,13 @@ import { loadScorer } from '../../models/load-scorer.js';
 import { createLogger } from '../../runtime/logger.js';
 import { fromPackageRoot } from '../../runtime/package-root.js';
 import { FEATURE_SPEC } from '../../schemas/feature-spec.js';
-import { kafkaPass, type KafkaPass } from './kafka-pass.js';
+import { kafkaPasses, type KafkaPass } from './kafka-pass.js';
 import type { PassJob, PassReply } from './pass-runner.js';
 
 async function runJob(job: PassJob): Promise<KafkaPass[]> {
   const { config } = job.case;
   const scorer = job.case.pipeline === 'predict' ? await loadScorer(fromPackageRoot(config.scoring.modelPath), FEATURE_SPEC) : undefined;
-  const c = { ...job.case, scorer };
-  const logger = createLogger(job.logLevel);
-  const results: KafkaPass[] = [];
-  for (const pass of job.passes) results.push(await kafkaPass(c, { ...pass, prefix: job.prefix, pre: job.pre, scratch: job.scratch, logger }));
-  return results;
+  return kafkaPasses({ ...job.case, scorer }, job.passes, { prefix: job.prefix, pre: job.pre, scratch: job.scratch, logger: createLogger(job.logLevel) });
 }
 
 const reply = (message: PassReply): void => {

@@ -1,11 +1,10 @@
 // Where a case's Kafka passes run: in a child process of their own (the default), or in the bench's
 // process (`--kafka-pass-mode in-process`), whose heap holds the recording and every derived record.
 import { fork } from 'node:child_process';
-import type { Config } from '../../runtime/config.js';
 import type { Logger } from '../../runtime/logger.js';
 import { fromPackageRoot } from '../../runtime/package-root.js';
 import type { TopicName } from '../../schemas/topics.js';
-import { kafkaPass, type KafkaPass } from './kafka-pass.js';
+import { kafkaPasses, type KafkaPass, type KafkaPassInput } from './kafka-pass.js';
 import type { PipelineCase } from './pipeline-case.js';
 
 export type KafkaPassMode = 'processes' | 'in-process';
@@ -14,7 +13,7 @@ export type KafkaPassMode = 'processes' | 'in-process';
 export interface PassJob {
   readonly case: Omit<PipelineCase, 'scorer'>;
   /** Each pass's config (its own consumer groups) and profile file. */
-  readonly passes: ReadonlyArray<{ readonly config: Config; readonly profileFile: string | undefined }>;
+  readonly passes: ReadonlyArray<Pick<KafkaPassInput, 'config' | 'profileFile'>>;
   readonly prefix: string;
   readonly pre: ReadonlyMap<TopicName, number>;
   readonly scratch: string;
@@ -28,9 +27,7 @@ const CHILD = fromPackageRoot('dist/bench/kafka/pass-child.js');
 
 export async function runKafkaPasses(mode: KafkaPassMode, c: PipelineCase, job: Omit<PassJob, 'case'>, logger: Logger): Promise<KafkaPass[]> {
   if (mode === 'processes') return inChild({ ...job, case: { name: c.name, pipeline: c.pipeline, config: c.config } });
-  const passes: KafkaPass[] = [];
-  for (const pass of job.passes) passes.push(await kafkaPass(c, { ...pass, prefix: job.prefix, pre: job.pre, scratch: job.scratch, logger }));
-  return passes;
+  return kafkaPasses(c, job.passes, { prefix: job.prefix, pre: job.pre, scratch: job.scratch, logger });
 }
 
 /**

@@ -1,15 +1,14 @@
-import { writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import { Registry } from 'prom-client';
 import { replayRecords } from '../../pipelines/replay.js';
 import { loadConfig } from '../../runtime/config.js';
 import { InputError } from '../../runtime/errors.js';
 import { JsonlFiles } from '../../sinks/jsonl-files.js';
 import { readReplay, replayFiles, type ReadProgress } from '../../sources/replay/replay-directory.js';
-import { formatSummary, formatThroughput } from '../format-summary.js';
+import { formatThroughput } from '../format-summary.js';
 import { openReplay } from '../open-replay.js';
+import { finishReplay } from '../replay-output.js';
 import { STORE_FLAGS, storeFlagOverrides } from '../replay-state.js';
 import { replayOverKafkaCommand } from './replay-kafka.js';
 
@@ -75,12 +74,12 @@ export async function replayCommand(argv: string[]): Promise<number> {
     await close();
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  writeFileSync(join(outDir, 'summary.json'), `${JSON.stringify(result.summary, null, 2)}\n`);
-  // Metrics hold wall-clock histograms, so they go to a file of the user's choosing, never into --out.
-  if (values.metrics !== undefined) writeFileSync(values.metrics, await (analytics === undefined ? result.metrics.registry : Registry.merge([result.metrics.registry, analytics.registry])).metrics());
-  process.stdout.write(formatSummary(result.summary));
-  const stores = [config.state.kind === 'off' ? '' : `state ${config.state.kind}`, analytics === undefined ? '' : `analytics ${analytics.manifest.mode === 'embedded' ? 'chDB' : 'ClickHouse'}`].filter((s) => s !== '');
-  process.stdout.write(`\n${formatThroughput(result.summary.events, checkpoints?.durability.resume?.frames, seconds)}\noutput: ${outDir}${stores.length > 0 ? ` (${stores.join(', ')})` : ''}\n`);
+  await finishReplay(outDir, result, {
+    metricsFile: values.metrics,
+    analytics,
+    state: config.state.kind,
+    throughput: formatThroughput(result.summary.events, checkpoints?.durability.resume?.frames, seconds),
+  });
   return 0;
 }
 
