@@ -104,7 +104,7 @@ export async function replayRecordsOverKafka(
     await deps.clickhouse?.flush();
   } catch (err) {
     // The run's error is the one reported; the bus still leaves its group and closes its producer.
-    await bus.close().catch(() => undefined);
+    await bus.close().catch((closeErr: unknown) => deps.logger.warn({ err: closeErr }, 'kafka replay: could not close the bus after the failure (the failure is reported)'));
     throw err;
   } finally {
     input.complete();

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { replayRecordsOverKafka } from '../../pipelines/replay-kafka.js';
+import { closeAfter } from '../../runtime/close-after.js';
 import { loadConfig } from '../../runtime/config.js';
 import { InputError } from '../../runtime/errors.js';
 import { openKafkaBus } from '../../runtime/kafka/open-kafka-bus.js';
@@ -51,23 +52,26 @@ export async function replayOverKafkaCommand(
   logger.info({ path, outDir, brokers: config.kafka.brokers, topicPrefix, analytics: analytics?.manifest ?? config.analytics.mode }, 'replay over kafka starting');
   const started = process.hrtime.bigint();
   const files = new JsonlFiles(outDir, {});
-  let result;
-  try {
-    result = await replayRecordsOverKafka(readReplay(path, { bytesRead: 0 }), {
-      config,
-      scorer,
-      files,
-      logger,
-      driftReference,
-      ...(analytics === undefined ? {} : { clickhouse: analytics.sink }),
-      chunkRecords: chunk,
-      openBus: (metrics, settle) =>
-        openKafkaBus({ config, group: `replay-${run}`, registry: metrics.registry, logger, fromBeginning: true, topicPrefix, settle, publishOrder: values['fetch-order'] !== true, fetchMaxWaitMs: REPLAY_FETCH_WAIT_MS }),
-    });
-  } finally {
-    files.close();
-    await close();
-  }
+  const result = await closeAfter(
+    () =>
+      replayRecordsOverKafka(readReplay(path, { bytesRead: 0 }), {
+        config,
+        scorer,
+        files,
+        logger,
+        driftReference,
+        ...(analytics === undefined ? {} : { clickhouse: analytics.sink }),
+        chunkRecords: chunk,
+        openBus: (metrics, settle) =>
+          openKafkaBus({ config, group: `replay-${run}`, registry: metrics.registry, logger, fromBeginning: true, topicPrefix, settle, publishOrder: values['fetch-order'] !== true, fetchMaxWaitMs: REPLAY_FETCH_WAIT_MS }),
+      }),
+    async () => {
+      files.close();
+      await close();
+    },
+    logger,
+    'replay over kafka',
+  );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   await finishReplay(outDir, result, {
     metricsFile: values.metrics,

@@ -2,6 +2,7 @@ import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { replayRecords } from '../../pipelines/replay.js';
+import { closeAfter } from '../../runtime/close-after.js';
 import { loadConfig } from '../../runtime/config.js';
 import { InputError } from '../../runtime/errors.js';
 import { JsonlFiles } from '../../sinks/jsonl-files.js';
@@ -56,23 +57,26 @@ export async function replayCommand(argv: string[]): Promise<number> {
 
   const started = process.hrtime.bigint();
   const out = new JsonlFiles(outDir, resumedFrom === undefined ? {} : { resumeAt: resumedFrom.outputPositions });
-  let result;
-  try {
-    result = await replayRecords(readReplay(path, progress), {
-      config,
-      scorer,
-      files: out,
-      logger,
-      ...(analytics === undefined ? {} : { clickhouse: analytics.sink }),
-      ...(checkpoints === undefined ? {} : { durable: checkpoints.durability }),
-      driftReference,
-      onProgress: (records) => showProgress && bar.update(Math.min(progress.bytesRead, files.frameBytes), { records }),
-    });
-  } finally {
-    if (showProgress) bar.stop();
-    out.close();
-    await close();
-  }
+  const result = await closeAfter(
+    () =>
+      replayRecords(readReplay(path, progress), {
+        config,
+        scorer,
+        files: out,
+        logger,
+        ...(analytics === undefined ? {} : { clickhouse: analytics.sink }),
+        ...(checkpoints === undefined ? {} : { durable: checkpoints.durability }),
+        driftReference,
+        onProgress: (records) => showProgress && bar.update(Math.min(progress.bytesRead, files.frameBytes), { records }),
+      }),
+    async () => {
+      if (showProgress) bar.stop();
+      out.close();
+      await close();
+    },
+    logger,
+    'replay',
+  );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   await finishReplay(outDir, result, {
     metricsFile: values.metrics,

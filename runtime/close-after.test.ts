@@ -1,0 +1,59 @@
+import { describe, expect, it, vi } from 'vitest';
+import { closeAfter } from './close-after.js';
+
+const logger = () => ({ warn: vi.fn() });
+
+describe('closeAfter', () => {
+  it('returns what the work gave once it closed', async () => {
+    const log = logger();
+    const close = vi.fn();
+    await expect(closeAfter(async () => 42, close, log, 'job')).resolves.toBe(42);
+    expect(close).toHaveBeenCalledTimes(1);
+    expect(log.warn).not.toHaveBeenCalled();
+  });
+
+  it("throws the work's own error when closing after it fails too, and logs the close failure", async () => {
+    const log = logger();
+    const close = vi.fn(async () => {
+      throw new Error('close failed');
+    });
+    await expect(
+      closeAfter(
+        async () => {
+          throw new Error('disk full');
+        },
+        close,
+        log,
+        'job',
+      ),
+    ).rejects.toThrow('disk full');
+    expect(close).toHaveBeenCalledTimes(1);
+    expect(log.warn).toHaveBeenCalledTimes(1);
+    expect(log.warn.mock.calls[0]?.[0]).toMatchObject({ err: { message: 'close failed' } });
+    expect(log.warn.mock.calls[0]?.[1]).toMatch(/^job: could not close/);
+  });
+
+  it('closes after a failed work and throws its error', async () => {
+    const log = logger();
+    const close = vi.fn();
+    await expect(
+      closeAfter(
+        async () => {
+          throw new Error('bad input');
+        },
+        close,
+        log,
+        'job',
+      ),
+    ).rejects.toThrow('bad input');
+    expect(close).toHaveBeenCalledTimes(1);
+    expect(log.warn).not.toHaveBeenCalled();
+  });
+
+  it('throws the close failure when the work succeeded', async () => {
+    const close = vi.fn(() => {
+      throw new Error('flush failed');
+    });
+    await expect(closeAfter(async () => 'done', close, logger(), 'job')).rejects.toThrow('flush failed');
+  });
+});
