@@ -74,3 +74,10 @@ export const TOPICS: { readonly [K in TopicName]: TopicSpec } = {
 };
 
 export const TOPIC_NAMES = Object.keys(TOPICS) as TopicName[];
+
+/**
+ * Where a consumer puts a record of `topic` it cannot decode (the raw bytes, with reason headers):
+ * `dlq.<topic>`. `polyflow topics` plans one for every topic (persist reads any topic of
+ * `output.topics`), so dead-lettering works on a broker that does not auto-create topics.
+ */
+export const deadLetterTopicOf = (topic: TopicName): string => `dlq.${topic}`;

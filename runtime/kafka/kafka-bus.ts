@@ -1,6 +1,6 @@
 import { Subject, type Observable } from 'rxjs';
 import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
-import type { TopicName, TopicTypes } from '../../schemas/topics.js';
+import { deadLetterTopicOf, type TopicName, type TopicTypes } from '../../schemas/topics.js';
 import type { Bus, Progress } from '../bus.js';
 import type { Logger } from '../logger.js';
 import { PolyflowError } from '../errors.js';
@@ -1002,7 +1002,7 @@ export class KafkaBus implements Bus {
     this.opts.logger?.warn({ topic, partition, offset: message.offset, reason }, 'undecodable record sent to the DLQ');
     this.opts.metrics?.deadLetters.labels(topic).inc();
     await this.producer.send({
-      topic: this.kafkaTopic(`dlq.${topic}`),
+      topic: this.kafkaTopic(deadLetterTopicOf(topic)),
       messages: [
         {
           key: message.key,

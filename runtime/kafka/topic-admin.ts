@@ -1,9 +1,10 @@
 import type { Admin } from 'kafkajs';
-import { TOPICS, TOPIC_NAMES, type TopicName } from '../../schemas/topics.js';
+import { TOPICS, TOPIC_NAMES, deadLetterTopicOf } from '../../schemas/topics.js';
 
 /** What a topic should look like on the broker. */
 export interface TopicPlan {
-  readonly topic: TopicName;
+  /** The topic's name without the prefix: one of TOPICS, or a consumer's dead-letter topic (`dlq.<topic>`). */
+  readonly topic: string;
   readonly name: string;
   readonly partitions: number;
   readonly replicationFactor: number;
@@ -20,15 +21,23 @@ export interface TopicStatus {
   readonly unverified: readonly string[];
 }
 
-/** Every topic of TOPICS: compacted ones `cleanup.policy=compact`, the others `delete` with `retentionMs`. */
+/**
+ * Every topic of TOPICS (compacted ones `cleanup.policy=compact`, the others `delete` with
+ * `retentionMs`), then the consumers' dead-letter topic of each (`dlq.<topic>`, `delete`).
+ */
 export function topicPlans(opts: { prefix: string; partitions: number; replicationFactor: number; retentionMs: number }): TopicPlan[] {
-  return TOPIC_NAMES.map((topic) => ({
+  const retained = { 'cleanup.policy': 'delete', 'retention.ms': String(opts.retentionMs) };
+  const plan = (topic: string, config: Readonly<Record<string, string>>): TopicPlan => ({
     topic,
     name: `${opts.prefix}${topic}`,
     partitions: opts.partitions,
     replicationFactor: opts.replicationFactor,
-    config: TOPICS[topic].compacted ? { 'cleanup.policy': 'compact' } : { 'cleanup.policy': 'delete', 'retention.ms': String(opts.retentionMs) },
-  }));
+    config,
+  });
+  return [
+    ...TOPIC_NAMES.map((topic) => plan(topic, TOPICS[topic].compacted ? { 'cleanup.policy': 'compact' } : retained)),
+    ...TOPIC_NAMES.map((topic) => plan(deadLetterTopicOf(topic), retained)),
+  ];
 }
 
 /** The broker does not implement CreateTopics (librdkafka's mock cluster, or no reachable controller). */

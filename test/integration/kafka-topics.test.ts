@@ -14,6 +14,9 @@ import { startTestKafka, testKafkaKind, type MockCluster } from '../helpers/kafk
 import { SAMPLES } from '../helpers/topic-samples.js';
 
 const CLI = 'dist/bin/polyflow.js';
+/** What the command plans: every topic and its dead-letter topic. */
+const PLANS = topicPlans({ prefix: '', partitions: 4, replicationFactor: 1, retentionMs: 1 });
+const escape = (text: string): string => text.replace(/\./g, '\\.');
 const prefix = `topics-${randomUUID().slice(0, 8)}.`;
 let cluster: MockCluster;
 let env: NodeJS.ProcessEnv;
@@ -37,11 +40,13 @@ beforeAll(async () => {
 afterAll(() => cluster?.stop());
 
 describe('polyflow topics', () => {
-  it('plans every topic, compaction for pm.market.meta only, retention for the others', () => {
+  it('plans every topic and its dead-letter topic, compaction for pm.market.meta only, retention for the others', () => {
     const plans = topicPlans({ prefix: 'p.', partitions: 6, replicationFactor: 3, retentionMs: 1000 });
-    expect(plans.map((p) => p.topic)).toEqual(TOPIC_NAMES);
+    expect(plans.map((p) => p.topic)).toEqual([...TOPIC_NAMES, ...TOPIC_NAMES.map((t) => `dlq.${t}`)]);
+    expect(plans.map((p) => p.topic)).toContain('dlq.pm.book');
     for (const p of plans) {
       expect(p.name).toBe(`p.${p.topic}`);
+      expect([p.partitions, p.replicationFactor]).toEqual([6, 3]);
       expect(p.config).toEqual(p.topic === 'pm.market.meta' ? { 'cleanup.policy': 'compact' } : { 'cleanup.policy': 'delete', 'retention.ms': '1000' });
     }
   });
@@ -51,7 +56,7 @@ describe('polyflow topics', () => {
     expect(created.code, created.out).toBe(0);
     const checked = await topics(['--check']);
     expect(checked.code, checked.out).toBe(0);
-    for (const topic of TOPIC_NAMES) expect(checked.out).toMatch(new RegExp(`${prefix.replace('.', '\\.')}${topic.replace('.', '\\.')} +4 partitions +ok`));
+    for (const { topic } of PLANS) expect(checked.out).toMatch(new RegExp(`${escape(prefix)}${escape(topic)} +4 partitions +ok`));
   });
 
   it.runIf(testKafkaKind() === 'mock')('reports that the mock cluster cannot create topics (exit 2) and lists them all as missing', async () => {
@@ -59,7 +64,8 @@ describe('polyflow topics', () => {
     expect(r.code).toBe(2);
     expect(r.out).toMatch(/does not support CreateTopics/);
     expect(r.out).toMatch(/pm\.market\.meta will NOT be compacted/);
-    expect(r.out.match(/ missing/g)?.length).toBe(TOPIC_NAMES.length);
+    expect(r.out.match(/ missing/g)?.length).toBe(PLANS.length);
+    expect(r.out).toMatch(new RegExp(`${escape(prefix)}dlq\\.pm\\.book +- +missing`));
   });
 
   it.runIf(testKafkaKind() === 'mock')('--check verifies auto-created topics through metadata: partitions checked, configs reported as unverifiable', async () => {
