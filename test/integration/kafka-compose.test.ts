@@ -16,6 +16,12 @@ interface Service {
   depends_on?: Record<string, { condition: string }>;
   restart?: string;
 }
+interface ScrapeConfig {
+  job_name: string;
+  static_configs?: { targets: string[] }[];
+  dns_sd_configs?: { names: string[]; type: string; port: number }[];
+  relabel_configs?: Record<string, unknown>[];
+}
 const text = readFileSync(fromPackageRoot('docker-compose.yml'), 'utf8');
 const compose = parse(text) as { services: Record<string, Service> };
 // As compose reads it: YAML merge keys (`<<: *pipeline`) applied.
@@ -48,8 +54,12 @@ describe('docker-compose.yml: Kafka (KRaft) and Schema Registry', () => {
 
   it('runs every pipeline of DESIGN §1 as its own process on the broker (profile kafka), with env the config reads', () => {
     const pipelines = ['ingest', ...KAFKA_PIPELINES];
-    const prometheus = parse(readFileSync(fromPackageRoot('infra/prometheus/prometheus.yml'), 'utf8')) as { scrape_configs: { static_configs: { targets: string[] }[] }[] };
-    const scrapeTargets = prometheus.scrape_configs.flatMap((c) => c.static_configs.flatMap((sc) => sc.targets));
+    const prometheus = parse(readFileSync(fromPackageRoot('infra/prometheus/prometheus.yml'), 'utf8')) as { scrape_configs: ScrapeConfig[] };
+    // Every replica of a scaled pipeline (`--scale`) is a target of its own: DNS A records of the service, not one static name.
+    const pipelineScrape = prometheus.scrape_configs.find((c) => c.job_name === 'polyflow-pipelines');
+    expect(pipelineScrape?.static_configs).toBeUndefined();
+    const discovered = (pipelineScrape?.dns_sd_configs ?? []).flatMap((d) => (d.type === 'A' ? d.names.map((name) => `${name}:${d.port}`) : []));
+    expect(pipelineScrape?.relabel_configs).toContainEqual({ source_labels: ['__meta_dns_name'], regex: 'polyflow-(.+)', target_label: 'pipeline' });
     expect(new Set(pipelines)).toEqual(new Set(['ingest', 'features', 'predict', 'trade', 'watch', 'persist', 'alerts']));
     const registry = env('schema-registry');
     const port = compose.services['schema-registry']?.ports?.[0]?.split(':')[1];
@@ -79,7 +89,7 @@ describe('docker-compose.yml: Kafka (KRaft) and Schema Registry', () => {
       expect(service?.depends_on?.['postgres']?.condition, pipeline).toBe('service_healthy');
       // Prometheus scrapes each pipeline's /metrics on the port its env opens.
       expect(config.metrics.port, pipeline).toBeGreaterThan(0);
-      expect(scrapeTargets, pipeline).toContain(`polyflow-${pipeline}:${config.metrics.port}`);
+      expect(discovered, pipeline).toContain(`polyflow-${pipeline}:${config.metrics.port}`);
     }
     // persist writes the analytics to the compose ClickHouse, with its credentials.
     const persist = loadConfig({ env: merged.services['polyflow-persist']?.environment as NodeJS.ProcessEnv });
