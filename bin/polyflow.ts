@@ -68,11 +68,13 @@ Commands:
         Settings kept in the state store (Postgres or embedded PGlite), validated against the
         config schema and applied over file and env config by the next run (state.* excluded).
   topics [--check] [--config <file>]
-        Create the Kafka topics (partitions, retention; pm.market.meta compacted) and verify them
-        through metadata; --check only verifies. Exit 2 when the broker cannot create topics.
-  schemas check [--against <git ref>] [--dir <dir>]
-        Check schemas/*.avsc for backward compatibility: against SCHEMA_REGISTRY_URL's latest
-        versions when set, else against the committed version (git <ref>, default HEAD) with avsc.
+        Create the Kafka topics and their dead-letter topics dlq.<topic> (partitions, retention;
+        pm.market.meta compacted) and verify them through metadata; --check only verifies. Exit 2
+        when the broker cannot create topics.
+  schemas check [--against <git ref>] [--dir <dir>] [--level backward|forward|full]
+        Check schemas/*.avsc for backward (default), forward or full compatibility: against
+        SCHEMA_REGISTRY_URL's latest versions when set, else against the committed version (git
+        <ref>, default HEAD) with avsc.
   config [--config <file>] [--replay]
         Print the effective configuration (defaults + file + env), secrets redacted; --replay: as
         a replay sees it (its defaults: state pglite, analytics clickhouse).

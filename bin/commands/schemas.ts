@@ -4,29 +4,37 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../runtime/config.js';
 import { InputError } from '../../runtime/errors.js';
-import { compatibility } from '../../runtime/kafka/schema-compatibility.js';
+import { compatibility, type Compatibility } from '../../runtime/kafka/schema-compatibility.js';
 import { avroSchemaDir, type AvroSchema } from '../../schemas/avro-types.js';
 import { TOPICS, TOPIC_NAMES } from '../../schemas/topics.js';
 
 /** Where the previous version of a schema comes from; undefined: there is none (a new schema). */
 type PreviousOf = (schemaName: string) => Promise<AvroSchema | undefined>;
 
+/** What a check fails on: BACKWARD (the default, see schemas/avro-types.ts), FORWARD, or both (FULL). */
+const LEVELS = ['backward', 'forward', 'full'] as const;
+type Level = (typeof LEVELS)[number];
+
 /**
- * `polyflow schemas check [--against <git ref>] [--dir <dir>]`: every `schemas/*.avsc` (or `<dir>/*.avsc`) must read data written with
- * its previous version (BACKWARD, see schemas/avro-types.ts). The previous version is the latest
- * one registered under `<topic>-value` when SCHEMA_REGISTRY_URL (kafka.schemaRegistryUrl) is set,
- * otherwise the committed file at the git ref (default HEAD). FORWARD breaks are reported, not
- * failed. Exit 0: all backward compatible; 1: at least one is not.
+ * `polyflow schemas check [--against <git ref>] [--dir <dir>] [--level backward|forward|full]`:
+ * every `schemas/*.avsc` (or `<dir>/*.avsc`) against its previous version: the latest one
+ * registered under `<topic>-value` when SCHEMA_REGISTRY_URL (kafka.schemaRegistryUrl) is set,
+ * otherwise the committed file at the git ref (default HEAD; before a deploy, the ref deployed).
+ * BACKWARD (the new schema reads data written with the previous one) fails by default and FORWARD
+ * breaks (old consumers cannot read the new data) are reported; `--level forward` or `full` fails on
+ * those too (a deployment that upgrades producers before consumers). Exit 0: compatible; 1: not.
  */
 export async function schemasCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { against: { type: 'string' }, config: { type: 'string' }, dir: { type: 'string' } } });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { against: { type: 'string' }, config: { type: 'string' }, dir: { type: 'string' }, level: { type: 'string' } } });
   if (positionals[0] !== 'check') throw new InputError('schemas: the sub-command is `check` (`polyflow schemas check [--against <git ref>]`)');
+  const level = (values.level ?? 'backward') as Level;
+  if (!LEVELS.includes(level)) throw new InputError(`schemas check: --level is one of ${LEVELS.join(', ')}, not ${JSON.stringify(values.level)}`);
   const config = loadConfig({ file: values.config });
   const registryUrl = config.kafka.schemaRegistryUrl;
   const useRegistry = registryUrl !== '' && values.against === undefined;
   const dir = values.dir ?? avroSchemaDir();
   const previousOf = useRegistry ? await registryPrevious(registryUrl, config.kafka.topicPrefix) : gitPrevious(dir, values.against ?? 'HEAD');
-  process.stdout.write(`schemas: checking against ${useRegistry ? `the registry at ${registryUrl}` : `git ${values.against ?? 'HEAD'}`}\n`);
+  process.stdout.write(`schemas: checking ${level.toUpperCase()} compatibility against ${useRegistry ? `the registry at ${registryUrl}` : `git ${values.against ?? 'HEAD'}`}\n`);
   let failed = 0;
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.avsc')).sort()) {
     const name = file.replace(/\.avsc$/, '');
@@ -36,12 +44,19 @@ export async function schemasCommand(argv: string[]): Promise<number> {
       process.stdout.write(`  ${name}: new (no previous version)\n`);
       continue;
     }
-    const c = compatibility(previous, next);
-    if (c.backward !== true) failed++;
-    const verdict = c.backward === true ? (c.forward === true ? 'ok (backward + forward)' : `ok (backward); forward broken: ${c.forward}`) : `NOT backward compatible: ${c.backward}`;
-    process.stdout.write(`  ${name}: ${verdict}\n`);
+    const verdict = verdictOf(compatibility(previous, next), level);
+    if (verdict.failed) failed++;
+    process.stdout.write(`  ${name}: ${verdict.text}\n`);
   }
   return failed === 0 ? 0 : 1;
+}
+
+/** A schema's line in the report, and whether it fails the check at `level`. */
+function verdictOf(c: Compatibility, level: Level): { failed: boolean; text: string } {
+  if (c.backward !== true && level !== 'forward') return { failed: true, text: `NOT backward compatible: ${c.backward}` };
+  if (c.forward !== true && level !== 'backward') return { failed: true, text: `NOT forward compatible (old consumers cannot read it): ${c.forward}` };
+  if (c.backward === true && c.forward === true) return { failed: false, text: 'ok (backward + forward)' };
+  return c.backward === true ? { failed: false, text: `ok (backward); forward broken: ${c.forward}` } : { failed: false, text: `ok (forward); backward broken: ${c.backward}` };
 }
 
 /** The file as committed at `ref` (`./` paths are relative to `dir` for git). */

@@ -5,7 +5,7 @@ import { checkTopics, createTopics, isCreateTopicsUnsupported, topicPlans, type 
 import { createLogger } from '../../runtime/logger.js';
 
 /**
- * `polyflow topics [--check]`: creates the missing topics of TOPICS (partitions, replication,
+ * `polyflow topics [--check]`: creates the missing topics of TOPICS and their dead-letter topics (partitions, replication,
  * retention; `cleanup.policy=compact` for pm.market.meta) and verifies all of them through metadata.
  * `--check` only verifies. Exit 0: all as planned; 1: a topic is missing or differs; 2: the broker
  * cannot create topics (CreateTopics unsupported, e.g. librdkafka's mock cluster).
