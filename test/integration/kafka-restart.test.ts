@@ -141,11 +141,17 @@ async function killFeaturesMidStream(d: Awaited<ReturnType<typeof deployment>>):
   const got = new Map(d.raw.get('features.v1')!.map((f) => [(f as FeatureVector).id, f]));
   expect(got).toEqual(new Map(expected.map((f) => [f.id, f])));
 
-  // Downstream, predict scored each vector once: the re-published ones (same ids) it dropped.
+  // Downstream, predict scored each vector once: the re-published ones (same ids) it dropped, and it
+  // published the embedded run's predictions, each once.
   await waitFor(() => d.consumedAll('features.v1', 'predict'), 120_000, 'predict caught up');
+  const scorer = await loadScorer(fromPackageRoot(d.config.scoring.modelPath), FEATURE_SPEC);
+  const embedded = await embeddedOutputs(d.config, scorer, meta, rest, ['prediction.v1'], { inputEnds: false }).finally(() => scorer.release());
+  const expectedPredictions = ids(embedded.get('prediction.v1')!);
+  expect(expectedPredictions.length).toBeGreaterThan(20);
+  await waitFor(() => new Set(ids(d.raw.get('prediction.v1')!)).size >= expectedPredictions.length, 60_000, 'every prediction');
   const predicted = ids(d.raw.get('prediction.v1')!);
-  expect(predicted.length).toBeGreaterThan(0);
-  expect(new Set(predicted).size).toBe(predicted.length);
+  expect(new Set(predicted)).toEqual(new Set(expectedPredictions));
+  expect(predicted).toHaveLength(expectedPredictions.length);
   const predictProm = await stopAndRead(predict);
   expect(metric(predictProm, 'polyflow_kafka_duplicates_dropped_total{topic="features.v1"}')).toBe(d.raw.get('features.v1')!.length - expected.length);
   return { features: await stopAndRead(restarted), predict: predictProm, firstPart: books(rest.slice(0, third)) };
