@@ -17,8 +17,11 @@ import { persistPipeline } from './persist.js';
 import type { ReplayDeps, ReplayResult } from './replay.js';
 
 export interface KafkaReplayDeps extends Omit<ReplayDeps, 'durable'> {
-  /** Opens the bus for this run, given the work to settle before each offset commit (model scoring). */
-  readonly openBus: (metrics: PipelineMetrics, settle: () => Promise<void>) => KafkaBus;
+  /**
+   * Opens the bus for this run, given the work to settle before each offset commit (model scoring)
+   * and what to tell when its consumer stops for good (the run then fails with that error).
+   */
+  readonly openBus: (metrics: PipelineMetrics, settle: () => Promise<void>, onFatal: (err: unknown) => void) => KafkaBus;
   /** Records fed before the run waits for the broker to go quiet (default 1: exact). */
   readonly chunkRecords?: number | undefined;
 }
@@ -51,7 +54,9 @@ export async function replayRecordsOverKafka(
   const tradeClock = new InputClock();
   const inFlight = new InFlight();
   const metrics = new PipelineMetrics();
-  const bus = deps.openBus(metrics, () => inFlight.whenIdle());
+  let fatal: { err: unknown } | undefined;
+  const bus = deps.openBus(metrics, () => inFlight.whenIdle(), (err) => (fatal ??= { err }));
+  const settle = (): Promise<void> => settleOrFail(bus, inFlight, () => fatal);
   let report: AnalyticsReport | undefined;
   const markets = new Set<MarketId>();
   const signals: Record<Strength, number> = { STRONG: 0, MEDIUM: 0, WEAK: 0 };
@@ -66,7 +71,6 @@ export async function replayRecordsOverKafka(
   graph.add(bus.topic('signal.v1').subscribe((s) => signals[s.strength]++));
   // Topics nobody reads in this graph are still counted for the summary.
   for (const topic of ['pm.trade', 'dlq.ingest', 'order.v1'] as const) graph.add(bus.topic(topic).subscribe());
-  await bus.start();
 
   /**
    * Both clocks to `ms`, as on the memory bus (where each runs to its end inside advanceTo): the
@@ -75,9 +79,9 @@ export async function replayRecordsOverKafka(
    */
   const advanceClocks = async (ms: number, settleEach: boolean): Promise<void> => {
     await advanceAndScore(scheduler, inFlight, ms);
-    if (settleEach) await settle(bus, inFlight);
+    if (settleEach) await settle();
     tradeClock.advanceTo(ms);
-    if (settleEach) await settle(bus, inFlight);
+    if (settleEach) await settle();
   };
   const chunk = deps.chunkRecords ?? 1;
   const every = deps.progressEvery ?? 10_000;
@@ -85,6 +89,7 @@ export async function replayRecordsOverKafka(
   let frames = 0;
   let lastTs = 0;
   try {
+    await bus.start();
     for await (const batch of batches) {
       for (const record of batch) {
         await advanceClocks(record.recvTs, chunk === 1);
@@ -92,11 +97,11 @@ export async function replayRecordsOverKafka(
         input.next(record);
         if (record.kind === 'frame') frames++;
         if (++fed % every === 0) deps.onProgress?.(fed);
-        if (fed % chunk === 0 || bus.pressure) await settle(bus, inFlight);
+        if (fed % chunk === 0 || bus.pressure) await settle();
         if (deps.clickhouse?.blocked === true) await deps.clickhouse.whenWritable();
       }
     }
-    await settle(bus, inFlight);
+    await settle();
     // The input ended: its last scoring and what its last predictions set off go through too.
     await advanceClocks(endOfInput(lastTs, config.scoring.maxWaitMs), true);
     deps.onProgress?.(fed);
@@ -121,12 +126,16 @@ export async function replayRecordsOverKafka(
 }
 
 /**
- * Waits until everything published came back through the broker and scoring is idle. Exact, not a
+ * Waits until everything published came back through the broker and scoring is idle (fails once the
+ * bus's consumer stopped for good). Exact, not a
  * guess: a consumed record's derived publishes are queued synchronously when it is emitted, and
  * scoring marks itself in flight when it starts, so quiet + idle means nothing is left to arrive.
  */
-async function settle(bus: KafkaBus, inFlight: InFlight): Promise<void> {
+async function settleOrFail(bus: KafkaBus, inFlight: InFlight, fatal: () => { err: unknown } | undefined): Promise<void> {
   for (;;) {
+    // A consumer that stopped for good would never bring the rest back.
+    const stopped = fatal();
+    if (stopped !== undefined) throw stopped.err;
     await bus.flush();
     await inFlight.whenIdle();
     if (bus.quiet() && !inFlight.busy) return;

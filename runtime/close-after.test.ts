@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { closeAfter } from './close-after.js';
+import { closeAfter, closeEach } from './close-after.js';
 
 const logger = () => ({ warn: vi.fn() });
 
@@ -57,3 +57,25 @@ describe('closeAfter', () => {
     await expect(closeAfter(async () => 'done', close, logger(), 'job')).rejects.toThrow('flush failed');
   });
 });
+
+describe('closeEach', () => {
+  it('runs every step though earlier ones fail, throws the first failure and logs the later ones', async () => {
+    const log = logger();
+    const ran: string[] = [];
+    const failing = (name: string) => () => {
+      ran.push(name);
+      throw new Error(`${name} failed`);
+    };
+    await expect(closeEach([failing('consumer'), () => void ran.push('tables'), failing('admin'), async () => void ran.push('producer')], log, 'bus')).rejects.toThrow('consumer failed');
+    expect(ran).toEqual(['consumer', 'tables', 'admin', 'producer']);
+    expect(log.warn).toHaveBeenCalledTimes(1);
+    expect(log.warn.mock.calls[0]?.[0]).toMatchObject({ err: { message: 'admin failed' } });
+  });
+
+  it('resolves when every step did', async () => {
+    const ran: number[] = [];
+    await closeEach([() => void ran.push(1), async () => void ran.push(2)], undefined, 'bus');
+    expect(ran).toEqual([1, 2]);
+  });
+});
+

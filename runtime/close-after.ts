@@ -20,3 +20,20 @@ export async function closeAfter<T>(work: () => Promise<T>, close: () => Promise
   await close();
   return result;
 }
+
+/**
+ * Runs every step in order, each whatever the ones before it did (a producer is disconnected though
+ * the consumer's disconnect failed); throws the first failure once all ran, the later ones logged.
+ */
+export async function closeEach(steps: readonly (() => Promise<unknown> | unknown)[], logger: Pick<Logger, 'warn'> | undefined, what: string): Promise<void> {
+  let first: { err: unknown } | undefined;
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (err) {
+      if (first === undefined) first = { err };
+      else logger?.warn({ err }, `${what}: a further step failed while closing`);
+    }
+  }
+  if (first !== undefined) throw first.err;
+}

@@ -62,8 +62,19 @@ export async function replayOverKafkaCommand(
         driftReference,
         ...(analytics === undefined ? {} : { clickhouse: analytics.sink }),
         chunkRecords: chunk,
-        openBus: (metrics, settle) =>
-          openKafkaBus({ config, group: `replay-${run}`, registry: metrics.registry, logger, fromBeginning: true, topicPrefix, settle, publishOrder: values['fetch-order'] !== true, fetchMaxWaitMs: REPLAY_FETCH_WAIT_MS }),
+        openBus: (metrics, settle, onFatal) =>
+          openKafkaBus({
+            config,
+            group: `replay-${run}`,
+            registry: metrics.registry,
+            logger,
+            fromBeginning: true,
+            topicPrefix,
+            settle,
+            onFatal,
+            publishOrder: values['fetch-order'] !== true,
+            fetchMaxWaitMs: REPLAY_FETCH_WAIT_MS,
+          }),
       }),
     async () => {
       files.close();

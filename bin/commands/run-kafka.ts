@@ -12,6 +12,7 @@ import { persistStatePipeline } from '../../pipelines/persist-state.js';
 import { predictPipeline } from '../../pipelines/predict.js';
 import { tradePipeline } from '../../pipelines/trade.js';
 import { watchPipeline } from '../../pipelines/watch.js';
+import { closeAfter, closeEach } from '../../runtime/close-after.js';
 import type { Config } from '../../runtime/config.js';
 import { InFlight } from '../../runtime/in-flight.js';
 import type { KafkaBus } from '../../runtime/kafka/kafka-bus.js';
@@ -122,13 +123,22 @@ export async function runKafkaPipeline(opts: KafkaRunOptions): Promise<number> {
   }
   graph?.unsubscribe();
   await inFlight.whenIdle();
-  await bus.close();
-  await store?.close();
-  await persist?.close();
-  await endpoint?.close();
-  if (opts.metricsFile !== undefined) writeFileSync(opts.metricsFile, await metrics.registry.metrics());
-  if (failure !== undefined) throw failure;
-  return exitCode;
+  // Everything is closed and the metrics written, whatever failed; the run's own failure is the one reported.
+  const close = (): Promise<void> =>
+    closeEach(
+      [() => bus.close(), () => store?.close(), () => persist?.close(), () => endpoint?.close(), async () => opts.metricsFile !== undefined && writeFileSync(opts.metricsFile, await metrics.registry.metrics())],
+      logger,
+      `run ${pipeline}`,
+    );
+  return closeAfter(
+    async () => {
+      if (failure !== undefined) throw failure;
+      return exitCode;
+    },
+    close,
+    logger,
+    `run ${pipeline}`,
+  );
 }
 
 /** Where `run persist` writes: JSONL files in `--out` always, ClickHouse with `analytics.mode` clickhouse, Postgres rows with `state.kind` on. */

@@ -67,4 +67,33 @@ describe('AvroTopicSerde', () => {
     await expect(serde.serialize('prediction.v1', broken)).rejects.toThrow(/prediction\.v1: record does not match its schema: Invalid message at pModel, expected "double", got "high"/);
     expect(await client.getAllSubjects()).toEqual([valueSubject('x.prediction.v1')]);
   });
+
+  it('tells a registry it cannot reach (retriable, not the record) from a writer schema id the registry does not know (undecodable)', async () => {
+    const client = new MockClient({ baseURLs: ['mock://'] });
+    const [prediction] = SAMPLES['prediction.v1'];
+    const bytes = await serdeOn(client).serialize('prediction.v1', prediction!);
+    let down = true;
+    const flaky = new Proxy(client, {
+      get(target, name, receiver) {
+        if (name === 'getBySubjectAndId' && down) return () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:8081'));
+        return Reflect.get(target, name, receiver) as unknown;
+      },
+    });
+    const reader = new AvroTopicSerde({ client: flaky, schemaOf: committedSchemaOf, kafkaTopic: (t) => `x.${t}` });
+    const outage = await reader.deserialize('prediction.v1', bytes).catch((err: unknown) => err);
+    expect(outage).not.toBeInstanceOf(SerdeError);
+    expect(outage).toMatchObject({ code: 'SCHEMA_REGISTRY_UNAVAILABLE', retriable: true });
+    expect(String(outage)).toMatch(/could not fetch writer schema id \d+ from the schema registry: connect ECONNREFUSED/);
+    // Not remembered: once the registry answers, the same record reads.
+    down = false;
+    expect(await reader.deserialize('prediction.v1', bytes)).toStrictEqual(prediction);
+
+    // An id the registry does not have (404): the record cannot be read, ever.
+    const unknown = Buffer.from(bytes);
+    unknown.writeInt32BE(999, 1);
+    const missing = await reader.deserialize('prediction.v1', unknown).catch((err: unknown) => err);
+    expect(missing).toBeInstanceOf(SerdeError);
+    expect(String(missing)).toMatch(/writer schema id 999 unknown to the schema registry/);
+  });
 });
+

@@ -180,20 +180,37 @@ export class AvroTopicSerde {
     let r = this.resolvers.get(key);
     if (r === undefined) {
       r = this.whenReady()
-        .then(() => this.opts.client.getBySubjectAndId(valueSubject(this.kafkaTopic(topic)), id))
+        .then(() => this.opts.client.getBySubjectAndId(valueSubject(this.kafkaTopic(topic)), id).catch((cause: unknown) => Promise.reject(lookupFailure(topic, id, cause))))
         .then((info) => {
-          const resolver = this.reader(topic).createResolver(parseAvroSchema(JSON.parse(info.schema) as AvroSchema));
+          let resolver: Resolver;
+          try {
+            resolver = this.reader(topic).createResolver(parseAvroSchema(JSON.parse(info.schema) as AvroSchema));
+          } catch (cause) {
+            throw new SerdeError(`${topic}: writer schema id ${id} not resolvable to the reader schema`, cause);
+          }
           this.resolved.set(key, resolver);
           return resolver;
         })
-        .catch((cause: unknown) => {
+        .catch((err: unknown) => {
           this.resolvers.delete(key);
-          throw new SerdeError(`${topic}: writer schema id ${id} unknown or not resolvable to the reader schema`, cause);
+          throw err;
         });
       this.resolvers.set(key, r);
     }
     return r;
   }
+}
+
+/**
+ * Why a writer schema could not be fetched: a SerdeError when the registry does not know the id (the
+ * record is undecodable: DLQ), else a retriable error (the registry unreachable or failing: the
+ * record is valid and must not be dead-lettered; its batch is fetched again).
+ */
+function lookupFailure(topic: TopicName, id: number, cause: unknown): Error {
+  const status = (cause as { status?: unknown } | null)?.status;
+  if (status === 404) return new SerdeError(`${topic}: writer schema id ${id} unknown to the schema registry`, cause);
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new PolyflowError('SCHEMA_REGISTRY_UNAVAILABLE', `${topic}: could not fetch writer schema id ${id} from the schema registry: ${reason}`, { retriable: true, cause });
 }
 
 /** Where a value breaks its schema, as the package's AvroSerializer words it: `path, expected type, got value`. */

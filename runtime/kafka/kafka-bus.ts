@@ -3,8 +3,9 @@ import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, 
 import { deadLetterTopicOf, type TopicName, type TopicTypes } from '../../schemas/topics.js';
 import type { Bus, Progress } from '../bus.js';
 import type { Logger } from '../logger.js';
+import { closeEach } from '../close-after.js';
 import { PolyflowError } from '../errors.js';
-import type { AvroTopicSerde } from './avro-serde.js';
+import { SerdeError, type AvroTopicSerde } from './avro-serde.js';
 import type { KafkaMetrics } from './kafka-metrics.js';
 import { PublishOrder } from './publish-order.js';
 import { cachedKeyPartitioner, connectOrExplain } from './kafka-client.js';
@@ -447,22 +448,32 @@ export class KafkaBus implements Bus {
     return true;
   }
 
+  /** Flushes, marks, and disconnects everything, each step though an earlier one failed; throws the first failure. */
   async close(): Promise<void> {
     this.closing = true;
-    try {
-      await this.flush();
-      // A publisher that stops marks all it published (after it is out, so the mark covers it).
-      await this.progressMarks?.close();
-      await this.flush();
-    } finally {
-      for (const subject of this.progressSubjects.values()) subject.complete();
-      await this.consumer?.disconnect();
-      await this.tables?.close();
-      await this.admin?.disconnect();
-      await this.producer.disconnect();
-      for (const subject of this.subjects.values()) subject.complete();
-      this.subjects.clear();
-    }
+    await closeEach(
+      [
+        () => this.flush(),
+        // A publisher that stops marks all it published (after it is out, so the mark covers it); its timer stops either way.
+        async () => {
+          await this.progressMarks?.close();
+          await this.flush();
+        },
+        () => {
+          for (const subject of this.progressSubjects.values()) subject.complete();
+        },
+        () => this.consumer?.disconnect(),
+        () => this.tables?.close(),
+        () => this.admin?.disconnect(),
+        () => this.producer.disconnect(),
+        () => {
+          for (const subject of this.subjects.values()) subject.complete();
+          this.subjects.clear();
+        },
+      ],
+      this.opts.logger,
+      'kafka bus',
+    );
   }
 
   /** Ends a start() that close() overtook, closing the consumers it opened after close() ran. */
@@ -807,6 +818,8 @@ export class KafkaBus implements Bus {
     try {
       value = await this.opts.serde.deserialize(topic, message.value);
     } catch (err) {
+      // Not the record's fault (the schema registry unreachable): the batch fails and is fetched again.
+      if (!(err instanceof SerdeError)) throw err;
       this.opts.metrics?.serdeErrors.labels(topic, 'deserialize').inc();
       // Dead-lettered when it was first consumed.
       if (!this.muted) await this.deadLetter(topic, partition, message, err);
@@ -1003,13 +1016,7 @@ export class KafkaBus implements Bus {
     this.opts.metrics?.deadLetters.labels(topic).inc();
     await this.producer.send({
       topic: this.kafkaTopic(deadLetterTopicOf(topic)),
-      messages: [
-        {
-          key: message.key,
-          value: message.value,
-          headers: { 'polyflow-dlq-reason': reason, 'polyflow-dlq-topic': topic, 'polyflow-dlq-partition': String(partition), 'polyflow-dlq-offset': message.offset },
-        },
-      ],
+      messages: [{ key: message.key, value: message.value, headers: { ...deadLetterHeaders(topic, reason), 'polyflow-dlq-partition': String(partition), 'polyflow-dlq-offset': message.offset } }],
     });
   }
 
@@ -1022,6 +1029,8 @@ export class KafkaBus implements Bus {
         const markers = new Map<TopicName, number>();
         /** Receive times of the stamped records (books and trades) of this request. */
         const stamped: number[] = [];
+        /** Records their schema refused, each to its topic's DLQ. */
+        const deadLetters: { topic: string; messages: Message[] }[] = [];
         for (const record of batch) {
           const { marker } = record;
           if (marker !== undefined) {
@@ -1038,8 +1047,13 @@ export class KafkaBus implements Bus {
             const typed = record.value as TopicTypes[TopicName];
             value = this.opts.serde.serializeReady(record.topic, typed) ?? (await this.opts.serde.serialize(record.topic, typed));
           } catch (err) {
+            if (!(err instanceof SerdeError)) throw err;
+            // An output its schema refuses (an operator's bug): to the topic's DLQ as JSON, the rest go on.
             this.opts.metrics?.serdeErrors.labels(record.topic, 'serialize').inc();
-            throw err;
+            this.opts.metrics?.deadLetters.labels(record.topic).inc();
+            this.opts.logger?.error({ topic: record.topic, key: record.key, reason: err.message }, 'unpublishable record sent to the DLQ');
+            deadLetters.push({ topic: this.kafkaTopic(deadLetterTopicOf(record.topic)), messages: [{ key: record.key, value: jsonBytes(record.value), headers: deadLetterHeaders(record.topic, err.message) }] });
+            continue;
           }
           let messages = byTopic.get(record.topic);
           if (messages === undefined) byTopic.set(record.topic, (messages = []));
@@ -1058,7 +1072,7 @@ export class KafkaBus implements Bus {
           }
           messages.push(headers === undefined ? { key: record.key, value } : { key: record.key, value, headers });
         }
-        await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic: this.kafkaTopic(topic), messages })) });
+        await this.producer.sendBatch({ acks: -1, topicMessages: [...[...byTopic].map(([topic, messages]) => ({ topic: this.kafkaTopic(topic), messages })), ...deadLetters] });
         this.marks.recordsAcknowledged(batch.length);
         this.commitAcknowledged();
         for (const [topic, messages] of byTopic) {
@@ -1074,6 +1088,8 @@ export class KafkaBus implements Bus {
       this.failure = err;
       this.opts.logger?.error({ err }, 'kafka publish failed');
       this.relief?.resolve();
+      // Nothing more can be published or committed: a consumer paused for backpressure would wait for good.
+      this.opts.onFatal?.(err);
     } finally {
       this.draining = undefined;
       if (this.queue.length <= this.highWater / 2) this.resume();
@@ -1151,5 +1167,19 @@ export class KafkaBus implements Bus {
   /** True while published records wait above the high-water mark: a source should `await flush()`. */
   get pressure(): boolean {
     return this.queue.length > this.highWater;
+  }
+}
+
+/** The headers of a dead letter: why, and the topic it was of (a consumed record's adds its partition and offset). */
+function deadLetterHeaders(topic: TopicName, reason: string): IHeaders {
+  return { 'polyflow-dlq-reason': reason, 'polyflow-dlq-topic': topic };
+}
+
+/** A record as JSON (a dead letter's value when it has no Avro form); `{}` when it cannot be written as JSON. */
+function jsonBytes(value: unknown): Buffer {
+  try {
+    return Buffer.from(JSON.stringify(value) ?? '{}');
+  } catch {
+    return Buffer.from('{}');
   }
 }

@@ -5,10 +5,10 @@ import { OrderStamps } from './ingest-order.js';
 import { ProgressMarks } from './progress-marks.js';
 
 /** A broker with these topics (name -> partitions), and what the marks queue. */
-function harness(topics: Map<string, number>, wallClock = false) {
+function harness(topics: Map<string, number>, wallClock = false, metadata: Promise<void> = Promise.resolve()) {
   const queued: string[] = [];
   const admin = {
-    listTopics: () => Promise.resolve([...topics.keys()]),
+    listTopics: () => metadata.then(() => [...topics.keys()]),
     fetchTopicMetadata: ({ topics: names }: { topics: string[] }) => {
       // Asking for a topic that does not exist would create it: the marks must not.
       for (const name of names) if (!topics.has(name)) throw new Error(`asked for missing ${name}`);
@@ -50,6 +50,18 @@ describe('ProgressMarks', () => {
     const idle = harness(new Map([['x.pm.book', 1]]));
     await idle.marks.close();
     expect(idle.queued).toEqual([]);
+  });
+
+  it('writes the last markers when it closes while a timed round waits for the topic metadata', async () => {
+    let answer = (): void => undefined;
+    const { queued, stamps, marks } = harness(new Map([['x.pm.book', 1]]), false, new Promise<void>((done) => (answer = done)));
+    stamps.next('pm.book', 'a');
+    marks.sent([10]);
+    await vi.advanceTimersByTimeAsync(100);
+    const closing = marks.close();
+    answer();
+    await closing;
+    expect(queued).toEqual(['pm.book/0@9 1000:0:0']);
   });
 
   it('with the wall clock (live ingest), marks every interval from the first record on, at the wall time less 1 ms, received or not', async () => {

@@ -68,12 +68,14 @@ export class ProgressMarks {
 
   /** `last`: the markers of a bus that is closing (a timed one then writes nothing). */
   private async mark(last = false): Promise<void> {
+    if (this.sentUntil === undefined || this.stamps.marker() === undefined) return;
+    const counts = await this.partitionCounts();
+    // A close meanwhile writes the last markers itself (it sees records still unmarked).
+    if (this.closed && !last) return;
     const order = this.stamps.marker();
     const { sentUntil } = this;
     if (sentUntil === undefined || order === undefined) return;
     this.unmarked = false;
-    const counts = await this.partitionCounts();
-    if (this.closed && !last) return;
     // Taken right before the markers are queued: every record received earlier is queued already.
     const time = this.opts.wallClock === true ? Math.max(sentUntil, Date.now()) - 1 : sentUntil - 1;
     for (const [topic, partitions] of counts) for (let partition = 0; partition < partitions; partition++) this.host.enqueue(topic, partition, time, order);
