@@ -395,15 +395,18 @@ describe('KafkaBus on the mock cluster', () => {
     expect((await metrics.paused.get()).values[0]?.value).toBe(0);
   });
 
-  it('commits nothing when a record derived from the input could not be published', async () => {
+  it('dead-letters a derived record its schema refuses (as JSON, with the reason) and commits the input once that is acknowledged', async () => {
     const prefix = `nack-${randomUUID().slice(0, 8)}.`;
     await cluster.prepareTopics(prefix);
     const client = new MockClient({ baseURLs: ['mock://test'] });
     const metrics = new KafkaMetrics(new Registry());
     const group = `g-${prefix}`;
     const worker = testBus({ prefix, client, group, metrics });
-    // A derived record its schema refuses: the publish fails, so the input must stay uncommitted.
-    worker.topic('pm.trade').subscribe(() => worker.publish('dlq.ingest', 'bad', { source: 'x', reason: 'y', raw: 'z', ts: Number.NaN }));
+    // Per trade, a record its schema refuses (an operator's bug) and a valid one.
+    worker.topic('pm.trade').subscribe((t) => {
+      worker.publish('dlq.ingest', 'bad', { source: 'x', reason: 'y', raw: 'z', ts: Number.NaN });
+      worker.publish('dlq.ingest', 'good', { source: 'x', reason: 'y', raw: t.assetId, ts: t.ts });
+    });
     const writer = testBus({ prefix, client });
     await writer.start();
     const [trade] = SAMPLES['pm.trade'];
@@ -411,11 +414,34 @@ describe('KafkaBus on the mock cluster', () => {
     await writer.flush();
     await worker.start();
     await waitFor(async () => ((await metrics.serdeErrors.get()).values[0]?.value ?? 0) >= 1, 30_000, 'serialize error');
-    await expect(worker.flush()).rejects.toThrow(/does not match its schema/);
-    const admin = createKafka({ brokers: [cluster.bootstrap], clientId: 'nack-admin' }).admin();
+    await expect(worker.flush()).resolves.toBeUndefined();
+
+    const kafka = createKafka({ brokers: [cluster.bootstrap], clientId: 'nack-reader' });
+    const got = new Map<string, { key: string; value: string; headers: Record<string, string> }[]>();
+    const consumer = kafka.consumer({ groupId: `nack-reader-${prefix}`, sessionTimeout: 6_000, maxWaitTimeInMs: 50 });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [`${prefix}dlq.ingest`, `${prefix}dlq.dlq.ingest`], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ topic, message }) => {
+        const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
+        got.set(topic, [...(got.get(topic) ?? []), { key: String(message.key), value: String(message.value), headers }]);
+      },
+    });
+    await waitFor(() => got.size === 2, 30_000, 'the valid record and the dead letter');
+    await consumer.disconnect();
+    expect(got.get(`${prefix}dlq.ingest`)?.map((m) => m.key)).toEqual(['good']);
+    const [dead] = got.get(`${prefix}dlq.dlq.ingest`) ?? [];
+    expect(dead?.key).toBe('bad');
+    expect(JSON.parse(dead?.value ?? '{}')).toEqual({ source: 'x', reason: 'y', raw: 'z', ts: null });
+    expect(dead?.headers['polyflow-dlq-topic']).toBe('dlq.ingest');
+    expect(dead?.headers['polyflow-dlq-reason']).toMatch(/dlq\.ingest: record does not match its schema: Invalid message at ts/);
+    // The input is committed: nothing of it is lost (the record its schema refused is in the DLQ).
+    const admin = kafka.admin();
     await admin.connect();
-    const [offsets] = await admin.fetchOffsets({ groupId: group, topics: [`${prefix}pm.trade`] });
+    await waitFor(async () => {
+      const [offsets] = await admin.fetchOffsets({ groupId: group, topics: [`${prefix}pm.trade`] });
+      return (offsets?.partitions ?? []).some((p) => Number(p.offset) >= 1);
+    }, 30_000, 'input committed');
     await admin.disconnect();
-    expect((offsets?.partitions ?? []).every((p) => Number(p.offset) <= 0)).toBe(true);
   });
 });
