@@ -347,6 +347,13 @@ export const ConfigSchema = z.object({
       retentionMs: z.number().int().min(-1).default(7 * 86_400_000),
       sessionTimeoutMs: ms().default(10_000),
       /**
+       * How long the coordinator waits in a rebalance for every member to join again. A member joins
+       * once the batch in hand has settled (alerts: deliveries with retries and backoff), so this is
+       * longer than the session: a member still settling is not evicted (then joining again, a second
+       * rebalance, and its batch delivered again by the new owner).
+       */
+      rebalanceTimeoutMs: ms().default(60_000),
+      /**
        * How long a `polyflow run` process may take to read the reference topics, and then to join its
        * consumer group: past either it exits 1 (a supervisor starts it again).
        */

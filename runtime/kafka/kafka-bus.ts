@@ -38,6 +38,8 @@ export interface KafkaBusOptions {
   /** Consumption pauses above this many unacknowledged published records, resumes below half (default 10,000). */
   readonly maxBufferedRecords?: number | undefined;
   readonly sessionTimeoutMs?: number | undefined;
+  /** How long a rebalance waits for every member to join again (kafka.rebalanceTimeoutMs; default 60 s, at least the session timeout). */
+  readonly rebalanceTimeoutMs?: number | undefined;
   /** How long the broker may hold a fetch that has no data (default 50 ms: a latency bound per hop). */
   readonly fetchMaxWaitMs?: number | undefined;
   /** Awaited before offsets are committed: work the consumed records started that publishes later (model scoring). */
@@ -363,7 +365,7 @@ export class KafkaBus implements Bus {
     const consumer = this.opts.kafka.consumer({
       groupId: this.opts.groupId,
       sessionTimeout,
-      rebalanceTimeout: sessionTimeout,
+      rebalanceTimeout: Math.max(sessionTimeout, this.opts.rebalanceTimeoutMs ?? 60_000),
       heartbeatInterval: Math.max(100, Math.floor(sessionTimeout / 5)),
       maxWaitTimeInMs: this.opts.fetchMaxWaitMs ?? 50,
       allowAutoTopicCreation: true,

@@ -72,6 +72,7 @@ export function openKafkaBus(opts: OpenKafkaBusOptions): KafkaBus {
     batchSize: kafka.batchSize,
     maxBufferedRecords: kafka.maxBufferedRecords,
     sessionTimeoutMs: kafka.sessionTimeoutMs,
+    rebalanceTimeoutMs: kafka.rebalanceTimeoutMs,
     settle: opts.settle,
     fetchMaxWaitMs: opts.fetchMaxWaitMs ?? kafka.fetchMaxWaitMs,
     publishOrder: opts.publishOrder,

@@ -107,6 +107,14 @@ export async function embeddedOutputs(
   return out;
 }
 
+/**
+ * The tests kill processes (-9): the mock cluster's rebalance that a restarted member starts waited
+ * about the whole rebalance timeout for the killed one (the alerts kill test took 77 s at the default
+ * 60 s, 42 s at 6 s), where a broker drops it at its session timeout. So the tests' processes use the
+ * session timeout for both.
+ */
+export const MOCK_REBALANCE_ENV = { POLYFLOW_KAFKA_REBALANCE_TIMEOUT_MS: '6000' } as const;
+
 /** The environment of a `polyflow run` process on the Kafka bus at `bootstrap`, on topics `<prefix>*`, logging errors only. */
 export const kafkaProcessEnv = (bootstrap: string, prefix: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
   ...process.env,
@@ -115,6 +123,7 @@ export const kafkaProcessEnv = (bootstrap: string, prefix: string, extra: Record
   KAFKA_BROKERS: bootstrap,
   POLYFLOW_KAFKA_TOPIC_PREFIX: prefix,
   POLYFLOW_KAFKA_SESSION_TIMEOUT_MS: '6000',
+  ...MOCK_REBALANCE_ENV,
   ...extra,
 });
 

@@ -25,7 +25,7 @@ import type { MarketMeta } from '../../schemas/market-meta.js';
 import type { Prediction } from '../../schemas/prediction.js';
 import type { TopicName, TopicTypes } from '../../schemas/topics.js';
 import { startTestKafka, type MockCluster } from '../helpers/kafka-mock-cluster.js';
-import { CLI, committedToEnd, embeddedOutputs, ingestRecords, memoryFeatures, readRawTopics, spawnPipeline, type IngestRecord } from '../helpers/kafka-pipelines.js';
+import { CLI, committedToEnd, embeddedOutputs, ingestRecords, memoryFeatures, MOCK_REBALANCE_ENV, readRawTopics, spawnPipeline, type IngestRecord } from '../helpers/kafka-pipelines.js';
 import { createTestDatabase } from '../helpers/postgres-test-db.js';
 import { LOOSE_TRADING_ENV, tradingEnv } from '../helpers/trading-model.js';
 import { scoresApprox, sizedApprox } from '../helpers/model-outputs.js';
@@ -79,6 +79,7 @@ async function deployment(extraEnv: Record<string, string>): Promise<{
     POLYFLOW_KAFKA_TOPIC_PREFIX: prefix,
     POLYFLOW_KAFKA_GROUP_ID_PREFIX: groupIdPrefix,
     POLYFLOW_KAFKA_SESSION_TIMEOUT_MS: '6000',
+    ...MOCK_REBALANCE_ENV,
     ...extraEnv,
   });
   const config = loadConfig({ env });
