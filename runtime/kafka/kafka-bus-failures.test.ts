@@ -90,4 +90,38 @@ describe('KafkaBus failures', () => {
     expect(single.map((s) => s.topic)).toEqual(['dlq.signal.v1']);
     expect(single[0]?.messages[0]?.headers).toMatchObject({ 'polyflow-dlq-partition': '3', 'polyflow-dlq-offset': '42', 'polyflow-dlq-topic': 'signal.v1' });
   });
+
+  it('does not hand a record over twice when a batch fails midway and kafkajs fetches it again', async () => {
+    const writer = serde();
+    const bytes = await Promise.all([0, 1, 2].map((i) => writer.serialize('signal.v1', { ...signal!, id: `s${i}` })));
+    const { kafka } = fakeKafka(async () => undefined);
+    let registryUp = false;
+    // The third record needs the registry, which is down the first time.
+    const reader = {
+      deserializeReady: (_topic: string, payload: Buffer) => (payload === bytes[2] ? undefined : writer.deserializeReady('signal.v1', payload)),
+      deserialize: (_topic: string, payload: Buffer) =>
+        registryUp ? writer.deserialize('signal.v1', payload) : Promise.reject(new PolyflowError('SCHEMA_REGISTRY_UNAVAILABLE', 'registry down', { retriable: true })),
+    } as unknown as AvroTopicSerde;
+    await writer.deserialize('signal.v1', bytes[0]!);
+    const bus = new KafkaBus({ kafka, serde: reader, groupId: 'g' });
+    const got: string[] = [];
+    bus.topic('signal.v1').subscribe((v) => got.push(v.id));
+    const resolved: string[] = [];
+    const payload = (from: number) => ({
+      batch: { topic: 'signal.v1', partition: 0, highWatermark: '3', messages: bytes.slice(from).map((value, i) => ({ key: null, value, offset: String(from + i), headers: {}, timestamp: '0', attributes: 0 })) },
+      resolveOffset: (offset: string) => void resolved.push(offset),
+      heartbeat: async () => undefined,
+      isRunning: () => true,
+      isStale: () => false,
+    });
+    const consume = (bus as unknown as { consume(p: unknown): Promise<void> }).consume.bind(bus);
+    await expect(consume(payload(0))).rejects.toThrow('registry down');
+    expect(got).toEqual(['s0', 's1']);
+    // The records handed over are resolved: kafkajs fetches again from the one that failed.
+    expect(resolved).toEqual(['1']);
+    registryUp = true;
+    await consume(payload(2));
+    expect(got).toEqual(['s0', 's1', 's2']);
+  });
 });
+

@@ -505,7 +505,16 @@ export class KafkaBus implements Bus {
     // A batch fetched before an assignment's rebuild was prepared is fetched again after its seek.
     if (topic === undefined || subject === undefined || this.holding()) return;
     if (this.intake?.merges(batch.topic) === true) return this.consumeMerged(payload);
-    const run = await this.emitRecords(topic, subject, batch.topic, batch.partition, batch.messages, heartbeat, () => isRunning() && !isStale());
+    let run: EmittedRun;
+    try {
+      run = await this.emitRecords(topic, subject, batch.topic, batch.partition, batch.messages, heartbeat, () => isRunning() && !isStale());
+    } catch (err) {
+      // kafkajs fetches the batch again from its last resolved offset: what went to the operators before the failure must not go twice.
+      const next = this.positions.get(partitionKey(batch.topic, batch.partition));
+      const first = batch.messages[0]?.offset;
+      if (next !== undefined && first !== undefined && next > BigInt(first)) resolveOffset((next - 1n).toString());
+      throw err;
+    }
     await this.settleAndMark([run], heartbeat);
     const { last, live } = run;
     if (last === undefined) return;
