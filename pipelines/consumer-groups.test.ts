@@ -30,3 +30,12 @@ describe('a trade consumer group', () => {
     expect(() => loadConfig({ env: { POLYFLOW_KAFKA_PROGRESS_INTERVAL_MS: '-1' } })).toThrow(/kafka\.progressIntervalMs/);
   });
 });
+
+describe('consumer group assignment', () => {
+  it('keeps what cannot be split on one member (trade, watch), gives features co-partitioned books and trades, spreads the rest', () => {
+    const config = loadConfig({ env: {} });
+    const assignment = Object.fromEntries((['features', 'predict', 'trade', 'persist', 'watch', 'alerts'] as const).map((p) => [p, groupBusShape(p, config).assignment]));
+    expect(assignment).toEqual({ features: 'co-partitioned', predict: 'spread', trade: 'active-standby', persist: 'spread', watch: 'active-standby', alerts: 'spread' });
+  });
+});
+

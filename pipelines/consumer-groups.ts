@@ -17,9 +17,11 @@ export function groupBusShape(pipeline: KafkaPipeline, config: Config): Pick<Ope
     // Every member reads all of the reference data (a group would split the metadata by market and
     // the books by asset differently); persist and alerts read it as data, split like any topic.
     tables: STATEFUL_PIPELINES.has(pipeline) ? REFERENCE_TOPICS : undefined,
-    // One account's portfolio and limits cannot be split: further trade processes stand by. A
-    // features member gets an asset's books and trades (the same partition number of each).
-    assignment: pipeline === 'trade' ? 'active-standby' : pipeline === 'features' ? 'co-partitioned' : 'spread',
+    // One account's portfolio and limits cannot be split, nor watch's arbitrage (a market's tokens
+    // and an event's markets are keyed by asset, on any partitions): further trade and watch
+    // processes stand by. A features member gets an asset's books and trades (the same partition
+    // number of each).
+    assignment: pipeline === 'trade' || pipeline === 'watch' ? 'active-standby' : pipeline === 'features' ? 'co-partitioned' : 'spread',
     // features sees each asset's books and trades in the order ingest made them, as in the embedded run.
     ingestOrder: pipeline === 'features',
     // trade's stages feed each other through its own topics: at once, as in the embedded run.

@@ -6,7 +6,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -158,9 +160,13 @@ describe('live pipelines on the Kafka bus', () => {
         POLYFLOW_ALERTS_RATE_PER_SECOND: '1000',
         POLYFLOW_ALERTS_RATE_BURST: '100',
       });
-      const watch = run(['watch', '--from-beginning'], processEnv);
+      // Two watch processes: one reads every partition (arbitrage needs a market's tokens together), the other stands by.
+      const metricsDir = mkdtempSync(join(tmpdir(), 'polyflow-kafka-chain-'));
+      const watchMetrics = [join(metricsDir, 'watch-1.prom'), join(metricsDir, 'watch-2.prom')];
+      const watch = run(['watch', '--from-beginning', '--metrics', watchMetrics[0]!], processEnv);
+      const standby = run(['watch', '--from-beginning', '--metrics', watchMetrics[1]!], processEnv);
       const alerts = run(['alerts', '--from-beginning'], processEnv);
-      await Promise.all([watch.line((l) => l === 'ready watch'), alerts.line((l) => l === 'ready alerts')]);
+      await Promise.all([watch.line((l) => l === 'ready watch'), standby.line((l) => l === 'ready watch'), alerts.line((l) => l === 'ready alerts')]);
       const reader = openKafkaBus({ config: loadConfig({ env: processEnv }), group: `test-reader-${randomUUID().slice(0, 8)}`, fromBeginning: true });
       buses.push(reader);
       const whales: WhaleEvent[] = [];
@@ -169,6 +175,8 @@ describe('live pipelines on the Kafka bus', () => {
       reader.topic('alert.v1').subscribe((a) => published.push(a));
       await reader.start();
 
+      // Six markets: their twelve tokens' books fall on every partition.
+      for (let n = 2; n <= 6; n++) addMarket(fake, n);
       const ingest = run(['ingest'], processEnv);
       await ingest.line((l) => l.startsWith('ingest: ') && l.includes('assets subscribed'));
       const asset = fake.books.keys().next().value as string;
@@ -178,10 +186,16 @@ describe('live pipelines on the Kafka bus', () => {
       } finally {
         clearInterval(ticker);
       }
-      for (const p of [ingest, watch, alerts]) {
+      for (const p of [ingest, watch, standby, alerts]) {
         p.child.kill('SIGTERM');
         const [code] = (await once(p.child, 'exit')) as [number | null];
         expect(code).toBe(0);
+      }
+      // Books and trades went to one of them only (each reads the market metadata, a reference table).
+      const consumed = (file: string, topic: string): number => Number(new RegExp(`polyflow_kafka_consumed_records_total\\{topic="${topic}"\\} (\\d+)`).exec(readFileSync(file, 'utf8'))?.[1] ?? 0);
+      for (const topic of ['pm.book', 'pm.trade']) {
+        const perProcess = watchMetrics.map((file) => consumed(file, topic));
+        expect(perProcess.filter((n) => n > 0), `${topic} consumed per watch process: ${perProcess.join(', ')}`).toHaveLength(1);
       }
       const received = receiver.accepted('/ops');
       expect(new Set(received).size).toBe(received.length);
