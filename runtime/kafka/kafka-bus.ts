@@ -18,6 +18,7 @@ import { coPartitionedAssigner } from './co-partitioned-assigner.js';
 import { checkCoPartitioned, ORDER_HEADER, OrderStamps, PROGRESS_HEADER, progressChainPartitions, progressOf, TIME_HEADER } from './ingest-order.js';
 import { AwaitedProgress } from './awaited-progress.js';
 import { INPUT_PROGRESS_STATE, InputProgress, type InputProgressState } from './input-progress.js';
+import { LagProbe } from './lag-probe.js';
 import { MergedIntake, type EmittedRun, type MergeHost } from './merged-intake.js';
 import { ProgressMarks } from './progress-marks.js';
 import { planRebuild } from './rebuild-plan.js';
@@ -159,6 +160,9 @@ type Hold = 'backpressure' | 'assignment' | 'stopping';
 /** Pause before a refused offset commit is tried again. */
 const COMMIT_RETRY_MS = 200;
 
+/** How often a consumer asks the broker for its partitions' lag (polyflow_kafka_consumer_lag_records; Prometheus scrapes every 15 s). */
+const LAG_PROBE_MS = 5_000;
+
 /**
  * The bus over Kafka. Values are Avro in Confluent's wire format (`AvroTopicSerde`); keys are the
  * caller's (by `TOPICS[topic].keyedBy`), so one key's records land on one partition in order.
@@ -214,6 +218,9 @@ export class KafkaBus implements Bus {
   private assigning: Promise<void> = Promise.resolve();
   private consuming: Promise<void> = Promise.resolve();
   private admin: Admin | undefined;
+  /** The lag of the assigned partitions, asked of the broker every LAG_PROBE_MS (with metrics). */
+  private lagProbe: LagProbe | undefined;
+  private lagTimer: NodeJS.Timeout | undefined;
   /** The partitions assigned (`topic:partition`) and the next offset of each the operators have not seen. */
   private assigned: string[] = [];
   /** Since when (ms) the assignments have given this member topics (with `active-standby`: it is the active member); undefined: not now. */
@@ -388,6 +395,7 @@ export class KafkaBus implements Bus {
       if (this.intake.fetched(payload.nodeId)) this.releaseOverdue();
     });
     this.consumer = consumer;
+    this.lagProbe = this.newLagProbe(this.opts.groupId);
     const joined = new Promise<void>((resolve) => {
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
         this.opts.metrics?.rebalances.inc();
@@ -396,6 +404,7 @@ export class KafkaBus implements Bus {
         this.activeSince = active ? (this.activeSince ?? Date.now()) : undefined;
         this.joins++;
         this.intake?.assigned(payload.memberAssignment);
+        this.lagProbe?.assigned(payload.memberAssignment);
         // Offsets of partitions another member owns now are its to commit.
         this.marks.keepAssigned(payload.memberAssignment);
         if (this.opts.rebuild !== undefined) this.rebuildOnAssignment(payload.memberAssignment);
@@ -418,6 +427,7 @@ export class KafkaBus implements Bus {
     }
     await this.stopIfClosing();
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.consume(payload) });
+    this.probeLag();
     const timeout = opts.joinTimeoutMs ?? 60_000;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
@@ -453,6 +463,7 @@ export class KafkaBus implements Bus {
   /** Flushes, marks, and disconnects everything, each step though an earlier one failed; throws the first failure. */
   async close(): Promise<void> {
     this.closing = true;
+    clearInterval(this.lagTimer);
     await closeEach(
       [
         () => this.flush(),
@@ -983,6 +994,27 @@ export class KafkaBus implements Bus {
     } finally {
       this.muted = false;
     }
+  }
+
+  /** With metrics: each assigned partition's lag, asked of the broker (it rises while nothing is consumed). */
+  private newLagProbe(groupId: string): LagProbe | undefined {
+    const gauge = this.opts.metrics?.lag;
+    if (gauge === undefined) return undefined;
+    return new LagProbe({
+      admin: () => this.adminClient(),
+      groupId,
+      gauge,
+      topicOf: (kafkaTopic) => this.byKafkaTopic.get(kafkaTopic),
+      position: (kafkaTopic, partition) => this.positions.get(partitionKey(kafkaTopic, partition)),
+    });
+  }
+
+  /** Asks the lag every LAG_PROBE_MS until the bus closes. */
+  private probeLag(): void {
+    const probe = this.lagProbe;
+    if (probe === undefined || this.closing) return;
+    this.lagTimer = setInterval(() => void probe.probe().catch((err: unknown) => this.opts.logger?.debug({ err }, 'kafka bus: could not read the consumer lag')), LAG_PROBE_MS);
+    this.lagTimer.unref();
   }
 
   private async adminClient(): Promise<Admin> {

@@ -26,7 +26,7 @@ export class KafkaMetrics {
     this.consumed = new Counter({ name: 'polyflow_kafka_consumed_records_total', help: 'Records consumed, per topic', labelNames: ['topic'], registers });
     this.lag = new Gauge({
       name: 'polyflow_kafka_consumer_lag_records',
-      help: 'Records behind the high watermark after the last consumed batch, per topic partition',
+      help: 'Records behind the high watermark, per assigned topic partition: after each consumed batch, and asked of the broker every 5 s (it rises while nothing is consumed)',
       labelNames: ['topic', 'partition'],
       registers,
     });

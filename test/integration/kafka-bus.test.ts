@@ -40,6 +40,7 @@ interface TestBusOptions {
   assignment?: 'co-partitioned';
   ingestOrder?: boolean;
   orderWaitMs?: number;
+  settle?: () => Promise<void>;
 }
 
 function testBus(o: TestBusOptions): KafkaBus {
@@ -57,6 +58,7 @@ function testBus(o: TestBusOptions): KafkaBus {
     assignment: o.assignment,
     ingestOrder: o.ingestOrder,
     orderWaitMs: o.orderWaitMs,
+    settle: o.settle,
   });
   open.push(bus);
   return bus;
@@ -444,4 +446,33 @@ describe('KafkaBus on the mock cluster', () => {
     }, 30_000, 'input committed');
     await admin.disconnect();
   });
+
+  it('reports its lag rising while a batch is stuck (a settle that does not end), from the broker', async () => {
+    const prefix = `lag-${randomUUID().slice(0, 8)}.`;
+    await cluster.prepareTopics(prefix);
+    const client = new MockClient({ baseURLs: ['mock://test'] });
+    const registry = new Registry();
+    let unstick = (): void => undefined;
+    const stuck = new Promise<void>((done) => (unstick = done));
+    const reader = testBus({ prefix, client, group: `g-${prefix}`, metrics: new KafkaMetrics(registry), settle: () => stuck });
+    let got = 0;
+    reader.topic('pm.trade').subscribe(() => got++);
+    const writer = testBus({ prefix, client });
+    await writer.start();
+    const [trade] = SAMPLES['pm.trade'];
+    writer.publish('pm.trade', trade!.assetId, trade!);
+    await writer.flush();
+    await reader.start();
+    await waitFor(() => got === 1, 30_000, 'the first trade');
+    // The consumer sits in that batch's settle: the later records are not fetched, and only the broker can tell.
+    for (let i = 0; i < 300; i++) writer.publish('pm.trade', trade!.assetId, { ...trade!, id: `t-${i}` });
+    await writer.flush();
+    const lag = async (): Promise<number> => ((await registry.getSingleMetric('polyflow_kafka_consumer_lag_records')?.get())?.values ?? []).reduce((n, v) => n + v.value, 0);
+    await waitFor(async () => (await lag()) >= 300, 30_000, 'lag of the 300 records not consumed');
+    expect(got).toBe(1);
+    unstick();
+    await waitFor(() => got === 301, 30_000, 'the rest once unstuck');
+    await waitFor(async () => (await lag()) === 0, 30_000, 'lag back to 0');
+  });
 });
+
