@@ -365,6 +365,13 @@ export const ConfigSchema = z.object({
       /** Consumption pauses while more than this many published records await their ack (backpressure). */
       maxBufferedRecords: z.number().int().positive().default(10_000),
       /**
+       * At most this many published records wait for the broker: past it the bus fails (the process
+       * exits 1 for its supervisor) rather than grow without bound. Consumers pause long before it
+       * (`maxBufferedRecords`); it bounds a source (`run ingest`) that cannot pause its feed when
+       * the broker is slow but not failing.
+       */
+      maxQueuedRecords: z.number().int().positive().default(200_000),
+      /**
        * Ids remembered per consumed topic: a redelivered record (an id among them) is dropped. A
        * redelivery repeats what an upstream process published but had not committed: at most about
        * its `maxBufferedRecords` plus a batch, so twice that is kept (~4 MB per topic with ids).

@@ -38,6 +38,8 @@ export interface KafkaBusOptions {
   readonly batchSize?: number | undefined;
   /** Consumption pauses above this many unacknowledged published records, resumes below half (default 10,000). */
   readonly maxBufferedRecords?: number | undefined;
+  /** Past this many records waiting for the broker the bus fails (onFatal) instead of growing (default 200,000). */
+  readonly maxQueuedRecords?: number | undefined;
   readonly sessionTimeoutMs?: number | undefined;
   /** How long a rebalance waits for every member to join again (kafka.rebalanceTimeoutMs; default 60 s, at least the session timeout). */
   readonly rebalanceTimeoutMs?: number | undefined;
@@ -440,6 +442,8 @@ export class KafkaBus implements Bus {
 
   /** Resolves when every record published so far is acknowledged by the broker; rejects if a send failed. */
   async flush(): Promise<void> {
+    // A failure is told at once: a send in flight may hang until its request times out.
+    if (this.failure !== undefined) throw this.failure;
     while (this.draining !== undefined) await this.draining;
     if (this.failure !== undefined) throw this.failure;
   }
@@ -1201,6 +1205,20 @@ export class KafkaBus implements Bus {
   }
 
   private enqueue(pending: Pending): void {
+    // Nothing more is sent after a failure: the process stops (a source learns it from flush()).
+    if (this.failure !== undefined) return;
+    if (this.queue.length >= (this.opts.maxQueuedRecords ?? 200_000)) {
+      const err = new PolyflowError(
+        'KAFKA_BACKLOG',
+        `kafka bus: ${this.queue.length} published records wait for the broker (kafka.maxQueuedRecords): it is not keeping up; stopping so that memory stays bounded`,
+        { retriable: true },
+      );
+      this.failure = err;
+      this.opts.logger?.error({ err }, 'kafka publish backlog');
+      this.relief?.resolve();
+      this.opts.onFatal?.(err);
+      return;
+    }
     this.queue.push(pending);
     this.marks.recordPublished();
     if (this.queue.length > this.highWater) this.pause();

@@ -71,6 +71,7 @@ export function openKafkaBus(opts: OpenKafkaBusOptions): KafkaBus {
     fromBeginning: opts.fromBeginning,
     batchSize: kafka.batchSize,
     maxBufferedRecords: kafka.maxBufferedRecords,
+    maxQueuedRecords: kafka.maxQueuedRecords,
     sessionTimeoutMs: kafka.sessionTimeoutMs,
     rebalanceTimeoutMs: kafka.rebalanceTimeoutMs,
     settle: opts.settle,
