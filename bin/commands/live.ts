@@ -13,7 +13,7 @@ import { loadConfig, redactConfig, type Config } from '../../runtime/config.js';
 import { InputError } from '../../runtime/errors.js';
 import { InFlight } from '../../runtime/in-flight.js';
 import { KafkaSourceBus } from '../../runtime/kafka/kafka-source-bus.js';
-import { openKafkaBus } from '../../runtime/kafka/open-kafka-bus.js';
+import { openKafkaBus, warnWithoutRegistry } from '../../runtime/kafka/open-kafka-bus.js';
 import { LiveSettings } from '../../runtime/live-settings.js';
 import { createLogger } from '../../runtime/logger.js';
 import { MemoryBus } from '../../runtime/memory-bus.js';
@@ -62,6 +62,7 @@ export async function runLiveSession(opts: LiveSessionOptions): Promise<number> 
   }
   const logger = createLogger(opts.config.log.level);
   const metrics = new PipelineMetrics();
+  if (opts.kafka === true) warnWithoutRegistry(opts.config.kafka, logger);
   const bus = opts.kafka === true ? new KafkaSourceBus(openKafkaBus({ config: opts.config, registry: metrics.registry, logger, progressWallClock: true })) : new MemoryBus();
   const scheduler = asyncScheduler;
   const running = new Subscription();

@@ -17,7 +17,7 @@ import type { Config } from '../../runtime/config.js';
 import { InFlight } from '../../runtime/in-flight.js';
 import type { KafkaBus } from '../../runtime/kafka/kafka-bus.js';
 import { kafkaCheckpoints } from '../../runtime/kafka/kafka-checkpoints.js';
-import { openKafkaBus } from '../../runtime/kafka/open-kafka-bus.js';
+import { openKafkaBus, warnWithoutRegistry } from '../../runtime/kafka/open-kafka-bus.js';
 import { createLogger, type Logger } from '../../runtime/logger.js';
 import { PipelineMetrics } from '../../runtime/metrics.js';
 import { serveMetrics } from '../../runtime/metrics-server.js';
@@ -48,6 +48,7 @@ export interface KafkaRunOptions {
 export async function runKafkaPipeline(opts: KafkaRunOptions): Promise<number> {
   const { config, pipeline } = opts;
   const logger = createLogger(config.log.level).child({ component: `run.${pipeline}` });
+  warnWithoutRegistry(config.kafka, logger);
   const metrics = new PipelineMetrics();
   const inFlight = new InFlight();
   const persist = pipeline === 'persist' ? await openPersistTargets(config, resolve(opts.outDir), logger, metrics) : undefined;

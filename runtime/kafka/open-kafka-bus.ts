@@ -92,3 +92,16 @@ export function openKafkaBus(opts: OpenKafkaBusOptions): KafkaBus {
     logger: opts.logger,
   });
 }
+
+/**
+ * What a process of a deployment says when it has no schema registry: ids then come from an
+ * in-process registry that registers every committed schema in one order, so the processes of one
+ * build agree, but a process of another build (a schema changed) would misread their records.
+ */
+export function warnWithoutRegistry(kafka: Config['kafka'], logger: Logger): void {
+  if (kafka.schemaRegistryUrl !== '') return;
+  logger.warn(
+    'no schema registry (kafka.schemaRegistryUrl / SCHEMA_REGISTRY_URL): schema ids agree only between processes of this build; set one before running processes of different builds',
+  );
+}
+
