@@ -64,6 +64,28 @@ function testBus(o: TestBusOptions): KafkaBus {
   return bus;
 }
 
+/** A record as a plain kafkajs consumer reads it: key, value and headers as text. */
+interface RawRecord {
+  key: string;
+  value: string;
+  headers: Record<string, string>;
+}
+
+/** Reads `topics` (broker names) from the beginning with a plain kafkajs consumer of group `group`. */
+async function readRaw(group: string, topics: string[]): Promise<{ records: (topic: string) => RawRecord[]; stop: () => Promise<void> }> {
+  const got = new Map<string, RawRecord[]>(topics.map((t) => [t, []]));
+  const consumer = createKafka({ brokers: [cluster.bootstrap], clientId: 'raw-reader' }).consumer({ groupId: group, sessionTimeout: 6_000, maxWaitTimeInMs: 50 });
+  await consumer.connect();
+  await consumer.subscribe({ topics, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ topic, message }) => {
+      const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
+      got.get(topic)?.push({ key: String(message.key), value: String(message.value), headers });
+    },
+  });
+  return { records: (topic) => got.get(topic) ?? [], stop: () => consumer.disconnect() };
+}
+
 /** The record key the pipelines would give: the samples carry the field TOPICS[...].keyedBy names. */
 const keyOf = (value: object): string => {
   const v = value as Record<string, unknown>;
@@ -128,18 +150,10 @@ describe('KafkaBus on the mock cluster', () => {
     await waitFor(() => trades.length === 1, 30_000);
     expect(trades[0]).toEqual(trade);
 
-    const dlq: { value: string; headers: Record<string, string> }[] = [];
-    const consumer = kafka.consumer({ groupId: `dlq-reader-${prefix}`, sessionTimeout: 6_000, maxWaitTimeInMs: 50 });
-    await consumer.connect();
-    await consumer.subscribe({ topic: `${prefix}dlq.pm.trade`, fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
-        dlq.push({ value: String(message.value), headers });
-      },
-    });
+    const read = await readRaw(`dlq-reader-${prefix}`, [`${prefix}dlq.pm.trade`]);
+    const dlq = read.records(`${prefix}dlq.pm.trade`);
     await waitFor(() => dlq.length === 1, 30_000);
-    await consumer.disconnect();
+    await read.stop();
     await raw.disconnect();
     expect(dlq[0]?.value).toBe('{"not":"avro"}');
     expect(dlq[0]?.headers['polyflow-dlq-topic']).toBe('pm.trade');
@@ -418,27 +432,17 @@ describe('KafkaBus on the mock cluster', () => {
     await waitFor(async () => ((await metrics.serdeErrors.get()).values[0]?.value ?? 0) >= 1, 30_000, 'serialize error');
     await expect(worker.flush()).resolves.toBeUndefined();
 
-    const kafka = createKafka({ brokers: [cluster.bootstrap], clientId: 'nack-reader' });
-    const got = new Map<string, { key: string; value: string; headers: Record<string, string> }[]>();
-    const consumer = kafka.consumer({ groupId: `nack-reader-${prefix}`, sessionTimeout: 6_000, maxWaitTimeInMs: 50 });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [`${prefix}dlq.ingest`, `${prefix}dlq.dlq.ingest`], fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ topic, message }) => {
-        const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
-        got.set(topic, [...(got.get(topic) ?? []), { key: String(message.key), value: String(message.value), headers }]);
-      },
-    });
-    await waitFor(() => got.size === 2, 30_000, 'the valid record and the dead letter');
-    await consumer.disconnect();
-    expect(got.get(`${prefix}dlq.ingest`)?.map((m) => m.key)).toEqual(['good']);
-    const [dead] = got.get(`${prefix}dlq.dlq.ingest`) ?? [];
+    const read = await readRaw(`nack-reader-${prefix}`, [`${prefix}dlq.ingest`, `${prefix}dlq.dlq.ingest`]);
+    await waitFor(() => read.records(`${prefix}dlq.ingest`).length + read.records(`${prefix}dlq.dlq.ingest`).length === 2, 30_000, 'the valid record and the dead letter');
+    await read.stop();
+    expect(read.records(`${prefix}dlq.ingest`).map((m) => m.key)).toEqual(['good']);
+    const [dead] = read.records(`${prefix}dlq.dlq.ingest`);
     expect(dead?.key).toBe('bad');
     expect(JSON.parse(dead?.value ?? '{}')).toEqual({ source: 'x', reason: 'y', raw: 'z', ts: null });
     expect(dead?.headers['polyflow-dlq-topic']).toBe('dlq.ingest');
     expect(dead?.headers['polyflow-dlq-reason']).toMatch(/dlq\.ingest: record does not match its schema: Invalid message at ts/);
     // The input is committed: nothing of it is lost (the record its schema refused is in the DLQ).
-    const admin = kafka.admin();
+    const admin = createKafka({ brokers: [cluster.bootstrap], clientId: 'nack-admin' }).admin();
     await admin.connect();
     await waitFor(async () => {
       const [offsets] = await admin.fetchOffsets({ groupId: group, topics: [`${prefix}pm.trade`] });
