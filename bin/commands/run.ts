@@ -5,6 +5,7 @@ import { loadConfig } from '../../runtime/config.js';
 import { InputError } from '../../runtime/errors.js';
 import type { TopicName } from '../../schemas/topics.js';
 import { durationOption, runLiveSession } from './live.js';
+import { runIngestReplay } from './run-ingest-replay.js';
 import { runKafkaPipeline } from './run-kafka.js';
 
 /** What `run ingest` writes: every topic ingest produces, and the stale-feed breaker's events. */
@@ -39,6 +40,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       api: { type: 'boolean' },
       'from-beginning': { type: 'boolean' },
       metrics: { type: 'string' },
+      replay: { type: 'string' },
     },
   });
   const pipeline = positionals[0] ?? '';
@@ -60,6 +62,11 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   if (values.record !== undefined && (!live || (onKafka && pipeline !== 'ingest'))) {
     throw new InputError(`run ${pipeline}: --record needs live ingest in this process (\`run ingest\`${onKafka ? '' : ', `run watch`, `run alerts`'})`);
+  }
+  if (values.replay !== undefined) {
+    if (pipeline !== 'ingest' || !onKafka) throw new InputError(`run ${pipeline}: --replay is for \`run ingest\` on Kafka (POLYFLOW_BUS_KIND=kafka); on the memory bus, \`polyflow replay <recording>\` runs every pipeline`);
+    if (values.out !== undefined || values.record !== undefined || durationMs !== undefined) throw new InputError('run ingest --replay: publishes the whole recording to Kafka; --out, --record and --duration are for live ingest');
+    return runIngestReplay(resolve(values.replay), config, { metricsFile: values.metrics });
   }
   if (!live || (onKafka && pipeline !== 'ingest')) {
     const name = pipeline as KafkaPipeline;

@@ -1,0 +1,54 @@
+import { writeFileSync } from 'node:fs';
+import { Subject } from 'rxjs';
+import { ingestPipeline } from '../../pipelines/ingest.js';
+import { closeAfter } from '../../runtime/close-after.js';
+import type { Config } from '../../runtime/config.js';
+import { openKafkaBus, warnWithoutRegistry } from '../../runtime/kafka/open-kafka-bus.js';
+import { createLogger } from '../../runtime/logger.js';
+import { PipelineMetrics } from '../../runtime/metrics.js';
+import { readReplay } from '../../sources/replay/replay-directory.js';
+import type { ReplayRecord } from '../../sources/replay/replay-record.js';
+
+/**
+ * `polyflow run ingest --replay <recording>` on Kafka: ingest of a recording (what `polyflow replay`
+ * reads) published to the broker as live ingest publishes, books and trades stamped in ingest's
+ * order and progress-marked in their recorded receive times; it exits 0 once the broker has
+ * acknowledged every record. The other pipelines, each its own process (`run features`, ...
+ * `--from-beginning`), then run on recorded data as they run live. Paced by the broker
+ * (backpressure), not by the recorded clock. Start it before them: each reads the market metadata
+ * to its end before any book, as the embedded run has it.
+ */
+export async function runIngestReplay(recording: string, config: Config, opts: { readonly metricsFile?: string | undefined }): Promise<number> {
+  const logger = createLogger(config.log.level).child({ component: 'run.ingest' });
+  warnWithoutRegistry(config.kafka, logger);
+  const metrics = new PipelineMetrics();
+  const bus = openKafkaBus({ config, registry: metrics.registry, logger });
+  const input = new Subject<ReplayRecord>();
+  const ingest = ingestPipeline(input, bus, metrics);
+  let records = 0;
+  await closeAfter(
+    async () => {
+      await bus.start();
+      for await (const batch of readReplay(recording, { bytesRead: 0 })) {
+        for (const record of batch) {
+          input.next(record);
+          records++;
+          if (bus.pressure) await bus.flush();
+        }
+      }
+      input.complete();
+      await bus.flush();
+    },
+    async () => {
+      ingest.unsubscribe();
+      // Flushes what is left, and the last progress markers.
+      await bus.close();
+      if (opts.metricsFile !== undefined) writeFileSync(opts.metricsFile, await metrics.registry.metrics());
+    },
+    logger,
+    'run ingest --replay',
+  );
+  const counts = [...bus.counts().acked].filter(([, n]) => n > 0).map(([topic, n]) => `${topic} ${n.toLocaleString('en-US')}`);
+  process.stdout.write(`ingest: replayed ${records.toLocaleString('en-US')} records of ${recording}; published to Kafka: ${counts.length > 0 ? counts.join(', ') : 'no records'}\n`);
+  return 0;
+}

@@ -1,0 +1,67 @@
+// `polyflow run ingest --replay <recording>` on Kafka: the recording's ingest published to the
+// broker as the in-process ingest makes it (every record, in ingest's order, each asset's books and
+// trades in the order they were made), progress-marked on every book and trade partition up to the
+// last record; the process exits 0 once the broker has it all. Mock cluster (needs kcat).
+import { execFile, execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../runtime/config.js';
+import type { TopicName } from '../../schemas/topics.js';
+import { startTestKafka, type MockCluster } from '../helpers/kafka-mock-cluster.js';
+import { CLI, ingestRecords, kafkaProcessEnv, readPartitioned } from '../helpers/kafka-pipelines.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'polyflow-ingest-replay-'));
+const recording = join(dir, 'rec');
+let cluster: MockCluster;
+
+beforeAll(async () => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npm test builds it)`);
+  cluster = await startTestKafka();
+  execFileSync(process.execPath, [CLI, 'simulate', '--out', recording, '--markets', '6', '--events', '3000', '--seed', '11'], { stdio: 'pipe' });
+}, 120_000);
+
+afterAll(() => cluster?.stop());
+
+describe('run ingest --replay', () => {
+  it("publishes the recording's ingest in ingest's order, marked to its last record, and exits once it is acknowledged", async () => {
+    const prefix = `ingest-replay-${randomUUID().slice(0, 8)}.`;
+    await cluster.prepareTopics(prefix);
+    const env = { ...kafkaProcessEnv(cluster.bootstrap, prefix), POLYFLOW_BUS_KIND: 'kafka' };
+    const { stdout } = await promisify(execFile)(process.execPath, [CLI, 'run', 'ingest', '--replay', recording], { env });
+    expect(stdout).toMatch(/^ingest: replayed [\d,]+ records of .*rec; published to Kafka: .*pm\.book [\d,]+/m);
+
+    const { meta, rest } = await ingestRecords(recording);
+    const config = loadConfig({ env });
+    const byTopic = new Map<TopicName, typeof rest>();
+    for (const r of rest) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
+    expect(byTopic.get('pm.book')?.length).toBeGreaterThan(500);
+    expect(byTopic.get('pm.trade')?.length).toBeGreaterThan(50);
+
+    const metaBack = (await readPartitioned(config, 'pm.market.meta')).map((e) => e.value?.market);
+    expect(metaBack.sort()).toEqual(meta.map((m) => m.market).sort());
+    const lastTime = Math.max(...rest.map((r) => (r.value as { recvTs?: number }).recvTs ?? 0));
+    const stamped: { g: number; value: unknown }[] = [];
+    for (const topic of ['pm.book', 'pm.trade'] as const) {
+      const back = await readPartitioned(config, topic);
+      const records = back.filter((e) => e.progress === undefined);
+      expect(records.length, topic).toBe(byTopic.get(topic)?.length);
+      for (const e of records) stamped.push({ g: e.stamp?.g ?? -1, value: e.value });
+      // Every partition is marked up to the last record's receive time (less 1 ms).
+      for (let p = 0; p < 4; p++) expect(Math.max(...back.filter((e) => e.partition === p && e.progress !== undefined).map((e) => e.progress ?? 0)), `${topic} ${p}`).toBe(lastTime - 1);
+    }
+    // In ingest's order, the records the in-process ingest makes, value by value.
+    stamped.sort((a, b) => a.g - b.g);
+    const made = rest.filter((r) => r.topic === 'pm.book' || r.topic === 'pm.trade');
+    expect(stamped.map((s) => s.value)).toEqual(made.map((r) => r.value));
+  }, 180_000);
+
+  it('is for ingest on Kafka only', async () => {
+    const failed = await promisify(execFile)(process.execPath, [CLI, 'run', 'ingest', '--replay', recording], { env: { ...process.env, POLYFLOW_BUS_KIND: 'memory' } }).catch((err: unknown) => err as { code: number; stderr: string });
+    expect(failed).toMatchObject({ code: 1 });
+    expect((failed as { stderr: string }).stderr).toMatch(/--replay is for `run ingest` on Kafka/);
+  });
+});
