@@ -36,6 +36,9 @@ describe('consumer group assignment', () => {
     const config = loadConfig({ env: {} });
     const assignment = Object.fromEntries((['features', 'predict', 'trade', 'persist', 'watch', 'alerts'] as const).map((p) => [p, groupBusShape(p, config).assignment]));
     expect(assignment).toEqual({ features: 'co-partitioned', predict: 'spread', trade: 'active-standby', persist: 'spread', watch: 'active-standby', alerts: 'spread' });
+    // features merges each asset's books and trades back into ingest's order; watch all of them, in one order.
+    expect(groupBusShape('features', config).ingestOrder).toBe(true);
+    expect(groupBusShape('watch', config).ingestOrder).toBe('total');
   });
 });
 

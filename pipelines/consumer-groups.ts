@@ -22,8 +22,9 @@ export function groupBusShape(pipeline: KafkaPipeline, config: Config): Pick<Ope
     // processes stand by. A features member gets an asset's books and trades (the same partition
     // number of each).
     assignment: pipeline === 'trade' || pipeline === 'watch' ? 'active-standby' : pipeline === 'features' ? 'co-partitioned' : 'spread',
-    // features sees each asset's books and trades in the order ingest made them, as in the embedded run.
-    ingestOrder: pipeline === 'features',
+    // features sees each asset's books and trades in the order ingest made them, as in the embedded
+    // run; watch sees every asset's in that one order (its arbitrage compares a market's tokens).
+    ingestOrder: pipeline === 'features' ? true : pipeline === 'watch' ? 'total' : false,
     // trade's stages feed each other through its own topics: at once, as in the embedded run.
     local: pipeline === 'trade' ? TRADE_OWN_TOPICS : undefined,
     // With progress markers, trade sees the books in ingest's order, each once the predictions due

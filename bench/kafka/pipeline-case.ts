@@ -5,14 +5,15 @@ import { featuresPipeline } from '../../pipelines/features.js';
 import { persistPipeline } from '../../pipelines/persist.js';
 import { predictPipeline } from '../../pipelines/predict.js';
 import { tradePipeline } from '../../pipelines/trade.js';
+import { watchPipeline } from '../../pipelines/watch.js';
 import type { Bus } from '../../runtime/bus.js';
 import type { Config } from '../../runtime/config.js';
 import type { InFlight } from '../../runtime/in-flight.js';
 import type { PipelineMetrics } from '../../runtime/metrics.js';
 import type { JsonlFiles } from '../../sinks/jsonl-files.js';
 
-/** The consumer-group pipelines measured here (watch and alerts are not on the path to a fill). */
-export type BenchedPipeline = Extract<KafkaPipeline, 'features' | 'predict' | 'trade' | 'persist'>;
+/** The consumer-group pipelines measured here (alerts' work is webhook deliveries: not a throughput of records). */
+export type BenchedPipeline = Extract<KafkaPipeline, 'features' | 'predict' | 'trade' | 'persist' | 'watch'>;
 
 /** A pipeline as one throughput case: its wiring is `polyflow run <pipeline>`'s (bin/commands/run-kafka.ts). */
 export interface PipelineCase {
@@ -41,5 +42,7 @@ export function wirePipeline(c: PipelineCase, bus: Bus, deps: WireDeps): Subscri
     case 'persist':
       if (deps.files === undefined) throw new Error(`${c.name}: no output files`);
       return persistPipeline(bus, c.config.output.topics, deps.files);
+    case 'watch':
+      return watchPipeline(bus, c.config, deps.metrics);
   }
 }

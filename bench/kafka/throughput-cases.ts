@@ -83,6 +83,7 @@ export function throughputCases(pipelines: readonly string[], setups: CaseSetups
       cases.push({ name: 'predict (baseline logistic)', pipeline: 'predict', config: scoreNow(trading), scorer: logistic });
     } else if (p === 'trade') cases.push({ name: 'trade', pipeline: 'trade', config: trading });
     else if (p === 'persist') cases.push({ name: 'persist (JSONL)', pipeline: 'persist', config });
+    else if (p === 'watch') cases.push({ name: 'watch', pipeline: 'watch', config });
     else throw new Error(`--pipelines: unknown pipeline "${p}"\n${USAGE}`);
   }
   return cases;

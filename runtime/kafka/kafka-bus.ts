@@ -91,9 +91,12 @@ export interface KafkaBusOptions {
    * The co-partitioned topics (CO_PARTITIONED: pm.book and pm.trade) are handed over in their
    * publisher's order, key by key (PartitionMerge over the `polyflow-order` stamps every KafkaBus
    * writes on them), not in fetch order; `start()` refuses topics whose partition counts differ.
-   * Needs the `co-partitioned` assignment. Ignored with `publishOrder`.
+   * Needs the `co-partitioned` assignment. `total`: one merge of every assigned partition of both in
+   * the publisher's total order (a consumer whose operators see several keys' records together,
+   * such as watch's arbitrage over a market's tokens; with the `active-standby` assignment). Ignored
+   * with `publishOrder`.
    */
-  readonly ingestOrder?: boolean | undefined;
+  readonly ingestOrder?: boolean | 'total' | undefined;
   /**
    * Records of `topic` (trade: pm.book) in their publisher's order over all its assigned partitions
    * (PartitionMerge in total order, by the `polyflow-order` stamps; the publisher's progress markers
@@ -271,25 +274,27 @@ export class KafkaBus implements Bus {
             this.stamps,
             { intervalMs: opts.progressIntervalMs ?? 0, wallClock: opts.progressWallClock, logger: opts.logger },
           );
+    this.intake = this.order === undefined ? this.newIntake(opts) : undefined;
+  }
+
+  /** Where records wait for their place in ingest's order (ingestOrder, eventOrder); none in fetch order. */
+  private newIntake(opts: KafkaBusOptions): MergedIntake | undefined {
     const intake = { orderWaitMs: opts.orderWaitMs ?? 500, highWater: this.highWater, metrics: opts.metrics, logger: opts.logger };
+    const kafkaTopic = (t: string): string => this.kafkaTopic(t);
+    if (opts.ingestOrder === true) return new MergedIntake(this.mergeHost(), kafkaTopic, intake);
+    if (opts.ingestOrder === 'total') return new MergedIntake(this.mergeHost(), kafkaTopic, { ...intake, merge: { total: true } });
     const { eventOrder } = opts;
-    this.intake =
-      this.order !== undefined
-        ? undefined
-        : opts.ingestOrder === true
-          ? new MergedIntake(this.mergeHost(), (t) => this.kafkaTopic(t), intake)
-          : eventOrder !== undefined
-            ? new MergedIntake(this.mergeHost(), (t) => this.kafkaTopic(t), {
-                ...intake,
-                sets: [[eventOrder.topic]],
-                merge: {
-                  total: true,
-                  gate: (message) => this.awaited?.passes(message) === true,
-                  gateWaitMs: eventOrder.waitMs,
-                  gateBehind: () => this.awaited?.behind === true,
-                },
-              })
-            : undefined;
+    if (eventOrder === undefined) return undefined;
+    return new MergedIntake(this.mergeHost(), kafkaTopic, {
+      ...intake,
+      sets: [[eventOrder.topic]],
+      merge: {
+        total: true,
+        gate: (message) => this.awaited?.passes(message) === true,
+        gateWaitMs: eventOrder.waitMs,
+        gateBehind: () => this.awaited?.behind === true,
+      },
+    });
   }
 
   /** The broker's name of a polyflow topic. */

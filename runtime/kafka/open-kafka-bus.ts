@@ -36,7 +36,7 @@ export interface OpenKafkaBusOptions {
   /** How the group shares partitions (see KafkaBusOptions). */
   readonly assignment?: 'spread' | 'co-partitioned' | 'active-standby' | undefined;
   /** Co-partitioned topics handed over in ingest's order (see KafkaBusOptions). */
-  readonly ingestOrder?: boolean | undefined;
+  readonly ingestOrder?: boolean | 'total' | undefined;
   /** See KafkaBusOptions.eventOrder (it waits `kafka.progressWaitMs` at most). */
   readonly eventOrder?: { readonly topic: TopicName; readonly awaiting: TopicName } | undefined;
   /** Topics this process publishes and reads back itself (see KafkaBusOptions). */

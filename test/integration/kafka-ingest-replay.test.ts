@@ -9,10 +9,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../runtime/config.js';
-import type { TopicName } from '../../schemas/topics.js';
+import { loadConfig, type Config } from '../../runtime/config.js';
+import { watchPipeline } from '../../pipelines/watch.js';
+import { openKafkaBus } from '../../runtime/kafka/open-kafka-bus.js';
+import { MemoryBus } from '../../runtime/memory-bus.js';
+import { PipelineMetrics } from '../../runtime/metrics.js';
+import type { MarketMeta } from '../../schemas/market-meta.js';
+import type { TopicName, TopicTypes } from '../../schemas/topics.js';
 import { startTestKafka, type MockCluster } from '../helpers/kafka-mock-cluster.js';
-import { CLI, ingestRecords, kafkaProcessEnv, readPartitioned } from '../helpers/kafka-pipelines.js';
+import { CLI, ingestRecords, kafkaProcessEnv, readPartitioned, spawnPipeline, type IngestRecord } from '../helpers/kafka-pipelines.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'polyflow-ingest-replay-'));
 const recording = join(dir, 'rec');
@@ -64,4 +70,44 @@ describe('run ingest --replay', () => {
     expect(failed).toMatchObject({ code: 1 });
     expect((failed as { stderr: string }).stderr).toMatch(/--replay is for `run ingest` on Kafka/);
   });
+
+  it("feeds a watch process that finds the embedded watchers' arbitrage and whales, by id", async () => {
+    const prefix = `watch-replay-${randomUUID().slice(0, 8)}.`;
+    await cluster.prepareTopics(prefix);
+    const env = { ...kafkaProcessEnv(cluster.bootstrap, prefix), POLYFLOW_BUS_KIND: 'kafka' };
+    await promisify(execFile)(process.execPath, [CLI, 'run', 'ingest', '--replay', recording], { env });
+    const config = loadConfig({ env });
+    const { meta, rest } = await ingestRecords(recording);
+    const expected = embeddedWatch(config, meta, rest);
+    expect(expected.get('arbitrage.v1')?.length).toBeGreaterThan(5);
+    expect(expected.get('whale.v1')?.length).toBeGreaterThan(5);
+
+    const reader = openKafkaBus({ config, group: `reader-${prefix}`, fromBeginning: true });
+    const got = new Map<string, string[]>([['arbitrage.v1', []], ['whale.v1', []]]);
+    reader.topic('arbitrage.v1').subscribe((a) => got.get('arbitrage.v1')?.push(a.id));
+    reader.topic('whale.v1').subscribe((w) => got.get('whale.v1')?.push(w.id));
+    await reader.start();
+    const watch = await spawnPipeline('watch', env);
+    try {
+      const caughtUp = (): boolean => [...expected].every(([topic, ids]) => new Set(got.get(topic)).size >= ids.length);
+      await waitFor(caughtUp, 120_000, 'the watchers caught up').catch(() => undefined);
+      for (const [topic, ids] of expected) expect(new Set(got.get(topic)), topic).toEqual(new Set(ids));
+    } finally {
+      watch.kill('SIGTERM');
+      await reader.close();
+    }
+  }, 240_000);
 });
+
+/** The ids the watchers publish on a memory bus from `meta`, then `rest` (the embedded run's watch). */
+function embeddedWatch(config: Config, meta: readonly MarketMeta[], rest: readonly IngestRecord[]): Map<string, string[]> {
+  const memory = new MemoryBus();
+  const out = new Map<string, string[]>([['arbitrage.v1', []], ['whale.v1', []]]);
+  memory.topic('arbitrage.v1').subscribe((a) => out.get('arbitrage.v1')?.push(a.id));
+  memory.topic('whale.v1').subscribe((w) => out.get('whale.v1')?.push(w.id));
+  const sub = watchPipeline(memory, config, new PipelineMetrics());
+  for (const m of meta) memory.publish('pm.market.meta', m.market, m);
+  for (const r of rest) memory.publish(r.topic, r.key, r.value as TopicTypes[typeof r.topic]);
+  sub.unsubscribe();
+  return out;
+}
