@@ -65,7 +65,9 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   if (values.replay !== undefined) {
     if (pipeline !== 'ingest' || !onKafka) throw new InputError(`run ${pipeline}: --replay is for \`run ingest\` on Kafka (POLYFLOW_BUS_KIND=kafka); on the memory bus, \`polyflow replay <recording>\` runs every pipeline`);
-    if (values.out !== undefined || values.record !== undefined || durationMs !== undefined) throw new InputError('run ingest --replay: publishes the whole recording to Kafka; --out, --record and --duration are for live ingest');
+    if (values.out !== undefined || values.record !== undefined || durationMs !== undefined || values['from-beginning'] === true) {
+      throw new InputError('run ingest --replay: publishes the whole recording to Kafka; --out, --record and --duration are for live ingest, --from-beginning for consumer groups');
+    }
     return runIngestReplay(resolve(values.replay), config, { metricsFile: values.metrics });
   }
   if (!live || (onKafka && pipeline !== 'ingest')) {

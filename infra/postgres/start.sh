@@ -24,9 +24,11 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
 fi
 database="${url##*/}"
 database="${database%%\?*}"
-user="${url#postgres://}"
-user="${user%%@*}"
-user="${user%%:*}"
+credentials="${url#postgres://}"
+credentials="${credentials%%@*}"
+user="${credentials%%:*}"
+# A password in the URL, for psql and createdb (never printed).
+if [ "$credentials" != "$user" ]; then export PGPASSWORD="${credentials#*:}"; fi
 if ! psql -h 127.0.0.1 -p 5432 -U "$user" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$database'" | grep -q 1; then
   createdb -h 127.0.0.1 -p 5432 -U "$user" "$database"
 fi

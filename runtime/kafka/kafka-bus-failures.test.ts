@@ -138,5 +138,24 @@ describe('KafkaBus failures', () => {
     await expect(bus.flush()).rejects.toThrow(/1000 published records wait for the broker \(kafka\.maxQueuedRecords\)/);
     expect((bus as unknown as { queue: unknown[] }).queue.length).toBeLessThanOrEqual(1_000);
   });
+
+  it('in publish order, gives up the place of a record its schema refused, so the records after it are not held for it', async () => {
+    const batches: Sent[][] = [];
+    const { kafka } = fakeKafka(async ({ topicMessages }) => void batches.push(topicMessages));
+    const codec = serde();
+    const bus = new KafkaBus({ kafka, serde: codec, groupId: 'g', publishOrder: true });
+    const got: string[] = [];
+    bus.topic('signal.v1').subscribe((v) => got.push(v.id));
+    bus.publish('signal.v1', signal!.assetId, { ...signal!, edge: 'wide' } as unknown as Signal);
+    bus.publish('signal.v1', other.assetId, other);
+    await bus.flush();
+    // The valid one comes back from the broker, carrying its place in the publish order.
+    const [good] = batches.flat().find((t) => t.topic === 'signal.v1')?.messages ?? [];
+    const value = await codec.deserialize('signal.v1', good?.value as Buffer);
+    const deliver = (bus as unknown as { deliver(topic: string, subject: unknown, message: KafkaMessage, value: unknown): void }).deliver.bind(bus);
+    const subject = (bus as unknown as { subjects: Map<string, unknown> }).subjects.get('signal.v1');
+    deliver('signal.v1', subject, { ...good, offset: '0', timestamp: '0', attributes: 0 } as unknown as KafkaMessage, value);
+    expect(got).toEqual([other.id]);
+  });
 });
 

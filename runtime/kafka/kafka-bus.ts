@@ -1105,6 +1105,8 @@ export class KafkaBus implements Bus {
             this.opts.metrics?.deadLetters.labels(record.topic).inc();
             this.opts.logger?.error({ topic: record.topic, key: record.key, reason: err.message }, 'unpublishable record sent to the DLQ');
             deadLetters.push({ topic: this.kafkaTopic(deadLetterTopicOf(record.topic)), messages: [{ key: record.key, value: jsonBytes(record.value), headers: deadLetterHeaders(record.topic, err.message) }] });
+            // In publish order its place is given up, so the records after it are not held for it.
+            if (record.seq !== undefined) for (const held of this.order?.receive(record.seq, null) ?? []) held.subject.next(held.value);
             continue;
           }
           let messages = byTopic.get(record.topic);

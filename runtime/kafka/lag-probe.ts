@@ -49,7 +49,8 @@ export class LagProbe {
       const commits = new Map(committed.find((c) => c.topic === kafkaTopic)?.partitions.map((p) => [p.partition, BigInt(p.offset)]) ?? []);
       for (const partition of partitions) {
         const mark = marks.get(partition);
-        if (mark === undefined) continue;
+        // Not when the partition went to another member while the broker answered (its series is gone).
+        if (mark === undefined || this.assignment.get(kafkaTopic)?.includes(partition) !== true) continue;
         // -1: nothing committed yet: counted from the earliest retained offset.
         const at = this.opts.position(kafkaTopic, partition) ?? commits.get(partition);
         const behind = mark.high - (at === undefined || at < mark.low ? mark.low : at);

@@ -3,7 +3,7 @@ import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { TOPICS, TOPIC_NAMES, type TopicName } from '../../schemas/topics.js';
 import { PolyflowError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { AvroTopicSerde } from './avro-serde.js';
+import { SerdeError, type AvroTopicSerde } from './avro-serde.js';
 import { partitionKey } from './commit-marks.js';
 
 export interface ReferenceTablesOptions {
@@ -118,6 +118,8 @@ export class ReferenceTables {
       try {
         value = this.opts.serde.deserializeReady(topic, message.value) ?? (await this.opts.serde.deserialize(topic, message.value));
       } catch (err) {
+        // A registry that cannot be reached is not the row's fault: the load fails (and is retried by a restart).
+        if (!(err instanceof SerdeError)) throw err;
         this.opts.undecodable(topic, err);
         continue;
       }
