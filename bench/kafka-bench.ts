@@ -58,7 +58,8 @@ async function main(): Promise<void> {
   const cluster = await startTestKafka();
   log(`broker: ${cluster.kind} at ${cluster.bootstrap}`);
   const runId = `bench-${randomUUID().slice(0, 8)}`;
-  const kafka = { brokers: [cluster.bootstrap], sessionTimeoutMs: 6_000 };
+  // The mock waits out a rebalance timeout for a member that went: the session timeout for both.
+  const kafka = { brokers: [cluster.bootstrap], sessionTimeoutMs: 6_000, rebalanceTimeoutMs: 6_000 };
   const config = loadConfig({ env: {}, overrides: { kafka } });
   const trading = loadConfig({ env: {}, overrides: { kafka, scoring: { modelPath: TRADING_MODEL_PATH } } });
   const throughputResults: ThroughputResult[] = [];

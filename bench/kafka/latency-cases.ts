@@ -189,6 +189,7 @@ async function kafkaLatency(lc: LatencyCase, run: LatencyRun, meta: readonly Tap
     POLYFLOW_KAFKA_TOPIC_PREFIX: `${id}.`,
     POLYFLOW_KAFKA_GROUP_ID_PREFIX: id,
     POLYFLOW_KAFKA_SESSION_TIMEOUT_MS: '6000',
+    POLYFLOW_KAFKA_REBALANCE_TIMEOUT_MS: '6000',
     POLYFLOW_KAFKA_FETCH_MAX_WAIT_MS: String(lc.fetchWaitMs),
     ...(lc.markersMs === undefined ? {} : { POLYFLOW_KAFKA_PROGRESS_INTERVAL_MS: String(lc.markersMs) }),
   });

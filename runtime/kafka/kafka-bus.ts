@@ -41,7 +41,7 @@ export interface KafkaBusOptions {
   /** Past this many records waiting for the broker the bus fails (onFatal) instead of growing (default 200,000). */
   readonly maxQueuedRecords?: number | undefined;
   readonly sessionTimeoutMs?: number | undefined;
-  /** How long a rebalance waits for every member to join again (kafka.rebalanceTimeoutMs; default 60 s, at least the session timeout). */
+  /** How long a rebalance waits for every member to join again (kafka.rebalanceTimeoutMs, 60 s by config; default and least the session timeout). */
   readonly rebalanceTimeoutMs?: number | undefined;
   /** How long the broker may hold a fetch that has no data (default 50 ms: a latency bound per hop). */
   readonly fetchMaxWaitMs?: number | undefined;
@@ -379,7 +379,7 @@ export class KafkaBus implements Bus {
     const consumer = this.opts.kafka.consumer({
       groupId: this.opts.groupId,
       sessionTimeout,
-      rebalanceTimeout: Math.max(sessionTimeout, this.opts.rebalanceTimeoutMs ?? 60_000),
+      rebalanceTimeout: Math.max(sessionTimeout, this.opts.rebalanceTimeoutMs ?? sessionTimeout),
       heartbeatInterval: Math.max(100, Math.floor(sessionTimeout / 5)),
       maxWaitTimeInMs: this.opts.fetchMaxWaitMs ?? 50,
       allowAutoTopicCreation: true,

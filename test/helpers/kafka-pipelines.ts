@@ -108,10 +108,11 @@ export async function embeddedOutputs(
 }
 
 /**
- * The tests kill processes (-9): the mock cluster's rebalance that a restarted member starts waited
- * about the whole rebalance timeout for the killed one (the alerts kill test took 77 s at the default
- * 60 s, 42 s at 6 s), where a broker drops it at its session timeout. So the tests' processes use the
- * session timeout for both.
+ * On the mock cluster a rebalance waited out about the whole rebalance timeout for a member that went
+ * or was slow to join again (the alerts kill test took 77 s at the config's 60 s, 42 s at 6 s; three
+ * members of one group did not all join within 60 s), where a broker drops a dead member at its
+ * session timeout. So the tests' groups use the session timeout for both, as a KafkaBus does when
+ * it is not given one.
  */
 export const MOCK_REBALANCE_ENV = { POLYFLOW_KAFKA_REBALANCE_TIMEOUT_MS: '6000' } as const;
 

@@ -27,7 +27,7 @@ let derived: TappedRecord[];
 beforeAll(async () => {
   if (!existsSync(fromPackageRoot('dist/bench/kafka/pass-child.js'))) throw new Error('dist/bench is missing: build first (npm test builds it)');
   cluster = await startTestKafka();
-  const kafka = { brokers: [cluster.bootstrap], sessionTimeoutMs: 6_000 };
+  const kafka = { brokers: [cluster.bootstrap], sessionTimeoutMs: 6_000, rebalanceTimeoutMs: 6_000 };
   config = loadConfig({ env: {}, overrides: { kafka } });
   trading = loadConfig({ env: {}, overrides: { kafka, scoring: { modelPath: TRADING_MODEL_PATH } } });
   await simulateRecording(join(scratch, 'recording'), 3_000, 20);

@@ -15,7 +15,7 @@ import { openKafkaBus } from '../../runtime/kafka/open-kafka-bus.js';
 import type { TopicName, TopicTypes } from '../../schemas/topics.js';
 import { openClickHouse } from '../../sinks/clickhouse/clickhouse-connection.js';
 import { startTestKafka, type MockCluster } from '../helpers/kafka-mock-cluster.js';
-import { CLI, committedRecords, spawnPipeline } from '../helpers/kafka-pipelines.js';
+import { CLI, committedRecords, MOCK_REBALANCE_ENV, spawnPipeline } from '../helpers/kafka-pipelines.js';
 import { createTestDatabase } from '../helpers/postgres-test-db.js';
 import { tradingEnv } from '../helpers/trading-model.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -65,6 +65,7 @@ describe('run persist on Kafka', () => {
       KAFKA_BROKERS: cluster.bootstrap,
       POLYFLOW_KAFKA_TOPIC_PREFIX: prefix,
       POLYFLOW_KAFKA_SESSION_TIMEOUT_MS: '6000',
+      ...MOCK_REBALANCE_ENV,
       POLYFLOW_STATE_KIND: 'postgres',
       POLYFLOW_STATE_URL: database.url,
       POLYFLOW_ANALYTICS_MODE: 'clickhouse',

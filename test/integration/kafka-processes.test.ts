@@ -26,7 +26,7 @@ import type { Prediction } from '../../schemas/prediction.js';
 import type { Signal } from '../../schemas/signal.js';
 import type { TopicName } from '../../schemas/topics.js';
 import { startTestKafka, type MockCluster } from '../helpers/kafka-mock-cluster.js';
-import { CLI, committedRecords, embeddedOutputs, ingestRecords, memoryFeatures, readPartitioned, spawnPipeline } from '../helpers/kafka-pipelines.js';
+import { CLI, committedRecords, embeddedOutputs, ingestRecords, memoryFeatures, MOCK_REBALANCE_ENV, readPartitioned, spawnPipeline } from '../helpers/kafka-pipelines.js';
 import { scoresApprox, sizedApprox } from '../helpers/model-outputs.js';
 import { LOOSE_TRADING_ENV, tradingEnv } from '../helpers/trading-model.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -79,6 +79,7 @@ beforeAll(async () => {
     KAFKA_BROKERS: cluster.bootstrap,
     POLYFLOW_KAFKA_TOPIC_PREFIX: prefix,
     POLYFLOW_KAFKA_SESSION_TIMEOUT_MS: '6000',
+    ...MOCK_REBALANCE_ENV,
     ...LOOSE_TRADING_ENV,
   });
   config = loadConfig({ env });

@@ -34,7 +34,7 @@ import type { FeatureVector } from '../../schemas/feature-vector.js';
 import type { MarketMeta } from '../../schemas/market-meta.js';
 import type { TopicName, TopicTypes } from '../../schemas/topics.js';
 import { startTestKafka, type MockCluster } from '../helpers/kafka-mock-cluster.js';
-import { CLI, ingestRecords, type IngestRecord } from '../helpers/kafka-pipelines.js';
+import { CLI, ingestRecords, MOCK_REBALANCE_ENV, type IngestRecord } from '../helpers/kafka-pipelines.js';
 import { LOOSE_TRADING_ENV, tradingEnv, tradingScorer } from '../helpers/trading-model.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -77,7 +77,7 @@ beforeAll(async () => {
   await cluster.prepareTopics(prefix);
   const recording = join(dir, 'rec');
   execFileSync(process.execPath, [CLI, 'simulate', '--out', recording, '--markets', '8', '--events', '8000', '--seed', '5'], { stdio: 'pipe' });
-  const kafka = { KAFKA_BROKERS: cluster.bootstrap, POLYFLOW_KAFKA_TOPIC_PREFIX: prefix, POLYFLOW_KAFKA_FETCH_MAX_WAIT_MS: '5', POLYFLOW_KAFKA_PROGRESS_INTERVAL_MS: '0' };
+  const kafka = { KAFKA_BROKERS: cluster.bootstrap, POLYFLOW_KAFKA_TOPIC_PREFIX: prefix, POLYFLOW_KAFKA_FETCH_MAX_WAIT_MS: '5', POLYFLOW_KAFKA_PROGRESS_INTERVAL_MS: '0', ...MOCK_REBALANCE_ENV };
   // Enough fills that the market caps bind.
   config = loadConfig({ env: tradingEnv({ POLYFLOW_LOG_LEVEL: 'warn', ...kafka, ...LOOSE_TRADING_ENV }) });
   const ingested = await ingestRecords(recording);
@@ -127,7 +127,7 @@ const timeOf = (r: IngestRecord): number => (r.topic === 'prediction.v1' ? (r.va
 async function markersOn(name: string): Promise<{ config: Config; prefix: string }> {
   const topicPrefix = `${name}-${randomUUID().slice(0, 8)}.`;
   await cluster.prepareTopics(topicPrefix);
-  const env = { POLYFLOW_LOG_LEVEL: 'warn', KAFKA_BROKERS: cluster.bootstrap, POLYFLOW_KAFKA_TOPIC_PREFIX: topicPrefix, POLYFLOW_KAFKA_FETCH_MAX_WAIT_MS: '5', ...LOOSE_TRADING_ENV };
+  const env = { POLYFLOW_LOG_LEVEL: 'warn', KAFKA_BROKERS: cluster.bootstrap, POLYFLOW_KAFKA_TOPIC_PREFIX: topicPrefix, POLYFLOW_KAFKA_FETCH_MAX_WAIT_MS: '5', ...MOCK_REBALANCE_ENV, ...LOOSE_TRADING_ENV };
   return { config: loadConfig({ env: tradingEnv(env) }), prefix: topicPrefix };
 }
 
