@@ -12,6 +12,13 @@ import { PolyflowError } from '../errors.js';
 export const CO_PARTITIONED: readonly (readonly TopicName[])[] = [['pm.book', 'pm.trade']];
 
 /**
+ * The topics whose records ingest stamps with its order and marks its progress on: the
+ * co-partitioned ones, and the resolutions (keyed by market), so that a consumer of all of them in
+ * one total order (watch: a market resolves between two of its books) sees them as ingest made them.
+ */
+export const STAMPED: readonly (readonly TopicName[])[] = [...CO_PARTITIONED, ['pm.resolution']];
+
+/**
  * Topics whose progress markers go from partition p to partition p (forwardProgress): ingest's books
  * and trades to features.v1, features.v1 to prediction.v1. A trade process in ingest's order waits
  * for every prediction.v1 partition, so one without its number upstream would never be marked.
@@ -73,10 +80,10 @@ export class OrderStamps {
   private g = 0;
 
   constructor(private readonly epoch = Date.now()) {
-    CO_PARTITIONED.forEach((topics, set) => {
+    STAMPED.forEach((topics, set) => {
       for (const topic of topics) this.setOf.set(topic, set);
     });
-    this.counters = CO_PARTITIONED.map(() => new Map<string, number>());
+    this.counters = STAMPED.map(() => new Map<string, number>());
   }
 
   /** The header of the next record of `topic` with `key`; undefined for a topic of no set. */
@@ -146,8 +153,8 @@ function integerHeader(headers: Readonly<Record<string, unknown>> | undefined, n
  * Header of a progress marker: a record with no key and no value, `<time>` (ms) in this header,
  * written to one partition. It says that every record of that partition whose time is at or before
  * `<time>` was published before it: a book's or trade's receive time, a feature vector's input's, a
- * prediction's due time. ingest writes one to every partition of the co-partitioned topics (with its
- * order stamp, so a merge knows the partition has nothing earlier to come); features and predict
+ * prediction's due time. ingest writes one to every partition of the stamped topics (STAMPED, with
+ * its order stamp, so a merge knows the partition has nothing earlier to come); features and predict
  * forward them (runtime/progress-forwarder.ts).
  */
 export const PROGRESS_HEADER = 'polyflow-progress';

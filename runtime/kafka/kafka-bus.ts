@@ -15,7 +15,7 @@ import { ReferenceTables } from './reference-tables.js';
 import { CommitMarks, partitionKey, type PartitionOffset } from './commit-marks.js';
 import { activeStandbyAssigner } from './active-standby-assigner.js';
 import { coPartitionedAssigner } from './co-partitioned-assigner.js';
-import { checkCoPartitioned, ORDER_HEADER, OrderStamps, PROGRESS_HEADER, progressChainPartitions, progressOf, TIME_HEADER } from './ingest-order.js';
+import { checkCoPartitioned, ORDER_HEADER, OrderStamps, PROGRESS_HEADER, progressChainPartitions, progressOf, STAMPED, TIME_HEADER } from './ingest-order.js';
 import { AwaitedProgress } from './awaited-progress.js';
 import { INPUT_PROGRESS_STATE, InputProgress, type InputProgressState } from './input-progress.js';
 import { LagProbe } from './lag-probe.js';
@@ -282,7 +282,7 @@ export class KafkaBus implements Bus {
     const intake = { orderWaitMs: opts.orderWaitMs ?? 500, highWater: this.highWater, metrics: opts.metrics, logger: opts.logger };
     const kafkaTopic = (t: string): string => this.kafkaTopic(t);
     if (opts.ingestOrder === true) return new MergedIntake(this.mergeHost(), kafkaTopic, intake);
-    if (opts.ingestOrder === 'total') return new MergedIntake(this.mergeHost(), kafkaTopic, { ...intake, merge: { total: true } });
+    if (opts.ingestOrder === 'total') return new MergedIntake(this.mergeHost(), kafkaTopic, { ...intake, sets: [STAMPED.flat()], merge: { total: true } });
     const { eventOrder } = opts;
     if (eventOrder === undefined) return undefined;
     return new MergedIntake(this.mergeHost(), kafkaTopic, {

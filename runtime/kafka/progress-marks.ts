@@ -1,7 +1,7 @@
 import type { Admin } from 'kafkajs';
 import type { TopicName } from '../../schemas/topics.js';
 import type { Logger } from '../logger.js';
-import { CO_PARTITIONED, type OrderStamps } from './ingest-order.js';
+import { STAMPED, type OrderStamps } from './ingest-order.js';
 
 /** What ProgressMarks needs of its bus. */
 export interface ProgressMarksHost {
@@ -12,8 +12,9 @@ export interface ProgressMarksHost {
 }
 
 /**
- * The progress markers of a publisher of the co-partitioned topics (ingest): `intervalMs` after it
- * published some of their records, a marker to every partition of every such topic that exists,
+ * The progress markers of a publisher of the stamped topics (STAMPED: ingest's books, trades and
+ * resolutions): `intervalMs` after it published some of their records, a marker to every partition
+ * of every such topic that exists,
  * with the latest receive time among the records sent (less 1 ms: a later record may share it, a
  * frame split between two produce batches) and the last order stamp. A bus makes one only when
  * markers are on (`intervalMs` > 0). With `wallClock` (live ingest, whose receive times are this
@@ -85,7 +86,7 @@ export class ProgressMarks {
   private async partitionCounts(): Promise<Map<TopicName, number>> {
     this.counts ??= this.host.admin().then(async (admin) => {
       const existing = new Set(await admin.listTopics());
-      const topics = CO_PARTITIONED.flat();
+      const topics = STAMPED.flat();
       const names = topics.map((t) => this.host.kafkaTopic(t)).filter((t) => existing.has(t));
       const { topics: found } = await admin.fetchTopicMetadata({ topics: names });
       return new Map(topics.map((t) => [t, found.find((f) => f.name === this.host.kafkaTopic(t))?.partitions.length ?? 0]));

@@ -27,7 +27,8 @@ let cluster: MockCluster;
 beforeAll(async () => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npm test builds it)`);
   cluster = await startTestKafka();
-  execFileSync(process.execPath, [CLI, 'simulate', '--out', recording, '--markets', '6', '--events', '3000', '--seed', '11'], { stdio: 'pipe' });
+  // One hour, so that three of its markets resolve in it (watch must see each resolution among the books as ingest made it).
+  execFileSync(process.execPath, [CLI, 'simulate', '--out', recording, '--markets', '6', '--events', '3000', '--seed', '11', '--hours', '1'], { stdio: 'pipe' });
 }, 120_000);
 
 afterAll(() => cluster?.stop());
@@ -81,6 +82,7 @@ describe('run ingest --replay', () => {
     const expected = embeddedWatch(config, meta, rest);
     expect(expected.get('arbitrage.v1')?.length).toBeGreaterThan(5);
     expect(expected.get('whale.v1')?.length).toBeGreaterThan(5);
+    expect(rest.filter((r) => r.topic === 'pm.resolution').length).toBe(3);
 
     const reader = openKafkaBus({ config, group: `reader-${prefix}`, fromBeginning: true });
     const got = new Map<string, string[]>([['arbitrage.v1', []], ['whale.v1', []]]);
