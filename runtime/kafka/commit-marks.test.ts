@@ -53,4 +53,16 @@ describe('CommitMarks', () => {
     marks.keepAssigned({ t: [1], v: [0] });
     expect(marks.takeDue()).toEqual([{ topic: 't', partition: 1, offset: '6' }]);
   });
+
+  it('does not retry the refused offsets of partitions another member took meanwhile', () => {
+    const marks = new CommitMarks();
+    marks.mark('t', 0, '5');
+    marks.mark('t', 1, '6');
+    const inFlight = marks.takeDue();
+    // A rebalance while the commit was in flight: t-0 went to another member, and the commit was refused.
+    marks.keepAssigned({ t: [1] });
+    marks.retry(inFlight);
+    expect(marks.takeDue()).toEqual([{ topic: 't', partition: 1, offset: '6' }]);
+  });
 });
+

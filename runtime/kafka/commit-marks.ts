@@ -24,6 +24,8 @@ export class CommitMarks {
   private marks: Mark[] = [];
   private published = 0;
   private acknowledged = 0;
+  /** The partitions of the latest assignment (keepAssigned), when one was given. */
+  private assigned: ReadonlySet<string> | undefined;
 
   /** One record queued for publishing. */
   recordPublished(): void {
@@ -52,14 +54,21 @@ export class CommitMarks {
     return [...latest.values()];
   }
 
-  /** Offsets whose commit was refused: due again, before any later mark of their partition (which supersedes them). */
+  /**
+   * Offsets whose commit was refused: due again, before any later mark of their partition (which
+   * supersedes them); not those of partitions another member took meanwhile (a commit refused for a
+   * rebalance must not move the new owner's committed offset back).
+   */
   retry(offsets: readonly PartitionOffset[]): void {
-    this.marks.unshift(...offsets.map((o) => ({ ...o, after: 0 })));
+    const { assigned } = this;
+    const kept = assigned === undefined ? offsets : offsets.filter((o) => assigned.has(partitionKey(o.topic, o.partition)));
+    this.marks.unshift(...kept.map((o) => ({ ...o, after: 0 })));
   }
 
   /** Drops the marks of partitions not in `assignment` (Kafka topic -> partitions): their new owner commits them. */
   keepAssigned(assignment: Readonly<Record<string, readonly number[]>>): void {
     const kept = new Set(Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((p) => partitionKey(topic, p))));
+    this.assigned = kept;
     this.marks = this.marks.filter((m) => kept.has(partitionKey(m.topic, m.partition)));
   }
 }
