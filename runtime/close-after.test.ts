@@ -2,6 +2,10 @@ import { describe, expect, it, vi } from 'vitest';
 import { closeAfter, closeEach } from './close-after.js';
 
 const logger = () => ({ warn: vi.fn() });
+/** Work that fails with `message`. */
+const failing = (message: string) => async (): Promise<never> => {
+  throw new Error(message);
+};
 
 describe('closeAfter', () => {
   it('returns what the work gave once it closed', async () => {
@@ -17,16 +21,7 @@ describe('closeAfter', () => {
     const close = vi.fn(async () => {
       throw new Error('close failed');
     });
-    await expect(
-      closeAfter(
-        async () => {
-          throw new Error('disk full');
-        },
-        close,
-        log,
-        'job',
-      ),
-    ).rejects.toThrow('disk full');
+    await expect(closeAfter(failing('disk full'), close, log, 'job')).rejects.toThrow('disk full');
     expect(close).toHaveBeenCalledTimes(1);
     expect(log.warn).toHaveBeenCalledTimes(1);
     expect(log.warn.mock.calls[0]?.[0]).toMatchObject({ err: { message: 'close failed' } });
@@ -36,16 +31,7 @@ describe('closeAfter', () => {
   it('closes after a failed work and throws its error', async () => {
     const log = logger();
     const close = vi.fn();
-    await expect(
-      closeAfter(
-        async () => {
-          throw new Error('bad input');
-        },
-        close,
-        log,
-        'job',
-      ),
-    ).rejects.toThrow('bad input');
+    await expect(closeAfter(failing('bad input'), close, log, 'job')).rejects.toThrow('bad input');
     expect(close).toHaveBeenCalledTimes(1);
     expect(log.warn).not.toHaveBeenCalled();
   });
@@ -62,11 +48,11 @@ describe('closeEach', () => {
   it('runs every step though earlier ones fail, throws the first failure and logs the later ones', async () => {
     const log = logger();
     const ran: string[] = [];
-    const failing = (name: string) => () => {
+    const failingStep = (name: string) => () => {
       ran.push(name);
       throw new Error(`${name} failed`);
     };
-    await expect(closeEach([failing('consumer'), () => void ran.push('tables'), failing('admin'), async () => void ran.push('producer')], log, 'bus')).rejects.toThrow('consumer failed');
+    await expect(closeEach([failingStep('consumer'), () => void ran.push('tables'), failingStep('admin'), async () => void ran.push('producer')], log, 'bus')).rejects.toThrow('consumer failed');
     expect(ran).toEqual(['consumer', 'tables', 'admin', 'producer']);
     expect(log.warn).toHaveBeenCalledTimes(1);
     expect(log.warn.mock.calls[0]?.[0]).toMatchObject({ err: { message: 'admin failed' } });
