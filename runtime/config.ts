@@ -397,6 +397,11 @@ export const ConfigSchema = z.object({
       progressWaitMs: ms().default(5_000),
       /** A consumer-group process with state (`state.kind` not off) checkpoints its operators this often, and on stop. */
       checkpointIntervalMs: ms().default(10_000),
+      /**
+       * How often a consumer asks the broker for its partitions' lag (polyflow_kafka_consumer_lag_records):
+       * one ListOffsets and one OffsetFetch request each time. Prometheus scrapes every 15 s.
+       */
+      lagProbeMs: ms().default(5_000),
     })
     .prefault({}),
   output: z

@@ -45,6 +45,8 @@ export interface KafkaBusOptions {
   readonly rebalanceTimeoutMs?: number | undefined;
   /** How long the broker may hold a fetch that has no data (default 50 ms: a latency bound per hop). */
   readonly fetchMaxWaitMs?: number | undefined;
+  /** With metrics: how often the lag of the assigned partitions is asked of the broker (default 5 s). */
+  readonly lagProbeMs?: number | undefined;
   /** Awaited before offsets are committed: work the consumed records started that publishes later (model scoring). */
   readonly settle?: (() => Promise<void>) | undefined;
   readonly metrics?: KafkaMetrics | undefined;
@@ -165,9 +167,6 @@ type Hold = 'backpressure' | 'assignment' | 'stopping';
 /** Pause before a refused offset commit is tried again. */
 const COMMIT_RETRY_MS = 200;
 
-/** How often a consumer asks the broker for its partitions' lag (polyflow_kafka_consumer_lag_records; Prometheus scrapes every 15 s). */
-const LAG_PROBE_MS = 5_000;
-
 /**
  * The bus over Kafka. Values are Avro in Confluent's wire format (`AvroTopicSerde`); keys are the
  * caller's (by `TOPICS[topic].keyedBy`), so one key's records land on one partition in order.
@@ -223,7 +222,7 @@ export class KafkaBus implements Bus {
   private assigning: Promise<void> = Promise.resolve();
   private consuming: Promise<void> = Promise.resolve();
   private admin: Admin | undefined;
-  /** The lag of the assigned partitions, asked of the broker every LAG_PROBE_MS (with metrics). */
+  /** The lag of the assigned partitions, asked of the broker every `lagProbeMs` (with metrics). */
   private lagProbe: LagProbe | undefined;
   private lagTimer: NodeJS.Timeout | undefined;
   /** The partitions assigned (`topic:partition`) and the next offset of each the operators have not seen. */
@@ -1018,11 +1017,11 @@ export class KafkaBus implements Bus {
     });
   }
 
-  /** Asks the lag every LAG_PROBE_MS until the bus closes. */
+  /** Asks the lag every `lagProbeMs` until the bus closes. */
   private probeLag(): void {
     const probe = this.lagProbe;
     if (probe === undefined || this.closing) return;
-    this.lagTimer = setInterval(() => void probe.probe().catch((err: unknown) => this.opts.logger?.debug({ err }, 'kafka bus: could not read the consumer lag')), LAG_PROBE_MS);
+    this.lagTimer = setInterval(() => void probe.probe().catch((err: unknown) => this.opts.logger?.debug({ err }, 'kafka bus: could not read the consumer lag')), this.opts.lagProbeMs ?? 5_000);
     this.lagTimer.unref();
   }
 

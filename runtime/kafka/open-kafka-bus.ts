@@ -76,6 +76,7 @@ export function openKafkaBus(opts: OpenKafkaBusOptions): KafkaBus {
     rebalanceTimeoutMs: kafka.rebalanceTimeoutMs,
     settle: opts.settle,
     fetchMaxWaitMs: opts.fetchMaxWaitMs ?? kafka.fetchMaxWaitMs,
+    lagProbeMs: kafka.lagProbeMs,
     publishOrder: opts.publishOrder,
     rebuild: opts.rebuild,
     onFatal: opts.onFatal,

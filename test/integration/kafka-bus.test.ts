@@ -41,6 +41,7 @@ interface TestBusOptions {
   ingestOrder?: boolean;
   orderWaitMs?: number;
   settle?: () => Promise<void>;
+  lagProbeMs?: number;
 }
 
 function testBus(o: TestBusOptions): KafkaBus {
@@ -59,6 +60,7 @@ function testBus(o: TestBusOptions): KafkaBus {
     ingestOrder: o.ingestOrder,
     orderWaitMs: o.orderWaitMs,
     settle: o.settle,
+    lagProbeMs: o.lagProbeMs,
   });
   open.push(bus);
   return bus;
@@ -458,7 +460,7 @@ describe('KafkaBus on the mock cluster', () => {
     const registry = new Registry();
     let unstick = (): void => undefined;
     const stuck = new Promise<void>((done) => (unstick = done));
-    const reader = testBus({ prefix, client, group: `g-${prefix}`, metrics: new KafkaMetrics(registry), settle: () => stuck });
+    const reader = testBus({ prefix, client, group: `g-${prefix}`, metrics: new KafkaMetrics(registry), settle: () => stuck, lagProbeMs: 250 });
     let got = 0;
     reader.topic('pm.trade').subscribe(() => got++);
     const writer = testBus({ prefix, client });
