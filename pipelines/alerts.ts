@@ -8,7 +8,7 @@ import { countEvents } from '../runtime/count-events.js';
 import type { InFlight } from '../runtime/in-flight.js';
 import type { PipelineMetrics } from '../runtime/metrics.js';
 import type { Clock } from '../runtime/http/clock.js';
-import { WebhookDelivery } from '../sinks/webhook/webhook-delivery.js';
+import { WebhookDelivery, type AlertDeliveryLog } from '../sinks/webhook/webhook-delivery.js';
 
 export interface AlertsDeps {
   readonly metrics: PipelineMetrics;
@@ -18,6 +18,8 @@ export interface AlertsDeps {
   readonly clock?: Clock | undefined;
   readonly fetch?: typeof fetch | undefined;
   readonly logger?: Logger | undefined;
+  /** Deliveries recorded and read back across restarts (the state store, with `state.kind` on). */
+  readonly log?: AlertDeliveryLog | undefined;
   /** Told the delivery once it exists (tests await `whenIdle()`). */
   readonly onDelivery?: ((delivery: WebhookDelivery) => void) | undefined;
 }
@@ -42,6 +44,7 @@ export function alertsPipeline(bus: Bus, config: Config, deps: AlertsDeps): Subs
     ...(deps.clock === undefined ? {} : { clock: deps.clock }),
     ...(deps.fetch === undefined ? {} : { fetch: deps.fetch }),
     ...(deps.logger === undefined ? {} : { logger: deps.logger.child({ component: 'alerts' }) }),
+    ...(deps.log === undefined ? {} : { log: deps.log }),
   });
   deps.onDelivery?.(delivery);
 

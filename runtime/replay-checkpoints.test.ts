@@ -31,6 +31,8 @@ function memoryStore(): StateStore & { readonly checkpoints: Map<string, Pipelin
     setSetting: unused,
     deleteSetting: unused,
     listSettings: unused,
+    deliveredAlerts: unused,
+    recordAlertDelivery: unused,
     query: unused,
     close: async () => undefined,
   };

@@ -36,6 +36,13 @@ export interface StateStore {
   /** True when the key was set. */
   deleteSetting(key: string): Promise<boolean>;
   listSettings(): Promise<SettingRow[]>;
+  /**
+   * The latest `limit` alert ids recorded as delivered to webhook target `target`, oldest first;
+   * older rows of the target are deleted.
+   */
+  deliveredAlerts(target: string, limit: number): Promise<string[]>;
+  /** Records that alert `alertId` was delivered to `target` (again: no change). */
+  recordAlertDelivery(target: string, alertId: string): Promise<void>;
   /** A read for tools and tests. */
   query<R extends object = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
   close(): Promise<void>;

@@ -24,6 +24,7 @@ import { serveMetrics } from '../../runtime/metrics-server.js';
 import { fromPackageRoot } from '../../runtime/package-root.js';
 import { StateRegistry } from '../../runtime/state-registry.js';
 import { StateRowBuffer } from '../../runtime/state-row-buffer.js';
+import type { StateStore } from '../../runtime/state-store.js';
 import { openAnalyticsStore } from '../../sinks/clickhouse/analytics-store.js';
 import { FEATURE_SPEC } from '../../schemas/feature-spec.js';
 import { JsonlFiles } from '../../sinks/jsonl-files.js';
@@ -54,8 +55,9 @@ export async function runKafkaPipeline(opts: KafkaRunOptions): Promise<number> {
   const persist = pipeline === 'persist' ? await openPersistTargets(config, resolve(opts.outDir), logger, metrics) : undefined;
   const scorer = pipeline === 'predict' ? await loadScorer(fromPackageRoot(config.scoring.modelPath), FEATURE_SPEC) : undefined;
   const stateful = STATEFUL_PIPELINES.has(pipeline);
-  // Checkpoints of the operators' states, when state is kept: PGlite under --out (one per process), or the Postgres server.
-  const store = stateful ? await openFolderStore(config, opts.outDir) : undefined;
+  // When state is kept (PGlite under --out, one per process, or the Postgres server): checkpoints of
+  // the operators' states, and the alerts delivered (a restart does not send them again).
+  const store = stateful || pipeline === 'alerts' ? await openFolderStore(config, opts.outDir) : undefined;
   let registry = new StateRegistry();
   let fatal: ((err: unknown) => void) | undefined;
   let graph: Subscription | undefined;
@@ -64,7 +66,7 @@ export async function runKafkaPipeline(opts: KafkaRunOptions): Promise<number> {
   const rewire = async (restored?: ReadonlyMap<string, unknown>): Promise<void> => {
     graph?.unsubscribe();
     registry = new StateRegistry(restored);
-    graph = await wire(pipeline, bus, config, metrics, inFlight, persist, scorer, registry);
+    graph = await wire(pipeline, bus, config, metrics, inFlight, persist, scorer, registry, store);
     const unclaimed = registry.unclaimed();
     if (unclaimed.length > 0) logger.warn({ unclaimed }, 'checkpoint states no operator claimed: the pipeline changed since it was saved');
   };
@@ -184,6 +186,7 @@ async function wire(
   persist: PersistTargets | undefined,
   scorer: Scorer | undefined,
   registry: StateRegistry,
+  store: StateStore | undefined,
 ): Promise<Subscription> {
   switch (pipeline) {
     case 'features':
@@ -200,7 +203,8 @@ async function wire(
       // Deliveries are in-flight work: the bus commits a batch's offsets only once every alert it
       // gave is delivered or in dlq.alerts (settle), so a crash re-sends, never loses. Retries and
       // backoff run on the real clock. The delivery (and its dedupe memory) lives in the returned
-      // subscription and is closed with it.
-      return alertsPipeline(bus, config, { metrics, inFlight, logger: createLogger(config.log.level).child({ component: 'run.alerts' }) });
+      // subscription and is closed with it; with state on, each delivery is recorded before the
+      // commit, so what a killed process delivered is not sent again.
+      return alertsPipeline(bus, config, { metrics, inFlight, log: store, logger: createLogger(config.log.level).child({ component: 'run.alerts' }) });
   }
 }

@@ -150,6 +150,25 @@ export class SqlStateStore implements StateStore {
     return this.retry(() => listModelRows(this.sql));
   }
 
+  async deliveredAlerts(target: string, limit: number): Promise<string[]> {
+    const rows = await this.retry(() =>
+      this.sql.transaction(async (tx) => {
+        const latest = await tx.query<{ alert_id: string; seq: string | number }>(
+          'SELECT alert_id, seq FROM alert_deliveries WHERE target = $1 ORDER BY seq DESC LIMIT $2',
+          [target, limit],
+        );
+        const oldest = latest[latest.length - 1];
+        if (latest.length === limit && oldest !== undefined) await tx.query('DELETE FROM alert_deliveries WHERE target = $1 AND seq < $2', [target, oldest.seq]);
+        return latest;
+      }),
+    );
+    return rows.map((r) => r.alert_id).reverse();
+  }
+
+  async recordAlertDelivery(target: string, alertId: string): Promise<void> {
+    await this.retry(() => this.sql.query('INSERT INTO alert_deliveries (target, alert_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [target, alertId]));
+  }
+
   query<R extends object>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
     return this.retry(() => this.sql.query<R>(sql, params));
   }

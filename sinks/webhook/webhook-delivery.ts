@@ -1,8 +1,9 @@
 /**
  * Delivers alerts to webhook targets through the shared HttpClient: one sequential queue per target
  * (its rate limit and any Retry-After hold back the alerts behind), retries with backoff, a per-target
- * token bucket, dedupe by alert id (bounded LRU), `Idempotency-Key: <alert id>` for generic targets,
- * and a dead letter with the reason for an alert that cannot be delivered. `deliver` never rejects.
+ * token bucket, dedupe by alert id (bounded LRU; with a `log`, also across restarts),
+ * `Idempotency-Key: <alert id>` for generic targets, and a dead letter with the reason for an alert
+ * that cannot be delivered. `deliver` never rejects.
  */
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -17,6 +18,13 @@ import { deliveryFailure } from './delivery-failure.js';
 import { RecentIds } from './recent-ids.js';
 import { webhookPayload } from './webhook-payload.js';
 import type { WebhookTarget } from './webhook-target.js';
+
+/** Where deliveries are recorded, so that a restarted process does not send them again (the state store). */
+export interface AlertDeliveryLog {
+  /** The latest `limit` alert ids delivered to `target`, oldest first. */
+  deliveredAlerts(target: string, limit: number): Promise<string[]>;
+  recordAlertDelivery(target: string, alertId: string): Promise<void>;
+}
 
 export interface WebhookDeliveryOptions {
   readonly targets: readonly WebhookTarget[];
@@ -39,12 +47,20 @@ export interface WebhookDeliveryOptions {
   readonly logger?: Logger;
   /** Counters `polyflow_alerts_*_total` are registered here when given. */
   readonly registry?: Registry;
+  /**
+   * Each delivery is recorded here before it counts as done, and the latest `dedupeCapacity` per
+   * target are read back first: an alert delivered before a crash, whose input offset was not yet
+   * committed, is not sent again when the input is (Slack and Discord have no idempotency key).
+   */
+  readonly log?: AlertDeliveryLog;
 }
 
 interface TargetState {
   readonly target: WebhookTarget;
   readonly client: HttpClient;
   readonly sent: RecentIds;
+  /** Delivered before this process started (from the log). */
+  readonly recorded: Set<string>;
   tail: Promise<void>;
   queued: number;
   /** Alerts dead-lettered in a row (reset by a delivery). */
@@ -61,6 +77,8 @@ export class WebhookDelivery {
   private readonly delivered: Counter<'target'> | undefined;
   private readonly failed: Counter<'target'> | undefined;
   private readonly skipped: Counter<'target'> | undefined;
+  /** The log's deliveries read back; every send waits for it. */
+  private readonly loaded: Promise<void>;
 
   constructor(private readonly options: WebhookDeliveryOptions) {
     const clock = options.clock ?? systemClock;
@@ -80,6 +98,7 @@ export class WebhookDelivery {
         onRetry: (n) => options.logger?.warn({ target: target.name, attempt: n.attempt, delayMs: n.delayMs, code: n.error.code }, 'alert delivery retry'),
       }),
       sent: new RecentIds(options.dedupeCapacity),
+      recorded: new Set<string>(),
       tail: Promise.resolve(),
       queued: 0,
       failures: 0,
@@ -90,6 +109,20 @@ export class WebhookDelivery {
     this.delivered = counter('polyflow_alerts_delivered_total', 'Alerts delivered per webhook target');
     this.failed = counter('polyflow_alerts_dead_letters_total', 'Alerts that could not be delivered (dlq.alerts) per webhook target');
     this.skipped = counter('polyflow_alerts_duplicates_total', 'Alerts not sent again because their id was already delivered or queued');
+    this.loaded = this.readLog();
+  }
+
+  /** The deliveries the log holds, per target; a log that cannot be read is logged, and alerts go on. */
+  private async readLog(): Promise<void> {
+    const { log } = this.options;
+    if (log === undefined) return;
+    for (const state of this.targets) {
+      try {
+        for (const id of await log.deliveredAlerts(state.target.name, this.options.dedupeCapacity)) state.recorded.add(id);
+      } catch (err) {
+        this.options.logger?.error({ target: state.target.name, err: err instanceof Error ? err.message : String(err) }, 'delivered alerts not read back: alerts delivered before a restart may be sent again');
+      }
+    }
   }
 
   /** Queues `alert` for every target whose minimum severity it reaches; resolves when each is delivered or dead-lettered. */
@@ -108,7 +141,7 @@ export class WebhookDelivery {
       }
       state.sent.add(alert.id);
       state.queued++;
-      const job = state.tail.then(() => this.send(state, alert)).finally(() => state.queued--);
+      const job = state.tail.then(() => this.sendOnce(state, alert)).finally(() => state.queued--);
       state.tail = job;
       jobs.push(job);
     }
@@ -126,6 +159,16 @@ export class WebhookDelivery {
   /** Stops: queued and in-flight alerts are abandoned (not dead-lettered: the bus may be closing). */
   close(): void {
     this.abort.abort(new Error('alert delivery closed'));
+  }
+
+  /** Sends `alert` unless the log says an earlier process delivered it. */
+  private async sendOnce(state: TargetState, alert: Alert): Promise<void> {
+    await this.loaded;
+    if (state.recorded.has(alert.id)) {
+      this.skipped?.inc({ target: state.target.name });
+      return;
+    }
+    await this.send(state, alert);
   }
 
   private async send(state: TargetState, alert: Alert): Promise<void> {
@@ -153,6 +196,17 @@ export class WebhookDelivery {
       state.sent.delete(alert.id);
       if (++state.failures >= this.options.breakerFailures) state.openUntil = this.clock.now() + this.options.breakerCooldownMs;
       this.deadLetter(state, alert, deliveryFailure(err, target.webhookUrl, this.options.retry.maxRetryAfterMs));
+      return;
+    }
+    await this.record(state, alert);
+  }
+
+  /** Writes a delivery to the log (before the alert's input can be committed); a failure to write is logged. */
+  private async record(state: TargetState, alert: Alert): Promise<void> {
+    try {
+      await this.options.log?.recordAlertDelivery(state.target.name, alert.id);
+    } catch (err) {
+      this.options.logger?.error({ target: state.target.name, alertId: alert.id, err: err instanceof Error ? err.message : String(err) }, 'delivered alert not recorded: a restart may send it again');
     }
   }
 

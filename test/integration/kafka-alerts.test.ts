@@ -26,6 +26,7 @@ import type { Signal } from '../../schemas/signal.js';
 import type { WhaleEvent } from '../../schemas/whale-event.js';
 import { startTestKafka, type MockCluster } from '../helpers/kafka-mock-cluster.js';
 import { kafkaProcessEnv } from '../helpers/kafka-pipelines.js';
+import { createTestDatabase } from '../helpers/postgres-test-db.js';
 import { tradingEnv } from '../helpers/trading-model.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { WebhookReceiver, type ReceiverAction } from '../helpers/webhook-receiver.js';
@@ -45,6 +46,7 @@ let events: Event[] = [];
 const children: ChildProcess[] = [];
 const buses: KafkaBus[] = [];
 const receivers: WebhookReceiver[] = [];
+let dropDb: () => Promise<void> = async () => undefined;
 
 const lines = <T>(file: string): T[] =>
   readFileSync(file, 'utf8')
@@ -135,6 +137,7 @@ afterAll(async () => {
   for (const bus of buses) await bus.close().catch(() => undefined);
   for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
   for (const receiver of receivers) await receiver.close();
+  await dropDb();
   cluster?.stop();
 });
 
@@ -228,20 +231,27 @@ describe('polyflow run alerts on Kafka', () => {
     expect([...new Set(alerts.map((a) => a.id))].sort()).toEqual(expected);
   });
 
-  it('commits no offset past an alert still being delivered: a killed process loses none, and a restart re-sends only under the same key', async () => {
+  it('commits no offset past an alert still being delivered: a killed process loses none, and a restart re-sends only under the same key, and never to Slack', async () => {
     const expected = [...new Set(events.map(alertIdOf))].sort();
-    // Held: the first risk event's alert is not answered by the receiver until a second process sends it.
+    // Held: the first risk event's alert is not answered by the generic receiver until a second process sends it.
     const held = events.find((e) => e.topic === 'risk.event');
     if (held === undefined) throw new Error('the replay gave no risk event');
     const heldId = alertIdOf(held);
     let release = false;
-    const receiver = new WebhookReceiver((_path, id) => (id === heldId && !release ? 'hang' : undefined), Date.now);
+    const receiver = new WebhookReceiver((path, id) => (path === '/ops' && id === heldId && !release ? 'hang' : undefined), Date.now);
     receivers.push(receiver);
     const base = await receiver.start();
     const prefix = `alerts-crash-${randomUUID().slice(0, 8)}.`;
     await cluster.prepareTopics(prefix);
+    // State on: the Slack target's deliveries are recorded in Postgres and read back by the second process.
+    const db = await createTestDatabase('polyflow_alerts');
+    dropDb = db.drop;
     // Attempts that never time out here: only the kill ends the held one.
-    const env = processEnv(prefix, [{ name: 'ops', kind: 'generic', webhookUrl: `${base}/ops` }], { POLYFLOW_ALERTS_TIMEOUT_MS: '600000' });
+    const targets = [
+      { name: 'ops', kind: 'generic', webhookUrl: `${base}/ops` },
+      { name: 'team', kind: 'slack', webhookUrl: `${base}/slack` },
+    ];
+    const env = processEnv(prefix, targets, { POLYFLOW_ALERTS_TIMEOUT_MS: '600000', POLYFLOW_STATE_KIND: 'postgres', POLYFLOW_STATE_URL: db.url });
     const config = loadConfig({ env });
     const first = startAlerts(env);
     await first.ready;
@@ -253,12 +263,17 @@ describe('polyflow run alerts on Kafka', () => {
     await waitFor(() => new Set(receiver.accepted('/ops')).size === before.length, 120_000, 'first alerts delivered');
     await waitFor(async () => (await committed(prefix, 'signal.v1')) === published(before, 'signal.v1') && (await committed(prefix, 'fill.v1')) === published(before, 'fill.v1'), 60_000, 'first offsets committed');
     await publish(config, after);
-    await waitFor(() => receiver.requests.some((r) => r.alertId === heldId), 120_000, 'held alert sent');
+    await waitFor(() => receiver.requests.some((r) => r.path === '/ops' && r.alertId === heldId), 120_000, 'held alert sent');
     // Its record, and any after it on its partition, stay uncommitted while it is in flight.
     expect(await committed(prefix, 'risk.event')).toBeLessThan(published(after, 'risk.event'));
 
+    // Slack took alerts whose inputs are not committed (the held alert's batch): the restart reads them again.
+    const beforeIds = new Set(before.map(alertIdOf));
+    await waitFor(() => receiver.accepted('/slack').some((id) => !beforeIds.has(id)), 60_000, 'Slack took an alert of the uncommitted batch');
+
     first.child.kill('SIGKILL');
     await once(first.child, 'exit');
+    const uncommittedAtSlack = receiver.accepted('/slack').filter((id) => !beforeIds.has(id));
     release = true;
     const second = startAlerts(env);
     await second.ready;
@@ -274,10 +289,15 @@ describe('polyflow run alerts on Kafka', () => {
     const accepted = receiver.accepted('/ops');
     expect([...new Set(accepted)].sort()).toEqual(expected);
     expect(accepted.filter((id) => id === heldId)).toHaveLength(1);
-    expect(receiver.requests.find((r) => r.alertId === heldId)?.status).toBe('hang');
+    const ops = receiver.requests.filter((r) => r.path === '/ops');
+    expect(ops.find((r) => r.alertId === heldId)?.status).toBe('hang');
     // A re-sent alert carries the same Idempotency-Key: a receiver that dedupes on it acts once.
-    for (const r of receiver.requests) expect(r.idempotencyKey).toBe(r.alertId);
+    for (const r of ops) expect(r.idempotencyKey).toBe(r.alertId);
     // Alerts delivered and committed before the kill were not sent again.
     for (const e of before) expect(accepted.filter((id) => id === alertIdOf(e)), alertIdOf(e)).toHaveLength(1);
+    // Slack has no idempotency key: the deliveries recorded in the state store kept the restart from
+    // posting again what the killed process had posted, though its inputs were read again.
+    expect(uncommittedAtSlack.length).toBeGreaterThan(0);
+    expect(receiver.accepted('/slack').sort()).toEqual(expected);
   });
 });

@@ -56,7 +56,7 @@ function storeSuite(name: string, open: () => Promise<StateStore>, cleanup: () =
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name COLLATE \"C\"",
       );
       expect(tables.map((t) => t.table_name)).toEqual([
-        'fills', 'markets', 'models', 'orders', 'pipeline_checkpoints', 'portfolio_snapshots', 'positions', 'resolutions', 'risk_events', 'risk_state', 'schema_migrations', 'settings',
+        'alert_deliveries', 'fills', 'markets', 'models', 'orders', 'pipeline_checkpoints', 'portfolio_snapshots', 'positions', 'resolutions', 'risk_events', 'risk_state', 'schema_migrations', 'settings',
       ]);
     });
 
@@ -121,6 +121,18 @@ function storeSuite(name: string, open: () => Promise<StateStore>, cleanup: () =
       ]);
       expect(await store.deleteSetting('risk.kellyFraction')).toBe(true);
       expect(await store.deleteSetting('risk.kellyFraction')).toBe(false);
+    });
+
+    it('records alert deliveries per target once each, and keeps the latest `limit` of a target', async () => {
+      for (const id of ['a1', 'a2', 'a3', 'a2']) await store.recordAlertDelivery('slack', id);
+      await store.recordAlertDelivery('discord', 'a1');
+      expect(await store.deliveredAlerts('slack', 10)).toEqual(['a1', 'a2', 'a3']);
+      expect(await store.deliveredAlerts('discord', 10)).toEqual(['a1']);
+      expect(await store.deliveredAlerts('nobody', 10)).toEqual([]);
+      // Past the limit the oldest of the target go, the other target's stay.
+      expect(await store.deliveredAlerts('slack', 2)).toEqual(['a2', 'a3']);
+      expect(await store.deliveredAlerts('slack', 10)).toEqual(['a2', 'a3']);
+      expect(await store.deliveredAlerts('discord', 10)).toEqual(['a1']);
     });
   });
 }
