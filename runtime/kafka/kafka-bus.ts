@@ -1,6 +1,6 @@
 import { Subject, type Observable } from 'rxjs';
-import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
-import { deadLetterTopicOf, type TopicName, type TopicTypes } from '../../schemas/topics.js';
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { TopicName, TopicTypes } from '../../schemas/topics.js';
 import type { Bus, Progress } from '../bus.js';
 import type { Logger } from '../logger.js';
 import { closeEach } from '../close-after.js';
@@ -8,19 +8,19 @@ import { PolyflowError } from '../errors.js';
 import { SerdeError, type AvroTopicSerde } from './avro-serde.js';
 import type { KafkaMetrics } from './kafka-metrics.js';
 import { PublishOrder } from './publish-order.js';
-import { cachedKeyPartitioner, connectOrExplain } from './kafka-client.js';
+import { cachedKeyPartitioner } from './kafka-client.js';
 import type { KafkaCheckpointStore } from './kafka-checkpoints.js';
 import { RecentIds, recordId } from './recent-ids.js';
 import { ReferenceTables } from './reference-tables.js';
 import { CommitMarks, partitionKey, type PartitionOffset } from './commit-marks.js';
 import { activeStandbyAssigner } from './active-standby-assigner.js';
 import { coPartitionedAssigner } from './co-partitioned-assigner.js';
-import { checkCoPartitioned, ORDER_HEADER, OrderStamps, PROGRESS_HEADER, progressChainPartitions, progressOf, STAMPED, TIME_HEADER } from './ingest-order.js';
+import { checkCoPartitioned, OrderStamps, progressChainPartitions, progressOf, STAMPED } from './ingest-order.js';
 import { AwaitedProgress } from './awaited-progress.js';
 import { INPUT_PROGRESS_STATE, InputProgress, type InputProgressState } from './input-progress.js';
 import { LagProbe } from './lag-probe.js';
 import { MergedIntake, type EmittedRun, type MergeHost } from './merged-intake.js';
-import { ProgressMarks } from './progress-marks.js';
+import { KafkaPublisher, type Pending, type PublisherHost } from './kafka-publisher.js';
 import { planRebuild } from './rebuild-plan.js';
 
 export interface KafkaBusOptions {
@@ -147,15 +147,6 @@ export interface KafkaRebuild {
   readonly checkpointIntervalMs?: number | undefined;
 }
 
-interface Pending {
-  readonly topic: TopicName;
-  readonly key: string;
-  readonly value: unknown;
-  readonly seq: number | undefined;
-  /** A progress marker for this partition, with its time (and, from ingest, its order stamp). */
-  readonly marker?: { readonly partition: number; readonly time: number; readonly order: string | undefined };
-}
-
 interface Held {
   readonly subject: Subject<unknown>;
   readonly value: unknown;
@@ -190,10 +181,9 @@ const COMMIT_RETRY_MS = 200;
  */
 export class KafkaBus implements Bus {
   private readonly subjects = new Map<TopicName, Subject<unknown>>();
-  private readonly producer: Producer;
+  private readonly publisher: KafkaPublisher;
   private consumer: Consumer | undefined;
-  private queue: Pending[] = [];
-  private draining: Promise<void> | undefined;
+  /** A failure of the consuming side (a rebuild, a merged hand-over); the publisher keeps its own. */
   private failure: unknown;
   private readonly holds = new Set<Hold>();
   /** While consumption is paused for backpressure: resolved when it resumes. */
@@ -201,9 +191,7 @@ export class KafkaBus implements Bus {
   private started = false;
   /** Set when close() begins: a start() still connecting or joining stops at its next step. */
   private closing = false;
-  private readonly batchSize: number;
   private readonly highWater: number;
-  private readonly acked = new Map<TopicName, number>();
   private readonly received = new Map<TopicName, number>();
   /** Topics the group's consumer reads (by their broker name); reference tables are read apart. */
   private readonly byKafkaTopic = new Map<string, TopicName>();
@@ -234,18 +222,11 @@ export class KafkaBus implements Bus {
   /** Offsets to commit once the outputs published before them are acknowledged. */
   private readonly marks = new CommitMarks();
   private committing: Promise<void> | undefined;
-  /**
-   * Stamps this bus's co-partitioned records with their publish order, for consumer groups that
-   * merge them (a one-process run orders its own records by `polyflow-seq` instead).
-   */
-  private readonly stamps: OrderStamps | undefined;
   /** With `ingestOrder`: co-partitioned records wait here for their place. */
   private readonly intake: MergedIntake | undefined;
   private overdueQueued = false;
   /** Progress markers consumed, per topic (see progress()). */
   private readonly progressSubjects = new Map<TopicName, Subject<Progress>>();
-  /** With stamps and a marker interval: this bus's progress markers on the co-partitioned topics. */
-  private readonly progressMarks: ProgressMarks | undefined;
   /** With `eventOrder`: how far its awaited topic has progressed (known once started). */
   private awaited: AwaitedProgress | undefined;
   /** The awaited topic progressed since the merge last looked: what waits there may go. */
@@ -255,25 +236,60 @@ export class KafkaBus implements Bus {
   private readonly inputTimes = new Subject<number>();
 
   constructor(private readonly opts: KafkaBusOptions) {
-    this.producer = opts.kafka.producer({ createPartitioner: cachedKeyPartitioner, allowAutoTopicCreation: true, maxInFlightRequests: 1, idempotent: false });
-    this.batchSize = opts.batchSize ?? 500;
     this.highWater = opts.maxBufferedRecords ?? 10_000;
     this.order = opts.publishOrder === true ? new PublishOrder<Held>((topic) => this.subjects.has(topic)) : undefined;
     this.localTopics = new Set(this.order === undefined ? (opts.local ?? []) : []);
-    this.stamps = this.order === undefined ? new OrderStamps() : undefined;
-    this.progressMarks =
-      this.stamps === undefined || (opts.progressIntervalMs ?? 0) <= 0
-        ? undefined
-        : new ProgressMarks(
-            {
-              enqueue: (topic, partition, time, order) => this.enqueue({ topic, key: '', value: null, seq: undefined, marker: { partition, time, order } }),
-              admin: () => this.adminClient(),
-              kafkaTopic: (t) => this.kafkaTopic(t),
-            },
-            this.stamps,
-            { intervalMs: opts.progressIntervalMs ?? 0, wallClock: opts.progressWallClock, logger: opts.logger },
-          );
+    this.publisher = new KafkaPublisher(
+      opts.kafka.producer({ createPartitioner: cachedKeyPartitioner, allowAutoTopicCreation: true, maxInFlightRequests: 1, idempotent: false }),
+      {
+        serde: opts.serde,
+        kafkaTopic: (t) => this.kafkaTopic(t),
+        batchSize: opts.batchSize ?? 500,
+        highWater: this.highWater,
+        maxQueued: opts.maxQueuedRecords ?? 200_000,
+        // Co-partitioned records are stamped with their publish order for consumer groups that merge
+        // them (a one-process run orders its own records by `polyflow-seq` instead).
+        stamps: this.order === undefined ? new OrderStamps() : undefined,
+        progressIntervalMs: opts.progressIntervalMs ?? 0,
+        progressWallClock: opts.progressWallClock,
+        admin: () => this.adminClient(),
+        metrics: opts.metrics,
+        logger: opts.logger,
+      },
+      this.publisherHost(),
+    );
     this.intake = this.order === undefined ? this.newIntake(opts) : undefined;
+  }
+
+  /** The bus's side of its publisher: commit marks, backpressure, publish order, and failure. */
+  private publisherHost(): PublisherHost {
+    return {
+      queued: () => this.marks.recordPublished(),
+      acknowledged: (records) => {
+        this.marks.recordsAcknowledged(records);
+        this.commitAcknowledged();
+      },
+      backlogged: () => this.pause(),
+      relieved: () => this.resume(),
+      givenUp: (seq) => {
+        for (const held of this.order?.receive(seq, null) ?? []) held.subject.next(held.value);
+      },
+      failed: (err) => {
+        this.relief?.resolve();
+        // Nothing more can be published or committed: a consumer paused for backpressure would wait for good.
+        this.opts.onFatal?.(err);
+      },
+    };
+  }
+
+  /** The first failure, of either side: the bus can go on with neither. */
+  private get failed(): unknown {
+    return this.failure ?? this.publisher.failed;
+  }
+
+  /** Queues a record or marker to publish, unless the bus failed. */
+  private enqueue(pending: Pending): void {
+    if (this.failure === undefined) this.publisher.enqueue(pending);
   }
 
   /** Where records wait for their place in ingest's order (ingestOrder, eventOrder); none in fetch order. */
@@ -366,7 +382,7 @@ export class KafkaBus implements Bus {
   /** Connects; with topics subscribed, joins the group and resolves once partitions are assigned. */
   async start(opts: { joinTimeoutMs?: number } = {}): Promise<void> {
     this.started = true;
-    await connectOrExplain(this.producer, this.opts.brokers ?? []);
+    await this.publisher.connect(this.opts.brokers ?? []);
     await this.stopIfClosing();
     if (this.subjects.size === 0 || this.opts.groupId === undefined) return;
     const sessionTimeout = this.opts.sessionTimeoutMs ?? 10_000;
@@ -446,9 +462,8 @@ export class KafkaBus implements Bus {
 
   /** Resolves when every record published so far is acknowledged by the broker; rejects if a send failed. */
   async flush(): Promise<void> {
-    // A failure is told at once: a send in flight may hang until its request times out.
     if (this.failure !== undefined) throw this.failure;
-    while (this.draining !== undefined) await this.draining;
+    await this.publisher.flush();
     if (this.failure !== undefined) throw this.failure;
   }
 
@@ -458,13 +473,13 @@ export class KafkaBus implements Bus {
    * a one-process run is quiet when every subscribed topic received what was published to it.
    */
   counts(): { readonly acked: ReadonlyMap<TopicName, number>; readonly received: ReadonlyMap<TopicName, number> } {
-    return { acked: this.acked, received: this.received };
+    return { acked: this.publisher.acked, received: this.received };
   }
 
   /** True when nothing waits to be sent and every subscribed topic has received all this bus published to it. */
   quiet(): boolean {
-    if (this.queue.length > 0 || this.draining !== undefined || (this.order?.waiting ?? 0) > 0) return false;
-    for (const topic of this.subjects.keys()) if ((this.received.get(topic) ?? 0) < (this.acked.get(topic) ?? 0)) return false;
+    if (!this.publisher.idle || (this.order?.waiting ?? 0) > 0) return false;
+    for (const topic of this.subjects.keys()) if ((this.received.get(topic) ?? 0) < (this.publisher.acked.get(topic) ?? 0)) return false;
     return true;
   }
 
@@ -476,17 +491,14 @@ export class KafkaBus implements Bus {
       [
         () => this.flush(),
         // A publisher that stops marks all it published (after it is out, so the mark covers it); its timer stops either way.
-        async () => {
-          await this.progressMarks?.close();
-          await this.flush();
-        },
+        () => this.publisher.markLast(),
         () => {
           for (const subject of this.progressSubjects.values()) subject.complete();
         },
         () => this.consumer?.disconnect(),
         () => this.tables?.close(),
         () => this.admin?.disconnect(),
-        () => this.producer.disconnect(),
+        () => this.publisher.disconnect(),
         () => {
           for (const subject of this.subjects.values()) subject.complete();
           this.subjects.clear();
@@ -653,7 +665,7 @@ export class KafkaBus implements Bus {
   private async settleAndMark(runs: readonly EmittedRun[], heartbeat: () => Promise<void>, current: () => boolean = () => true): Promise<void> {
     await this.settled(heartbeat);
     this.muted = false;
-    if (this.failure !== undefined) throw this.failure;
+    if (this.failed !== undefined) throw this.failed;
     if (!current()) return;
     let marked = false;
     for (const { kafkaTopic, partition, last, live } of runs) {
@@ -852,7 +864,7 @@ export class KafkaBus implements Bus {
       if (!(err instanceof SerdeError)) throw err;
       this.opts.metrics?.serdeErrors.labels(topic, 'deserialize').inc();
       // Dead-lettered when it was first consumed.
-      if (!this.muted) await this.deadLetter(topic, partition, message, err);
+      if (!this.muted) await this.publisher.deadLetter(topic, partition, message, err);
       // Gives up its place in the publish order (if kept), so the records after it are not held.
       this.deliver(topic, subject, message, undefined);
       return;
@@ -1061,94 +1073,6 @@ export class KafkaBus implements Bus {
     return true;
   }
 
-  private async deadLetter(topic: TopicName, partition: number, message: { key: Buffer | null; value: Buffer | null; offset: string }, err: unknown): Promise<void> {
-    const reason = err instanceof Error ? err.message : String(err);
-    this.opts.logger?.warn({ topic, partition, offset: message.offset, reason }, 'undecodable record sent to the DLQ');
-    this.opts.metrics?.deadLetters.labels(topic).inc();
-    await this.producer.send({
-      topic: this.kafkaTopic(deadLetterTopicOf(topic)),
-      messages: [{ key: message.key, value: message.value, headers: { ...deadLetterHeaders(topic, reason), 'polyflow-dlq-partition': String(partition), 'polyflow-dlq-offset': message.offset } }],
-    });
-  }
-
-  private async drain(): Promise<void> {
-    try {
-      while (this.queue.length > 0 && this.failure === undefined) {
-        const batch = this.queue.splice(0, this.batchSize);
-        const byTopic = new Map<TopicName, Message[]>();
-        /** Progress markers per topic: acknowledged, not counted as records. */
-        const markers = new Map<TopicName, number>();
-        /** Receive times of the stamped records (books and trades) of this request. */
-        const stamped: number[] = [];
-        /** Records their schema refused, each to its topic's DLQ. */
-        const deadLetters: { topic: string; messages: Message[] }[] = [];
-        for (const record of batch) {
-          const { marker } = record;
-          if (marker !== undefined) {
-            let messages = byTopic.get(record.topic);
-            if (messages === undefined) byTopic.set(record.topic, (messages = []));
-            const headers: IHeaders = { [PROGRESS_HEADER]: String(marker.time) };
-            if (marker.order !== undefined) headers[ORDER_HEADER] = marker.order;
-            messages.push({ partition: marker.partition, key: null, value: null, headers });
-            markers.set(record.topic, (markers.get(record.topic) ?? 0) + 1);
-            continue;
-          }
-          let value: Buffer;
-          try {
-            const typed = record.value as TopicTypes[TopicName];
-            value = this.opts.serde.serializeReady(record.topic, typed) ?? (await this.opts.serde.serialize(record.topic, typed));
-          } catch (err) {
-            if (!(err instanceof SerdeError)) throw err;
-            // An output its schema refuses (an operator's bug): to the topic's DLQ as JSON, the rest go on.
-            this.opts.metrics?.serdeErrors.labels(record.topic, 'serialize').inc();
-            this.opts.metrics?.deadLetters.labels(record.topic).inc();
-            this.opts.logger?.error({ topic: record.topic, key: record.key, reason: err.message }, 'unpublishable record sent to the DLQ');
-            deadLetters.push({ topic: this.kafkaTopic(deadLetterTopicOf(record.topic)), messages: [{ key: record.key, value: jsonBytes(record.value), headers: deadLetterHeaders(record.topic, err.message) }] });
-            // In publish order its place is given up, so the records after it are not held for it.
-            if (record.seq !== undefined) for (const held of this.order?.receive(record.seq, null) ?? []) held.subject.next(held.value);
-            continue;
-          }
-          let messages = byTopic.get(record.topic);
-          if (messages === undefined) byTopic.set(record.topic, (messages = []));
-          // Stamped in queue order, which is publish order.
-          const order = this.stamps?.next(record.topic, record.key);
-          let headers: IHeaders | undefined;
-          if (record.seq !== undefined) headers = { 'polyflow-seq': String(record.seq) };
-          if (order !== undefined) {
-            (headers ??= {})[ORDER_HEADER] = order;
-            // With markers on: the receive time, for the markers and for trade's wait on predict.
-            const recvTs = this.progressMarks === undefined ? undefined : (record.value as { recvTs?: number }).recvTs;
-            if (recvTs !== undefined) {
-              headers[TIME_HEADER] = String(recvTs);
-              stamped.push(recvTs);
-            }
-          }
-          messages.push(headers === undefined ? { key: record.key, value } : { key: record.key, value, headers });
-        }
-        await this.producer.sendBatch({ acks: -1, topicMessages: [...[...byTopic].map(([topic, messages]) => ({ topic: this.kafkaTopic(topic), messages })), ...deadLetters] });
-        this.marks.recordsAcknowledged(batch.length);
-        this.commitAcknowledged();
-        for (const [topic, messages] of byTopic) {
-          const records = messages.length - (markers.get(topic) ?? 0);
-          if (records === 0) continue;
-          this.acked.set(topic, (this.acked.get(topic) ?? 0) + records);
-          this.opts.metrics?.produced.labels(topic).inc(records);
-        }
-        if (stamped.length > 0) this.progressMarks?.sent(stamped);
-        if (this.queue.length <= this.highWater / 2) this.resume();
-      }
-    } catch (err) {
-      this.failure = err;
-      this.opts.logger?.error({ err }, 'kafka publish failed');
-      this.relief?.resolve();
-      // Nothing more can be published or committed: a consumer paused for backpressure would wait for good.
-      this.opts.onFatal?.(err);
-    } finally {
-      this.draining = undefined;
-      if (this.queue.length <= this.highWater / 2) this.resume();
-    }
-  }
-
   private pause(): void {
     if (this.holds.has('backpressure') || this.consumer === undefined) return;
     this.opts.metrics?.paused.set(1);
@@ -1175,7 +1099,7 @@ export class KafkaBus implements Bus {
    */
   private async awaitRelief(heartbeat: () => Promise<void>, going: () => boolean): Promise<void> {
     const beatMs = Math.max(100, Math.floor((this.opts.sessionTimeoutMs ?? 10_000) / 5));
-    while (this.relief !== undefined && this.failure === undefined && !this.holding() && going()) {
+    while (this.relief !== undefined && this.failed === undefined && !this.holding() && going()) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([this.relief.promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, beatMs)))]);
       clearTimeout(timer);
@@ -1210,43 +1134,8 @@ export class KafkaBus implements Bus {
     }
   }
 
-  private enqueue(pending: Pending): void {
-    // Nothing more is sent after a failure: the process stops (a source learns it from flush()).
-    if (this.failure !== undefined) return;
-    if (this.queue.length >= (this.opts.maxQueuedRecords ?? 200_000)) {
-      const err = new PolyflowError(
-        'KAFKA_BACKLOG',
-        `kafka bus: ${this.queue.length} published records wait for the broker (kafka.maxQueuedRecords): it is not keeping up; stopping so that memory stays bounded`,
-        { retriable: true },
-      );
-      this.failure = err;
-      this.opts.logger?.error({ err }, 'kafka publish backlog');
-      this.relief?.resolve();
-      this.opts.onFatal?.(err);
-      return;
-    }
-    this.queue.push(pending);
-    this.marks.recordPublished();
-    if (this.queue.length > this.highWater) this.pause();
-    if (this.draining === undefined) this.draining = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
-  }
-
   /** True while published records wait above the high-water mark: a source should `await flush()`. */
   get pressure(): boolean {
-    return this.queue.length > this.highWater;
-  }
-}
-
-/** The headers of a dead letter: why, and the topic it was of (a consumed record's adds its partition and offset). */
-function deadLetterHeaders(topic: TopicName, reason: string): IHeaders {
-  return { 'polyflow-dlq-reason': reason, 'polyflow-dlq-topic': topic };
-}
-
-/** A record as JSON (a dead letter's value when it has no Avro form); `{}` when it cannot be written as JSON. */
-function jsonBytes(value: unknown): Buffer {
-  try {
-    return Buffer.from(JSON.stringify(value) ?? '{}');
-  } catch {
-    return Buffer.from('{}');
+    return this.publisher.pressure;
   }
 }
