@@ -16,6 +16,13 @@ describe('polyflow run: arguments', () => {
     await expect(runCommand(['trade', '--record', 'rec'])).rejects.toThrow(/--record needs live ingest/);
   });
 
+  it('takes --speed only as a positive number, and only to pace `run ingest --replay`', async () => {
+    vi.stubEnv('POLYFLOW_BUS_KIND', 'kafka');
+    await expect(runCommand(['ingest', '--replay', 'rec', '--speed', '0'])).rejects.toThrow(/--speed must be a positive number \(1: as recorded, 10: ten times faster\), got "0"/);
+    await expect(runCommand(['ingest', '--replay', 'rec', '--speed', 'fast'])).rejects.toThrow(/--speed must be a positive number/);
+    await expect(runCommand(['features', '--speed', '2'])).rejects.toThrow(/run features: --speed paces `run ingest --replay`/);
+  });
+
   it('refuses alerts without targets on either bus', async () => {
     vi.stubEnv('POLYFLOW_ALERTS_TARGETS', '[]');
     await expect(runCommand(['alerts'])).rejects.toThrow(/no alert targets configured/);

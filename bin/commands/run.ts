@@ -41,6 +41,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       'from-beginning': { type: 'boolean' },
       metrics: { type: 'string' },
       replay: { type: 'string' },
+      speed: { type: 'string' },
     },
   });
   const pipeline = positionals[0] ?? '';
@@ -68,8 +69,9 @@ export async function runCommand(argv: string[]): Promise<number> {
     if (values.out !== undefined || values.record !== undefined || durationMs !== undefined || values['from-beginning'] === true) {
       throw new InputError('run ingest --replay: publishes the whole recording to Kafka; --out, --record and --duration are for live ingest, --from-beginning for consumer groups');
     }
-    return runIngestReplay(resolve(values.replay), config, { metricsFile: values.metrics });
+    return runIngestReplay(resolve(values.replay), config, { metricsFile: values.metrics, speed: speedOption(values.speed) });
   }
+  if (values.speed !== undefined) throw new InputError(`run ${pipeline}: --speed paces \`run ingest --replay\``);
   if (!live || (onKafka && pipeline !== 'ingest')) {
     const name = pipeline as KafkaPipeline;
     return runKafkaPipeline({
@@ -109,4 +111,12 @@ export async function runCommand(argv: string[]): Promise<number> {
     ...(values.record === undefined ? {} : { recordDir: resolve(values.record) }),
     ...(durationMs === undefined ? {} : { durationMs }),
   });
+}
+
+/** `--speed <x>`: a positive number (how many times faster than recorded), or undefined when not given. */
+function speedOption(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const speed = Number(value);
+  if (!(Number.isFinite(speed) && speed > 0)) throw new InputError(`run ingest --replay: --speed must be a positive number (1: as recorded, 10: ten times faster), got ${JSON.stringify(value)}`);
+  return speed;
 }

@@ -2,8 +2,9 @@
 // broker as the in-process ingest makes it (every record, in ingest's order, each asset's books and
 // trades in the order they were made), progress-marked on every book and trade partition up to the
 // last record; the process exits 0 once the broker has it all. Mock cluster (needs kcat).
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../runtime/config.js';
 import { watchPipeline } from '../../pipelines/watch.js';
+import { createKafka } from '../../runtime/kafka/kafka-client.js';
 import { openKafkaBus } from '../../runtime/kafka/open-kafka-bus.js';
 import { MemoryBus } from '../../runtime/memory-bus.js';
 import { PipelineMetrics } from '../../runtime/metrics.js';
@@ -65,6 +67,45 @@ describe('run ingest --replay', () => {
     const made = rest.filter((r) => r.topic === 'pm.book' || r.topic === 'pm.trade');
     expect(stamped.map((s) => s.value)).toEqual(made.map((r) => r.value));
   }, 180_000);
+
+  it('paces the recording with --speed, and a signal stops it early with what it published acknowledged and marked', async () => {
+    const prefix = `ingest-paced-${randomUUID().slice(0, 8)}.`;
+    await cluster.prepareTopics(prefix);
+    const env = { ...kafkaProcessEnv(cluster.bootstrap, prefix), POLYFLOW_BUS_KIND: 'kafka' };
+    const config = loadConfig({ env });
+    // The recorded hour at 60x: a minute, of which the test lets a few seconds go by.
+    const child = spawn(process.execPath, [CLI, 'run', 'ingest', '--replay', recording, '--speed', '60'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const books = async (): Promise<number> => {
+      const admin = createKafka({ brokers: config.kafka.brokers, clientId: 'test-admin' }).admin();
+      await admin.connect();
+      try {
+        return (await admin.fetchTopicOffsets(`${prefix}pm.book`)).reduce((n, p) => n + Number(p.high), 0);
+      } finally {
+        await admin.disconnect();
+      }
+    };
+    await waitFor(async () => (await books()) > 20, 60_000, 'the first books published');
+    child.kill('SIGTERM');
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(0);
+    const published = Number(/pm\.book ([\d,]+)/.exec(stdout)?.[1]?.replaceAll(',', '') ?? Number.NaN);
+    expect(stdout).toMatch(/^ingest: replayed [\d,]+ records of .*rec \(stopped early by a signal\); published to Kafka: /m);
+
+    const { rest } = await ingestRecords(recording);
+    const allBooks = rest.filter((r) => r.topic === 'pm.book');
+    // Paced: far from the whole recording went out before the signal.
+    expect(published).toBeLessThan(allBooks.length / 2);
+    const back = await readPartitioned(config, 'pm.book');
+    const records = back.filter((e) => e.progress === undefined);
+    expect(records).toHaveLength(published);
+    // In ingest's order, the recording's first books, and every partition marked to the last of them.
+    const sorted = records.sort((a, b) => (a.stamp?.g ?? 0) - (b.stamp?.g ?? 0)).map((e) => e.value);
+    expect(sorted).toEqual(allBooks.slice(0, published).map((r) => r.value));
+    const lastTime = Math.max(...sorted.map((v) => v?.recvTs ?? 0));
+    for (let p = 0; p < 4; p++) expect(Math.max(...back.filter((e) => e.partition === p && e.progress !== undefined).map((e) => e.progress ?? 0)), `partition ${p}`).toBeGreaterThanOrEqual(lastTime - 1);
+  }, 120_000);
 
   it('is for ingest on Kafka only', async () => {
     const failed = await promisify(execFile)(process.execPath, [CLI, 'run', 'ingest', '--replay', recording], { env: { ...process.env, POLYFLOW_BUS_KIND: 'memory' } }).catch((err: unknown) => err as { code: number; stderr: string });
