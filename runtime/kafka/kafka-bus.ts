@@ -9,6 +9,7 @@ import { SerdeError, type AvroTopicSerde } from './avro-serde.js';
 import type { KafkaMetrics } from './kafka-metrics.js';
 import { PublishOrder } from './publish-order.js';
 import { cachedKeyPartitioner } from './kafka-client.js';
+import { CompressionTypes } from './kafkajs.js';
 import type { KafkaCheckpointStore } from './kafka-checkpoints.js';
 import { RecentIds, recordId } from './recent-ids.js';
 import { ReferenceTables } from './reference-tables.js';
@@ -45,6 +46,8 @@ export interface KafkaBusOptions {
   readonly rebalanceTimeoutMs?: number | undefined;
   /** How long the broker may hold a fetch that has no data (default 50 ms: a latency bound per hop). */
   readonly fetchMaxWaitMs?: number | undefined;
+  /** Compression of the produced record batches (default none). */
+  readonly compression?: 'none' | 'gzip' | undefined;
   /** With metrics: how often the lag of the assigned partitions is asked of the broker (default 5 s). */
   readonly lagProbeMs?: number | undefined;
   /** Awaited before offsets are committed: work the consumed records started that publishes later (model scoring). */
@@ -105,9 +108,11 @@ export interface KafkaBusOptions {
    * raise an empty partition's watermark), each held until every partition of `awaiting`
    * (prediction.v1) has progressed to its receive time − 1 (`polyflow-time`), `waitMs` at most (then
    * records go without waiting until `awaiting` progresses again). Needs progress markers upstream
-   * (kafka.progressIntervalMs). Ignored with `publishOrder` or `ingestOrder`.
+   * (kafka.progressIntervalMs). The stamped topics `alongside` (trade: pm.resolution) are merged into
+   * that one order with it: a market resolves among its books where ingest saw it resolve, not when
+   * its partition happens to be fetched. Ignored with `publishOrder` or `ingestOrder`.
    */
-  readonly eventOrder?: { readonly topic: TopicName; readonly awaiting: TopicName; readonly waitMs: number } | undefined;
+  readonly eventOrder?: { readonly topic: TopicName; readonly alongside?: readonly TopicName[] | undefined; readonly awaiting: TopicName; readonly waitMs: number } | undefined;
   /** How long a partition waits for a co-partitioned record that may still come (default 500 ms; see PartitionMerge). */
   readonly orderWaitMs?: number | undefined;
   /**
@@ -245,6 +250,7 @@ export class KafkaBus implements Bus {
         serde: opts.serde,
         kafkaTopic: (t) => this.kafkaTopic(t),
         batchSize: opts.batchSize ?? 500,
+        compression: opts.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
         highWater: this.highWater,
         maxQueued: opts.maxQueuedRecords ?? 200_000,
         // Co-partitioned records are stamped with their publish order for consumer groups that merge
@@ -302,7 +308,7 @@ export class KafkaBus implements Bus {
     if (eventOrder === undefined) return undefined;
     return new MergedIntake(this.mergeHost(), kafkaTopic, {
       ...intake,
-      sets: [[eventOrder.topic]],
+      sets: [[eventOrder.topic, ...(eventOrder.alongside ?? [])]],
       merge: {
         total: true,
         gate: (message) => this.awaited?.passes(message) === true,

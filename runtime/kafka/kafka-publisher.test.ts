@@ -23,7 +23,7 @@ function countingHost(): PublisherHost & { told: { queued: number; acknowledged:
   };
 }
 
-function publisher(sendBatch: () => Promise<void>, host: PublisherHost, bounds: { highWater: number; maxQueued: number }): KafkaPublisher {
+function publisher(sendBatch: (request: { compression?: number }) => Promise<void>, host: PublisherHost, bounds: { highWater: number; maxQueued: number }, compression = 0): KafkaPublisher {
   const producer = { sendBatch, send: async () => undefined, connect: async () => undefined, disconnect: async () => undefined } as unknown as Producer;
   return new KafkaPublisher(
     producer,
@@ -31,6 +31,7 @@ function publisher(sendBatch: () => Promise<void>, host: PublisherHost, bounds: 
       serde: new AvroTopicSerde({ client: new MockClient({ baseURLs: ['mock://'] }), schemaOf: committedSchemaOf }),
       kafkaTopic: (t) => t,
       batchSize: 100,
+      compression,
       ...bounds,
       stamps: undefined,
       progressIntervalMs: 0,
@@ -68,5 +69,14 @@ describe('KafkaPublisher', () => {
     expect(host.told).toMatchObject({ queued: 250, acknowledged: 250, failures: [] });
     expect(host.told.relieved).toBeGreaterThan(0);
     expect(p.acked.get('signal.v1')).toBe(250);
+  });
+
+  it('compresses every produce request as configured (kafka.compression)', async () => {
+    const seen: (number | undefined)[] = [];
+    const gzip = 1;
+    const p = publisher(async (request) => void seen.push(request.compression), countingHost(), { highWater: 10, maxQueued: 1_000 }, gzip);
+    for (let i = 0; i < 150; i++) p.enqueue({ topic: 'signal.v1', key: signal!.assetId, value: { ...signal!, id: `s${i}` }, seq: undefined });
+    await p.flush();
+    expect(seen).toEqual([gzip, gzip]);
   });
 });

@@ -1,4 +1,4 @@
-import type { Admin, IHeaders, Message, Producer } from 'kafkajs';
+import type { Admin, CompressionTypes, IHeaders, Message, Producer } from 'kafkajs';
 import { deadLetterTopicOf, type TopicName, type TopicTypes } from '../../schemas/topics.js';
 import type { Logger } from '../logger.js';
 import { PolyflowError } from '../errors.js';
@@ -40,6 +40,8 @@ export interface KafkaPublisherOptions {
   /** The broker's name of a polyflow topic (or of its DLQ). */
   readonly kafkaTopic: (topic: string) => string;
   readonly batchSize: number;
+  /** Of every produced record batch (kafkajs's CompressionTypes). */
+  readonly compression: CompressionTypes;
   readonly highWater: number;
   readonly maxQueued: number;
   /** Stamps co-partitioned records with their publish order (none with publishOrder). */
@@ -149,6 +151,7 @@ export class KafkaPublisher {
     this.opts.logger?.warn({ topic, partition, offset: message.offset, reason }, 'undecodable record sent to the DLQ');
     this.opts.metrics?.deadLetters.labels(topic).inc();
     await this.producer.send({
+      compression: this.opts.compression,
       topic: this.opts.kafkaTopic(deadLetterTopicOf(topic)),
       messages: [{ key: message.key, value: message.value, headers: { ...deadLetterHeaders(topic, reason), 'polyflow-dlq-partition': String(partition), 'polyflow-dlq-offset': message.offset } }],
     });
@@ -165,7 +168,7 @@ export class KafkaPublisher {
       while (this.queue.length > 0 && this.failure === undefined) {
         const batch = this.queue.splice(0, this.opts.batchSize);
         const request = await this.request(batch);
-        await this.producer.sendBatch({ acks: -1, topicMessages: [...[...request.byTopic].map(([topic, messages]) => ({ topic: this.opts.kafkaTopic(topic), messages })), ...request.deadLetters] });
+        await this.producer.sendBatch({ acks: -1, compression: this.opts.compression, topicMessages: [...[...request.byTopic].map(([topic, messages]) => ({ topic: this.opts.kafkaTopic(topic), messages })), ...request.deadLetters] });
         this.host.acknowledged(batch.length);
         for (const [topic, messages] of request.byTopic) {
           const records = messages.length - (request.markers.get(topic) ?? 0);

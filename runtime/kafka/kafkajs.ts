@@ -4,4 +4,4 @@
  */
 import './kafkajs-fast-codec.js';
 
-export { AssignerProtocol, Kafka, logLevel, PartitionAssigners, Partitioners } from 'kafkajs';
+export { AssignerProtocol, CompressionTypes, Kafka, logLevel, PartitionAssigners, Partitioners } from 'kafkajs';

@@ -38,7 +38,7 @@ export interface OpenKafkaBusOptions {
   /** Co-partitioned topics handed over in ingest's order (see KafkaBusOptions). */
   readonly ingestOrder?: boolean | 'total' | undefined;
   /** See KafkaBusOptions.eventOrder (it waits `kafka.progressWaitMs` at most). */
-  readonly eventOrder?: { readonly topic: TopicName; readonly awaiting: TopicName } | undefined;
+  readonly eventOrder?: { readonly topic: TopicName; readonly alongside?: readonly TopicName[] | undefined; readonly awaiting: TopicName } | undefined;
   /** Topics this process publishes and reads back itself (see KafkaBusOptions). */
   readonly local?: readonly TopicName[] | undefined;
   /** Live ingest: its receive times are the wall clock, and its markers go on when nothing is received (see KafkaBusOptions). */
@@ -70,6 +70,7 @@ export function openKafkaBus(opts: OpenKafkaBusOptions): KafkaBus {
     topicPrefix,
     fromBeginning: opts.fromBeginning,
     batchSize: kafka.batchSize,
+    compression: kafka.compression,
     maxBufferedRecords: kafka.maxBufferedRecords,
     maxQueuedRecords: kafka.maxQueuedRecords,
     sessionTimeoutMs: kafka.sessionTimeoutMs,
