@@ -4,10 +4,10 @@ import { InputClock } from '../runtime/input-clock.js';
 import { groupBusShape, tradeGroupClock } from './consumer-groups.js';
 
 describe('a trade consumer group', () => {
-  it("reads books in ingest's order, gated on prediction.v1's progress, on an input clock: by default (markers every 100 ms)", () => {
+  it("reads books and resolutions in ingest's order, gated on prediction.v1's progress, on an input clock: by default (markers every 100 ms)", () => {
     const config = loadConfig({ env: {} });
     expect(config.kafka.progressIntervalMs).toBe(100);
-    expect(groupBusShape('trade', config).eventOrder).toEqual({ topic: 'pm.book', awaiting: 'prediction.v1' });
+    expect(groupBusShape('trade', config).eventOrder).toEqual({ topic: 'pm.book', alongside: ['pm.resolution'], awaiting: 'prediction.v1' });
     const clock = tradeGroupClock(config);
     expect(clock).toBeInstanceOf(InputClock);
     // One clock per group: its time is the books it saw.

@@ -28,8 +28,10 @@ export function groupBusShape(pipeline: KafkaPipeline, config: Config): Pick<Ope
     // trade's stages feed each other through its own topics: at once, as in the embedded run.
     local: pipeline === 'trade' ? TRADE_OWN_TOPICS : undefined,
     // With progress markers, trade sees the books in ingest's order, each once the predictions due
-    // before it are in: its input clock then releases what the embedded run's would (trade.ts).
-    eventOrder: pipeline === 'trade' && config.kafka.progressIntervalMs > 0 ? { topic: 'pm.book', awaiting: 'prediction.v1' } : undefined,
+    // before it are in: its input clock then releases what the embedded run's would (trade.ts). The
+    // resolutions come in that order too: read as fetched, a backlog's later resolutions reached the
+    // risk gate before the books of the hours before them (markets closed, books stale).
+    eventOrder: pipeline === 'trade' && config.kafka.progressIntervalMs > 0 ? { topic: 'pm.book', alongside: ['pm.resolution'], awaiting: 'prediction.v1' } : undefined,
   };
 }
 
