@@ -2,8 +2,7 @@
 // DLQ and the others are published; a send that fails for good stops the process (onFatal); a
 // registry it cannot reach fails the batch without dead-lettering a valid record.
 import { MockClient } from '@confluentinc/schemaregistry';
-import type { Kafka, KafkaMessage, Message } from 'kafkajs';
-import { Subject } from 'rxjs';
+import type { EachBatchPayload, Kafka, KafkaMessage, Message } from 'kafkajs';
 import { describe, expect, it, vi } from 'vitest';
 import type { AssetId } from '../../schemas/ids.js';
 import type { Signal } from '../../schemas/signal.js';
@@ -18,7 +17,20 @@ interface Sent {
   messages: Message[];
 }
 
-function fakeKafka(sendBatch: (request: { topicMessages: Sent[] }) => Promise<void>): { kafka: Kafka; single: Sent[]; disconnected: () => boolean } {
+/** A batch as kafkajs hands it to eachBatch: what the test needs of it. */
+type Batch = Pick<EachBatchPayload, 'resolveOffset' | 'heartbeat' | 'isRunning' | 'isStale'> & {
+  batch: { topic: string; partition: number; highWatermark: string; messages: KafkaMessage[] };
+};
+
+/**
+ * A kafkajs client whose producer records what it is given, and whose consumer, once the bus runs
+ * it, joins at once with `assignment` and hands the batches the test gives `consume()` to the bus's
+ * eachBatch, as kafkajs would.
+ */
+function fakeKafka(
+  sendBatch: (request: { topicMessages: Sent[] }) => Promise<void>,
+  assignment: Record<string, number[]> = { 'signal.v1': [0] },
+): { kafka: Kafka; single: Sent[]; disconnected: () => boolean; consume: (batch: Batch) => Promise<void> } {
   const single: Sent[] = [];
   let disconnected = false;
   const producer = {
@@ -27,8 +39,44 @@ function fakeKafka(sendBatch: (request: { topicMessages: Sent[] }) => Promise<vo
     sendBatch,
     send: async (request: Sent) => void single.push(request),
   };
-  return { kafka: { producer: () => producer, consumer: () => ({}), admin: () => ({}) } as unknown as Kafka, single, disconnected: () => disconnected };
+  const handlers = new Map<string, (event: { payload: unknown }) => void>();
+  let eachBatch: ((batch: Batch) => Promise<void>) | undefined;
+  const consumer = {
+    events: { CRASH: 'crash', FETCH_START: 'fetch_start', GROUP_JOIN: 'group_join' },
+    on: (event: string, handler: (event: { payload: unknown }) => void) => void handlers.set(event, handler),
+    connect: async () => undefined,
+    subscribe: async () => undefined,
+    run: async (config: { eachBatch: (batch: Batch) => Promise<void> }) => {
+      eachBatch = config.eachBatch;
+      handlers.get('group_join')?.({ payload: { memberAssignment: assignment } });
+    },
+    pause: () => undefined,
+    resume: () => undefined,
+    commitOffsets: async () => undefined,
+    disconnect: async () => undefined,
+  };
+  const consume = (batch: Batch): Promise<void> => {
+    if (eachBatch === undefined) throw new Error('the bus has not started its consumer');
+    return eachBatch(batch);
+  };
+  return { kafka: { producer: () => producer, consumer: () => consumer, admin: () => ({}) } as unknown as Kafka, single, disconnected: () => disconnected, consume };
 }
+
+/** A batch of `signal.v1` partition `partition` holding `messages`, whose resolved offsets go to `resolved`. */
+function batchOf(messages: KafkaMessage[], partition = 0, resolved: string[] = []): Batch {
+  const last = Number(messages[messages.length - 1]?.offset ?? -1);
+  return {
+    batch: { topic: 'signal.v1', partition, highWatermark: String(last + 1), messages },
+    resolveOffset: (offset: string) => void resolved.push(offset),
+    heartbeat: async () => undefined,
+    isRunning: () => true,
+    isStale: () => false,
+  };
+}
+
+/** A consumed record of `value` at `offset`. */
+const consumed = (value: Buffer, offset: string, headers: KafkaMessage['headers'] = {}): KafkaMessage =>
+  ({ key: Buffer.from(signal!.assetId), value, offset, headers, timestamp: '0', attributes: 0 }) as KafkaMessage;
 
 const serde = (): AvroTopicSerde => new AvroTopicSerde({ client: new MockClient({ baseURLs: ['mock://'] }), schemaOf: committedSchemaOf });
 const [signal] = SAMPLES['signal.v1'];
@@ -71,30 +119,32 @@ describe('KafkaBus failures', () => {
   it('fails the batch, dead-lettering nothing, when the registry cannot be reached for a valid record', async () => {
     const writer = serde();
     const bytes = await writer.serialize('signal.v1', signal!);
-    const { kafka, single } = fakeKafka(async () => undefined);
+    const { kafka, single, consume } = fakeKafka(async () => undefined);
     const unreachable = new PolyflowError('SCHEMA_REGISTRY_UNAVAILABLE', 'registry down', { retriable: true });
     const reader = { deserialize: () => Promise.reject(unreachable), deserializeReady: () => undefined } as unknown as AvroTopicSerde;
     const bus = new KafkaBus({ kafka, serde: reader, groupId: 'g' });
     const got: unknown[] = [];
-    const subject = new Subject<unknown>();
-    subject.subscribe((v) => got.push(v));
-    const message = { key: Buffer.from(signal!.assetId), value: bytes, offset: '42', headers: {}, timestamp: '0', attributes: 0 } as KafkaMessage;
-    const emit = (bus as unknown as { emit(topic: string, subject: Subject<unknown>, partition: number, message: KafkaMessage): Promise<void> }).emit.bind(bus);
-    await expect(emit('signal.v1', subject, 0, message)).rejects.toBe(unreachable);
+    bus.topic('signal.v1').subscribe((v) => got.push(v));
+    await bus.start();
+    await expect(consume(batchOf([consumed(bytes, '42')]))).rejects.toBe(unreachable);
     expect(single).toEqual([]);
     expect(got).toEqual([]);
     // An undecodable value (not in the wire format) is the record's fault: dead-lettered, and the consumer goes on.
-    const undecodable = new KafkaBus({ kafka, serde: writer, groupId: 'g' });
-    const emitBad = (undecodable as unknown as { emit: typeof emit }).emit.bind(undecodable);
-    await emitBad('signal.v1', subject, 3, { ...message, value: Buffer.from('{"not":"avro"}') });
-    expect(single.map((s) => s.topic)).toEqual(['dlq.signal.v1']);
-    expect(single[0]?.messages[0]?.headers).toMatchObject({ 'polyflow-dlq-partition': '3', 'polyflow-dlq-offset': '42', 'polyflow-dlq-topic': 'signal.v1' });
+    const bad = fakeKafka(async () => undefined, { 'signal.v1': [3] });
+    const undecodable = new KafkaBus({ kafka: bad.kafka, serde: writer, groupId: 'g' });
+    undecodable.topic('signal.v1').subscribe((v) => got.push(v));
+    await undecodable.start();
+    await bad.consume(batchOf([consumed(Buffer.from('{"not":"avro"}'), '42')], 3));
+    expect(got).toEqual([]);
+    const { single: deadLetters } = bad;
+    expect(deadLetters.map((s) => s.topic)).toEqual(['dlq.signal.v1']);
+    expect(deadLetters[0]?.messages[0]?.headers).toMatchObject({ 'polyflow-dlq-partition': '3', 'polyflow-dlq-offset': '42', 'polyflow-dlq-topic': 'signal.v1' });
   });
 
   it('does not hand a record over twice when a batch fails midway and kafkajs fetches it again', async () => {
     const writer = serde();
     const bytes = await Promise.all([0, 1, 2].map((i) => writer.serialize('signal.v1', { ...signal!, id: `s${i}` })));
-    const { kafka } = fakeKafka(async () => undefined);
+    const { kafka, consume } = fakeKafka(async () => undefined);
     let registryUp = false;
     // The third record needs the registry, which is down the first time.
     const reader = {
@@ -106,15 +156,9 @@ describe('KafkaBus failures', () => {
     const bus = new KafkaBus({ kafka, serde: reader, groupId: 'g' });
     const got: string[] = [];
     bus.topic('signal.v1').subscribe((v) => got.push(v.id));
+    await bus.start();
     const resolved: string[] = [];
-    const payload = (from: number) => ({
-      batch: { topic: 'signal.v1', partition: 0, highWatermark: '3', messages: bytes.slice(from).map((value, i) => ({ key: null, value, offset: String(from + i), headers: {}, timestamp: '0', attributes: 0 })) },
-      resolveOffset: (offset: string) => void resolved.push(offset),
-      heartbeat: async () => undefined,
-      isRunning: () => true,
-      isStale: () => false,
-    });
-    const consume = (bus as unknown as { consume(p: unknown): Promise<void> }).consume.bind(bus);
+    const payload = (from: number): Batch => batchOf(bytes.slice(from).map((value, i) => consumed(value, String(from + i))), 0, resolved);
     await expect(consume(payload(0))).rejects.toThrow('registry down');
     expect(got).toEqual(['s0', 's1']);
     // The records handed over are resolved: kafkajs fetches again from the one that failed.
@@ -126,20 +170,19 @@ describe('KafkaBus failures', () => {
 
   it('in publish order, gives up the place of a record its schema refused, so the records after it are not held for it', async () => {
     const batches: Sent[][] = [];
-    const { kafka } = fakeKafka(async ({ topicMessages }) => void batches.push(topicMessages));
+    const { kafka, consume } = fakeKafka(async ({ topicMessages }) => void batches.push(topicMessages));
     const codec = serde();
     const bus = new KafkaBus({ kafka, serde: codec, groupId: 'g', publishOrder: true });
     const got: string[] = [];
     bus.topic('signal.v1').subscribe((v) => got.push(v.id));
+    await bus.start();
     bus.publish('signal.v1', signal!.assetId, { ...signal!, edge: 'wide' } as unknown as Signal);
     bus.publish('signal.v1', other.assetId, other);
     await bus.flush();
     // The valid one comes back from the broker, carrying its place in the publish order.
     const [good] = batches.flat().find((t) => t.topic === 'signal.v1')?.messages ?? [];
-    const value = await codec.deserialize('signal.v1', good?.value as Buffer);
-    const deliver = (bus as unknown as { deliver(topic: string, subject: unknown, message: KafkaMessage, value: unknown): void }).deliver.bind(bus);
-    const subject = (bus as unknown as { subjects: Map<string, unknown> }).subjects.get('signal.v1');
-    deliver('signal.v1', subject, { ...good, offset: '0', timestamp: '0', attributes: 0 } as unknown as KafkaMessage, value);
+    expect(got).toEqual([]);
+    await consume(batchOf([consumed(good?.value as Buffer, '0', good?.headers as KafkaMessage['headers'])]));
     expect(got).toEqual([other.id]);
   });
 });
