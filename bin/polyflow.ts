@@ -31,10 +31,11 @@ Commands:
         (arbitrage.v1, whale.v1), or ingest + the graph with webhook alerts; --api serves the HTTP
         API inside the run. With POLYFLOW_BUS_KIND=kafka: ingest publishes those topics to Kafka
         (JSONL only with --out), watch and alerts run alone as consumer groups like the ones below.
-  run ingest --replay <recording> [--metrics <file>] [--config <file>]
+  run ingest --replay <recording> [--speed <x>] [--metrics <file>] [--config <file>]
         With POLYFLOW_BUS_KIND=kafka: publish a recording's ingest to Kafka as live ingest would
         (stamped, progress-marked in recorded time) and exit once the broker has it all; start
         it before the consumer groups (--from-beginning) to run the deployment on recorded data.
+        --speed: at the recorded pace, x times faster (1: as recorded); SIGINT/SIGTERM stops it.
   run features|predict|trade|persist [--from-beginning] [--duration <s>] [--metrics <file>] [--out <dir>] [--config <file>]
         One pipeline as a Kafka consumer group <kafka.groupIdPrefix>.<pipeline> (KAFKA_BROKERS); persist
         writes the output topics as JSONL into --out. Prints "ready <pipeline>" once joined.
