@@ -46,8 +46,11 @@ const books = (records: readonly IngestRecord[]): number => records.filter((r) =
 beforeAll(async () => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npm test builds it)`);
   cluster = await startTestKafka();
-  execFileSync(process.execPath, [CLI, 'simulate', '--out', recording, '--markets', '8', '--events', '6000', '--seed', '3'], { stdio: 'pipe' });
+  // Two hours, so that two of its markets resolve in it: a standby that takes trade over rebuilds
+  // their resolutions among the books, in ingest's order.
+  execFileSync(process.execPath, [CLI, 'simulate', '--out', recording, '--markets', '8', '--events', '6000', '--seed', '3', '--hours', '2'], { stdio: 'pipe' });
   ({ meta, rest } = await ingestRecords(recording));
+  if (rest.filter((r) => r.topic === 'pm.resolution').length !== 2) throw new Error('the recording should hold two resolutions');
   database = await createTestDatabase('kafka_restart');
 }, 120_000);
 
