@@ -66,6 +66,23 @@ describe('WebhookDelivery with a delivery log', () => {
     expect(log.rows.get('team')).toEqual(['a:1', 'a:2', 'a:3', 'a:4']);
   });
 
+  it('has the log keep only the latest dedupeCapacity of a target as it goes (its read prunes), every dedupeCapacity deliveries', async () => {
+    const log = new MemoryLog();
+    const reads: number[] = [];
+    const read = log.deliveredAlerts.bind(log);
+    log.deliveredAlerts = async (target, limit) => {
+      reads.push(limit);
+      const kept = await read(target, limit);
+      log.rows.set(target, kept);
+      return kept;
+    };
+    const { delivery } = slackDelivery(log);
+    for (let i = 1; i <= 7; i++) await delivery.deliver(alert(`a:${i}`));
+    // The start's read, then one after the 3rd and the 6th delivery (dedupeCapacity 3).
+    expect(reads).toEqual([3, 3, 3]);
+    expect(log.rows.get('team')).toEqual(['a:4', 'a:5', 'a:6', 'a:7']);
+  });
+
   it('reads back only the latest dedupeCapacity deliveries of a target', async () => {
     const log = new MemoryLog();
     log.rows.set('team', ['a:1', 'a:2', 'a:3', 'a:4']);

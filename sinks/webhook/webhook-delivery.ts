@@ -61,6 +61,8 @@ interface TargetState {
   readonly sent: RecentIds;
   /** Delivered before this process started (from the log). */
   readonly recorded: Set<string>;
+  /** Deliveries recorded since the log last kept only the latest `dedupeCapacity` of this target. */
+  unpruned: number;
   tail: Promise<void>;
   queued: number;
   /** Alerts dead-lettered in a row (reset by a delivery). */
@@ -99,6 +101,7 @@ export class WebhookDelivery {
       }),
       sent: new RecentIds(options.dedupeCapacity),
       recorded: new Set<string>(),
+      unpruned: 0,
       tail: Promise.resolve(),
       queued: 0,
       failures: 0,
@@ -201,13 +204,25 @@ export class WebhookDelivery {
     await this.record(state, alert);
   }
 
-  /** Writes a delivery to the log (before the alert's input can be committed); a failure to write is logged. */
+  /**
+   * Writes a delivery to the log (before the alert's input can be committed); a failure to write is
+   * logged. Every `dedupeCapacity` deliveries the log keeps only the target's latest that many (its
+   * read prunes), so a process that runs for months does not grow it without bound.
+   */
   private async record(state: TargetState, alert: Alert): Promise<void> {
+    const { log, logger } = this.options;
+    if (log === undefined) return;
+    const target = state.target.name;
+    const reason = (err: unknown): string => (err instanceof Error ? err.message : String(err));
     try {
-      await this.options.log?.recordAlertDelivery(state.target.name, alert.id);
+      await log.recordAlertDelivery(target, alert.id);
     } catch (err) {
-      this.options.logger?.error({ target: state.target.name, alertId: alert.id, err: err instanceof Error ? err.message : String(err) }, 'delivered alert not recorded: a restart may send it again');
+      logger?.error({ target, alertId: alert.id, err: reason(err) }, 'delivered alert not recorded: a restart may send it again');
+      return;
     }
+    if (++state.unpruned < this.options.dedupeCapacity) return;
+    state.unpruned = 0;
+    await log.deliveredAlerts(target, this.options.dedupeCapacity).catch((err: unknown) => logger?.warn({ target, err: reason(err) }, 'older alert deliveries not pruned (tried again later)'));
   }
 
   private deadLetter(state: TargetState, alert: Alert, reason: string, level: 'warn' | 'debug' = 'warn'): void {
