@@ -3,7 +3,8 @@
  *
  *   Gamma discovery ──(market records, resolution frames)──┐
  *   CLOB market ws  ──(frames)──────────────────────────────┼─> records$ ─> ingest ─> pm.* / dlq.ingest
- *   REST /book resync ─(book frames)────────────────────────┘        └─> recorder (optional)
+ *   REST /book resync ─(book frames)────────────────────────┘        ├─> recorder (optional)
+ *                                                                    └─> pm.market.raw (each frame as received)
  *   pm.book ─> orderBook ─> gaps (top mismatch, crossed, awaiting snapshot) ─> REST /book resync
  *   pm.book ─> feedStaleness ─> risk.event (stale_book trip/reset)
  *   Data API /trades ─> pm.wallet.trade          RSS/Atom + NewsAPI ─> news.item
@@ -65,6 +66,9 @@ export interface LiveIngest {
 
 const BOOK_GAP = new Set(['top_mismatch', 'crossed', 'awaiting_snapshot']);
 
+/** The key of every `pm.market.raw` record: the frames of all connections, in one partition, in the order this process received them. */
+export const RAW_FRAMES_KEY = 'market-channel';
+
 export function liveIngest(deps: LiveIngestDeps): LiveIngest {
   const { config, bus, metrics, scheduler } = deps;
   const live = config.live;
@@ -99,6 +103,8 @@ export function liveIngest(deps: LiveIngestDeps): LiveIngest {
     try {
       deps.recorder?.write(record);
       deps.onRecord?.(record);
+      // Every frame as received (DESIGN §1): under one key, so one partition keeps the receive order.
+      if (record.kind === 'frame') bus.publish('pm.market.raw', RAW_FRAMES_KEY, { recvTs: record.recvTs, payload: record.frame });
       records$.next(record);
     } catch (err) {
       // A failing downstream must not take the sources down with it.

@@ -114,6 +114,15 @@ describe('live pipelines on the Kafka bus', () => {
     for (const topic of new Set([...counts.keys(), 'pm.book', 'pm.trade'])) raw.set(topic, await readPartitioned(config, topic as TopicName, { decode: false }));
     for (const [topic, n] of counts) expect(raw.get(topic)?.filter((r) => r.progress === undefined).length, topic).toBe(n);
 
+    // Every frame as received (pm.market.raw): one partition, in receive order, each a market-channel frame.
+    const frames = await readPartitioned(config, 'pm.market.raw');
+    expect(frames.length).toBeGreaterThan(0);
+    expect(frames).toHaveLength(counts.get('pm.market.raw') ?? -1);
+    expect(new Set(frames.map((f) => f.partition)).size).toBe(1);
+    const received = frames.map((f) => f.value?.recvTs ?? 0);
+    expect(received).toEqual([...received].sort((a, b) => a - b));
+    for (const f of frames) expect(() => JSON.parse(f.value?.payload ?? ''), f.value?.payload).not.toThrow();
+
     // ingest marks its progress on every partition of the books and trades, stamped as its last
     // record (nothing before it is still to come), never going back. (Of topics that exist: asking
     // for a missing one's partitions could create it; `polyflow topics` creates them all.)
