@@ -29,6 +29,7 @@ import { createLogger } from '../runtime/logger.js';
 import { fromPackageRoot } from '../runtime/package-root.js';
 import { FEATURE_SPEC } from '../schemas/feature-spec.js';
 import { startTestKafka } from '../test/helpers/kafka-mock-cluster.js';
+import { MOCK_REBALANCE_ENV } from '../test/helpers/kafka-pipelines.js';
 import { TRADING_MODEL_PATH } from '../test/helpers/trading-model.js';
 import { countByTopic, deriveRecords, inputsOf, simulateRecording } from './kafka/derived-records.js';
 import { fmt } from './kafka/format.js';
@@ -59,9 +60,9 @@ async function main(): Promise<void> {
   log(`broker: ${cluster.kind} at ${cluster.bootstrap}`);
   const runId = `bench-${randomUUID().slice(0, 8)}`;
   // The mock waits out a rebalance timeout for a member that went: the session timeout for both.
-  const kafka = { brokers: [cluster.bootstrap], sessionTimeoutMs: 6_000, rebalanceTimeoutMs: 6_000 };
-  const config = loadConfig({ env: {}, overrides: { kafka } });
-  const trading = loadConfig({ env: {}, overrides: { kafka, scoring: { modelPath: TRADING_MODEL_PATH } } });
+  const kafka = { brokers: [cluster.bootstrap], sessionTimeoutMs: 6_000 };
+  const config = loadConfig({ env: MOCK_REBALANCE_ENV, overrides: { kafka } });
+  const trading = loadConfig({ env: MOCK_REBALANCE_ENV, overrides: { kafka, scoring: { modelPath: TRADING_MODEL_PATH } } });
   const throughputResults: ThroughputResult[] = [];
   const latencyResults: LatencyResult[] = [];
   const hops: BrokerHop[] = [];

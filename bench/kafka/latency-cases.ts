@@ -20,7 +20,7 @@ import { openKafkaBus } from '../../runtime/kafka/open-kafka-bus.js';
 import type { Logger } from '../../runtime/logger.js';
 import { MemoryBus } from '../../runtime/memory-bus.js';
 import { PipelineMetrics } from '../../runtime/metrics.js';
-import { spawnPipeline } from '../../test/helpers/kafka-pipelines.js';
+import { MOCK_REBALANCE_ENV, spawnPipeline } from '../../test/helpers/kafka-pipelines.js';
 import { TRADING_MODEL_PATH, tradingEnv } from '../../test/helpers/trading-model.js';
 import type { TappedRecord } from '../bus-tap.js';
 import type { LatencySummary } from '../latency-samples.js';
@@ -189,7 +189,7 @@ async function kafkaLatency(lc: LatencyCase, run: LatencyRun, meta: readonly Tap
     POLYFLOW_KAFKA_TOPIC_PREFIX: `${id}.`,
     POLYFLOW_KAFKA_GROUP_ID_PREFIX: id,
     POLYFLOW_KAFKA_SESSION_TIMEOUT_MS: '6000',
-    POLYFLOW_KAFKA_REBALANCE_TIMEOUT_MS: '6000',
+    ...MOCK_REBALANCE_ENV,
     POLYFLOW_KAFKA_FETCH_MAX_WAIT_MS: String(lc.fetchWaitMs),
     ...(lc.markersMs === undefined ? {} : { POLYFLOW_KAFKA_PROGRESS_INTERVAL_MS: String(lc.markersMs) }),
   });

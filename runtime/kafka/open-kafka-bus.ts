@@ -106,4 +106,3 @@ export function warnWithoutRegistry(kafka: Config['kafka'], logger: Logger): voi
     'no schema registry (kafka.schemaRegistryUrl / SCHEMA_REGISTRY_URL): schema ids agree only between processes of this build; set one before running processes of different builds',
   );
 }
-

@@ -204,15 +204,23 @@ export interface PartitionEntry<T> {
   readonly value: T | undefined;
 }
 
+/** How many records (progress markers included) a topic (its broker name) has had, over all partitions: the sum of their end offsets. */
+export async function topicEnd(brokers: readonly string[], kafkaTopic: string): Promise<number> {
+  const admin = createKafka({ brokers: [...brokers], clientId: 'test-admin' }).admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicOffsets(kafkaTopic)).reduce((n, p) => n + Number(p.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Everything on a topic now (records, decoded unless `decode` is false, and progress markers), partition by partition in offset order. */
 export async function readPartitioned<K extends TopicName>(config: Config, topic: K, { decode = true } = {}): Promise<PartitionEntry<TopicTypes[K]>[]> {
   const serde = openAvroSerde(config.kafka);
   const kafkaTopic = `${config.kafka.topicPrefix}${topic}`;
   const kafka = createKafka({ brokers: config.kafka.brokers, clientId: 'test-partitioned-reader' });
-  const admin = kafka.admin();
-  await admin.connect();
-  const total = (await admin.fetchTopicOffsets(kafkaTopic)).reduce((n, m) => n + Number(m.high), 0);
-  await admin.disconnect();
+  const total = await topicEnd(config.kafka.brokers, kafkaTopic);
   const consumer = kafka.consumer({ groupId: `test-partitioned-${randomUUID()}`, maxWaitTimeInMs: 50 });
   const got: PartitionEntry<TopicTypes[K]>[] = [];
   await consumer.connect();

@@ -12,14 +12,13 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../runtime/config.js';
 import { watchPipeline } from '../../pipelines/watch.js';
-import { createKafka } from '../../runtime/kafka/kafka-client.js';
 import { openKafkaBus } from '../../runtime/kafka/open-kafka-bus.js';
 import { MemoryBus } from '../../runtime/memory-bus.js';
 import { PipelineMetrics } from '../../runtime/metrics.js';
 import type { MarketMeta } from '../../schemas/market-meta.js';
 import type { TopicName, TopicTypes } from '../../schemas/topics.js';
 import { startTestKafka, type MockCluster } from '../helpers/kafka-mock-cluster.js';
-import { CLI, ingestRecords, kafkaProcessEnv, readPartitioned, spawnPipeline, type IngestRecord } from '../helpers/kafka-pipelines.js';
+import { CLI, ingestRecords, kafkaProcessEnv, readPartitioned, spawnPipeline, topicEnd, type IngestRecord } from '../helpers/kafka-pipelines.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'polyflow-ingest-replay-'));
@@ -77,16 +76,7 @@ describe('run ingest --replay', () => {
     const child = spawn(process.execPath, [CLI, 'run', 'ingest', '--replay', recording, '--speed', '60'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    const books = async (): Promise<number> => {
-      const admin = createKafka({ brokers: config.kafka.brokers, clientId: 'test-admin' }).admin();
-      await admin.connect();
-      try {
-        return (await admin.fetchTopicOffsets(`${prefix}pm.book`)).reduce((n, p) => n + Number(p.high), 0);
-      } finally {
-        await admin.disconnect();
-      }
-    };
-    await waitFor(async () => (await books()) > 20, 60_000, 'the first books published');
+    await waitFor(async () => (await topicEnd(config.kafka.brokers, `${prefix}pm.book`)) > 20, 60_000, 'the first books published');
     child.kill('SIGTERM');
     const [code] = (await once(child, 'exit')) as [number | null];
     expect(code).toBe(0);
