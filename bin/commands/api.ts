@@ -13,6 +13,7 @@ import { createLogger } from '../../runtime/logger.js';
 import type { StateStore } from '../../runtime/state-store.js';
 import type { MarketMeta } from '../../schemas/market-meta.js';
 import { analyticsTarget, readManifest } from '../../sinks/clickhouse/analytics-store.js';
+import { onStopSignal } from './stop-signal.js';
 
 /**
  * `polyflow api --out <dir>`: the HTTP API over a finished run: its JSONL topics, its summary.json
@@ -66,13 +67,10 @@ export async function apiCommand(argv: string[]): Promise<number> {
     logger.info({ config: redactConfig(config) }, 'config');
     process.stdout.write(`api: serving ${outDir} at ${address} (OpenAPI: ${address}/docs); mutations ${config.api.token === '' ? 'disabled (no POLYFLOW_API_TOKEN)' : 'need the bearer token'}; Ctrl-C to stop\n`);
     await new Promise<void>((done) => {
-      const stop = (): void => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
+      const off = onStopSignal(() => {
+        off();
         done();
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      });
     });
     await app.close();
   } finally {

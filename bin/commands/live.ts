@@ -24,6 +24,7 @@ import { FEATURE_SPEC } from '../../schemas/feature-spec.js';
 import type { TopicName } from '../../schemas/topics.js';
 import { JsonlFiles } from '../../sinks/jsonl-files.js';
 import { RecordingWriter } from '../../sources/recorder/recording-writer.js';
+import { onStopSignal } from './stop-signal.js';
 
 export interface LiveSessionOptions {
   readonly config: Config;
@@ -118,15 +119,13 @@ export async function runLiveSession(opts: LiveSessionOptions): Promise<number> 
   );
   let finish = (): void => undefined;
   const stopped = new Promise<void>((done) => {
+    const offSignals = onStopSignal(() => finish());
+    const timer = opts.durationMs === undefined ? undefined : setTimeout(() => finish(), opts.durationMs);
     finish = (): void => {
       if (timer !== undefined) clearTimeout(timer);
-      process.off('SIGINT', finish);
-      process.off('SIGTERM', finish);
+      offSignals();
       done();
     };
-    const timer = opts.durationMs === undefined ? undefined : setTimeout(finish, opts.durationMs);
-    process.once('SIGINT', finish);
-    process.once('SIGTERM', finish);
   });
   try {
     // A producer that failed for good stops the run: going on would only queue records nobody sends.

@@ -10,6 +10,7 @@ import { PipelineMetrics } from '../../runtime/metrics.js';
 import { readReplay } from '../../sources/replay/replay-directory.js';
 import { RecordedPace } from '../../sources/replay/recorded-pace.js';
 import type { ReplayRecord } from '../../sources/replay/replay-record.js';
+import { onStopSignal } from './stop-signal.js';
 
 /**
  * `polyflow run ingest --replay <recording>` on Kafka: ingest of a recording (what `polyflow replay`
@@ -31,9 +32,7 @@ export async function runIngestReplay(recording: string, config: Config, opts: {
   const ingest = ingestPipeline(input, bus, metrics);
   const pace = opts.speed === undefined ? undefined : new RecordedPace(opts.speed, systemClock);
   const stop = new AbortController();
-  const onSignal = (): void => stop.abort(new Error('stopped by a signal'));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const offSignals = onStopSignal(() => stop.abort(new Error('stopped by a signal')));
   let records = 0;
   await closeAfter(
     async () => {
@@ -51,8 +50,7 @@ export async function runIngestReplay(recording: string, config: Config, opts: {
       await bus.flush();
     },
     async () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      offSignals();
       ingest.unsubscribe();
       // Flushes what is left, and the last progress markers.
       await bus.close();

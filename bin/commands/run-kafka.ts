@@ -29,6 +29,7 @@ import { openAnalyticsStore } from '../../sinks/clickhouse/analytics-store.js';
 import { FEATURE_SPEC } from '../../schemas/feature-spec.js';
 import { JsonlFiles } from '../../sinks/jsonl-files.js';
 import { openFolderStore } from '../replay-state.js';
+import { onStopSignal } from './stop-signal.js';
 
 export interface KafkaRunOptions {
   readonly pipeline: KafkaPipeline;
@@ -96,12 +97,10 @@ export async function runKafkaPipeline(opts: KafkaRunOptions): Promise<number> {
   const endpoint = config.metrics.port === 0 ? undefined : await serveMetrics(metrics.registry, config.metrics.port, config.metrics.host);
   if (endpoint !== undefined) logger.info({ port: endpoint.port }, 'metrics at GET /metrics');
   // Ends the run: a signal or `durationMs` (0), or the consumer failing for good (1), joined or not.
-  let stop = (): void => undefined;
+  let offSignals = (): void => undefined;
   const stopped = new Promise<number>((done) => {
-    stop = (): void => done(0);
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    if (opts.durationMs !== undefined) setTimeout(stop, opts.durationMs).unref();
+    offSignals = onStopSignal(() => done(0));
+    if (opts.durationMs !== undefined) setTimeout(() => done(0), opts.durationMs).unref();
     fatal = (err) => {
       logger.error({ err }, 'the consumer stopped for good: exiting so a supervisor restarts this process');
       done(1);
@@ -121,8 +120,7 @@ export async function runKafkaPipeline(opts: KafkaRunOptions): Promise<number> {
     failure = err;
   } finally {
     // A second signal while closing gets the default handling (the process ends).
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    offSignals();
   }
   graph?.unsubscribe();
   await inFlight.whenIdle();

@@ -59,6 +59,15 @@ export async function progressChainPartitions(admin: Admin, kafkaTopic: (topic: 
   return counts.values().next().value ?? 0;
 }
 
+/** The partition count of each of `topics`; refused when one cannot be read or has none. */
+export async function topicPartitions(admin: Admin, kafkaTopic: (topic: TopicName) => string, topics: readonly TopicName[]): Promise<Map<TopicName, number>> {
+  const counts = await partitionCounts(admin, topics.map(kafkaTopic));
+  const found = new Map(topics.map((t) => [t, counts.get(kafkaTopic(t)) ?? 0]));
+  const missing = [...found].filter(([, n]) => n === 0).map(([t]) => kafkaTopic(t));
+  if (missing.length > 0) throw new PolyflowError('KAFKA_TOPICS_MISSING', `kafka bus: ${missing.join(' and ')} has no partitions (create the topics with \`polyflow topics\`)`, { retriable: true });
+  return found;
+}
+
 /** Header of a co-partitioned record: `<epoch>:<g>:<n>` (see OrderStamp). */
 export const ORDER_HEADER = 'polyflow-order';
 

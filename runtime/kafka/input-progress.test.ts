@@ -39,7 +39,7 @@ describe('InputProgress', () => {
     input.orderedMarker(0, 700);
     expect(input.orderedMarker(1, 750)).toBe(700);
     const saved = input.snapshot();
-    expect(saved).toEqual({ ordered: [[0, 700], [1, 750]], awaited: [[0, 900], [1, 800]] });
+    expect(saved).toEqual({ ordered: [[0, 700], [1, 750]], awaited: [[0, 900], [1, 800]], alongside: [] });
 
     // A member restored from it: the bus clears both, then restores.
     const restoredPredictions = new AwaitedProgress(2);
@@ -49,5 +49,30 @@ describe('InputProgress', () => {
     // Without the restore one marker of one partition would give nothing (the other's unknown).
     expect(restored.orderedMarker(0, 760)).toBe(750);
     expect(restored.orderedMarker(1, 740)).toBeUndefined();
+  });
+
+  it('waits for every partition of the topics merged with the books (the resolutions), and keeps them in a checkpoint', () => {
+    const predictions = new AwaitedProgress(1);
+    const input = new InputProgress(1, predictions, new Map([['pm.resolution', 2]]));
+    predictions.saw(0, 5_000);
+    expect(input.awaitedMoved()).toBeUndefined();
+    expect(input.orderedMarker(0, 3_000)).toBeUndefined();
+    expect(input.alongsideMarker('pm.resolution', 0, 2_500)).toBeUndefined();
+    // A resolution received before 3 s may still come on partition 1.
+    expect(input.alongsideMarker('pm.resolution', 1, 3_200)).toBe(2_500);
+    expect(input.alongsideMarker('pm.resolution', 0, 3_400)).toBe(3_000);
+    const saved = input.snapshot();
+    expect(saved.alongside).toEqual([['pm.resolution', [[0, 3_400], [1, 3_200]]]]);
+
+    const restored = new InputProgress(1, new AwaitedProgress(1), new Map([['pm.resolution', 2]]));
+    restored.restore(saved);
+    expect(restored.orderedMarker(0, 4_000)).toBe(3_200);
+    // A checkpoint taken before the resolutions counted: their partitions wait for their next markers.
+    const { alongside: _, ...older } = saved;
+    const fromOlder = new InputProgress(1, new AwaitedProgress(1), new Map([['pm.resolution', 2]]));
+    fromOlder.restore(older);
+    expect(fromOlder.orderedMarker(0, 4_000)).toBeUndefined();
+    fromOlder.alongsideMarker('pm.resolution', 0, 4_100);
+    expect(fromOlder.alongsideMarker('pm.resolution', 1, 4_200)).toBe(4_000);
   });
 });

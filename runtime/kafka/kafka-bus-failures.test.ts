@@ -2,65 +2,16 @@
 // DLQ and the others are published; a send that fails for good stops the process (onFatal); a
 // registry it cannot reach fails the batch without dead-lettering a valid record.
 import { MockClient } from '@confluentinc/schemaregistry';
-import type { EachBatchPayload, Kafka, KafkaMessage, Message } from 'kafkajs';
+import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it, vi } from 'vitest';
 import type { AssetId } from '../../schemas/ids.js';
 import type { Signal } from '../../schemas/signal.js';
+import { fakeKafka, type Batch, type Sent } from '../../test/helpers/fake-kafka.js';
 import { SAMPLES } from '../../test/helpers/topic-samples.js';
 import { PolyflowError } from '../errors.js';
 import { AvroTopicSerde } from './avro-serde.js';
 import { KafkaBus } from './kafka-bus.js';
 import { committedSchemaOf } from './open-kafka-bus.js';
-
-interface Sent {
-  topic: string;
-  messages: Message[];
-}
-
-/** A batch as kafkajs hands it to eachBatch: what the test needs of it. */
-type Batch = Pick<EachBatchPayload, 'resolveOffset' | 'heartbeat' | 'isRunning' | 'isStale'> & {
-  batch: { topic: string; partition: number; highWatermark: string; messages: KafkaMessage[] };
-};
-
-/**
- * A kafkajs client whose producer records what it is given, and whose consumer, once the bus runs
- * it, joins at once with `assignment` and hands the batches the test gives `consume()` to the bus's
- * eachBatch, as kafkajs would.
- */
-function fakeKafka(
-  sendBatch: (request: { topicMessages: Sent[] }) => Promise<void>,
-  assignment: Record<string, number[]> = { 'signal.v1': [0] },
-): { kafka: Kafka; single: Sent[]; disconnected: () => boolean; consume: (batch: Batch) => Promise<void> } {
-  const single: Sent[] = [];
-  let disconnected = false;
-  const producer = {
-    connect: async () => undefined,
-    disconnect: async () => void (disconnected = true),
-    sendBatch,
-    send: async (request: Sent) => void single.push(request),
-  };
-  const handlers = new Map<string, (event: { payload: unknown }) => void>();
-  let eachBatch: ((batch: Batch) => Promise<void>) | undefined;
-  const consumer = {
-    events: { CRASH: 'crash', FETCH_START: 'fetch_start', GROUP_JOIN: 'group_join' },
-    on: (event: string, handler: (event: { payload: unknown }) => void) => void handlers.set(event, handler),
-    connect: async () => undefined,
-    subscribe: async () => undefined,
-    run: async (config: { eachBatch: (batch: Batch) => Promise<void> }) => {
-      eachBatch = config.eachBatch;
-      handlers.get('group_join')?.({ payload: { memberAssignment: assignment } });
-    },
-    pause: () => undefined,
-    resume: () => undefined,
-    commitOffsets: async () => undefined,
-    disconnect: async () => undefined,
-  };
-  const consume = (batch: Batch): Promise<void> => {
-    if (eachBatch === undefined) throw new Error('the bus has not started its consumer');
-    return eachBatch(batch);
-  };
-  return { kafka: { producer: () => producer, consumer: () => consumer, admin: () => ({}) } as unknown as Kafka, single, disconnected: () => disconnected, consume };
-}
 
 /** A batch of `signal.v1` partition `partition` holding `messages`, whose resolved offsets go to `resolved`. */
 function batchOf(messages: KafkaMessage[], partition = 0, resolved: string[] = []): Batch {

@@ -16,7 +16,7 @@ import { ReferenceTables } from './reference-tables.js';
 import { CommitMarks, partitionKey, type PartitionOffset } from './commit-marks.js';
 import { activeStandbyAssigner } from './active-standby-assigner.js';
 import { coPartitionedAssigner } from './co-partitioned-assigner.js';
-import { checkCoPartitioned, OrderStamps, progressChainPartitions, progressOf, STAMPED } from './ingest-order.js';
+import { checkCoPartitioned, OrderStamps, progressChainPartitions, progressOf, STAMPED, topicPartitions } from './ingest-order.js';
 import { AwaitedProgress } from './awaited-progress.js';
 import { INPUT_PROGRESS_STATE, InputProgress, type InputProgressState } from './input-progress.js';
 import { LagProbe } from './lag-probe.js';
@@ -451,7 +451,7 @@ export class KafkaBus implements Bus {
     if (this.opts.eventOrder !== undefined) {
       const partitions = await progressChainPartitions(await this.adminClient(), (t) => this.kafkaTopic(t));
       this.awaited = new AwaitedProgress(partitions);
-      this.input = new InputProgress(partitions, this.awaited);
+      this.input = new InputProgress(partitions, this.awaited, await topicPartitions(await this.adminClient(), (t) => this.kafkaTopic(t), this.opts.eventOrder.alongside ?? []));
     }
     await this.stopIfClosing();
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.consume(payload) });
@@ -603,6 +603,7 @@ export class KafkaBus implements Bus {
             this.awaitedMoved = true;
             inputTime = this.input?.awaitedMoved();
           } else if (topic === this.opts.eventOrder?.topic) inputTime = this.input?.orderedMarker(partition, progress);
+          else if (this.opts.eventOrder?.alongside?.includes(topic) === true) inputTime = this.input?.alongsideMarker(topic, partition, progress);
           // Its offset is committed like a record's (a partition that ends with markers is caught up).
           if (until === undefined || BigInt(message.offset) >= until) live = true;
           last = message.offset;

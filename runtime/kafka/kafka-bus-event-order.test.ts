@@ -1,0 +1,56 @@
+// KafkaBus in ingest's order (trade: eventOrder) on a fake kafkajs client: the input time it gives
+// the operators waits for every partition of every merged topic, the resolutions' too.
+import { MockClient } from '@confluentinc/schemaregistry';
+import type { KafkaMessage } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { fakeKafka, type Batch } from '../../test/helpers/fake-kafka.js';
+import { AvroTopicSerde } from './avro-serde.js';
+import { ORDER_HEADER, PROGRESS_HEADER } from './ingest-order.js';
+import { KafkaBus } from './kafka-bus.js';
+import { committedSchemaOf } from './open-kafka-bus.js';
+
+const EPOCH = 1_700_000_000_000;
+
+/** A batch of one progress marker at `time`, stamped after ingest's `g`-th record, at `offset` of a partition. */
+function markerBatch(topic: string, partition: number, offset: number, time: number, g: number): Batch {
+  const headers = { [PROGRESS_HEADER]: Buffer.from(String(time)), [ORDER_HEADER]: Buffer.from(`${EPOCH}:${g}:0`) };
+  const message = { key: null, value: null, offset: String(offset), headers, timestamp: '0', attributes: 0 } as unknown as KafkaMessage;
+  return {
+    batch: { topic, partition, highWatermark: String(offset + 1), messages: [message] },
+    resolveOffset: () => undefined,
+    heartbeat: async () => undefined,
+    isRunning: () => true,
+    isStale: () => false,
+  };
+}
+
+describe('KafkaBus in ingest order', () => {
+  it('moves the input time only once every partition of the books, the resolutions and the predictions has progressed', async () => {
+    const partitions = { 'pm.book': 2, 'pm.trade': 2, 'features.v1': 2, 'prediction.v1': 2, 'pm.resolution': 1 };
+    const assignment = { 'pm.book': [0, 1], 'pm.resolution': [0], 'prediction.v1': [0, 1] };
+    const { kafka, consume } = fakeKafka(async () => undefined, assignment, partitions);
+    const serde = new AvroTopicSerde({ client: new MockClient({ baseURLs: ['mock://'] }), schemaOf: committedSchemaOf });
+    const bus = new KafkaBus({
+      kafka,
+      serde,
+      groupId: 'trade',
+      assignment: 'active-standby',
+      eventOrder: { topic: 'pm.book', alongside: ['pm.resolution'], awaiting: 'prediction.v1', waitMs: 60_000 },
+    });
+    for (const topic of ['pm.book', 'pm.resolution', 'prediction.v1'] as const) bus.topic(topic).subscribe();
+    const times: number[] = [];
+    bus.inputProgress().subscribe((t) => times.push(t));
+    await bus.start();
+
+    await consume(markerBatch('prediction.v1', 0, 0, 9_000, 0));
+    await consume(markerBatch('prediction.v1', 1, 0, 9_000, 0));
+    await consume(markerBatch('pm.book', 0, 0, 5_000, 7));
+    await consume(markerBatch('pm.book', 1, 0, 5_000, 7));
+    // Every book partition is marked to 5 s, but the resolutions' partition is not yet: a
+    // resolution received before 5 s may still come, and what is due after it must wait.
+    expect(times).toEqual([]);
+    await consume(markerBatch('pm.resolution', 0, 0, 5_000, 7));
+    expect(times).toEqual([5_000]);
+    await bus.close();
+  });
+});

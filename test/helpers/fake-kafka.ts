@@ -1,0 +1,66 @@
+// A kafkajs client faked for KafkaBus unit tests: its producer records what it is given, its
+// consumer hands the test's batches to the bus's eachBatch, and its admin knows each topic's
+// partition count.
+import type { EachBatchPayload, Kafka, KafkaMessage, Message } from 'kafkajs';
+
+export interface Sent {
+  topic: string;
+  messages: Message[];
+}
+
+/** A batch as kafkajs hands it to eachBatch: what the tests need of it. */
+export type Batch = Pick<EachBatchPayload, 'resolveOffset' | 'heartbeat' | 'isRunning' | 'isStale'> & {
+  batch: { topic: string; partition: number; highWatermark: string; messages: KafkaMessage[] };
+};
+
+/**
+ * A kafkajs client whose producer records what it is given, whose consumer, once the bus runs it,
+ * joins at once with `assignment` and hands the batches the test gives `consume()` to the bus's
+ * eachBatch, as kafkajs would, and whose admin knows the topics of `assignment` and `partitions`,
+ * each with as many partitions as `partitions` says (1 by default).
+ */
+export function fakeKafka(
+  sendBatch: (request: { topicMessages: Sent[] }) => Promise<void>,
+  assignment: Record<string, number[]> = { 'signal.v1': [0] },
+  partitions: Record<string, number> = {},
+): { kafka: Kafka; single: Sent[]; disconnected: () => boolean; consume: (batch: Batch) => Promise<void> } {
+  const single: Sent[] = [];
+  let disconnected = false;
+  const producer = {
+    connect: async () => undefined,
+    disconnect: async () => void (disconnected = true),
+    sendBatch,
+    send: async (request: Sent) => void single.push(request),
+  };
+  const handlers = new Map<string, (event: { payload: unknown }) => void>();
+  let eachBatch: ((batch: Batch) => Promise<void>) | undefined;
+  const consumer = {
+    events: { CRASH: 'crash', FETCH_START: 'fetch_start', GROUP_JOIN: 'group_join' },
+    on: (event: string, handler: (event: { payload: unknown }) => void) => void handlers.set(event, handler),
+    connect: async () => undefined,
+    subscribe: async () => undefined,
+    run: async (config: { eachBatch: (batch: Batch) => Promise<void> }) => {
+      eachBatch = config.eachBatch;
+      handlers.get('group_join')?.({ payload: { memberAssignment: assignment } });
+    },
+    pause: () => undefined,
+    resume: () => undefined,
+    commitOffsets: async () => undefined,
+    disconnect: async () => undefined,
+  };
+  const topics = [...new Set([...Object.keys(assignment), ...Object.keys(partitions)])];
+  const admin = {
+    connect: async () => undefined,
+    disconnect: async () => undefined,
+    listTopics: async () => topics,
+    fetchTopicMetadata: async ({ topics: asked }: { topics: string[] }) => ({
+      topics: asked.filter((name) => topics.includes(name)).map((name) => ({ name, partitions: Array.from({ length: partitions[name] ?? 1 }, (_, partitionId) => ({ partitionId })) })),
+    }),
+  };
+  const consume = (batch: Batch): Promise<void> => {
+    if (eachBatch === undefined) throw new Error('the bus has not started its consumer');
+    return eachBatch(batch);
+  };
+  return { kafka: { producer: () => producer, consumer: () => consumer, admin: () => admin } as unknown as Kafka, single, disconnected: () => disconnected, consume };
+}
+
