@@ -19,7 +19,7 @@ describe('polyflow <command> --help and bad options', () => {
     // Both entries of `run` (live pipelines and consumer groups).
     const run = polyflow('run', '-h');
     expect(run.stdout).toMatch(/^polyflow run ingest\|watch\|alerts/);
-    expect(run.stdout).toMatch(/\npolyflow run features\|predict\|trade\|persist/);
+    expect(run.stdout).toMatch(/\npolyflow run features\|predict\|trade\|drift\|persist/);
   });
 
   it('names an unknown option with the usage, exits 2, and runs nothing', () => {
@@ -38,7 +38,8 @@ describe('polyflow <command> --help and bad options', () => {
       expect(r.stderr, flags.join(' ')).toMatch(/replay --bus kafka: durable state .* is not supported on the Kafka bus yet/);
       expect(existsSync(out), flags.join(' ')).toBe(false);
     }
-  });
+    // Three CLI starts (about 2 s each on a 2-vCPU machine: the command loads its modules first).
+  }, 30_000);
 
   it('reads --help after `--` as a positional, not as a request for help', () => {
     const r = polyflow('schemas', 'check', '--', '--help');

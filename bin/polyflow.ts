@@ -36,9 +36,10 @@ Commands:
         (stamped, progress-marked in recorded time) and exit once the broker has it all; start
         it before the consumer groups (--from-beginning) to run the deployment on recorded data.
         --speed: at the recorded pace, x times faster (1: as recorded); SIGINT/SIGTERM stops it.
-  run features|predict|trade|persist [--from-beginning] [--duration <s>] [--metrics <file>] [--out <dir>] [--config <file>]
+  run features|predict|trade|drift|persist [--from-beginning] [--duration <s>] [--metrics <file>] [--out <dir>] [--config <file>]
         One pipeline as a Kafka consumer group <kafka.groupIdPrefix>.<pipeline> (KAFKA_BROKERS); persist
-        writes the output topics as JSONL into --out. Prints "ready <pipeline>" once joined.
+        writes the output topics as JSONL into --out; drift monitors the model (scoring.modelPath's
+        drift reference) and writes its model_drift breaker to risk.event. Prints "ready <pipeline>" once joined.
   api --out <dir> [--host <h>] [--port <n>] [--state pglite|postgres] [--state-url <url>] [--config <file>]
         The HTTP API (OpenAPI at /docs) over a finished run: its JSONL topics, summary.json or
         ClickHouse figures, and settings.

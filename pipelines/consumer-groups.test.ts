@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../runtime/config.js';
 import { InputClock } from '../runtime/input-clock.js';
-import { groupBusShape, tradeGroupClock } from './consumer-groups.js';
+import { groupBusShape, KAFKA_PIPELINES, tradeGroupClock } from './consumer-groups.js';
 
 describe('a trade consumer group', () => {
   it("reads books and resolutions in ingest's order, gated on prediction.v1's progress, on an input clock: by default (markers every 100 ms)", () => {
@@ -23,7 +23,7 @@ describe('a trade consumer group', () => {
 
   it('is the only group in that order', () => {
     const config = loadConfig({ env: {} });
-    for (const pipeline of ['features', 'predict', 'persist', 'watch', 'alerts'] as const) expect(groupBusShape(pipeline, config).eventOrder, pipeline).toBeUndefined();
+    for (const pipeline of KAFKA_PIPELINES.filter((p) => p !== 'trade')) expect(groupBusShape(pipeline, config).eventOrder, pipeline).toBeUndefined();
   });
 
   it('refuses a negative marker interval', () => {
@@ -32,10 +32,10 @@ describe('a trade consumer group', () => {
 });
 
 describe('consumer group assignment', () => {
-  it('keeps what cannot be split on one member (trade, watch), gives features co-partitioned books and trades, spreads the rest', () => {
+  it('keeps what cannot be split on one member (trade, drift, watch), gives features co-partitioned books and trades, spreads the rest', () => {
     const config = loadConfig({ env: {} });
-    const assignment = Object.fromEntries((['features', 'predict', 'trade', 'persist', 'watch', 'alerts'] as const).map((p) => [p, groupBusShape(p, config).assignment]));
-    expect(assignment).toEqual({ features: 'co-partitioned', predict: 'spread', trade: 'active-standby', persist: 'spread', watch: 'active-standby', alerts: 'spread' });
+    const assignment = Object.fromEntries(KAFKA_PIPELINES.map((p) => [p, groupBusShape(p, config).assignment]));
+    expect(assignment).toEqual({ features: 'co-partitioned', predict: 'spread', trade: 'active-standby', drift: 'active-standby', persist: 'spread', watch: 'active-standby', alerts: 'spread' });
     // features merges each asset's books and trades back into ingest's order; watch all of them, in one order.
     expect(groupBusShape('features', config).ingestOrder).toBe(true);
     expect(groupBusShape('watch', config).ingestOrder).toBe('total');

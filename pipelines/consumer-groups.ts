@@ -5,11 +5,11 @@ import { REFERENCE_TOPICS } from '../runtime/kafka/reference-tables.js';
 import { TRADE_OWN_TOPICS } from './trade.js';
 
 /** Pipelines that run as their own Kafka consumer group (`polyflow run <pipeline>`). */
-export const KAFKA_PIPELINES = ['features', 'predict', 'trade', 'persist', 'watch', 'alerts'] as const;
+export const KAFKA_PIPELINES = ['features', 'predict', 'trade', 'drift', 'persist', 'watch', 'alerts'] as const;
 export type KafkaPipeline = (typeof KAFKA_PIPELINES)[number];
 
 /** Pipelines whose operators keep state (books, windows, throttles, positions): rebuilt on assignment. */
-export const STATEFUL_PIPELINES: ReadonlySet<KafkaPipeline> = new Set<KafkaPipeline>(['features', 'predict', 'trade', 'watch']);
+export const STATEFUL_PIPELINES: ReadonlySet<KafkaPipeline> = new Set<KafkaPipeline>(['features', 'predict', 'trade', 'drift', 'watch']);
 
 /** How a pipeline's consumer group uses the Kafka bus: what `polyflow run <pipeline>` opens, and the Kafka bench too. */
 export function groupBusShape(pipeline: KafkaPipeline, config: Config): Pick<OpenKafkaBusOptions, 'tables' | 'assignment' | 'local' | 'ingestOrder' | 'eventOrder'> {
@@ -18,10 +18,11 @@ export function groupBusShape(pipeline: KafkaPipeline, config: Config): Pick<Ope
     // the books by asset differently); persist and alerts read it as data, split like any topic.
     tables: STATEFUL_PIPELINES.has(pipeline) ? REFERENCE_TOPICS : undefined,
     // One account's portfolio and limits cannot be split, nor watch's arbitrage (a market's tokens
-    // and an event's markets are keyed by asset, on any partitions): further trade and watch
-    // processes stand by. A features member gets an asset's books and trades (the same partition
+    // and an event's markets are keyed by asset, on any partitions), nor the drift monitor's windows
+    // (the model's inputs and Brier over every market): further trade, watch and drift processes
+    // stand by. A features member gets an asset's books and trades (the same partition
     // number of each).
-    assignment: pipeline === 'trade' || pipeline === 'watch' ? 'active-standby' : pipeline === 'features' ? 'co-partitioned' : 'spread',
+    assignment: pipeline === 'trade' || pipeline === 'watch' || pipeline === 'drift' ? 'active-standby' : pipeline === 'features' ? 'co-partitioned' : 'spread',
     // features sees each asset's books and trades in the order ingest made them, as in the embedded
     // run; watch sees every asset's in that one order (its arbitrage compares a market's tokens).
     ingestOrder: pipeline === 'features' ? true : pipeline === 'watch' ? 'total' : false,

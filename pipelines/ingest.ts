@@ -5,6 +5,18 @@ import type { ReplayRecord } from '../sources/replay/replay-record.js';
 import type { Bus } from '../runtime/bus.js';
 import type { PipelineMetrics } from '../runtime/metrics.js';
 
+/** The key of every `pm.market.raw` record: the frames of all connections, in one partition, in the order this process received them. */
+export const RAW_FRAMES_KEY = 'market-channel';
+
+/**
+ * A market-channel frame as received, to `pm.market.raw` (DESIGN §1), before ingest parses it: live
+ * ingest's frames, and a recording's when `run ingest --replay` stands in for it. Other records
+ * (Gamma markets, invalid lines) are not frames: nothing is published for them.
+ */
+export function publishRawFrame(bus: Bus, record: ReplayRecord): void {
+  if (record.kind === 'frame') bus.publish('pm.market.raw', RAW_FRAMES_KEY, { recvTs: record.recvTs, payload: record.frame });
+}
+
 /**
  * ingest: market-channel frames and Gamma market records -> `pm.book`, `pm.trade`,
  * `pm.resolution`, `pm.market.meta`, and `dlq.ingest` for anything that fails validation.

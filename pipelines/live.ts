@@ -34,7 +34,7 @@ import { schedulerClock } from '../sources/polymarket/scheduler-clock.js';
 import { WalletTradesPoller } from '../sources/polymarket/wallet-trades-poller.js';
 import type { RecordingWriter } from '../sources/recorder/recording-writer.js';
 import type { ReplayRecord } from '../sources/replay/replay-record.js';
-import { ingestPipeline } from './ingest.js';
+import { ingestPipeline, publishRawFrame } from './ingest.js';
 
 export interface LiveIngestDeps {
   readonly config: Config;
@@ -65,9 +65,6 @@ export interface LiveIngest {
 }
 
 const BOOK_GAP = new Set(['top_mismatch', 'crossed', 'awaiting_snapshot']);
-
-/** The key of every `pm.market.raw` record: the frames of all connections, in one partition, in the order this process received them. */
-export const RAW_FRAMES_KEY = 'market-channel';
 
 export function liveIngest(deps: LiveIngestDeps): LiveIngest {
   const { config, bus, metrics, scheduler } = deps;
@@ -103,8 +100,8 @@ export function liveIngest(deps: LiveIngestDeps): LiveIngest {
     try {
       deps.recorder?.write(record);
       deps.onRecord?.(record);
-      // Every frame as received (DESIGN §1): under one key, so one partition keeps the receive order.
-      if (record.kind === 'frame') bus.publish('pm.market.raw', RAW_FRAMES_KEY, { recvTs: record.recvTs, payload: record.frame });
+      // Every frame as received: under one key, so one partition keeps the receive order.
+      publishRawFrame(bus, record);
       records$.next(record);
     } catch (err) {
       // A failing downstream must not take the sources down with it.

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { Subject } from 'rxjs';
-import { ingestPipeline } from '../../pipelines/ingest.js';
+import { ingestPipeline, publishRawFrame } from '../../pipelines/ingest.js';
 import { closeAfter } from '../../runtime/close-after.js';
 import type { Config } from '../../runtime/config.js';
 import { openKafkaBus, warnWithoutRegistry } from '../../runtime/kafka/open-kafka-bus.js';
@@ -41,6 +41,8 @@ export async function runIngestReplay(recording: string, config: Config, opts: {
         for (const record of batch) {
           if (pace !== undefined) await pace.due(record.recvTs, stop.signal).catch(() => undefined);
           if (stop.signal.aborted) break feed;
+          // As live ingest: every frame as received, then what ingest makes of it.
+          publishRawFrame(bus, record);
           input.next(record);
           records++;
           if (bus.pressure) await bus.flush();

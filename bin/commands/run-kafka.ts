@@ -1,9 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { asyncScheduler, type Subscription } from 'rxjs';
+import { loadDriftReference } from '../../models/drift-reference.js';
 import { loadScorer } from '../../models/load-scorer.js';
+import type { DriftReference } from '../../operators/drift-monitor.js';
 import type { Scorer } from '../../models/scorer.js';
 import { alertsPipeline } from '../../pipelines/alerts.js';
+import { driftPipeline } from '../../pipelines/drift.js';
 import { groupBusShape, STATEFUL_PIPELINES, tradeGroupClock, type KafkaPipeline } from '../../pipelines/consumer-groups.js';
 import { featuresPipeline } from '../../pipelines/features.js';
 import { persistPipeline } from '../../pipelines/persist.js';
@@ -14,6 +17,7 @@ import { tradePipeline } from '../../pipelines/trade.js';
 import { watchPipeline } from '../../pipelines/watch.js';
 import { closeAfter, closeEach } from '../../runtime/close-after.js';
 import type { Config } from '../../runtime/config.js';
+import { InputError } from '../../runtime/errors.js';
 import { InFlight } from '../../runtime/in-flight.js';
 import type { KafkaBus } from '../../runtime/kafka/kafka-bus.js';
 import { kafkaCheckpoints } from '../../runtime/kafka/kafka-checkpoints.js';
@@ -55,6 +59,10 @@ export async function runKafkaPipeline(opts: KafkaRunOptions): Promise<number> {
   const inFlight = new InFlight();
   const persist = pipeline === 'persist' ? await openPersistTargets(config, resolve(opts.outDir), logger, metrics) : undefined;
   const scorer = pipeline === 'predict' ? await loadScorer(fromPackageRoot(config.scoring.modelPath), FEATURE_SPEC) : undefined;
+  const driftReference = pipeline === 'drift' ? await loadDriftReference(fromPackageRoot(config.scoring.modelPath)) : undefined;
+  if (pipeline === 'drift' && driftReference === undefined) {
+    throw new InputError(`run drift: the model ${config.scoring.modelPath} ships no drift reference (an ensemble manifest names one; a single ONNX model has none): there is nothing to monitor`);
+  }
   const stateful = STATEFUL_PIPELINES.has(pipeline);
   // When state is kept (PGlite under --out, one per process, or the Postgres server): checkpoints of
   // the operators' states, and the alerts delivered (a restart does not send them again).
@@ -67,7 +75,7 @@ export async function runKafkaPipeline(opts: KafkaRunOptions): Promise<number> {
   const rewire = async (restored?: ReadonlyMap<string, unknown>): Promise<void> => {
     graph?.unsubscribe();
     registry = new StateRegistry(restored);
-    graph = await wire(pipeline, bus, config, metrics, inFlight, persist, scorer, registry, store);
+    graph = await wire(pipeline, bus, config, { metrics, inFlight, persist, scorer, driftReference, registry, store });
     const unclaimed = registry.unclaimed();
     if (unclaimed.length > 0) logger.warn({ unclaimed }, 'checkpoint states no operator claimed: the pipeline changed since it was saved');
   };
@@ -175,17 +183,19 @@ async function openPersistTargets(config: Config, outDir: string, logger: Logger
   };
 }
 
-async function wire(
-  pipeline: KafkaPipeline,
-  bus: KafkaBus,
-  config: Config,
-  metrics: PipelineMetrics,
-  inFlight: InFlight,
-  persist: PersistTargets | undefined,
-  scorer: Scorer | undefined,
-  registry: StateRegistry,
-  store: StateStore | undefined,
-): Promise<Subscription> {
+/** What a pipeline's process opened before its operators are wired (each only for the pipeline that uses it). */
+interface WireDeps {
+  readonly metrics: PipelineMetrics;
+  readonly inFlight: InFlight;
+  readonly persist: PersistTargets | undefined;
+  readonly scorer: Scorer | undefined;
+  readonly driftReference: DriftReference | undefined;
+  readonly registry: StateRegistry;
+  readonly store: StateStore | undefined;
+}
+
+async function wire(pipeline: KafkaPipeline, bus: KafkaBus, config: Config, deps: WireDeps): Promise<Subscription> {
+  const { metrics, inFlight, persist, scorer, registry, store } = deps;
   switch (pipeline) {
     case 'features':
       return featuresPipeline(bus, config, metrics, registry);
@@ -193,6 +203,9 @@ async function wire(
       return predictPipeline(bus, config, { scorer: scorer as Scorer, scheduler: asyncScheduler, inFlight, metrics, registry });
     case 'trade':
       return tradePipeline(bus, config, { metrics, registry, clock: tradeGroupClock(config) });
+    case 'drift':
+      // Its model_drift trips and resets go to risk.event, which trade's risk gate reads.
+      return driftPipeline(bus, deps.driftReference as DriftReference, registry);
     case 'persist':
       return (persist as PersistTargets).wire(bus);
     case 'watch':

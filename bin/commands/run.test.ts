@@ -6,7 +6,7 @@ afterEach(() => void vi.unstubAllEnvs());
 
 describe('polyflow run: arguments', () => {
   it('names the pipelines when the one given is unknown', async () => {
-    await expect(runCommand(['ingset'])).rejects.toThrow(/unknown or missing pipeline "ingset"; available: ingest, watch, alerts .*features, predict, trade, persist/);
+    await expect(runCommand(['ingset'])).rejects.toThrow(/unknown or missing pipeline "ingset"; available: ingest, watch, alerts .*features, predict, trade, drift, persist/);
   });
 
   it('refuses what needs live ingest or the embedded API in the process when the bus is Kafka', async () => {

@@ -52,7 +52,7 @@ describe('docker-compose.yml: Kafka (KRaft) and Schema Registry', () => {
     expect(registry['SCHEMA_REGISTRY_SCHEMA_COMPATIBILITY_LEVEL']).toBe('backward');
   });
 
-  it('runs every pipeline of DESIGN §1 as its own process on the broker (profile kafka), with env the config reads', () => {
+  it('runs every pipeline of DESIGN §1, and the drift monitor, as its own process on the broker (profile kafka), with env the config reads', () => {
     const pipelines = ['ingest', ...KAFKA_PIPELINES];
     const prometheus = parse(readFileSync(fromPackageRoot('infra/prometheus/prometheus.yml'), 'utf8')) as { scrape_configs: ScrapeConfig[] };
     // Every replica of a scaled pipeline (`--scale`) is a target of its own: DNS A records of the service, not one static name.
@@ -60,7 +60,7 @@ describe('docker-compose.yml: Kafka (KRaft) and Schema Registry', () => {
     expect(pipelineScrape?.static_configs).toBeUndefined();
     const discovered = (pipelineScrape?.dns_sd_configs ?? []).flatMap((d) => (d.type === 'A' ? d.names.map((name) => `${name}:${d.port}`) : []));
     expect(pipelineScrape?.relabel_configs).toContainEqual({ source_labels: ['__meta_dns_name'], regex: 'polyflow-(.+)', target_label: 'pipeline' });
-    expect(new Set(pipelines)).toEqual(new Set(['ingest', 'features', 'predict', 'trade', 'watch', 'persist', 'alerts']));
+    expect(new Set(pipelines)).toEqual(new Set(['ingest', 'features', 'predict', 'trade', 'drift', 'watch', 'persist', 'alerts']));
     const registry = env('schema-registry');
     const port = compose.services['schema-registry']?.ports?.[0]?.split(':')[1];
     expect(registry['SCHEMA_REGISTRY_LISTENERS']).toContain(`:${port}`);

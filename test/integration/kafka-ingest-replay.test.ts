@@ -17,6 +17,7 @@ import { MemoryBus } from '../../runtime/memory-bus.js';
 import { PipelineMetrics } from '../../runtime/metrics.js';
 import type { MarketMeta } from '../../schemas/market-meta.js';
 import type { TopicName, TopicTypes } from '../../schemas/topics.js';
+import { readReplay } from '../../sources/replay/replay-directory.js';
 import { startTestKafka, type MockCluster } from '../helpers/kafka-mock-cluster.js';
 import { CLI, ingestRecords, kafkaProcessEnv, readPartitioned, spawnPipeline, topicEnd, type IngestRecord } from '../helpers/kafka-pipelines.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -65,6 +66,15 @@ describe('run ingest --replay', () => {
     stamped.sort((a, b) => a.g - b.g);
     const made = rest.filter((r) => r.topic === 'pm.book' || r.topic === 'pm.trade');
     expect(stamped.map((s) => s.value)).toEqual(made.map((r) => r.value));
+
+    // As live ingest: every frame of the recording as received (pm.market.raw), in one partition, in order.
+    const frames: { recvTs: number; payload: string }[] = [];
+    for await (const batch of readReplay(recording, { bytesRead: 0 })) for (const r of batch) if (r.kind === 'frame') frames.push({ recvTs: r.recvTs, payload: r.frame });
+    expect(frames.length).toBeGreaterThan(1_000);
+    const raw = await readPartitioned(config, 'pm.market.raw');
+    expect(new Set(raw.map((e) => e.partition)).size).toBe(1);
+    expect(raw.map((e) => e.value)).toEqual(frames);
+    expect(stdout).toContain(`pm.market.raw ${frames.length.toLocaleString('en-US')}`);
   }, 180_000);
 
   it('paces the recording with --speed, and a signal stops it early with what it published acknowledged and marked', async () => {
