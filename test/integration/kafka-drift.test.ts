@@ -6,6 +6,7 @@ import { execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,10 +16,13 @@ import { loadConfig, type Config } from '../../runtime/config.js';
 import { openKafkaBus } from '../../runtime/kafka/open-kafka-bus.js';
 import { MemoryBus } from '../../runtime/memory-bus.js';
 import { fromPackageRoot } from '../../runtime/package-root.js';
+import type { Order } from '../../schemas/order.js';
 import type { RiskEvent } from '../../schemas/risk-event.js';
+import type { Signal } from '../../schemas/signal.js';
+import type { TopicName } from '../../schemas/topics.js';
 import { startTestKafka, type MockCluster } from '../helpers/kafka-mock-cluster.js';
-import { CLI, committedToEnd, ingestRecords, kafkaProcessEnv, memoryFeatures, spawnPipeline } from '../helpers/kafka-pipelines.js';
-import { TRADING_MODEL_PATH } from '../helpers/trading-model.js';
+import { CLI, committedRecords, committedToEnd, ingestRecords, kafkaProcessEnv, memoryFeatures, readRawTopics, spawnPipeline } from '../helpers/kafka-pipelines.js';
+import { LOOSE_TRADING_ENV, TRADING_MODEL_PATH, tradingEnv } from '../helpers/trading-model.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'polyflow-kafka-drift-'));
@@ -82,6 +86,31 @@ describe('the drift monitor as its own consumer group', () => {
     expect(drift.map((e) => e.action)).toEqual(['trip']);
     expect(drift[0]?.reason).toMatch(new RegExp(`^model ${model}: PSI [\\d.]+ on ${feature}$`));
     expect(drift[0]?.id).toBe(`drift:${model}:${drift[0]?.ts}:trip`);
+  });
+
+  it("holds a trade process's orders behind the tripped breaker: its signals are blocked as model_drift", async () => {
+    // predict and trade with the model that trades (the ensemble never does), loosely, as in
+    // kafka-processes, where the same input makes dozens of orders; drift has tripped already.
+    const trading = tradingEnv({ ...env, ...LOOSE_TRADING_ENV } as Record<string, string>);
+    children.push(await spawnPipeline('predict', trading, ['--out', join(dir, 'predict')]));
+    children.push(await spawnPipeline('trade', trading, ['--out', join(dir, 'trade')]));
+    await waitFor(async () => (await committedToEnd(cluster.bootstrap, `${prefix}prediction.v1`, 'trade')) && (await committedRecords(cluster.bootstrap, `${prefix}prediction.v1`, 'trade')) > 0, 120_000, 'trade caught up');
+    const got = new Map<TopicName, unknown[]>();
+    const raw = await readRawTopics(config, ['signal.v1', 'order.v1', 'risk.event'], got);
+    await waitFor(() => (got.get('signal.v1')?.length ?? 0) > 0, 30_000, 'signals read back').catch(() => undefined);
+    await sleep(2_000);
+    await raw.stop();
+    const signals = got.get('signal.v1') as Signal[];
+    const blocked = (got.get('risk.event') as RiskEvent[]).filter((e) => e.rule === 'model_drift' && e.action === 'block');
+    expect(signals.length).toBeGreaterThan(100);
+    // Each block names the signal it stopped; no signal it stopped became an order.
+    expect(blocked.length).toBeGreaterThan(signals.length / 2);
+    const orders = got.get('order.v1') as Order[];
+    const orderedSignals = new Set(orders.map((o) => o.signalId));
+    for (const b of blocked) expect(orderedSignals.has(b.signalId), b.signalId).toBe(false);
+    // (Here every one of 2,057 signals was blocked: the gate read the trip before its first signal.)
+    expect(orders.length).toBeLessThanOrEqual(signals.length - blocked.length);
+    expect(blocked[0]?.reason).toMatch(/model-drift breaker is tripped \(model \S+: PSI/);
   });
 
   it('refuses to start with a model that has no drift reference, saying why', async () => {
