@@ -23,6 +23,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { loadDriftReference } from '../models/drift-reference.js';
 import { loadScorer } from '../models/load-scorer.js';
 import { loadConfig } from '../runtime/config.js';
 import { createLogger } from '../runtime/logger.js';
@@ -73,11 +74,12 @@ async function main(): Promise<void> {
     await simulateRecording(recording, options.events, options.markets);
     const ensemble = await loadScorer(fromPackageRoot(config.scoring.modelPath), FEATURE_SPEC);
     const logistic = await loadScorer(fromPackageRoot(trading.scoring.modelPath), FEATURE_SPEC);
+    const driftReference = await loadDriftReference(fromPackageRoot(config.scoring.modelPath));
     log('ingest -> features -> predict (baseline logistic) -> trade on the memory bus, recording every topic...');
     const derived = await deriveRecords(recording, trading, logistic);
     derivedCounts = Object.fromEntries(countByTopic(derived));
 
-    const cases = throughputCases(options.pipelines, { config, trading, ensemble, logistic });
+    const cases = throughputCases(options.pipelines, { config, trading, ensemble, logistic, driftReference });
     const prepareTopics = (prefix: string): Promise<void> => cluster.prepareTopics(prefix);
     const throughputRun = {
       passes: options.passes,

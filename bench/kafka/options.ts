@@ -6,7 +6,7 @@ import type { KafkaPassMode } from './pass-runner.js';
 export const USAGE = `usage: node dist/bench/kafka-bench.js [options]
   --events <n>        frames in the generated recording (default 40000)
   --markets <n>       markets in it (default events/1000, at least 20)
-  --pipelines <list>  throughput cases: features,predict,trade,persist,watch (default all; "" for none)
+  --pipelines <list>  throughput cases: features,predict,trade,drift,persist,watch (default all; "" for none)
   --max-input <n>     input records per throughput case, from the start of its input (default 25000:
                       the mock cluster keeps only ~5 MB per partition, so more is deleted before it is read)
   --passes <n>        memory-bus passes after a warm-up (default 3)
@@ -68,7 +68,7 @@ export function parseOptions(argv: readonly string[]): KafkaBenchOptions {
     options: {
       events: { type: 'string', default: '40000' },
       markets: { type: 'string' },
-      pipelines: { type: 'string', default: 'features,predict,trade,persist,watch' },
+      pipelines: { type: 'string', default: 'features,predict,trade,drift,persist,watch' },
       passes: { type: 'string', default: '3' },
       'kafka-passes': { type: 'string', default: '7' },
       'max-input': { type: 'string', default: '25000' },

@@ -2,6 +2,7 @@
 // its heap holds the pipeline and its state only, as a `polyflow run <pipeline>` process's does,
 // not the bench's recording and derived records (0.9-1.1 GB on a 300,000-frame recording), whose
 // major GCs otherwise run inside the passes. It gets a `PassJob` over IPC and answers `PassReply`.
+import { loadDriftReference } from '../../models/drift-reference.js';
 import { loadScorer } from '../../models/load-scorer.js';
 import { createLogger } from '../../runtime/logger.js';
 import { fromPackageRoot } from '../../runtime/package-root.js';
@@ -12,7 +13,8 @@ import type { PassJob, PassReply } from './pass-runner.js';
 async function runJob(job: PassJob): Promise<KafkaPass[]> {
   const { config } = job.case;
   const scorer = job.case.pipeline === 'predict' ? await loadScorer(fromPackageRoot(config.scoring.modelPath), FEATURE_SPEC) : undefined;
-  return kafkaPasses({ ...job.case, scorer }, job.passes, { prefix: job.prefix, pre: job.pre, scratch: job.scratch, logger: createLogger(job.logLevel) });
+  const driftReference = job.case.pipeline === 'drift' ? await loadDriftReference(fromPackageRoot(config.scoring.modelPath)) : undefined;
+  return kafkaPasses({ ...job.case, scorer, driftReference }, job.passes, { prefix: job.prefix, pre: job.pre, scratch: job.scratch, logger: createLogger(job.logLevel) });
 }
 
 const reply = (message: PassReply): void => {

@@ -9,9 +9,9 @@ import type { PipelineCase } from './pipeline-case.js';
 
 export type KafkaPassMode = 'processes' | 'in-process';
 
-/** A case's passes, as sent to the child: plain data only (the child loads the case's scorer from its config). */
+/** A case's passes, as sent to the child: plain data only (the child loads the case's scorer or drift reference from its config). */
 export interface PassJob {
-  readonly case: Omit<PipelineCase, 'scorer'>;
+  readonly case: Omit<PipelineCase, 'scorer' | 'driftReference'>;
   /** Each pass's config (its own consumer groups) and profile file. */
   readonly passes: ReadonlyArray<Pick<KafkaPassInput, 'config' | 'profileFile'>>;
   readonly prefix: string;

@@ -1,6 +1,8 @@
 import { asyncScheduler, type Subscription } from 'rxjs';
 import { tradeGroupClock, type KafkaPipeline } from '../../pipelines/consumer-groups.js';
+import type { DriftReference } from '../../operators/drift-monitor.js';
 import type { BatchScorer } from '../../operators/score-batches.js';
+import { driftPipeline } from '../../pipelines/drift.js';
 import { featuresPipeline } from '../../pipelines/features.js';
 import { persistPipeline } from '../../pipelines/persist.js';
 import { predictPipeline } from '../../pipelines/predict.js';
@@ -13,7 +15,7 @@ import type { PipelineMetrics } from '../../runtime/metrics.js';
 import type { JsonlFiles } from '../../sinks/jsonl-files.js';
 
 /** The consumer-group pipelines measured here (alerts' work is webhook deliveries: not a throughput of records). */
-export type BenchedPipeline = Extract<KafkaPipeline, 'features' | 'predict' | 'trade' | 'persist' | 'watch'>;
+export type BenchedPipeline = Extract<KafkaPipeline, 'features' | 'predict' | 'trade' | 'drift' | 'persist' | 'watch'>;
 
 /** A pipeline as one throughput case: its wiring is `polyflow run <pipeline>`'s (bin/commands/run-kafka.ts). */
 export interface PipelineCase {
@@ -21,6 +23,8 @@ export interface PipelineCase {
   readonly pipeline: BenchedPipeline;
   readonly config: Config;
   readonly scorer?: BatchScorer | undefined;
+  /** drift's reference (the model's training distributions). */
+  readonly driftReference?: DriftReference | undefined;
 }
 
 export interface WireDeps {
@@ -39,6 +43,9 @@ export function wirePipeline(c: PipelineCase, bus: Bus, deps: WireDeps): Subscri
       return predictPipeline(bus, c.config, { scorer: c.scorer, scheduler: asyncScheduler, inFlight: deps.inFlight, metrics: deps.metrics });
     case 'trade':
       return tradePipeline(bus, c.config, { metrics: deps.metrics, clock: tradeGroupClock(c.config) });
+    case 'drift':
+      if (c.driftReference === undefined) throw new Error(`${c.name}: no drift reference`);
+      return driftPipeline(bus, c.driftReference);
     case 'persist':
       if (deps.files === undefined) throw new Error(`${c.name}: no output files`);
       return persistPipeline(bus, c.config.output.topics, deps.files);

@@ -2,6 +2,7 @@
 // every input is consumed and every output acknowledged; the same graph on a MemoryBus as reference.
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type { DriftReference } from '../../operators/drift-monitor.js';
 import type { BatchScorer } from '../../operators/score-batches.js';
 import { groupBusShape } from '../../pipelines/consumer-groups.js';
 import type { Config } from '../../runtime/config.js';
@@ -48,6 +49,8 @@ export interface CaseSetups {
   readonly trading: Config;
   readonly ensemble: BatchScorer;
   readonly logistic: BatchScorer;
+  /** The default model's drift reference (drift's case). */
+  readonly driftReference: DriftReference | undefined;
 }
 
 /** How a case runs, the same for every case of the run. */
@@ -74,7 +77,7 @@ const scoreNow = (c: Config): Config => ({ ...c, scoring: { ...c.scoring, maxWai
 
 /** The cases of `--pipelines`: predict twice, with the default ensemble and with the single logistic. */
 export function throughputCases(pipelines: readonly string[], setups: CaseSetups): PipelineCase[] {
-  const { config, trading, ensemble, logistic } = setups;
+  const { config, trading, ensemble, logistic, driftReference } = setups;
   const cases: PipelineCase[] = [];
   for (const p of pipelines) {
     if (p === 'features') cases.push({ name: 'features', pipeline: 'features', config });
@@ -82,6 +85,7 @@ export function throughputCases(pipelines: readonly string[], setups: CaseSetups
       cases.push({ name: 'predict (ensemble, default)', pipeline: 'predict', config: scoreNow(config), scorer: ensemble });
       cases.push({ name: 'predict (baseline logistic)', pipeline: 'predict', config: scoreNow(trading), scorer: logistic });
     } else if (p === 'trade') cases.push({ name: 'trade', pipeline: 'trade', config: trading });
+    else if (p === 'drift') cases.push({ name: 'drift', pipeline: 'drift', config, driftReference });
     else if (p === 'persist') cases.push({ name: 'persist (JSONL)', pipeline: 'persist', config });
     else if (p === 'watch') cases.push({ name: 'watch', pipeline: 'watch', config });
     else throw new Error(`--pipelines: unknown pipeline "${p}"\n${USAGE}`);

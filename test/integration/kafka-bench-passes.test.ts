@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countByTopic, deriveRecords, inputsOf, simulateRecording } from '../../bench/kafka/derived-records.js';
 import { throughputCases, measureThroughput, type ThroughputRun } from '../../bench/kafka/throughput-cases.js';
 import type { TappedRecord } from '../../bench/bus-tap.js';
+import { loadDriftReference } from '../../models/drift-reference.js';
 import { loadScorer } from '../../models/load-scorer.js';
 import { loadConfig, type Config } from '../../runtime/config.js';
 import { createLogger } from '../../runtime/logger.js';
@@ -54,7 +55,8 @@ const run = (passMode: ThroughputRun['passMode']): ThroughputRun => ({
 describe('bench:kafka throughput passes', () => {
   it('give in a child process the memory bus outputs, as in the bench process', async () => {
     const ensemble = await loadScorer(fromPackageRoot(config.scoring.modelPath), FEATURE_SPEC);
-    const cases = throughputCases(['features', 'predict'], { config, trading, ensemble, logistic: await tradingScorer() });
+    const driftReference = await loadDriftReference(fromPackageRoot(config.scoring.modelPath));
+    const cases = throughputCases(['features', 'predict', 'drift'], { config, trading, ensemble, logistic: await tradingScorer(), driftReference });
     const features = cases.find((c) => c.name === 'features');
     const logistic = cases.find((c) => c.name === 'predict (baseline logistic)');
     if (features === undefined || logistic === undefined) throw new Error('missing case');
@@ -77,5 +79,14 @@ describe('bench:kafka throughput passes', () => {
     const predicted = await measureThroughput(logistic, predictInput, `passes-${id}-predict.`, run('processes'));
     expect(predicted.memoryOutputs).toBeGreaterThan(0);
     expect(predicted.kafkaOutputs).toBe(predicted.memoryOutputs);
+
+    // drift loads the model's drift reference there too: the simulated features trip it.
+    const drift = cases.find((c) => c.name === 'drift');
+    if (drift === undefined) throw new Error('missing case');
+    const driftInput = inputsOf(drift, derived, scratch);
+    expect([...countByTopic(driftInput).keys()].sort()).toEqual(['features.v1', 'pm.resolution', 'prediction.v1']);
+    const drifted = await measureThroughput(drift, driftInput, `passes-${id}-drift.`, run('processes'));
+    expect(drifted.memoryOutputs).toBe(1);
+    expect(drifted.kafkaOutputs).toBe(drifted.memoryOutputs);
   }, 180_000);
 });
