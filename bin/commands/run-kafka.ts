@@ -184,7 +184,7 @@ async function openPersistTargets(config: Config, outDir: string, logger: Logger
 }
 
 /** What a pipeline's process opened before its operators are wired (each only for the pipeline that uses it). */
-interface WireDeps {
+interface ProcessDeps {
   readonly metrics: PipelineMetrics;
   readonly inFlight: InFlight;
   readonly persist: PersistTargets | undefined;
@@ -194,8 +194,8 @@ interface WireDeps {
   readonly store: StateStore | undefined;
 }
 
-async function wire(pipeline: KafkaPipeline, bus: KafkaBus, config: Config, deps: WireDeps): Promise<Subscription> {
-  const { metrics, inFlight, persist, scorer, registry, store } = deps;
+async function wire(pipeline: KafkaPipeline, bus: KafkaBus, config: Config, deps: ProcessDeps): Promise<Subscription> {
+  const { metrics, inFlight, persist, scorer, driftReference, registry, store } = deps;
   switch (pipeline) {
     case 'features':
       return featuresPipeline(bus, config, metrics, registry);
@@ -205,7 +205,7 @@ async function wire(pipeline: KafkaPipeline, bus: KafkaBus, config: Config, deps
       return tradePipeline(bus, config, { metrics, registry, clock: tradeGroupClock(config) });
     case 'drift':
       // Its model_drift trips and resets go to risk.event, which trade's risk gate reads.
-      return driftPipeline(bus, deps.driftReference as DriftReference, registry);
+      return driftPipeline(bus, driftReference as DriftReference, registry);
     case 'persist':
       return (persist as PersistTargets).wire(bus);
     case 'watch':

@@ -56,6 +56,11 @@ export class AwaitedProgress {
     return [...this.times];
   }
 
+  /** Counts every partition as marked to `time` (a checkpoint that knew only that much of them). */
+  assume(time: number): void {
+    for (let partition = 0; partition < this.partitions; partition++) this.saw(partition, time);
+  }
+
   /** Takes the markers seen as `snapshot()` gave them (a checkpoint's: the markers before its offsets are not read again). */
   restore(times: readonly (readonly [number, number])[]): void {
     for (const [partition, time] of times) this.saw(partition, time);

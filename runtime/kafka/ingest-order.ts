@@ -64,7 +64,7 @@ export async function topicPartitions(admin: Admin, kafkaTopic: (topic: TopicNam
   const counts = await partitionCounts(admin, topics.map(kafkaTopic));
   const found = new Map(topics.map((t) => [t, counts.get(kafkaTopic(t)) ?? 0]));
   const missing = [...found].filter(([, n]) => n === 0).map(([t]) => kafkaTopic(t));
-  if (missing.length > 0) throw new PolyflowError('KAFKA_TOPICS_MISSING', `kafka bus: ${missing.join(' and ')} has no partitions (create the topics with \`polyflow topics\`)`, { retriable: true });
+  if (missing.length > 0) throw new PolyflowError('KAFKA_TOPICS_MISSING', `kafka bus: no partitions for ${missing.join(' and ')} (create the topics with \`polyflow topics\`)`, { retriable: true });
   return found;
 }
 

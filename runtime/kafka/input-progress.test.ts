@@ -67,10 +67,12 @@ describe('InputProgress', () => {
     const restored = new InputProgress(1, new AwaitedProgress(1), new Map([['pm.resolution', 2]]));
     restored.restore(saved);
     expect(restored.orderedMarker(0, 4_000)).toBe(3_200);
-    // A checkpoint taken before the resolutions counted: their partitions wait for their next markers.
+    // A checkpoint taken before the resolutions counted: they had progressed as far as the books then
+    // (its markers are not read again, and after a finished input no other marker may come).
     const { alongside: _, ...older } = saved;
     const fromOlder = new InputProgress(1, new AwaitedProgress(1), new Map([['pm.resolution', 2]]));
     fromOlder.restore(older);
+    expect(fromOlder.snapshot().alongside).toEqual([['pm.resolution', [[0, 3_000], [1, 3_000]]]]);
     expect(fromOlder.orderedMarker(0, 4_000)).toBeUndefined();
     fromOlder.alongsideMarker('pm.resolution', 0, 4_100);
     expect(fromOlder.alongsideMarker('pm.resolution', 1, 4_200)).toBe(4_000);

@@ -8,7 +8,7 @@ export const INPUT_PROGRESS_STATE = 'kafka.inputProgress';
 export interface InputProgressState {
   readonly ordered: readonly (readonly [number, number])[];
   readonly awaited: readonly (readonly [number, number])[];
-  /** Those of the topics merged with the ordered one, per topic (absent from checkpoints taken before they counted: they wait for their next markers). */
+  /** Those of the topics merged with the ordered one, per topic (absent from checkpoints taken before they counted). */
   readonly alongside?: readonly (readonly [TopicName, readonly (readonly [number, number])[]])[];
 }
 
@@ -58,14 +58,14 @@ export class InputProgress {
     return this.moved();
   }
 
-  /** Forgets the ordered topic's markers (they are read again from where the operators are). */
+  /** Forgets the markers of the ordered topic and of those merged with it (they are read again from where the operators are). */
   clear(): void {
     this.ordered.clear();
     for (const progress of this.alongside.values()) progress.clear();
     this.given = Number.NEGATIVE_INFINITY;
   }
 
-  /** The markers seen of both topics, for a checkpoint (its records' offsets are past them). */
+  /** The markers seen of every topic, for a checkpoint (its records' offsets are past them). */
   snapshot(): InputProgressState {
     return { ordered: this.ordered.snapshot(), awaited: this.awaited.snapshot(), alongside: [...this.alongside].map(([topic, progress]) => [topic, progress.snapshot()]) };
   }
@@ -78,7 +78,10 @@ export class InputProgress {
   restore(state: InputProgressState): void {
     this.ordered.restore(state.ordered);
     this.awaited.restore(state.awaited);
-    for (const [topic, times] of state.alongside ?? []) this.alongside.get(topic)?.restore(times);
+    if (state.alongside !== undefined) for (const [topic, times] of state.alongside) this.alongside.get(topic)?.restore(times);
+    // A checkpoint from before the merged topics counted: they had progressed as far as the books
+    // then (its run's clock was the books'), and no marker before its offsets is read again.
+    else for (const progress of this.alongside.values()) progress.assume(this.ordered.progress);
     this.given = this.least();
   }
 

@@ -449,9 +449,10 @@ export class KafkaBus implements Bus {
     await consumer.subscribe({ topics: [...this.byKafkaTopic.keys()], fromBeginning: this.opts.fromBeginning ?? false });
     if (this.opts.ingestOrder === true && this.intake !== undefined) await checkCoPartitioned(await this.adminClient(), (t) => this.kafkaTopic(t));
     if (this.opts.eventOrder !== undefined) {
-      const partitions = await progressChainPartitions(await this.adminClient(), (t) => this.kafkaTopic(t));
+      const admin = await this.adminClient();
+      const partitions = await progressChainPartitions(admin, (t) => this.kafkaTopic(t));
       this.awaited = new AwaitedProgress(partitions);
-      this.input = new InputProgress(partitions, this.awaited, await topicPartitions(await this.adminClient(), (t) => this.kafkaTopic(t), this.opts.eventOrder.alongside ?? []));
+      this.input = new InputProgress(partitions, this.awaited, await topicPartitions(admin, (t) => this.kafkaTopic(t), this.opts.eventOrder.alongside ?? []));
     }
     await this.stopIfClosing();
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.consume(payload) });
@@ -646,7 +647,8 @@ export class KafkaBus implements Bus {
   private async advanceInput(time: number, key: string, next: bigint, heartbeat: () => Promise<void>): Promise<void> {
     const order = this.opts.eventOrder;
     if (order === undefined) return;
-    const topics = new Set([this.kafkaTopic(order.topic), this.kafkaTopic(order.awaiting)]);
+    // Every topic the input time depends on: the books, the resolutions merged with them, the predictions.
+    const topics = new Set([order.topic, ...(order.alongside ?? []), order.awaiting].map((t) => this.kafkaTopic(t)));
     const keys = this.assigned.filter((k) => topics.has(k.slice(0, k.lastIndexOf(':'))));
     const rebuilding = (k: string): boolean => {
       const until = this.rebuildUntil.get(k);
