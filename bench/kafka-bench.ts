@@ -103,6 +103,7 @@ async function main(): Promise<void> {
       warmup: options.warmup,
       seconds: options.seconds,
       mode: options.latencyMode,
+      stages: options.stages,
       bootstrap: cluster.bootstrap,
       logLevel: options.log,
       busLogger,

@@ -73,6 +73,8 @@ export interface LatencyRun {
   /** Log level of the pipeline processes (`silent` gives them `warn`). */
   readonly logLevel: string;
   readonly busLogger: Logger;
+  /** The stage topics the reader measures (`--stages`). */
+  readonly stages: readonly Stage[];
   /** The trading model (the baseline logistic: the default ensemble never trades). */
   readonly scorer: BatchScorer;
   readonly log: (line: string) => void;
@@ -222,7 +224,7 @@ async function kafkaLatency(lc: LatencyCase, run: LatencyRun, meta: readonly Tap
       await Promise.all(buses.map((bus) => bus.start()));
     }
     const clock = new OriginClock();
-    reader = await startOutputReader(config, `${id}.bench-reader`, run.busLogger, (stage, v, producedAt) => clock.arrived(stage, v, producedAt));
+    reader = await startOutputReader(config, `${id}.bench-reader`, run.busLogger, (stage, v, producedAt) => clock.arrived(stage, v, producedAt), run.stages);
     const rate = await stream(clock, publisher, rest, run, lc.scoreWaitMs + 3 * lc.fetchWaitMs + 500);
     return { bus: 'kafka', fetchWaitMs: lc.fetchWaitMs, scoreWaitMs: lc.scoreWaitMs, markersMs: config.kafka.progressIntervalMs, rate, stages: clock.summary(), readerHop: clock.readerHopSummary(), unmatched: clock.unmatched, duplicates: clock.duplicates };
   } finally {

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import type { LatencyCase, LatencyMode } from './latency-cases.js';
 import type { KafkaPassMode } from './pass-runner.js';
+import { STAGES, type Stage } from './origin-clock.js';
 
 export const USAGE = `usage: node dist/bench/kafka-bench.js [options]
   --events <n>        frames in the generated recording (default 40000)
@@ -26,6 +27,10 @@ export const USAGE = `usage: node dist/bench/kafka-bench.js [options]
   --latency <list>    latency cases fetchMaxWaitMs:scoringMaxWaitMs[:progressIntervalMs] (default
                       50:1000,50:0,5:0,5:0:0; the marker interval is the config's, 100, unless given;
                       0: no markers, trade acts on arrival; "" for none)
+  --stages <list>     latency runs: the outputs this process's reader measures (default
+                      features.v1,prediction.v1,fill.v1; fill.v1 alone keeps the reader's own fetches off
+                      the busiest topic: on the mock, one batch per partition per fetch, it fell behind
+                      features.v1 at 10-20 ms markers, and its hop is part of every stage's figure)
   --latency-mode <m>  processes (default): \`polyflow run\` children; in-process: each pipeline on its own
                       KafkaBus and consumer group inside this process
   --json <file>       results (default out/bench/kafka.json)
@@ -49,6 +54,8 @@ export interface KafkaBenchOptions {
   /** Raw `--latency`: parsed by `parseLatencyCases` only when the bench runs, so `--help` never fails on it. */
   readonly latency: string;
   readonly latencyMode: LatencyMode;
+  /** The stage topics the latency reader measures. */
+  readonly stages: readonly Stage[];
   readonly json: string;
   readonly profile: string | undefined;
   readonly log: string;
@@ -78,6 +85,7 @@ export function parseOptions(argv: readonly string[]): KafkaBenchOptions {
       warmup: { type: 'string', default: '8' },
       latency: { type: 'string', default: '50:1000,50:0,5:0,5:0:0' },
       'latency-mode': { type: 'string', default: 'processes' },
+      stages: { type: 'string', default: STAGES.join(',') },
       json: { type: 'string', default: 'out/bench/kafka.json' },
       profile: { type: 'string' },
       log: { type: 'string', default: 'silent' },
@@ -95,6 +103,9 @@ export function parseOptions(argv: readonly string[]): KafkaBenchOptions {
   if (!(warmup >= 0)) throw new Error(`--warmup: expected seconds >= 0, got "${args.warmup}"\n${USAGE}`);
   const kafkaPassMode = args['kafka-pass-mode'];
   if (kafkaPassMode !== 'processes' && kafkaPassMode !== 'in-process') throw new Error(`--kafka-pass-mode: processes or in-process, not "${kafkaPassMode}"\n${USAGE}`);
+  const stages = list(args.stages);
+  const unknown = stages.filter((s) => !(STAGES as readonly string[]).includes(s));
+  if (stages.length === 0 || unknown.length > 0) throw new Error(`--stages: some of ${STAGES.join(', ')}, not "${args.stages}"\n${USAGE}`);
   const latencyMode = args['latency-mode'];
   if (latencyMode !== 'processes' && latencyMode !== 'in-process') throw new Error(`--latency-mode: processes or in-process, not "${latencyMode}"\n${USAGE}`);
   return {
@@ -111,6 +122,7 @@ export function parseOptions(argv: readonly string[]): KafkaBenchOptions {
     warmup,
     latency: args.latency,
     latencyMode,
+    stages: stages as Stage[],
     json: args.json,
     profile: args.profile,
     log: args.log,

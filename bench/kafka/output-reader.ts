@@ -19,9 +19,15 @@ export const READER_FETCH_WAIT_MS = 5;
  * at 20 ms markers and 254 ms with markers off.) `producedAt`: the record's Kafka timestamp, set by
  * the pipeline that wrote it.
  */
-export async function startOutputReader(config: Config, group: string, logger: Logger, onRecord: (stage: Stage, value: TopicTypes[Stage], producedAt: number) => void): Promise<Consumer> {
+export async function startOutputReader(
+  config: Config,
+  group: string,
+  logger: Logger,
+  onRecord: (stage: Stage, value: TopicTypes[Stage], producedAt: number) => void,
+  stages: readonly Stage[] = STAGES,
+): Promise<Consumer> {
   const serde = openAvroSerde(config.kafka);
-  const stageOf = new Map<string, Stage>(STAGES.map((s) => [`${config.kafka.topicPrefix}${s}`, s]));
+  const stageOf = new Map<string, Stage>(stages.map((s) => [`${config.kafka.topicPrefix}${s}`, s]));
   const consumer = createKafka({ brokers: config.kafka.brokers, clientId: 'polyflow-bench-reader', logger }).consumer({
     groupId: group,
     sessionTimeout: config.kafka.sessionTimeoutMs,

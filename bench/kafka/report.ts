@@ -87,10 +87,12 @@ function printLatency(out: NodeJS.WritableStream, results: readonly LatencyResul
   out.write('  p50x/p99x: kafka over memory at the same scoring.maxWaitMs; reader p50/p99: the last hop alone, from the output\'s produce request\n');
   out.write('  (its Kafka timestamp) to its arrival at this process\'s reader, included in p50/p99\n');
   for (const r of results) {
-    const s = r.stages['features.v1'];
-    if (fellBehind(s)) {
+    // The first stage measured (features.v1 unless --stages left it out): the first to fall behind.
+    const stage = STAGES.find((st) => r.stages[st].count > 0);
+    const s = stage === undefined ? undefined : r.stages[stage];
+    if (s !== undefined && fellBehind(s)) {
       out.write(
-        `  note: ${r.bus}${r.fetchWaitMs === null ? '' : ` fetchWait ${r.fetchWaitMs}`} scoreWait ${r.scoreWaitMs} fell behind the input (${(s.late * 100).toFixed(0)}% of features.v1 arrived after the input stopped): its latency is mostly queueing; a lower --rate measures the path\n`,
+        `  note: ${r.bus}${r.fetchWaitMs === null ? '' : ` fetchWait ${r.fetchWaitMs}`} scoreWait ${r.scoreWaitMs} fell behind the input (${(s.late * 100).toFixed(0)}% of ${stage} arrived after the input stopped): its latency is mostly queueing; a lower --rate measures the path\n`,
       );
     }
   }
