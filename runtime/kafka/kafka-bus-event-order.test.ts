@@ -3,13 +3,15 @@
 import { MockClient } from '@confluentinc/schemaregistry';
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { fakeKafka, type Batch } from '../../test/helpers/fake-kafka.js';
+import { fakeKafka, type Batch, type Sent } from '../../test/helpers/fake-kafka.js';
+import { SAMPLES } from '../../test/helpers/topic-samples.js';
 import { AvroTopicSerde } from './avro-serde.js';
 import { ORDER_HEADER, PROGRESS_HEADER } from './ingest-order.js';
 import { KafkaBus } from './kafka-bus.js';
 import { committedSchemaOf } from './open-kafka-bus.js';
 
 const EPOCH = 1_700_000_000_000;
+const [signal] = SAMPLES['signal.v1'];
 
 /** A batch of one progress marker at `time`, stamped after ingest's `g`-th record, at `offset` of a partition. */
 function markerBatch(topic: string, partition: number, offset: number, time: number, g: number): Batch {
@@ -51,6 +53,39 @@ describe('KafkaBus in ingest order', () => {
     expect(times).toEqual([]);
     await consume(markerBatch('pm.resolution', 0, 0, 5_000, 7));
     expect(times).toEqual([5_000]);
+    await bus.close();
+  });
+
+  it('while it rebuilds, publishes what a move of the input time gives once any partition it depends on is past its rebuild bound: the resolutions\' too', async () => {
+    const partitions = { 'pm.book': 1, 'pm.trade': 1, 'features.v1': 1, 'prediction.v1': 1, 'pm.resolution': 1 };
+    const assignment = { 'pm.book': [0], 'pm.resolution': [0], 'prediction.v1': [0] };
+    // The group committed the books and predictions up to offset 10, the resolutions up to 0: a
+    // rebuild re-reads the first ten of each, muted; a resolution marker is new input.
+    const offsets = { high: { 'pm.book': 20, 'pm.resolution': 20, 'prediction.v1': 20 }, committed: { 'pm.book': 10, 'pm.resolution': 0, 'prediction.v1': 10 } };
+    const sent: Sent[] = [];
+    const { kafka, consume } = fakeKafka(async ({ topicMessages }) => void sent.push(...topicMessages), assignment, partitions, offsets);
+    const bus = new KafkaBus({
+      kafka,
+      serde: new AvroTopicSerde({ client: new MockClient({ baseURLs: ['mock://'] }), schemaOf: committedSchemaOf }),
+      groupId: 'trade',
+      assignment: 'active-standby',
+      eventOrder: { topic: 'pm.book', alongside: ['pm.resolution'], awaiting: 'prediction.v1', waitMs: 60_000 },
+      rebuild: { reset: () => undefined },
+    });
+    for (const topic of ['pm.book', 'pm.resolution', 'prediction.v1'] as const) bus.topic(topic).subscribe();
+    // What the operators publish for a new input time (trade's signals, in the pipeline).
+    bus.inputProgress().subscribe((t) => bus.publish('signal.v1', signal!.assetId, { ...signal!, id: `at-${t}` }));
+    await bus.start();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+
+    await consume(markerBatch('prediction.v1', 0, 0, 9_000, 0));
+    await consume(markerBatch('pm.book', 0, 0, 5_000, 7));
+    // Both below their rebuild bound: only the resolutions hold the time back.
+    await consume(markerBatch('pm.resolution', 0, 0, 5_000, 7));
+    await bus.flush();
+    // The resolutions' partition is live: the run before this one never got that far, so what the
+    // move gives is published (muted, it would be lost).
+    expect(sent.filter((t) => t.topic === 'signal.v1').flatMap((t) => t.messages)).toHaveLength(1);
     await bus.close();
   });
 });

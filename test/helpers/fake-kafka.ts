@@ -13,16 +13,23 @@ export type Batch = Pick<EachBatchPayload, 'resolveOffset' | 'heartbeat' | 'isRu
   batch: { topic: string; partition: number; highWatermark: string; messages: KafkaMessage[] };
 };
 
+/** What the fake admin says of each topic's partitions (all alike): its end offset, and the group's committed offset (-1: none). */
+export interface FakeOffsets {
+  readonly high?: Readonly<Record<string, number>>;
+  readonly committed?: Readonly<Record<string, number>>;
+}
+
 /**
  * A kafkajs client whose producer records what it is given, whose consumer, once the bus runs it,
  * joins at once with `assignment` and hands the batches the test gives `consume()` to the bus's
  * eachBatch, as kafkajs would, and whose admin knows the topics of `assignment` and `partitions`,
- * each with as many partitions as `partitions` says (1 by default).
+ * each with as many partitions as `partitions` says (1 by default), and their `offsets`.
  */
 export function fakeKafka(
   sendBatch: (request: { topicMessages: Sent[] }) => Promise<void>,
   assignment: Record<string, number[]> = { 'signal.v1': [0] },
   partitions: Record<string, number> = {},
+  offsets: FakeOffsets = {},
 ): { kafka: Kafka; single: Sent[]; disconnected: () => boolean; consume: (batch: Batch) => Promise<void> } {
   const single: Sent[] = [];
   let disconnected = false;
@@ -46,16 +53,21 @@ export function fakeKafka(
     pause: () => undefined,
     resume: () => undefined,
     commitOffsets: async () => undefined,
+    seek: () => undefined,
     disconnect: async () => undefined,
   };
   const topics = [...new Set([...Object.keys(assignment), ...Object.keys(partitions)])];
+  const partitionIds = (topic: string): number[] => Array.from({ length: partitions[topic] ?? 1 }, (_, id) => id);
   const admin = {
     connect: async () => undefined,
     disconnect: async () => undefined,
     listTopics: async () => topics,
     fetchTopicMetadata: async ({ topics: asked }: { topics: string[] }) => ({
-      topics: asked.filter((name) => topics.includes(name)).map((name) => ({ name, partitions: Array.from({ length: partitions[name] ?? 1 }, (_, partitionId) => ({ partitionId })) })),
+      topics: asked.filter((name) => topics.includes(name)).map((name) => ({ name, partitions: partitionIds(name).map((partitionId) => ({ partitionId })) })),
     }),
+    fetchTopicOffsets: async (topic: string) => partitionIds(topic).map((partition) => ({ partition, low: '0', high: String(offsets.high?.[topic] ?? 0), offset: String(offsets.high?.[topic] ?? 0) })),
+    fetchOffsets: async ({ topics: asked }: { topics: string[] }) =>
+      asked.map((topic) => ({ topic, partitions: partitionIds(topic).map((partition) => ({ partition, offset: String(offsets.committed?.[topic] ?? -1) })) })),
   };
   const consume = (batch: Batch): Promise<void> => {
     if (eachBatch === undefined) throw new Error('the bus has not started its consumer');
