@@ -40,6 +40,11 @@ export class AwaitedProgress {
     return true;
   }
 
+  /** True once every partition has a marker (before that nothing is known of what is to come). */
+  get known(): boolean {
+    return this.floor > Number.NEGATIVE_INFINITY;
+  }
+
   /** The least progress over the partitions (-Infinity until each has a marker). */
   get progress(): number {
     return this.floor;

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { fakeKafka, type Batch, type Sent } from '../../test/helpers/fake-kafka.js';
 import { SAMPLES } from '../../test/helpers/topic-samples.js';
 import { AvroTopicSerde } from './avro-serde.js';
-import { ORDER_HEADER, PROGRESS_HEADER } from './ingest-order.js';
+import { ORDER_HEADER, PROGRESS_HEADER, TIME_HEADER } from './ingest-order.js';
 import { KafkaBus } from './kafka-bus.js';
 import { committedSchemaOf } from './open-kafka-bus.js';
 
@@ -86,6 +86,54 @@ describe('KafkaBus in ingest order', () => {
     // The resolutions' partition is live: the run before this one never got that far, so what the
     // move gives is published (muted, it would be lost).
     expect(sent.filter((t) => t.topic === 'signal.v1').flatMap((t) => t.messages)).toHaveLength(1);
+    await bus.close();
+  });
+
+  it("holds the books, past its wait, until every partition of the predictions has been marked once (a trade started before predict)", async () => {
+    const partitions = { 'pm.book': 2, 'pm.trade': 2, 'features.v1': 2, 'prediction.v1': 2, 'pm.resolution': 1 };
+    const assignment = { 'pm.book': [0, 1], 'pm.resolution': [0], 'prediction.v1': [0, 1] };
+    const { kafka, consume, fetchStarted } = fakeKafka(async () => undefined, assignment, partitions);
+    const serde = new AvroTopicSerde({ client: new MockClient({ baseURLs: ['mock://'] }), schemaOf: committedSchemaOf });
+    const bus = new KafkaBus({
+      kafka,
+      serde,
+      groupId: 'trade',
+      assignment: 'active-standby',
+      orderWaitMs: 1,
+      eventOrder: { topic: 'pm.book', alongside: ['pm.resolution'], awaiting: 'prediction.v1', waitMs: 1 },
+    });
+    const books: string[] = [];
+    bus.topic('pm.book').subscribe((b) => books.push(b.assetId));
+    for (const topic of ['pm.resolution', 'prediction.v1'] as const) bus.topic(topic).subscribe();
+    await bus.start();
+    const book = SAMPLES['pm.book'][0]!;
+    const bytes = await serde.serialize('pm.book', book);
+    const headers = { [ORDER_HEADER]: Buffer.from(`${EPOCH}:0:0`), [TIME_HEADER]: Buffer.from(String(book.recvTs)) };
+    const message = { key: Buffer.from(book.assetId), value: bytes, offset: '0', headers, timestamp: '0', attributes: 0 } as unknown as KafkaMessage;
+    await consume({ ...markerBatch('pm.book', 0, 0, 0, 0), batch: { topic: 'pm.book', partition: 0, highWatermark: '1', messages: [message] } });
+    await consume(markerBatch('pm.book', 1, 0, book.recvTs, 0));
+    await consume(markerBatch('pm.resolution', 0, 0, book.recvTs, 0));
+    // The book is next in ingest's order; no prediction partition has a marker yet. Its wait (1 ms)
+    // runs out many times over, with fetches from the broker going on.
+    for (let i = 0; i < 5; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      fetchStarted();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(books).toEqual([]);
+    // One partition marked: still unknown.
+    await consume(markerBatch('prediction.v1', 0, 0, book.recvTs - 10, 0));
+    fetchStarted();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(books).toEqual([]);
+    // Both marked, though short of the book's time: now the wait may run out, and the book goes.
+    await consume(markerBatch('prediction.v1', 1, 0, book.recvTs - 10, 0));
+    for (let i = 0; i < 3 && books.length === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      fetchStarted();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(books).toEqual([book.assetId]);
     await bus.close();
   });
 });

@@ -107,7 +107,9 @@ export interface KafkaBusOptions {
    * (PartitionMerge in total order, by the `polyflow-order` stamps; the publisher's progress markers
    * raise an empty partition's watermark), each held until every partition of `awaiting`
    * (prediction.v1) has progressed to its receive time − 1 (`polyflow-time`), `waitMs` at most (then
-   * records go without waiting until `awaiting` progresses again). Needs progress markers upstream
+   * records go without waiting until `awaiting` progresses again), once every partition of
+   * `awaiting` has been marked (before that, and while it has records on the broker not read yet,
+   * the wait does not run out). Needs progress markers upstream
    * (kafka.progressIntervalMs). The stamped topics `alongside` (trade: pm.resolution) are merged into
    * that one order with it: a market resolves among its books where ingest saw it resolve, not when
    * its partition happens to be fetched. Ignored with `publishOrder` or `ingestOrder`.
@@ -313,7 +315,11 @@ export class KafkaBus implements Bus {
         total: true,
         gate: (message) => this.awaited?.passes(message) === true,
         gateWaitMs: eventOrder.waitMs,
-        gateBehind: () => this.awaited?.behind === true,
+        // The wait does not run out before every partition of the awaited topic has been marked once
+        // (since the start or a rebuild): a trade started on a backlog before predict, or before
+        // predict has caught up on its start, would otherwise go on without the predictions and act
+        // on them where they came, hours of books later (markets resolved by then).
+        gateBehind: () => this.awaited !== undefined && (this.awaited.behind || !this.awaited.known),
       },
     });
   }

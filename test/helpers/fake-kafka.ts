@@ -30,7 +30,7 @@ export function fakeKafka(
   assignment: Record<string, number[]> = { 'signal.v1': [0] },
   partitions: Record<string, number> = {},
   offsets: FakeOffsets = {},
-): { kafka: Kafka; single: Sent[]; disconnected: () => boolean; consume: (batch: Batch) => Promise<void> } {
+): { kafka: Kafka; single: Sent[]; disconnected: () => boolean; consume: (batch: Batch) => Promise<void>; fetchStarted: () => void } {
   const single: Sent[] = [];
   let disconnected = false;
   const producer = {
@@ -73,6 +73,8 @@ export function fakeKafka(
     if (eachBatch === undefined) throw new Error('the bus has not started its consumer');
     return eachBatch(batch);
   };
-  return { kafka: { producer: () => producer, consumer: () => consumer, admin: () => admin } as unknown as Kafka, single, disconnected: () => disconnected, consume };
+  /** A fetch starts (kafkajs's FETCH_START), from broker 0. */
+  const fetchStarted = (): void => handlers.get('fetch_start')?.({ payload: { nodeId: 0 } });
+  return { kafka: { producer: () => producer, consumer: () => consumer, admin: () => admin } as unknown as Kafka, single, disconnected: () => disconnected, consume, fetchStarted };
 }
 

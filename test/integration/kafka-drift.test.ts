@@ -101,11 +101,11 @@ describe('the drift monitor as its own consumer group', () => {
     await waitFor(async () => (await readTopic(['risk.event'], 500)).get('risk.event')?.some((e) => (e as RiskEvent).rule === 'model_drift') === true, 120_000, 'the trip on risk.event');
     // trade first, with the model that trades (the ensemble never does), loosely as in
     // kafka-processes, where the same input makes dozens of orders: it reads the trip while no
-    // prediction exists yet. Then predict. trade holds its books until predict's progress comes
-    // (within the default 5 s it would go on without it, and act on the predictions where they came:
-    // after the markets had resolved).
+    // prediction exists yet. Then predict. trade holds its books until predict has marked its
+    // progress (with the default 5 s wait running out before that, it went on without it, and 219
+    // signals acted where their predictions came: after their markets had resolved).
     const trading = tradingEnv({ ...env, ...LOOSE_TRADING_ENV } as Record<string, string>);
-    children.push(await spawnPipeline('trade', { ...trading, POLYFLOW_KAFKA_PROGRESS_WAIT_MS: '120000' }, ['--out', join(dir, 'trade')]));
+    children.push(await spawnPipeline('trade', trading, ['--out', join(dir, 'trade')]));
     children.push(await spawnPipeline('predict', trading, ['--out', join(dir, 'predict')]));
     await waitFor(async () => (await committedRecords(cluster.bootstrap, `${prefix}prediction.v1`, 'trade')) > 0 && committedToEnd(cluster.bootstrap, `${prefix}prediction.v1`, 'trade'), 120_000, 'trade caught up');
     const got = new Map<TopicName, unknown[]>();
