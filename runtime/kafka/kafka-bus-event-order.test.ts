@@ -1,13 +1,15 @@
 // KafkaBus in ingest's order (trade: eventOrder) on a fake kafkajs client: the input time it gives
-// the operators waits for every partition of every merged topic, the resolutions' too.
+// the operators waits for every partition of every merged topic, the resolutions' too; while it
+// rebuilds, what a move of that time gives is muted only if every partition it depends on still
+// rebuilds; and a book waits for the predictions' first markers however long that takes.
 import { MockClient } from '@confluentinc/schemaregistry';
-import type { KafkaMessage } from 'kafkajs';
+import type { Kafka, KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { fakeKafka, type Batch, type Sent } from '../../test/helpers/fake-kafka.js';
 import { SAMPLES } from '../../test/helpers/topic-samples.js';
 import { AvroTopicSerde } from './avro-serde.js';
 import { ORDER_HEADER, PROGRESS_HEADER, TIME_HEADER } from './ingest-order.js';
-import { KafkaBus } from './kafka-bus.js';
+import { KafkaBus, type KafkaBusOptions } from './kafka-bus.js';
 import { committedSchemaOf } from './open-kafka-bus.js';
 
 const EPOCH = 1_700_000_000_000;
@@ -26,20 +28,29 @@ function markerBatch(topic: string, partition: number, offset: number, time: num
   };
 }
 
+const newSerde = (): AvroTopicSerde => new AvroTopicSerde({ client: new MockClient({ baseURLs: ['mock://'] }), schemaOf: committedSchemaOf });
+
+/** A bus shaped as a trade process's (active/standby; the books and resolutions in ingest's order, each book awaiting the predictions), its input topics subscribed. */
+function tradeBus(kafka: Kafka, serde: AvroTopicSerde, opts: Pick<KafkaBusOptions, 'orderWaitMs' | 'rebuild'> & { waitMs?: number } = {}): KafkaBus {
+  const { waitMs = 60_000, ...rest } = opts;
+  const bus = new KafkaBus({
+    kafka,
+    serde,
+    groupId: 'trade',
+    assignment: 'active-standby',
+    eventOrder: { topic: 'pm.book', alongside: ['pm.resolution'], awaiting: 'prediction.v1', waitMs },
+    ...rest,
+  });
+  for (const topic of ['pm.book', 'pm.resolution', 'prediction.v1'] as const) bus.topic(topic).subscribe();
+  return bus;
+}
+
 describe('KafkaBus in ingest order', () => {
   it('moves the input time only once every partition of the books, the resolutions and the predictions has progressed', async () => {
     const partitions = { 'pm.book': 2, 'pm.trade': 2, 'features.v1': 2, 'prediction.v1': 2, 'pm.resolution': 1 };
     const assignment = { 'pm.book': [0, 1], 'pm.resolution': [0], 'prediction.v1': [0, 1] };
     const { kafka, consume } = fakeKafka(async () => undefined, assignment, partitions);
-    const serde = new AvroTopicSerde({ client: new MockClient({ baseURLs: ['mock://'] }), schemaOf: committedSchemaOf });
-    const bus = new KafkaBus({
-      kafka,
-      serde,
-      groupId: 'trade',
-      assignment: 'active-standby',
-      eventOrder: { topic: 'pm.book', alongside: ['pm.resolution'], awaiting: 'prediction.v1', waitMs: 60_000 },
-    });
-    for (const topic of ['pm.book', 'pm.resolution', 'prediction.v1'] as const) bus.topic(topic).subscribe();
+    const bus = tradeBus(kafka, newSerde());
     const times: number[] = [];
     bus.inputProgress().subscribe((t) => times.push(t));
     await bus.start();
@@ -64,15 +75,7 @@ describe('KafkaBus in ingest order', () => {
     const offsets = { high: { 'pm.book': 20, 'pm.resolution': 20, 'prediction.v1': 20 }, committed: { 'pm.book': 10, 'pm.resolution': 0, 'prediction.v1': 10 } };
     const sent: Sent[] = [];
     const { kafka, consume } = fakeKafka(async ({ topicMessages }) => void sent.push(...topicMessages), assignment, partitions, offsets);
-    const bus = new KafkaBus({
-      kafka,
-      serde: new AvroTopicSerde({ client: new MockClient({ baseURLs: ['mock://'] }), schemaOf: committedSchemaOf }),
-      groupId: 'trade',
-      assignment: 'active-standby',
-      eventOrder: { topic: 'pm.book', alongside: ['pm.resolution'], awaiting: 'prediction.v1', waitMs: 60_000 },
-      rebuild: { reset: () => undefined },
-    });
-    for (const topic of ['pm.book', 'pm.resolution', 'prediction.v1'] as const) bus.topic(topic).subscribe();
+    const bus = tradeBus(kafka, newSerde(), { rebuild: { reset: () => undefined } });
     // What the operators publish for a new input time (trade's signals, in the pipeline).
     bus.inputProgress().subscribe((t) => bus.publish('signal.v1', signal!.assetId, { ...signal!, id: `at-${t}` }));
     await bus.start();
@@ -89,22 +92,14 @@ describe('KafkaBus in ingest order', () => {
     await bus.close();
   });
 
-  it("holds the books, past its wait, until every partition of the predictions has been marked once (a trade started before predict)", async () => {
+  it('holds the books, past its wait, until every partition of the predictions has been marked once (a trade started before predict)', async () => {
     const partitions = { 'pm.book': 2, 'pm.trade': 2, 'features.v1': 2, 'prediction.v1': 2, 'pm.resolution': 1 };
     const assignment = { 'pm.book': [0, 1], 'pm.resolution': [0], 'prediction.v1': [0, 1] };
     const { kafka, consume, fetchStarted } = fakeKafka(async () => undefined, assignment, partitions);
-    const serde = new AvroTopicSerde({ client: new MockClient({ baseURLs: ['mock://'] }), schemaOf: committedSchemaOf });
-    const bus = new KafkaBus({
-      kafka,
-      serde,
-      groupId: 'trade',
-      assignment: 'active-standby',
-      orderWaitMs: 1,
-      eventOrder: { topic: 'pm.book', alongside: ['pm.resolution'], awaiting: 'prediction.v1', waitMs: 1 },
-    });
+    const serde = newSerde();
+    const bus = tradeBus(kafka, serde, { orderWaitMs: 1, waitMs: 1 });
     const books: string[] = [];
     bus.topic('pm.book').subscribe((b) => books.push(b.assetId));
-    for (const topic of ['pm.resolution', 'prediction.v1'] as const) bus.topic(topic).subscribe();
     await bus.start();
     const book = SAMPLES['pm.book'][0]!;
     const bytes = await serde.serialize('pm.book', book);
