@@ -4,8 +4,9 @@
 // rebuilds; and a book waits for the predictions' first markers however long that takes.
 import { MockClient } from '@confluentinc/schemaregistry';
 import type { Kafka, KafkaMessage } from 'kafkajs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { fakeKafka, type Batch, type Sent } from '../../test/helpers/fake-kafka.js';
+import type { Logger } from '../logger.js';
 import { SAMPLES } from '../../test/helpers/topic-samples.js';
 import { AvroTopicSerde } from './avro-serde.js';
 import { ORDER_HEADER, PROGRESS_HEADER, TIME_HEADER } from './ingest-order.js';
@@ -31,7 +32,7 @@ function markerBatch(topic: string, partition: number, offset: number, time: num
 const newSerde = (): AvroTopicSerde => new AvroTopicSerde({ client: new MockClient({ baseURLs: ['mock://'] }), schemaOf: committedSchemaOf });
 
 /** A bus shaped as a trade process's (active/standby; the books and resolutions in ingest's order, each book awaiting the predictions), its input topics subscribed. */
-function tradeBus(kafka: Kafka, serde: AvroTopicSerde, opts: Pick<KafkaBusOptions, 'orderWaitMs' | 'rebuild'> & { waitMs?: number } = {}): KafkaBus {
+function tradeBus(kafka: Kafka, serde: AvroTopicSerde, opts: Pick<KafkaBusOptions, 'orderWaitMs' | 'rebuild' | 'logger'> & { waitMs?: number } = {}): KafkaBus {
   const { waitMs = 60_000, ...rest } = opts;
   const bus = new KafkaBus({
     kafka,
@@ -97,7 +98,8 @@ describe('KafkaBus in ingest order', () => {
     const assignment = { 'pm.book': [0, 1], 'pm.resolution': [0], 'prediction.v1': [0, 1] };
     const { kafka, consume, fetchStarted } = fakeKafka(async () => undefined, assignment, partitions);
     const serde = newSerde();
-    const bus = tradeBus(kafka, serde, { orderWaitMs: 1, waitMs: 1 });
+    const warn = vi.fn();
+    const bus = tradeBus(kafka, serde, { orderWaitMs: 1, waitMs: 1, logger: { warn, info: () => undefined, debug: () => undefined, error: () => undefined } as unknown as Logger });
     const books: string[] = [];
     bus.topic('pm.book').subscribe((b) => books.push(b.assetId));
     await bus.start();
@@ -116,6 +118,9 @@ describe('KafkaBus in ingest order', () => {
     }
     await new Promise((resolve) => setTimeout(resolve, 5));
     expect(books).toEqual([]);
+    // It says why, once for the whole wait (at most every 30 s).
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(warn.mock.calls[0]?.[1]).toMatch(/holding the books until every prediction\.v1 partition has a progress marker \(is predict running/);
     // One partition marked: still unknown.
     await consume(markerBatch('prediction.v1', 0, 0, book.recvTs - 10, 0));
     fetchStarted();

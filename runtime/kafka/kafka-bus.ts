@@ -238,6 +238,8 @@ export class KafkaBus implements Bus {
   private awaited: AwaitedProgress | undefined;
   /** The awaited topic progressed since the merge last looked: what waits there may go. */
   private awaitedMoved = false;
+  /** When warnUnmarked last spoke. */
+  private unmarkedWarnedAt = Number.NEGATIVE_INFINITY;
   /** With `eventOrder`: how far the operators have read the input in event time (see inputProgress()). */
   private input: InputProgress | undefined;
   private readonly inputTimes = new Subject<number>();
@@ -319,9 +321,25 @@ export class KafkaBus implements Bus {
         // (since the start or a rebuild): a trade started on a backlog before predict, or before
         // predict has caught up on its start, would otherwise go on without the predictions and act
         // on them where they came, hours of books later (markets resolved by then).
-        gateBehind: () => this.awaited !== undefined && (this.awaited.behind || !this.awaited.known),
+        gateBehind: () => {
+          const awaited = this.awaited;
+          if (awaited === undefined) return false;
+          if (!awaited.known) this.warnUnmarked(eventOrder.awaiting);
+          return awaited.behind || !awaited.known;
+        },
       },
     });
+  }
+
+  /** Says (at most every 30 s) why the books wait past their wait: the awaited topic has never been marked on every partition. */
+  private warnUnmarked(awaiting: TopicName): void {
+    const now = Date.now();
+    if (now - this.unmarkedWarnedAt < 30_000) return;
+    this.unmarkedWarnedAt = now;
+    this.opts.logger?.warn(
+      { topic: awaiting, group: this.opts.groupId },
+      `kafka bus: holding the books until every ${awaiting} partition has a progress marker (is predict running, and has it caught up?)`,
+    );
   }
 
   /** The broker's name of a polyflow topic. */
