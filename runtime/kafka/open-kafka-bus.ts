@@ -7,7 +7,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { AvroTopicSerde } from './avro-serde.js';
 import { createKafka } from './kafka-client.js';
-import { KafkaBus, type KafkaRebuild } from './kafka-bus.js';
+import { KafkaBus, type KafkaBusOptions, type KafkaRebuild } from './kafka-bus.js';
 import { KafkaMetrics } from './kafka-metrics.js';
 import { createSchemaRegistry } from './schema-registry.js';
 
@@ -60,9 +60,14 @@ export function openAvroSerde(kafka: Config['kafka'], topicPrefix = kafka.topicP
 
 /** A KafkaBus from the config's `kafka` section, with its metrics on `registry`. */
 export function openKafkaBus(opts: OpenKafkaBusOptions): KafkaBus {
+  return new KafkaBus(kafkaBusOptions(opts));
+}
+
+/** The KafkaBus options of the config's `kafka` section and a process's own (`openKafkaBus`). */
+export function kafkaBusOptions(opts: OpenKafkaBusOptions): KafkaBusOptions {
   const { kafka } = opts.config;
   const topicPrefix = opts.topicPrefix ?? kafka.topicPrefix;
-  return new KafkaBus({
+  return {
     kafka: createKafka({ brokers: kafka.brokers, clientId: kafka.clientId, logger: opts.logger }),
     brokers: kafka.brokers,
     serde: openAvroSerde(kafka, topicPrefix),
@@ -92,7 +97,7 @@ export function openKafkaBus(opts: OpenKafkaBusOptions): KafkaBus {
     dedupeCapacity: kafka.dedupeCapacity,
     metrics: opts.registry === undefined ? undefined : new KafkaMetrics(opts.registry),
     logger: opts.logger,
-  });
+  };
 }
 
 /**
