@@ -64,6 +64,29 @@ describe('scoreBatches', () => {
     expect(got.at(-1)).toMatchObject({ assetId: 'd', id: 'pred:d:10:0', featuresId: 'd:10:0', modelVersion: 'fake-1', confidence: 1 });
   });
 
+  it("scores the pending batch when its InFlight is drained (a consumer's commit), and no longer once unsubscribed", async () => {
+    const batches: number[] = [];
+    const scheduler = new ReplayScheduler(0);
+    const inFlight = new InFlight();
+    const input = new Subject<ReturnType<typeof vectorWithMid>>();
+    const got: Prediction[] = [];
+    const sub = input.pipe(scoreBatches(fakeScorer(batches), { maxBatch: 3, maxWaitMs: 100, inFlight }, scheduler)).subscribe((p) => got.push(p));
+    input.next(vectorWithMid('a', 0, 0.5));
+    expect(inFlight.busy).toBe(false);
+    await inFlight.drain();
+    // Its wait had not run out: drained, it is scored now, and due as it would have been.
+    expect(batches).toEqual([1]);
+    expect(got.map((p) => [p.assetId, p.dueTs])).toEqual([['a', 100]]);
+    scheduler.advanceTo(100);
+    await inFlight.whenIdle();
+    expect(batches).toEqual([1]);
+
+    input.next(vectorWithMid('b', 10, 0.5));
+    sub.unsubscribe();
+    await inFlight.drain();
+    expect(batches).toEqual([1]);
+  });
+
   it('scores every vector, an asset\'s older one in the same batch too', async () => {
     const batches: number[] = [];
     const scheduler = new ReplayScheduler(0);

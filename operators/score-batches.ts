@@ -26,7 +26,10 @@ export interface ScoreBatchesOptions {
   readonly maxBatch: number;
   /** ...or this long (scheduler time) after its first vector arrived. */
   readonly maxWaitMs: number;
-  /** Tracks batches being scored, so a replay can wait for them (keeps replays deterministic). */
+  /**
+   * Tracks batches being scored, so a replay can wait for them (keeps replays deterministic); its
+   * drain() scores the pending batch at once (a Kafka consumer's, before it commits).
+   */
   readonly inFlight?: InFlight;
   /** Told of each vector taken in (restored ones too) and of each one scored, in that order: what the stage still holds. */
   readonly held?: { added(v: FeatureVector): void; done(): void };
@@ -105,6 +108,7 @@ export function scoreBatches(
         }
       }
 
+      const handedOn = opts.inFlight?.holdsBack(flush);
       const subscription = source.subscribe({
         next: (v) => {
           if (failed) return;
@@ -130,6 +134,7 @@ export function scoreBatches(
         },
       });
       return () => {
+        handedOn?.();
         attached?.detach();
         timer?.unsubscribe();
         subscription.unsubscribe();

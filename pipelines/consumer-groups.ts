@@ -1,4 +1,5 @@
 import type { Config } from '../runtime/config.js';
+import type { InFlight } from '../runtime/in-flight.js';
 import { InputClock, type DueClock } from '../runtime/input-clock.js';
 import type { OpenKafkaBusOptions } from '../runtime/kafka/open-kafka-bus.js';
 import { REFERENCE_TOPICS } from '../runtime/kafka/reference-tables.js';
@@ -43,3 +44,16 @@ export function groupBusShape(pipeline: KafkaPipeline, config: Config): Pick<Ope
 export function tradeGroupClock(config: Config): DueClock | 'arrival' {
   return groupBusShape('trade', config).eventOrder === undefined ? 'arrival' : new InputClock();
 }
+
+/**
+ * What a consumer group's bus awaits before it commits its input's offsets: scoring done, the
+ * batch still waiting to fill too (committed past a vector whose prediction was not out, a process
+ * killed then lost it: the member that rebuilt took it as published and muted it), webhook
+ * deliveries done, and persisted rows written (`polyflow run <pipeline>`, and the Kafka bench too).
+ */
+export const settleBeforeCommit =
+  (inFlight: InFlight, persist?: { flush(): Promise<void> }) =>
+  async (): Promise<void> => {
+    await inFlight.drain();
+    await persist?.flush();
+  };

@@ -25,4 +25,25 @@ describe('InFlight', () => {
     f.begin();
     expect(f.busy).toBe(true);
   });
+
+  it('drain() hands on the work each stage holds back, and waits for it; a stage that unregistered is left alone', async () => {
+    const f = new InFlight();
+    const handed: string[] = [];
+    let finish = (): void => undefined;
+    f.holdsBack(() => {
+      handed.push('batch');
+      f.begin();
+      finish = () => f.end();
+    });
+    const unregister = f.holdsBack(() => handed.push('gone'));
+    unregister();
+    let drained = false;
+    const draining = f.drain().then(() => (drained = true));
+    expect(handed).toEqual(['batch']);
+    await Promise.resolve();
+    expect(drained).toBe(false);
+    finish();
+    await draining;
+    expect(drained).toBe(true);
+  });
 });

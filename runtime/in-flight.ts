@@ -2,10 +2,16 @@
  * Counts asynchronous work a graph has started and not finished (model scoring batches). A replay
  * waits for it to drain before it feeds the next record, so an async stage sees the same inputs in
  * the same order on every run: replays stay deterministic while scoring stays async.
+ *
+ * A stage may also hold work back until later (a scoring batch waiting to fill): a Kafka consumer
+ * hands that on with drain() before it commits its input's offsets, since a record whose output is
+ * not published yet must not be committed (a member that rebuilds after a crash takes what is below
+ * the committed offset as published, and mutes it).
  */
 export class InFlight {
   private count = 0;
   private waiters: Array<() => void> = [];
+  private readonly handOns = new Set<() => void>();
 
   get busy(): boolean {
     return this.count > 0;
@@ -23,6 +29,18 @@ export class InFlight {
       this.waiters = [];
       for (const resolve of waiters) resolve();
     }
+  }
+
+  /** Registers how a stage hands on the work it holds back (starting it now); the returned function unregisters it. */
+  holdsBack(handOn: () => void): () => void {
+    this.handOns.add(handOn);
+    return () => this.handOns.delete(handOn);
+  }
+
+  /** Hands on the work every stage holds back, and resolves once all work has finished. */
+  drain(): Promise<void> {
+    for (const handOn of this.handOns) handOn();
+    return this.whenIdle();
   }
 
   whenIdle(): Promise<void> {

@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { groupBusShape } from '../../pipelines/consumer-groups.js';
+import { groupBusShape, settleBeforeCommit } from '../../pipelines/consumer-groups.js';
 import type { Config } from '../../runtime/config.js';
 import { InFlight } from '../../runtime/in-flight.js';
 import type { KafkaBus } from '../../runtime/kafka/kafka-bus.js';
@@ -83,7 +83,7 @@ async function kafkaPass(c: PipelineCase, opts: KafkaPassInput): Promise<KafkaPa
   const metrics = new PipelineMetrics();
   const inFlight = new InFlight();
   const files = new JsonlFiles(join(opts.scratch, `kafka-${config.kafka.groupIdPrefix}`));
-  const bus = openKafkaBus({ config, group: c.pipeline, topicPrefix: prefix, fromBeginning: true, registry: metrics.registry, logger: opts.logger, settle: () => inFlight.whenIdle(), ...groupBusShape(c.pipeline, config) });
+  const bus = openKafkaBus({ config, group: c.pipeline, topicPrefix: prefix, fromBeginning: true, registry: metrics.registry, logger: opts.logger, settle: settleBeforeCommit(inFlight), ...groupBusShape(c.pipeline, config) });
   let outputs = 0;
   let measured: Omit<KafkaPass, 'outputs'>;
   const tap = new BusTap(bus, () => outputs++);

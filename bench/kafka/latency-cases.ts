@@ -8,7 +8,7 @@ import type { Consumer } from 'kafkajs';
 import { asyncScheduler, Subscription } from 'rxjs';
 import { dueClockOf } from '../../operators/prediction-due.js';
 import type { BatchScorer } from '../../operators/score-batches.js';
-import { groupBusShape } from '../../pipelines/consumer-groups.js';
+import { groupBusShape, settleBeforeCommit } from '../../pipelines/consumer-groups.js';
 import { featuresPipeline } from '../../pipelines/features.js';
 import { predictPipeline } from '../../pipelines/predict.js';
 import { tradePipeline } from '../../pipelines/trade.js';
@@ -217,7 +217,7 @@ async function kafkaLatency(lc: LatencyCase, run: LatencyRun, meta: readonly Tap
       for (const pipeline of LATENCY_PIPELINES) {
         const inFlight = new InFlight();
         inFlights.push(inFlight);
-        const bus = openKafkaBus({ config, group: pipeline, fromBeginning: true, logger: run.busLogger, settle: () => inFlight.whenIdle(), ...groupBusShape(pipeline, config) });
+        const bus = openKafkaBus({ config, group: pipeline, fromBeginning: true, logger: run.busLogger, settle: settleBeforeCommit(inFlight), ...groupBusShape(pipeline, config) });
         buses.push(bus);
         graphs.add(wirePipeline({ name: pipeline, pipeline, config, scorer: run.scorer }, bus, { metrics: new PipelineMetrics(), inFlight, files: undefined }));
       }

@@ -7,7 +7,7 @@ import type { DriftReference } from '../../operators/drift-monitor.js';
 import type { Scorer } from '../../models/scorer.js';
 import { alertsPipeline } from '../../pipelines/alerts.js';
 import { driftPipeline } from '../../pipelines/drift.js';
-import { groupBusShape, STATEFUL_PIPELINES, tradeGroupClock, type KafkaPipeline } from '../../pipelines/consumer-groups.js';
+import { groupBusShape, settleBeforeCommit, STATEFUL_PIPELINES, tradeGroupClock, type KafkaPipeline } from '../../pipelines/consumer-groups.js';
 import { featuresPipeline } from '../../pipelines/features.js';
 import { persistPipeline } from '../../pipelines/persist.js';
 import { persistClickHouse } from '../../pipelines/persist-clickhouse.js';
@@ -85,11 +85,7 @@ export async function runKafkaPipeline(opts: KafkaRunOptions): Promise<number> {
     registry: metrics.registry,
     logger,
     fromBeginning: opts.fromBeginning,
-    // Before offsets are committed: scoring and deliveries done, persisted rows written.
-    settle: async () => {
-      await inFlight.whenIdle();
-      await persist?.flush();
-    },
+    settle: settleBeforeCommit(inFlight, persist),
     rebuild: stateful
       ? {
           reset: rewire,

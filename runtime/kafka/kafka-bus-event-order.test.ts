@@ -5,7 +5,7 @@
 import { MockClient } from '@confluentinc/schemaregistry';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { describe, expect, it, vi } from 'vitest';
-import { fakeKafka, type Batch, type Sent } from '../../test/helpers/fake-kafka.js';
+import { fakeKafka, fetchedBatch, type Batch, type Sent } from '../../test/helpers/fake-kafka.js';
 import type { Logger } from '../logger.js';
 import { SAMPLES } from '../../test/helpers/topic-samples.js';
 import { AvroTopicSerde } from './avro-serde.js';
@@ -20,13 +20,7 @@ const [signal] = SAMPLES['signal.v1'];
 function markerBatch(topic: string, partition: number, offset: number, time: number, g: number): Batch {
   const headers = { [PROGRESS_HEADER]: Buffer.from(String(time)), [ORDER_HEADER]: Buffer.from(`${EPOCH}:${g}:0`) };
   const message = { key: null, value: null, offset: String(offset), headers, timestamp: '0', attributes: 0 } as unknown as KafkaMessage;
-  return {
-    batch: { topic, partition, highWatermark: String(offset + 1), messages: [message] },
-    resolveOffset: () => undefined,
-    heartbeat: async () => undefined,
-    isRunning: () => true,
-    isStale: () => false,
-  };
+  return fetchedBatch(topic, partition, [message]);
 }
 
 const newSerde = (): AvroTopicSerde => new AvroTopicSerde({ client: new MockClient({ baseURLs: ['mock://'] }), schemaOf: committedSchemaOf });
@@ -107,7 +101,7 @@ describe('KafkaBus in ingest order', () => {
     const bytes = await serde.serialize('pm.book', book);
     const headers = { [ORDER_HEADER]: Buffer.from(`${EPOCH}:0:0`), [TIME_HEADER]: Buffer.from(String(book.recvTs)) };
     const message = { key: Buffer.from(book.assetId), value: bytes, offset: '0', headers, timestamp: '0', attributes: 0 } as unknown as KafkaMessage;
-    await consume({ ...markerBatch('pm.book', 0, 0, 0, 0), batch: { topic: 'pm.book', partition: 0, highWatermark: '1', messages: [message] } });
+    await consume(fetchedBatch('pm.book', 0, [message]));
     await consume(markerBatch('pm.book', 1, 0, book.recvTs, 0));
     await consume(markerBatch('pm.resolution', 0, 0, book.recvTs, 0));
     // The book is next in ingest's order; no prediction partition has a marker yet. Its wait (1 ms)

@@ -6,7 +6,7 @@ import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it, vi } from 'vitest';
 import type { AssetId } from '../../schemas/ids.js';
 import type { Signal } from '../../schemas/signal.js';
-import { fakeKafka, type Batch, type Sent } from '../../test/helpers/fake-kafka.js';
+import { fakeKafka, fetchedBatch, type Batch, type Sent } from '../../test/helpers/fake-kafka.js';
 import { SAMPLES } from '../../test/helpers/topic-samples.js';
 import { PolyflowError } from '../errors.js';
 import { AvroTopicSerde } from './avro-serde.js';
@@ -14,16 +14,7 @@ import { KafkaBus } from './kafka-bus.js';
 import { committedSchemaOf } from './open-kafka-bus.js';
 
 /** A batch of `signal.v1` partition `partition` holding `messages`, whose resolved offsets go to `resolved`. */
-function batchOf(messages: KafkaMessage[], partition = 0, resolved: string[] = []): Batch {
-  const last = Number(messages[messages.length - 1]?.offset ?? -1);
-  return {
-    batch: { topic: 'signal.v1', partition, highWatermark: String(last + 1), messages },
-    resolveOffset: (offset: string) => void resolved.push(offset),
-    heartbeat: async () => undefined,
-    isRunning: () => true,
-    isStale: () => false,
-  };
-}
+const batchOf = (messages: KafkaMessage[], partition = 0, resolved: string[] = []): Batch => fetchedBatch('signal.v1', partition, messages, resolved);
 
 /** A consumed record of `value` at `offset`. */
 const consumed = (value: Buffer, offset: string, headers: KafkaMessage['headers'] = {}): KafkaMessage =>

@@ -1,7 +1,7 @@
 // A kafkajs client faked for KafkaBus unit tests: its producer records what it is given, its
 // consumer hands the test's batches to the bus's eachBatch, and its admin knows each topic's
 // partition count.
-import type { EachBatchPayload, Kafka, KafkaMessage, Message } from 'kafkajs';
+import type { EachBatchPayload, Kafka, KafkaMessage, Message, TopicPartitionOffset } from 'kafkajs';
 
 export interface Sent {
   topic: string;
@@ -14,6 +14,18 @@ export type Batch = Pick<EachBatchPayload, 'resolveOffset' | 'heartbeat' | 'isRu
 };
 
 /** What the fake admin says of each topic's partitions (all alike): its end offset, and the group's committed offset (-1: none). */
+/** A fetched batch of `messages` (in offset order) of a topic's partition, whose resolved offsets go to `resolved`. */
+export function fetchedBatch(topic: string, partition: number, messages: KafkaMessage[], resolved: string[] = []): Batch {
+  const last = Number(messages[messages.length - 1]?.offset ?? -1);
+  return {
+    batch: { topic, partition, highWatermark: String(last + 1), messages },
+    resolveOffset: (offset: string) => void resolved.push(offset),
+    heartbeat: async () => undefined,
+    isRunning: () => true,
+    isStale: () => false,
+  };
+}
+
 export interface FakeOffsets {
   readonly high?: Readonly<Record<string, number>>;
   readonly committed?: Readonly<Record<string, number>>;
@@ -30,8 +42,17 @@ export function fakeKafka(
   assignment: Record<string, number[]> = { 'signal.v1': [0] },
   partitions: Record<string, number> = {},
   offsets: FakeOffsets = {},
-): { kafka: Kafka; single: Sent[]; disconnected: () => boolean; consume: (batch: Batch) => Promise<void>; fetchStarted: () => void } {
+): {
+  kafka: Kafka;
+  single: Sent[];
+  /** The offsets of each commit, in commit order. */
+  commits: TopicPartitionOffset[][];
+  disconnected: () => boolean;
+  consume: (batch: Batch) => Promise<void>;
+  fetchStarted: () => void;
+} {
   const single: Sent[] = [];
+  const commits: TopicPartitionOffset[][] = [];
   let disconnected = false;
   const producer = {
     connect: async () => undefined,
@@ -52,7 +73,7 @@ export function fakeKafka(
     },
     pause: () => undefined,
     resume: () => undefined,
-    commitOffsets: async () => undefined,
+    commitOffsets: async (offsets: TopicPartitionOffset[]) => void commits.push(offsets),
     seek: () => undefined,
     disconnect: async () => undefined,
   };
@@ -75,6 +96,6 @@ export function fakeKafka(
   };
   /** A fetch starts (kafkajs's FETCH_START), from broker 0. */
   const fetchStarted = (): void => handlers.get('fetch_start')?.({ payload: { nodeId: 0 } });
-  return { kafka: { producer: () => producer, consumer: () => consumer, admin: () => admin } as unknown as Kafka, single, disconnected: () => disconnected, consume, fetchStarted };
+  return { kafka: { producer: () => producer, consumer: () => consumer, admin: () => admin } as unknown as Kafka, single, commits, disconnected: () => disconnected, consume, fetchStarted };
 }
 

@@ -5,6 +5,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -257,6 +258,47 @@ describe('trade with a standby process, with progress markers (the default)', ()
     await waitFor(() => topics.every((t) => distinct(t).size >= (embedded.get(t) ?? []).length), 120_000, 'the standby caught up').catch(() => undefined);
     expect(distinct('signal.v1')).toEqual(new Map((embedded.get('signal.v1') as { id: string }[]).map((s) => [s.id, scoresApprox(s)])));
     for (const t of ['order.v1', 'fill.v1', 'portfolio.v1'] as const) expect(distinct(t), t).toEqual(new Map((embedded.get(t) as { id: string }[]).map((x) => [x.id, sizedApprox(x)])));
+  });
+});
+
+describe('predict killed mid-stream, with progress markers (the default)', () => {
+  it("restarted, it rebuilds its throttles and scores the rest: trade's signals, orders, fills and portfolio are the embedded run's, by id and value", async () => {
+    const d = await deployment({ POLYFLOW_STATE_KIND: 'off', ...LOOSE_TRADING_ENV });
+    const scorer = await loadScorer(fromPackageRoot(d.config.scoring.modelPath), FEATURE_SPEC);
+    const topics = ['prediction.v1', 'signal.v1', 'order.v1', 'fill.v1', 'portfolio.v1'] as const;
+    const embedded = await embeddedOutputs(d.config, scorer, meta, rest, topics, { inputEnds: false }).finally(() => scorer.release());
+    expect((embedded.get('fill.v1') ?? []).length).toBeGreaterThan(10);
+    await d.publishMeta();
+    await d.start('features');
+    const predict = await d.start('predict');
+    const trade = await d.start('trade');
+    const half = Math.floor(rest.length / 2);
+    await d.publish(rest.slice(0, half));
+    await waitFor(() => d.consumedAll('features.v1', 'predict'), 60_000, 'predict caught up with the first half');
+    // Its predictions are on the broker once it committed; the reader takes a moment more.
+    await waitFor(() => d.raw.get('prediction.v1')!.length > 0, 30_000, 'the first predictions read');
+    await sleep(1_000);
+    const before = d.raw.get('prediction.v1')!.length;
+
+    // Killed while it scores the second half: the batches in flight and what it had not committed are
+    // scored again by the restarted process, which first rebuilds its throttles from features.v1.
+    const killed = once(predict, 'exit');
+    void d.publish(rest.slice(half));
+    await waitFor(() => d.raw.get('prediction.v1')!.length > before, 60_000, 'predictions of the second half begin');
+    predict.kill('SIGKILL');
+    await killed;
+    expect(new Set(ids(d.raw.get('prediction.v1')!)).size).toBeLessThan((embedded.get('prediction.v1') ?? []).length);
+    await d.start('predict');
+
+    const distinct = (topic: TopicName) => new Map(d.raw.get(topic)!.map((x) => [(x as { id: string }).id, x]));
+    await waitFor(() => topics.every((t) => distinct(t).size >= (embedded.get(t) ?? []).length), 120_000, 'trade caught up').catch(() => undefined);
+    expect(new Set(distinct('prediction.v1').keys())).toEqual(new Set(ids(embedded.get('prediction.v1')!)));
+    expect(distinct('signal.v1')).toEqual(new Map((embedded.get('signal.v1') as { id: string }[]).map((s) => [s.id, scoresApprox(s)])));
+    for (const t of ['order.v1', 'fill.v1', 'portfolio.v1'] as const) expect(distinct(t), t).toEqual(new Map((embedded.get(t) as { id: string }[]).map((x) => [x.id, sizedApprox(x)])));
+    // What the restarted predict published again, trade dropped by id: each signal went out once.
+    expect(d.raw.get('signal.v1')).toHaveLength(distinct('signal.v1').size);
+    const tradeProm = await stopAndRead(trade);
+    expect(metric(tradeProm, 'polyflow_kafka_duplicates_dropped_total{topic="prediction.v1"}')).toBe(d.raw.get('prediction.v1')!.length - distinct('prediction.v1').size);
   });
 });
 
