@@ -10,7 +10,8 @@ import type { Logger } from '../logger.js';
 import { SAMPLES } from '../../test/helpers/topic-samples.js';
 import { AvroTopicSerde } from './avro-serde.js';
 import { ORDER_HEADER, PROGRESS_HEADER, TIME_HEADER } from './ingest-order.js';
-import { KafkaBus, type KafkaBusOptions } from './kafka-bus.js';
+import { KafkaBus } from './kafka-bus.js';
+import type { KafkaBusOptions } from './kafka-bus-options.js';
 import { committedSchemaOf } from './open-kafka-bus.js';
 
 const EPOCH = 1_700_000_000_000;

@@ -1,16 +1,15 @@
 import { Subject, type Observable } from 'rxjs';
-import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { TopicName, TopicTypes } from '../../schemas/topics.js';
 import type { Bus, Progress } from '../bus.js';
-import type { Logger } from '../logger.js';
 import { closeEach } from '../close-after.js';
 import { PolyflowError } from '../errors.js';
-import { SerdeError, type AvroTopicSerde } from './avro-serde.js';
-import type { KafkaMetrics } from './kafka-metrics.js';
+import { SerdeError } from './avro-serde.js';
 import { PublishOrder } from './publish-order.js';
 import { cachedKeyPartitioner } from './kafka-client.js';
 import { CompressionTypes } from './kafkajs.js';
-import type { KafkaCheckpointStore } from './kafka-checkpoints.js';
+import type { KafkaBusOptions } from './kafka-bus-options.js';
+import { ConsumptionHolds } from './consumption-holds.js';
 import { RecentIds, recordId } from './recent-ids.js';
 import { ReferenceTables } from './reference-tables.js';
 import { CommitMarks, partitionKey, type PartitionOffset } from './commit-marks.js';
@@ -24,143 +23,10 @@ import { MergedIntake, type EmittedRun, type MergeHost } from './merged-intake.j
 import { KafkaPublisher, type Pending, type PublisherHost } from './kafka-publisher.js';
 import { planRebuild } from './rebuild-plan.js';
 
-export interface KafkaBusOptions {
-  readonly kafka: Kafka;
-  /** For error messages only (the client has them). */
-  readonly brokers?: readonly string[] | undefined;
-  readonly serde: AvroTopicSerde;
-  /** Consumer group; without one the bus only publishes (and `topic()` throws). */
-  readonly groupId?: string | undefined;
-  /** Prepended to every topic name on the broker. */
-  readonly topicPrefix?: string | undefined;
-  /** A new group starts at the earliest offset (true) or the latest (false, default). */
-  readonly fromBeginning?: boolean | undefined;
-  /** Records per produce request (default 500). */
-  readonly batchSize?: number | undefined;
-  /** Consumption pauses above this many unacknowledged published records, resumes below half (default 10,000). */
-  readonly maxBufferedRecords?: number | undefined;
-  /** Past this many records waiting for the broker the bus fails (onFatal) instead of growing (default 200,000). */
-  readonly maxQueuedRecords?: number | undefined;
-  readonly sessionTimeoutMs?: number | undefined;
-  /** How long a rebalance waits for every member to join again (kafka.rebalanceTimeoutMs, 60 s by config; default and least the session timeout). */
-  readonly rebalanceTimeoutMs?: number | undefined;
-  /** How long the broker may hold a fetch that has no data (default 50 ms: a latency bound per hop). */
-  readonly fetchMaxWaitMs?: number | undefined;
-  /** Compression of the produced record batches (default none). */
-  readonly compression?: 'none' | 'gzip' | undefined;
-  /** With metrics: how often the lag of the assigned partitions is asked of the broker (default 5 s). */
-  readonly lagProbeMs?: number | undefined;
-  /** Awaited before offsets are committed: work the consumed records started that publishes later (model scoring). */
-  readonly settle?: (() => Promise<void>) | undefined;
-  readonly metrics?: KafkaMetrics | undefined;
-  readonly logger?: Logger | undefined;
-  /**
-   * One-process runs only (the Kafka replay): records this bus published are handed to its
-   * subscribers in publish order across all topics and partitions (a `polyflow-seq` header), as the
-   * memory bus would, instead of in fetch order. Offsets of records held back for order may be
-   * committed before they are emitted, so this is not for consumer-group deployments.
-   */
-  readonly publishOrder?: boolean | undefined;
-  /**
-   * Operator state rebuilt on every partition assignment (DESIGN §4), for pipelines whose operators
-   * keep state (books, windows, throttles, positions). Consumption holds; `reset()` re-subscribes the
-   * operators with the states of the assignment's checkpoint, or fresh; every assigned partition is
-   * read again from the checkpoint's offset (or its earliest retained one), and records below the
-   * group's committed offset only rebuild state: what the operators publish for them is dropped (it
-   * was published, and acknowledged, before they were committed).
-   * None: the consumer resumes at the committed offsets (stateless pipelines: persist, alerts).
-   */
-  readonly rebuild?: KafkaRebuild | undefined;
-  /** Ids remembered per consumed topic to drop redelivered records (default 20,000). */
-  readonly dedupeCapacity?: number | undefined;
-  /**
-   * Told when the consumer has stopped for good: kafkajs crashed it more than `maxRestarts` (default
-   * 5) times, or with an error it will not restart on. A process should exit non-zero so its
-   * supervisor restarts it (state is rebuilt on the new assignment).
-   */
-  readonly onFatal?: ((err: unknown) => void) | undefined;
-  readonly maxRestarts?: number | undefined;
-  /**
-   * Reference topics every member reads in full (see ReferenceTables), read to their end before the
-   * group's consumer starts and given again to operators rebuilt on an assignment. Subscribed topics
-   * not listed are split between the members. Ignored with `publishOrder` (one process reads all).
-   */
-  readonly tables?: readonly TopicName[] | undefined;
-  /**
-   * How the group shares the partitions: `spread` (default, round robin over the members),
-   * `co-partitioned` (each partition number of every topic to one member: see coPartitionedAssigner)
-   * or `active-standby` (all to one member, the others stand by: see activeStandbyAssigner).
-   */
-  readonly assignment?: 'spread' | 'co-partitioned' | 'active-standby' | undefined;
-  /**
-   * The co-partitioned topics (CO_PARTITIONED: pm.book and pm.trade) are handed over in their
-   * publisher's order, key by key (PartitionMerge over the `polyflow-order` stamps every KafkaBus
-   * writes on them), not in fetch order; `start()` refuses topics whose partition counts differ.
-   * Needs the `co-partitioned` assignment. `total`: one merge of every assigned partition of both in
-   * the publisher's total order (a consumer whose operators see several keys' records together,
-   * such as watch's arbitrage over a market's tokens; with the `active-standby` assignment). Ignored
-   * with `publishOrder`.
-   */
-  readonly ingestOrder?: boolean | 'total' | undefined;
-  /**
-   * Records of `topic` (trade: pm.book) in their publisher's order over all its assigned partitions
-   * (PartitionMerge in total order, by the `polyflow-order` stamps; the publisher's progress markers
-   * raise an empty partition's watermark), each held until every partition of `awaiting`
-   * (prediction.v1) has progressed to its receive time − 1 (`polyflow-time`), `waitMs` at most (then
-   * records go without waiting until `awaiting` progresses again), once every partition of
-   * `awaiting` has been marked (before that, and while it has records on the broker not read yet,
-   * the wait does not run out). Needs progress markers upstream
-   * (kafka.progressIntervalMs). The stamped topics `alongside` (trade: pm.resolution) are merged into
-   * that one order with it: a market resolves among its books where ingest saw it resolve, not when
-   * its partition happens to be fetched. Ignored with `publishOrder` or `ingestOrder`.
-   */
-  readonly eventOrder?: { readonly topic: TopicName; readonly alongside?: readonly TopicName[] | undefined; readonly awaiting: TopicName; readonly waitMs: number } | undefined;
-  /** How long a partition waits for a co-partitioned record that may still come (default 500 ms; see PartitionMerge). */
-  readonly orderWaitMs?: number | undefined;
-  /**
-   * A bus that stamps co-partitioned records writes a progress marker (PROGRESS_HEADER) to every
-   * partition of those topics at most this long after it published some, and when it closes
-   * (default 0: none).
-   */
-  readonly progressIntervalMs?: number | undefined;
-  /**
-   * The stamped records' receive times are this process's wall clock (live ingest): markers go every
-   * interval from the first record on, received or not, at the wall time − 1 (see ProgressMarks).
-   */
-  readonly progressWallClock?: boolean | undefined;
-  /**
-   * Topics this process publishes and reads back itself, and that no other process publishes
-   * (trade's signals, orders, fills and portfolio): handed to its subscribers inside `publish()`,
-   * as the memory bus does, so its operators see their own outputs at once and in the order they
-   * were made (the risk gate counts a fill before the next signal, as in the embedded run). They
-   * are still published for other processes. With `rebuild`, the group reads them too, but only
-   * what was published before the assignment: a rebuild gives the operators the history as it was
-   * published (muted), and what they derive again while muted is dropped, not handed over (replayed
-   * in fetch order it could differ from what downstream saw). With `eventOrder` the operators'
-   * order is ingest's, so a rebuild derives them again instead (muted, handed over in-process) and
-   * their history is not read. Ignored with `publishOrder`.
-   */
-  readonly local?: readonly TopicName[] | undefined;
-}
-
-/** How a pipeline's operator state is rebuilt on assignment, and checkpointed (see KafkaBusOptions.rebuild). */
-export interface KafkaRebuild {
-  /** Re-subscribes the operators: with these states (by state id), or fresh. */
-  reset(restored?: ReadonlyMap<string, unknown>): void | Promise<void>;
-  /** The operators' live states by id (StateRegistry.snapshot); with `checkpoints`, they are saved. */
-  snapshot?(): ReadonlyMap<string, unknown>;
-  readonly checkpoints?: KafkaCheckpointStore | undefined;
-  /** A checkpoint at most this often, after a commit (default 10 s), and one on stop(). */
-  readonly checkpointIntervalMs?: number | undefined;
-}
-
 interface Held {
   readonly subject: Subject<unknown>;
   readonly value: unknown;
 }
-
-/** Why consumption is paused: each reason holds it until released. */
-type Hold = 'backpressure' | 'assignment' | 'stopping';
 
 /** Pause before a refused offset commit is tried again. */
 const COMMIT_RETRY_MS = 200;
@@ -192,13 +58,13 @@ export class KafkaBus implements Bus {
   private consumer: Consumer | undefined;
   /** A failure of the consuming side (a rebuild, a merged hand-over); the publisher keeps its own. */
   private failure: unknown;
-  private readonly holds = new Set<Hold>();
-  /** While consumption is paused for backpressure: resolved when it resumes. */
-  private relief: { promise: Promise<void>; resolve: () => void } | undefined;
+  private readonly holds: ConsumptionHolds;
   private started = false;
   /** Set when close() begins: a start() still connecting or joining stops at its next step. */
   private closing = false;
   private readonly highWater: number;
+  /** How often a member heartbeats while it waits (a fifth of the session timeout). */
+  private readonly heartbeatMs: number;
   private readonly received = new Map<TopicName, number>();
   /** Topics the group's consumer reads (by their broker name); reference tables are read apart. */
   private readonly byKafkaTopic = new Map<string, TopicName>();
@@ -246,6 +112,16 @@ export class KafkaBus implements Bus {
 
   constructor(private readonly opts: KafkaBusOptions) {
     this.highWater = opts.maxBufferedRecords ?? 10_000;
+    this.heartbeatMs = Math.max(100, Math.floor((opts.sessionTimeoutMs ?? 10_000) / 5));
+    this.holds = new ConsumptionHolds({
+      consumer: () => this.consumer,
+      topics: () => [...this.byKafkaTopic.keys()],
+      pausedPartitions: () => this.intake?.pausedPartitions() ?? [],
+      failed: () => this.failed !== undefined,
+      heartbeatMs: this.heartbeatMs,
+      metrics: opts.metrics,
+      logger: opts.logger,
+    });
     this.order = opts.publishOrder === true ? new PublishOrder<Held>((topic) => this.subjects.has(topic)) : undefined;
     this.localTopics = new Set(this.order === undefined ? (opts.local ?? []) : []);
     this.publisher = new KafkaPublisher(
@@ -279,13 +155,13 @@ export class KafkaBus implements Bus {
         this.marks.recordsAcknowledged(records);
         this.commitAcknowledged();
       },
-      backlogged: () => this.pause(),
-      relieved: () => this.resume(),
+      backlogged: () => this.holds.backlogged(),
+      relieved: () => this.holds.relieved(),
       givenUp: (seq) => {
         for (const held of this.order?.receive(seq, null) ?? []) held.subject.next(held.value);
       },
       failed: (err) => {
-        this.relief?.resolve();
+        this.holds.failed();
         // Nothing more can be published or committed: a consumer paused for backpressure would wait for good.
         this.opts.onFatal?.(err);
       },
@@ -425,7 +301,7 @@ export class KafkaBus implements Bus {
       groupId: this.opts.groupId,
       sessionTimeout,
       rebalanceTimeout: Math.max(sessionTimeout, this.opts.rebalanceTimeoutMs ?? sessionTimeout),
-      heartbeatInterval: Math.max(100, Math.floor(sessionTimeout / 5)),
+      heartbeatInterval: this.heartbeatMs,
       maxWaitTimeInMs: this.opts.fetchMaxWaitMs ?? 50,
       allowAutoTopicCreation: true,
       ...(this.opts.assignment === 'active-standby'
@@ -443,7 +319,7 @@ export class KafkaBus implements Bus {
     });
     // A paused consumer fetches nothing: only fetches of a running one count for the merge's waits.
     consumer.on(consumer.events.FETCH_START, ({ payload }) => {
-      if (this.intake === undefined || this.holds.size > 0) return;
+      if (this.intake === undefined || this.holds.any) return;
       if (this.intake.fetched(payload.nodeId)) this.releaseOverdue();
     });
     this.consumer = consumer;
@@ -555,17 +431,12 @@ export class KafkaBus implements Bus {
     return running;
   }
 
-  /** True while an assignment is rebuilt or the bus stops: nothing more goes to the operators. */
-  private holding(): boolean {
-    return this.holds.has('assignment') || this.holds.has('stopping');
-  }
-
   private async consumeBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     const topic = this.byKafkaTopic.get(batch.topic);
     const subject = topic === undefined ? undefined : this.subjects.get(topic);
     // A batch fetched before an assignment's rebuild was prepared is fetched again after its seek.
-    if (topic === undefined || subject === undefined || this.holding()) return;
+    if (topic === undefined || subject === undefined || this.holds.holding) return;
     if (this.intake?.merges(batch.topic) === true) return this.consumeMerged(payload);
     let run: EmittedRun;
     try {
@@ -589,7 +460,7 @@ export class KafkaBus implements Bus {
       // Records held for this progress may go now.
       if ((this.intake?.waiting ?? 0) > 0) await this.intake?.release(heartbeat, () => isRunning() && !isStale());
     }
-    await this.awaitRelief(heartbeat, () => isRunning() && !isStale());
+    await this.holds.awaitRelief(heartbeat, () => isRunning() && !isStale());
     await heartbeat();
   }
 
@@ -616,7 +487,7 @@ export class KafkaBus implements Bus {
     try {
       for (const message of messages) {
         // A new assignment resets the operators: nothing more of this run goes into them.
-        if (!going() || this.holding()) break;
+        if (!going() || this.holds.holding) break;
         const progress = message.value === null ? progressOf(message.headers) : undefined;
         if (progress !== undefined) {
           // A marker carries no record: its time goes to whoever forwards progress (in this partition's order).
@@ -727,7 +598,7 @@ export class KafkaBus implements Bus {
     intake.add(payload);
     this.opts.metrics?.lag.labels(this.byKafkaTopic.get(batch.topic) as string, String(batch.partition)).set(Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)));
     await intake.release(heartbeat, () => isRunning() && !isStale());
-    await this.awaitRelief(heartbeat, () => isRunning() && !isStale());
+    await this.holds.awaitRelief(heartbeat, () => isRunning() && !isStale());
     await heartbeat();
   }
 
@@ -756,26 +627,12 @@ export class KafkaBus implements Bus {
       },
       settleAndMark: (runs, heartbeat, current) => this.settleAndMark(runs, heartbeat, current),
       checkpointIfDue: () => this.checkpointIfDue(),
-      holding: () => this.holding(),
+      holding: () => this.holds.holding,
       joins: () => this.joins,
       position: (kafkaTopic, partition) => this.positions.get(partitionKey(kafkaTopic, partition)),
       seek: (topic, partition, offset) => this.consumer?.seek({ topic, partition, offset }),
-      pausePartition: (topic, partition, pause) => this.pausePartition(topic, partition, pause),
+      pausePartition: (topic, partition, pause) => this.holds.pausePartition(topic, partition, pause),
     };
-  }
-
-  /**
-   * Pauses or resumes one partition; while consumption is held every topic is paused already (and a
-   * partition's pause would resume the rest of its topic in kafkajs), so the held state is left as it is.
-   */
-  private pausePartition(topic: string, partition: number, pause: boolean): void {
-    if (this.holds.size > 0) return;
-    try {
-      if (pause) this.consumer?.pause([{ topic, partitions: [partition] }]);
-      else this.consumer?.resume([{ topic, partitions: [partition] }]);
-    } catch (err) {
-      this.opts.logger?.debug({ err }, 'kafka consumer not running: nothing to pause or resume');
-    }
   }
 
   /** Commits the marks whose outputs are all acknowledged (one request in flight; later marks wait for it). */
@@ -805,7 +662,7 @@ export class KafkaBus implements Bus {
    */
   async stop(): Promise<void> {
     // The group is left by consumer.stop(): everything consumed is settled and committed before.
-    this.hold('stopping');
+    this.holds.hold('stopping');
     try {
       await this.assigning;
       await this.consuming;
@@ -863,7 +720,7 @@ export class KafkaBus implements Bus {
   private async settled(heartbeat: () => Promise<void>): Promise<void> {
     const settle = this.opts.settle;
     if (settle === undefined) return;
-    const beat = setInterval(() => void heartbeat().catch(() => undefined), Math.max(100, Math.floor((this.opts.sessionTimeoutMs ?? 10_000) / 5)));
+    const beat = setInterval(() => void heartbeat().catch(() => undefined), this.heartbeatMs);
     try {
       await settle();
     } finally {
@@ -947,7 +804,7 @@ export class KafkaBus implements Bus {
    */
   private rebuildOnAssignment(assignment: Record<string, number[]>): void {
     const generation = ++this.assignments;
-    this.hold('assignment');
+    this.holds.hold('assignment');
     this.assigning = this.assigning
       .then(async () => {
         // The batch in hand stops at its next record, commits what went through, and only then is the plan made.
@@ -993,7 +850,7 @@ export class KafkaBus implements Bus {
           { group: this.opts.groupId, partitions: plan.seeks.length, records: plan.records, from: plan.restored === undefined ? 'earliest retained offsets' : 'checkpoint' },
           'rebuilding operator state from the assigned partitions',
         );
-        this.release('assignment');
+        this.holds.release('assignment');
       })
       .catch((err: unknown) => {
         this.failure = err;
@@ -1102,69 +959,8 @@ export class KafkaBus implements Bus {
     if (!same || this.holds.has('stopping')) return false;
     for (const { topic, partition, key } of assigned) this.consumer?.seek({ topic, partition, offset: (this.positions.get(key) as bigint).toString() });
     this.opts.logger?.info({ group: this.opts.groupId, partitions: assigned.length }, 'assignment unchanged: operator state kept');
-    this.release('assignment');
+    this.holds.release('assignment');
     return true;
-  }
-
-  private pause(): void {
-    if (this.holds.has('backpressure') || this.consumer === undefined) return;
-    this.opts.metrics?.paused.set(1);
-    this.opts.metrics?.pauses.inc();
-    let resolve = (): void => undefined;
-    const promise = new Promise<void>((r) => (resolve = r));
-    this.relief = { promise, resolve };
-    this.hold('backpressure');
-  }
-
-  private resume(): void {
-    if (!this.holds.has('backpressure')) return;
-    this.opts.metrics?.paused.set(0);
-    this.release('backpressure');
-    this.relief?.resolve();
-    this.relief = undefined;
-  }
-
-  /**
-   * Ends a batch's handling only once a backpressure pause is over (heartbeating meanwhile): kafkajs
-   * sleeps a whole fetch wait in each fetch cycle that finds every partition paused, so a resume it
-   * meets only in its next cycle left the consumer idle for up to fetchMaxWaitMs. Returning after
-   * the resume, its next fetch starts as soon as the published records are acknowledged.
-   */
-  private async awaitRelief(heartbeat: () => Promise<void>, going: () => boolean): Promise<void> {
-    const beatMs = Math.max(100, Math.floor((this.opts.sessionTimeoutMs ?? 10_000) / 5));
-    while (this.relief !== undefined && this.failed === undefined && !this.holding() && going()) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([this.relief.promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, beatMs)))]);
-      clearTimeout(timer);
-      await heartbeat();
-    }
-  }
-
-  private hold(reason: Hold): void {
-    if (this.holds.size === 0) this.pauseConsumer(true);
-    this.holds.add(reason);
-    // A batch waiting out backpressure returns at once when the bus stops or reassigns.
-    if (reason !== 'backpressure') this.relief?.resolve();
-  }
-
-  private release(reason: Hold): void {
-    if (!this.holds.delete(reason) || this.holds.size > 0) return;
-    this.pauseConsumer(false);
-  }
-
-  /** Pauses or resumes every topic of the group; a consumer that crashed and is not running has nothing to pause. */
-  private pauseConsumer(pause: boolean): void {
-    const topics = [...this.byKafkaTopic.keys()].map((topic) => ({ topic }));
-    try {
-      if (pause) this.consumer?.pause(topics);
-      else {
-        this.consumer?.resume(topics);
-        // Partitions too far ahead of their co-partitioned topic stay paused.
-        for (const { topic, partition } of this.intake?.pausedPartitions() ?? []) this.consumer?.pause([{ topic, partitions: [partition] }]);
-      }
-    } catch (err) {
-      this.opts.logger?.debug({ err }, 'kafka consumer not running: nothing to pause or resume');
-    }
   }
 
   /** True while published records wait above the high-water mark: a source should `await flush()`. */

@@ -7,7 +7,8 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { AvroTopicSerde } from './avro-serde.js';
 import { createKafka } from './kafka-client.js';
-import { KafkaBus, type KafkaBusOptions, type KafkaRebuild } from './kafka-bus.js';
+import { KafkaBus } from './kafka-bus.js';
+import type { KafkaBusOptions, KafkaRebuild } from './kafka-bus-options.js';
 import { KafkaMetrics } from './kafka-metrics.js';
 import { createSchemaRegistry } from './schema-registry.js';
 
