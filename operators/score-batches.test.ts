@@ -87,6 +87,19 @@ describe('scoreBatches', () => {
     expect(batches).toEqual([1]);
   });
 
+  it('fails its InFlight when scoring throws, so a consumer draining it does not commit', async () => {
+    const scheduler = new ReplayScheduler(0);
+    const inFlight = new InFlight();
+    const input = new Subject<ReturnType<typeof vectorWithMid>>();
+    const boom = new Error('model gone');
+    const failing: BatchScorer = { ...fakeScorer([]), score: () => Promise.reject(boom) };
+    const errors: unknown[] = [];
+    input.pipe(scoreBatches(failing, { maxBatch: 3, maxWaitMs: 100, inFlight }, scheduler)).subscribe({ error: (err: unknown) => errors.push(err) });
+    input.next(vectorWithMid('a', 0, 0.5));
+    await expect(inFlight.drain()).rejects.toBe(boom);
+    expect(errors).toEqual([boom]);
+  });
+
   it('scores every vector, an asset\'s older one in the same batch too', async () => {
     const batches: number[] = [];
     const scheduler = new ReplayScheduler(0);

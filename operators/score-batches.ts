@@ -84,6 +84,7 @@ export function scoreBatches(
           })
           .catch((err: unknown) => {
             failed = true;
+            opts.inFlight?.fail(err);
             subscriber.error(err);
           })
           .finally(() => {

@@ -46,4 +46,16 @@ describe('InFlight', () => {
     await draining;
     expect(drained).toBe(true);
   });
+
+  it('drain() rejects once work failed (its outputs never come), while whenIdle() still just waits', async () => {
+    const f = new InFlight();
+    f.begin();
+    const boom = new Error('scoring failed');
+    f.fail(boom);
+    f.fail(new Error('a later one'));
+    const draining = f.drain();
+    f.end();
+    await expect(draining).rejects.toBe(boom);
+    await expect(f.whenIdle()).resolves.toBeUndefined();
+  });
 });

@@ -12,6 +12,8 @@ export class InFlight {
   private count = 0;
   private waiters: Array<() => void> = [];
   private readonly handOns = new Set<() => void>();
+  /** The first failure of any work (a scoring batch that threw): its outputs will never come. */
+  private failure: { readonly err: unknown } | undefined;
 
   get busy(): boolean {
     return this.count > 0;
@@ -31,16 +33,26 @@ export class InFlight {
     }
   }
 
+  /** Work failed: what it would have published never comes, so drain() rejects from now on. */
+  fail(err: unknown): void {
+    this.failure ??= { err };
+  }
+
   /** Registers how a stage hands on the work it holds back (starting it now); the returned function unregisters it. */
   holdsBack(handOn: () => void): () => void {
     this.handOns.add(handOn);
     return () => this.handOns.delete(handOn);
   }
 
-  /** Hands on the work every stage holds back, and resolves once all work has finished. */
-  drain(): Promise<void> {
+  /**
+   * Hands on the work every stage holds back, and resolves once all work has finished; rejects once
+   * any work failed (a consumer must not commit the input of outputs that never came). One pass: a
+   * stage that held work back from another's hand-on would keep it (none does).
+   */
+  async drain(): Promise<void> {
     for (const handOn of this.handOns) handOn();
-    return this.whenIdle();
+    await this.whenIdle();
+    if (this.failure !== undefined) throw this.failure.err;
   }
 
   whenIdle(): Promise<void> {

@@ -103,9 +103,9 @@ async function kafkaPass(c: PipelineCase, opts: KafkaPassInput): Promise<KafkaPa
     const cpu = process.cpuUsage(cpu0);
     const loop = performance.eventLoopUtilization(loop0).utilization;
     measured = { eps: inputRecords / seconds, seconds, cpu: (cpu.user + cpu.system) / 1e6 / seconds, loop, selfTime };
-    // predict's last batch is scored on a timer (scoring.maxWaitMs, 0 in these cases) that may not
-    // have fired at the drained point; the memory pass flushes it at its input's end. Its outputs
-    // count, its wait is not throughput.
+    // predict's last batch is scored at the settle after its run (or on its timer, scoring.maxWaitMs,
+    // 0 in these cases), which may come after the drained point; the memory pass flushes it at its
+    // input's end. Its outputs count, its wait is not throughput.
     await sleep(config.scoring.maxWaitMs + 100);
     await inFlight.whenIdle();
   } finally {

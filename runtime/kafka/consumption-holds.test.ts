@@ -14,7 +14,7 @@ function recordingConsumer(): { consumer: Consumer; calls: string[] } {
 describe('ConsumptionHolds', () => {
   it('pauses every topic on the first reason and resumes only when the last is released, keeping the partitions ahead paused', () => {
     const { consumer, calls } = recordingConsumer();
-    const holds = new ConsumptionHolds({ consumer: () => consumer, topics: () => ['a', 'b'], pausedPartitions: () => [{ topic: 'b', partition: 3 }], failed: () => false, heartbeatMs: 100 });
+    const holds = new ConsumptionHolds({ consumer: () => consumer, topics: () => ['a', 'b'], pausedPartitions: () => [{ topic: 'b', partition: 3 }], isFailed: () => false, heartbeatMs: 100 });
     holds.hold('assignment');
     holds.backlogged();
     expect(holds.holding).toBe(true);
@@ -29,9 +29,9 @@ describe('ConsumptionHolds', () => {
     expect(calls).toEqual(['pause a b', 'resume a b', 'pause b:3', 'pause a:0']);
   });
 
-  it('lets a batch waiting out backpressure return once relieved, or at once when the bus stops', async () => {
+  it('lets a batch waiting out backpressure return once relieved (heartbeating meanwhile)', async () => {
     const { consumer } = recordingConsumer();
-    const holds = new ConsumptionHolds({ consumer: () => consumer, topics: () => ['a'], pausedPartitions: () => [], failed: () => false, heartbeatMs: 5 });
+    const holds = new ConsumptionHolds({ consumer: () => consumer, topics: () => ['a'], pausedPartitions: () => [], isFailed: () => false, heartbeatMs: 5 });
     let beats = 0;
     const heartbeat = async (): Promise<void> => void beats++;
     holds.backlogged();
@@ -40,11 +40,31 @@ describe('ConsumptionHolds', () => {
     expect(beats).toBeGreaterThan(1);
     holds.relieved();
     await waiting;
+    expect(holds.any).toBe(false);
+  });
 
+  it('lets it return at once, not at its next heartbeat, when the bus stops or fails', async () => {
+    const heartbeat = async (): Promise<void> => undefined;
+    const returned = (waiting: Promise<void>): Promise<boolean> => Promise.race([waiting.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 100))]);
+    const { consumer } = recordingConsumer();
+    const stopping = new ConsumptionHolds({ consumer: () => consumer, topics: () => ['a'], pausedPartitions: () => [], isFailed: () => false, heartbeatMs: 60_000 });
+    stopping.backlogged();
+    const waiting = stopping.awaitRelief(heartbeat, () => true);
+    stopping.hold('stopping');
+    expect(await returned(waiting)).toBe(true);
+
+    let failed = false;
+    const failing = new ConsumptionHolds({ consumer: () => consumer, topics: () => ['a'], pausedPartitions: () => [], isFailed: () => failed, heartbeatMs: 60_000 });
+    failing.backlogged();
+    const waitingToo = failing.awaitRelief(heartbeat, () => true);
+    failed = true;
+    failing.busFailed();
+    expect(await returned(waitingToo)).toBe(true);
+  });
+
+  it('does not pause for backpressure before the consumer exists', () => {
+    const holds = new ConsumptionHolds({ consumer: () => undefined, topics: () => ['a'], pausedPartitions: () => [], isFailed: () => false, heartbeatMs: 100 });
     holds.backlogged();
-    const stopping = holds.awaitRelief(heartbeat, () => true);
-    holds.hold('stopping');
-    await stopping;
-    expect(holds.has('backpressure')).toBe(true);
+    expect(holds.any).toBe(false);
   });
 });

@@ -13,7 +13,7 @@ export interface HoldsHost {
   /** Partitions that stay paused when consumption resumes (too far ahead of their co-partitioned topic). */
   pausedPartitions(): Iterable<{ readonly topic: string; readonly partition: number }>;
   /** True once the bus can go on no more (a batch waiting out backpressure stops waiting). */
-  failed(): boolean;
+  isFailed(): boolean;
   /** How often a batch waiting out backpressure heartbeats. */
   readonly heartbeatMs: number;
   readonly metrics?: KafkaMetrics | undefined;
@@ -66,8 +66,8 @@ export class ConsumptionHolds {
     this.relief = undefined;
   }
 
-  /** Nothing more can be published or committed: a batch waiting out backpressure would wait for good. */
-  failed(): void {
+  /** The bus failed: nothing more can be published or committed, so a batch waiting out backpressure would wait for good. */
+  busFailed(): void {
     this.relief?.resolve();
   }
 
@@ -78,7 +78,7 @@ export class ConsumptionHolds {
    * the resume, its next fetch starts as soon as the published records are acknowledged.
    */
   async awaitRelief(heartbeat: () => Promise<void>, going: () => boolean): Promise<void> {
-    while (this.relief !== undefined && !this.host.failed() && !this.holding && going()) {
+    while (this.relief !== undefined && !this.host.isFailed() && !this.holding && going()) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([this.relief.promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.host.heartbeatMs)))]);
       clearTimeout(timer);

@@ -32,7 +32,11 @@ export interface KafkaBusOptions {
   readonly compression?: 'none' | 'gzip' | undefined;
   /** With metrics: how often the lag of the assigned partitions is asked of the broker (default 5 s). */
   readonly lagProbeMs?: number | undefined;
-  /** Awaited before offsets are committed: work the consumed records started that publishes later (model scoring). */
+  /**
+   * Awaited before offsets are committed, at a rebuild's switches between muted and live records, and
+   * on stop: work the consumed records started or hold back that publishes later (model scoring, the
+   * batch waiting to fill too: settleBeforeCommit).
+   */
   readonly settle?: (() => Promise<void>) | undefined;
   readonly metrics?: KafkaMetrics | undefined;
   readonly logger?: Logger | undefined;

@@ -117,7 +117,7 @@ export class KafkaBus implements Bus {
       consumer: () => this.consumer,
       topics: () => [...this.byKafkaTopic.keys()],
       pausedPartitions: () => this.intake?.pausedPartitions() ?? [],
-      failed: () => this.failed !== undefined,
+      isFailed: () => this.failed !== undefined,
       heartbeatMs: this.heartbeatMs,
       metrics: opts.metrics,
       logger: opts.logger,
@@ -161,7 +161,7 @@ export class KafkaBus implements Bus {
         for (const held of this.order?.receive(seq, null) ?? []) held.subject.next(held.value);
       },
       failed: (err) => {
-        this.holds.failed();
+        this.holds.busFailed();
         // Nothing more can be published or committed: a consumer paused for backpressure would wait for good.
         this.opts.onFatal?.(err);
       },

@@ -13,7 +13,6 @@ export type Batch = Pick<EachBatchPayload, 'resolveOffset' | 'heartbeat' | 'isRu
   batch: { topic: string; partition: number; highWatermark: string; messages: KafkaMessage[] };
 };
 
-/** What the fake admin says of each topic's partitions (all alike): its end offset, and the group's committed offset (-1: none). */
 /** A fetched batch of `messages` (in offset order) of a topic's partition, whose resolved offsets go to `resolved`. */
 export function fetchedBatch(topic: string, partition: number, messages: KafkaMessage[], resolved: string[] = []): Batch {
   const last = Number(messages[messages.length - 1]?.offset ?? -1);
@@ -26,6 +25,7 @@ export function fetchedBatch(topic: string, partition: number, messages: KafkaMe
   };
 }
 
+/** What the fake admin says of each topic's partitions (all alike): its end offset, and the group's committed offset (-1: none). */
 export interface FakeOffsets {
   readonly high?: Readonly<Record<string, number>>;
   readonly committed?: Readonly<Record<string, number>>;

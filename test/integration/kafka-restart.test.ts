@@ -262,7 +262,7 @@ describe('trade with a standby process, with progress markers (the default)', ()
 });
 
 describe('predict killed mid-stream, with progress markers (the default)', () => {
-  it("restarted, it rebuilds its throttles and scores the rest: trade's signals, orders, fills and portfolio are the embedded run's, by id and value", async () => {
+  it("restarted, it rebuilds its throttles and scores the rest: every prediction id, and trade's signals, orders, fills and portfolio by id and value, are the embedded run's", async () => {
     const d = await deployment({ POLYFLOW_STATE_KIND: 'off', ...LOOSE_TRADING_ENV });
     const scorer = await loadScorer(fromPackageRoot(d.config.scoring.modelPath), FEATURE_SPEC);
     const topics = ['prediction.v1', 'signal.v1', 'order.v1', 'fill.v1', 'portfolio.v1'] as const;
@@ -287,8 +287,9 @@ describe('predict killed mid-stream, with progress markers (the default)', () =>
     await waitFor(() => d.raw.get('prediction.v1')!.length > before, 60_000, 'predictions of the second half begin');
     predict.kill('SIGKILL');
     await killed;
-    expect(new Set(ids(d.raw.get('prediction.v1')!)).size).toBeLessThan((embedded.get('prediction.v1') ?? []).length);
-    await d.start('predict');
+    // Killed mid-stream: the group had not committed the vectors to their end.
+    expect(await d.consumedAll('features.v1', 'predict')).toBe(false);
+    const restarted = await d.start('predict');
 
     const distinct = (topic: TopicName) => new Map(d.raw.get(topic)!.map((x) => [(x as { id: string }).id, x]));
     await waitFor(() => topics.every((t) => distinct(t).size >= (embedded.get(t) ?? []).length), 120_000, 'trade caught up').catch(() => undefined);
@@ -299,6 +300,10 @@ describe('predict killed mid-stream, with progress markers (the default)', () =>
     expect(d.raw.get('signal.v1')).toHaveLength(distinct('signal.v1').size);
     const tradeProm = await stopAndRead(trade);
     expect(metric(tradeProm, 'polyflow_kafka_duplicates_dropped_total{topic="prediction.v1"}')).toBe(d.raw.get('prediction.v1')!.length - distinct('prediction.v1').size);
+    // The restarted process rebuilt its state (the throttles) from every vector before the committed offset.
+    const restartedProm = await stopAndRead(restarted);
+    expect(metric(restartedProm, 'polyflow_kafka_state_rebuilds_total')).toBeGreaterThanOrEqual(1);
+    expect(metric(restartedProm, 'polyflow_kafka_rebuild_records_total{topic="features.v1"}')).toBeGreaterThan(0);
   });
 });
 
