@@ -23,6 +23,20 @@ function fakeScorer(batches: number[]): BatchScorer {
   };
 }
 
+/**
+ * scoreBatches (batches of 3 at most, a 100 ms wait) over `scorer`, on a replay clock from 0 and an
+ * InFlight: the input, the predictions and errors it gave, and the subscription.
+ */
+function scoring(scorer: BatchScorer) {
+  const scheduler = new ReplayScheduler(0);
+  const inFlight = new InFlight();
+  const input = new Subject<ReturnType<typeof vectorWithMid>>();
+  const got: Prediction[] = [];
+  const errors: unknown[] = [];
+  const sub = input.pipe(scoreBatches(scorer, { maxBatch: 3, maxWaitMs: 100, inFlight }, scheduler)).subscribe({ next: (p) => got.push(p), error: (err: unknown) => errors.push(err) });
+  return { scheduler, inFlight, input, got, errors, sub };
+}
+
 describe('toPrediction', () => {
   it('makes the prediction of a vector restored without a receive time (a checkpoint from before the field) due at once', () => {
     const { recvTs: _, ...restored } = vectorWithMid('a', 5_000, 0.5);
@@ -34,11 +48,7 @@ describe('toPrediction', () => {
 describe('scoreBatches', () => {
   it('scores a full batch at once and a partial one when its wait time comes due', async () => {
     const batches: number[] = [];
-    const scheduler = new ReplayScheduler(0);
-    const inFlight = new InFlight();
-    const input = new Subject<ReturnType<typeof vectorWithMid>>();
-    const got: Prediction[] = [];
-    input.pipe(scoreBatches(fakeScorer(batches), { maxBatch: 3, maxWaitMs: 100, inFlight }, scheduler)).subscribe((p) => got.push(p));
+    const { scheduler, inFlight, input, got } = scoring(fakeScorer(batches));
 
     input.next(vectorWithMid('a', 0, 0.5));
     input.next(vectorWithMid('b', 0, 0.25));
@@ -66,11 +76,7 @@ describe('scoreBatches', () => {
 
   it("scores the pending batch when its InFlight is drained (a consumer's commit), and no longer once unsubscribed", async () => {
     const batches: number[] = [];
-    const scheduler = new ReplayScheduler(0);
-    const inFlight = new InFlight();
-    const input = new Subject<ReturnType<typeof vectorWithMid>>();
-    const got: Prediction[] = [];
-    const sub = input.pipe(scoreBatches(fakeScorer(batches), { maxBatch: 3, maxWaitMs: 100, inFlight }, scheduler)).subscribe((p) => got.push(p));
+    const { scheduler, inFlight, input, got, sub } = scoring(fakeScorer(batches));
     input.next(vectorWithMid('a', 0, 0.5));
     expect(inFlight.busy).toBe(false);
     await inFlight.drain();
@@ -88,13 +94,8 @@ describe('scoreBatches', () => {
   });
 
   it('fails its InFlight when scoring throws, so a consumer draining it does not commit', async () => {
-    const scheduler = new ReplayScheduler(0);
-    const inFlight = new InFlight();
-    const input = new Subject<ReturnType<typeof vectorWithMid>>();
     const boom = new Error('model gone');
-    const failing: BatchScorer = { ...fakeScorer([]), score: () => Promise.reject(boom) };
-    const errors: unknown[] = [];
-    input.pipe(scoreBatches(failing, { maxBatch: 3, maxWaitMs: 100, inFlight }, scheduler)).subscribe({ error: (err: unknown) => errors.push(err) });
+    const { inFlight, input, errors } = scoring({ ...fakeScorer([]), score: () => Promise.reject(boom) });
     input.next(vectorWithMid('a', 0, 0.5));
     await expect(inFlight.drain()).rejects.toBe(boom);
     expect(errors).toEqual([boom]);

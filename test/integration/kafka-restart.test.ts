@@ -63,6 +63,8 @@ afterAll(async () => {
 });
 
 /** One isolated deployment on the cluster (its own topic prefix), a publisher into it, and a raw reader of its outputs. */
+type Deployment = Awaited<ReturnType<typeof deployment>>;
+
 async function deployment(extraEnv: Record<string, string>): Promise<{
   config: Config;
   raw: Map<TopicName, unknown[]>;
@@ -121,7 +123,7 @@ async function deployment(extraEnv: Record<string, string>): Promise<{
  * features and predict run; features is killed (-9) while it works through the last two thirds of
  * the book stream, then restarted. Returns what the restarted features process and predict report.
  */
-async function killFeaturesMidStream(d: Awaited<ReturnType<typeof deployment>>): Promise<{ features: string; predict: string; firstPart: number }> {
+async function killFeaturesMidStream(d: Deployment): Promise<{ features: string; predict: string; firstPart: number }> {
   await d.publishMeta();
   const features = await d.start('features');
   const predict = await d.start('predict');
@@ -130,13 +132,7 @@ async function killFeaturesMidStream(d: Awaited<ReturnType<typeof deployment>>):
   const third = Math.floor(rest.length / 3);
   await d.publish(rest.slice(0, third));
   await waitFor(() => d.consumedAll('pm.book', 'features'), 60_000, 'first third consumed');
-  const before = d.raw.get('features.v1')!.length;
-
-  const killed = once(features, 'exit');
-  void d.publish(rest.slice(third));
-  await waitFor(() => d.raw.get('features.v1')!.length > before, 60_000, 'features of the rest begin');
-  features.kill('SIGKILL');
-  await killed;
+  await killOnceMoreArrive(d, features, 'features.v1', rest.slice(third));
   expect(d.raw.get('features.v1')!.length).toBeLessThan(expected.length);
 
   // Restarted with the same --out: the books and windows come back, so the vectors computed after
@@ -232,11 +228,7 @@ describe('trade with a standby process, markers off (on arrival)', () => {
 describe('trade with a standby process, with progress markers (the default)', () => {
   it("when the active process is killed (-9) mid-stream, the standby's orders, fills and portfolio are the embedded run's, by id and value", async () => {
     const d = await deployment({ POLYFLOW_STATE_KIND: 'off', ...LOOSE_TRADING_ENV });
-    const scorer = await loadScorer(fromPackageRoot(d.config.scoring.modelPath), FEATURE_SPEC);
-    const topics = ['signal.v1', 'order.v1', 'fill.v1', 'portfolio.v1'] as const;
-    // The embedded graph on the same records; a process's input does not end (see kafka-processes).
-    const embedded = await embeddedOutputs(d.config, scorer, meta, rest, topics, { inputEnds: false }).finally(() => scorer.release());
-    expect((embedded.get('fill.v1') ?? []).length).toBeGreaterThan(10);
+    const embedded = await embeddedTrading(d);
     await d.publishMeta();
     await d.start('features');
     await d.start('predict');
@@ -254,20 +246,14 @@ describe('trade with a standby process, with progress markers (the default)', ()
 
     // The standby rebuilt the account from the topics and acts on each prediction at the book the
     // killed process would have: every id once at least, with the embedded run's values.
-    const distinct = (topic: TopicName) => new Map(d.raw.get(topic)!.map((x) => [(x as { id: string }).id, x]));
-    await waitFor(() => topics.every((t) => distinct(t).size >= (embedded.get(t) ?? []).length), 120_000, 'the standby caught up').catch(() => undefined);
-    expect(distinct('signal.v1')).toEqual(new Map((embedded.get('signal.v1') as { id: string }[]).map((s) => [s.id, scoresApprox(s)])));
-    for (const t of ['order.v1', 'fill.v1', 'portfolio.v1'] as const) expect(distinct(t), t).toEqual(new Map((embedded.get(t) as { id: string }[]).map((x) => [x.id, sizedApprox(x)])));
+    await expectEmbeddedTrading(d, embedded, 'the standby caught up');
   });
 });
 
 describe('predict killed mid-stream, with progress markers (the default)', () => {
   it("restarted, it rebuilds its throttles and scores the rest: every prediction id, and trade's signals, orders, fills and portfolio by id and value, are the embedded run's", async () => {
     const d = await deployment({ POLYFLOW_STATE_KIND: 'off', ...LOOSE_TRADING_ENV });
-    const scorer = await loadScorer(fromPackageRoot(d.config.scoring.modelPath), FEATURE_SPEC);
-    const topics = ['prediction.v1', 'signal.v1', 'order.v1', 'fill.v1', 'portfolio.v1'] as const;
-    const embedded = await embeddedOutputs(d.config, scorer, meta, rest, topics, { inputEnds: false }).finally(() => scorer.release());
-    expect((embedded.get('fill.v1') ?? []).length).toBeGreaterThan(10);
+    const embedded = await embeddedTrading(d, ['prediction.v1']);
     await d.publishMeta();
     await d.start('features');
     const predict = await d.start('predict');
@@ -278,34 +264,55 @@ describe('predict killed mid-stream, with progress markers (the default)', () =>
     // Its predictions are on the broker once it committed; the reader takes a moment more.
     await waitFor(() => d.raw.get('prediction.v1')!.length > 0, 30_000, 'the first predictions read');
     await sleep(1_000);
-    const before = d.raw.get('prediction.v1')!.length;
-
     // Killed while it scores the second half: the batches in flight and what it had not committed are
     // scored again by the restarted process, which first rebuilds its throttles from features.v1.
-    const killed = once(predict, 'exit');
-    void d.publish(rest.slice(half));
-    await waitFor(() => d.raw.get('prediction.v1')!.length > before, 60_000, 'predictions of the second half begin');
-    predict.kill('SIGKILL');
-    await killed;
+    await killOnceMoreArrive(d, predict, 'prediction.v1', rest.slice(half));
     // Killed mid-stream: the group had not committed the vectors to their end.
     expect(await d.consumedAll('features.v1', 'predict')).toBe(false);
     const restarted = await d.start('predict');
 
-    const distinct = (topic: TopicName) => new Map(d.raw.get(topic)!.map((x) => [(x as { id: string }).id, x]));
-    await waitFor(() => topics.every((t) => distinct(t).size >= (embedded.get(t) ?? []).length), 120_000, 'trade caught up').catch(() => undefined);
-    expect(new Set(distinct('prediction.v1').keys())).toEqual(new Set(ids(embedded.get('prediction.v1')!)));
-    expect(distinct('signal.v1')).toEqual(new Map((embedded.get('signal.v1') as { id: string }[]).map((s) => [s.id, scoresApprox(s)])));
-    for (const t of ['order.v1', 'fill.v1', 'portfolio.v1'] as const) expect(distinct(t), t).toEqual(new Map((embedded.get(t) as { id: string }[]).map((x) => [x.id, sizedApprox(x)])));
+    await expectEmbeddedTrading(d, embedded, 'trade caught up');
+    expect(new Set(distinct(d, 'prediction.v1').keys())).toEqual(new Set(ids(embedded.get('prediction.v1')!)));
     // What the restarted predict published again, trade dropped by id: each signal went out once.
-    expect(d.raw.get('signal.v1')).toHaveLength(distinct('signal.v1').size);
+    expect(d.raw.get('signal.v1')).toHaveLength(distinct(d, 'signal.v1').size);
     const tradeProm = await stopAndRead(trade);
-    expect(metric(tradeProm, 'polyflow_kafka_duplicates_dropped_total{topic="prediction.v1"}')).toBe(d.raw.get('prediction.v1')!.length - distinct('prediction.v1').size);
+    expect(metric(tradeProm, 'polyflow_kafka_duplicates_dropped_total{topic="prediction.v1"}')).toBe(d.raw.get('prediction.v1')!.length - distinct(d, 'prediction.v1').size);
     // The restarted process rebuilt its state (the throttles) from every vector before the committed offset.
     const restartedProm = await stopAndRead(restarted);
     expect(metric(restartedProm, 'polyflow_kafka_state_rebuilds_total')).toBeGreaterThanOrEqual(1);
     expect(metric(restartedProm, 'polyflow_kafka_rebuild_records_total{topic="features.v1"}')).toBeGreaterThan(0);
   });
 });
+
+/** Publishes `records` without waiting, and kills (-9) `child` as soon as more of `topic` arrives: mid-stream. */
+async function killOnceMoreArrive(d: Deployment, child: ChildProcess, topic: TopicName, records: readonly IngestRecord[]): Promise<void> {
+  const before = d.raw.get(topic)!.length;
+  const killed = once(child, 'exit');
+  void d.publish(records);
+  await waitFor(() => d.raw.get(topic)!.length > before, 60_000, `more ${topic} once the rest is published`);
+  child.kill('SIGKILL');
+  await killed;
+}
+
+const TRADING_TOPICS = ['signal.v1', 'order.v1', 'fill.v1', 'portfolio.v1'] as const;
+
+/** What the embedded graph publishes on trade's topics (and `more`) for the same records; a process's input does not end (see kafka-processes). */
+async function embeddedTrading(d: Deployment, more: readonly TopicName[] = []): Promise<Map<TopicName, unknown[]>> {
+  const scorer = await loadScorer(fromPackageRoot(d.config.scoring.modelPath), FEATURE_SPEC);
+  const embedded = await embeddedOutputs(d.config, scorer, meta, rest, [...more, ...TRADING_TOPICS], { inputEnds: false }).finally(() => scorer.release());
+  expect((embedded.get('fill.v1') ?? []).length).toBeGreaterThan(10);
+  return embedded;
+}
+
+/** A topic's records read so far, one per id. */
+const distinct = (d: Deployment, topic: TopicName): Map<string, unknown> => new Map(d.raw.get(topic)!.map((x) => [(x as { id: string }).id, x]));
+
+/** Once every embedded id has come (or two minutes passed): trade's topics hold the embedded run's records, by id and value. */
+async function expectEmbeddedTrading(d: Deployment, embedded: ReadonlyMap<TopicName, unknown[]>, what: string): Promise<void> {
+  await waitFor(() => [...embedded].every(([t, xs]) => distinct(d, t).size >= xs.length), 120_000, what).catch(() => undefined);
+  expect(distinct(d, 'signal.v1')).toEqual(new Map((embedded.get('signal.v1') as { id: string }[]).map((s) => [s.id, scoresApprox(s)])));
+  for (const t of ['order.v1', 'fill.v1', 'portfolio.v1'] as const) expect(distinct(d, t), t).toEqual(new Map((embedded.get(t) as { id: string }[]).map((x) => [x.id, sizedApprox(x)])));
+}
 
 /** The ids of the signals trade's operators give for `predictions` (in topic order) over a memory bus. */
 function memorySignals(config: Config, markets: readonly MarketMeta[], predictions: readonly Prediction[]): Set<string> {
