@@ -41,6 +41,8 @@ export interface LatencyCase {
   readonly scoreWaitMs: number;
   /** kafka.progressIntervalMs of every process (undefined: the config's default); 0: no markers. */
   readonly markersMs?: number | undefined;
+  /** kafka.progressPromptMs of every process (undefined: the config's default). */
+  readonly promptMs?: number | undefined;
 }
 
 export interface LatencyResult {
@@ -49,6 +51,8 @@ export interface LatencyResult {
   readonly scoreWaitMs: number;
   /** The progress marker interval (0: none; null on the memory bus). */
   readonly markersMs: number | null;
+  /** The least time between two rounds of markers (null on the memory bus). */
+  readonly promptMs: number | null;
   readonly rate: number;
   readonly stages: Record<Stage, LatencySummary>;
   /** Kafka: per stage, the reader's own hop (the output's produce time to its arrival), part of `stages`. */
@@ -98,7 +102,7 @@ export async function measureLatency(cases: readonly LatencyCase[], derived: rea
       memoryDone.set(lc.scoreWaitMs, m);
       results.push(m);
     }
-    run.log(`latency, kafka (${run.mode}), fetchMaxWaitMs ${lc.fetchWaitMs}, scoring.maxWaitMs ${lc.scoreWaitMs}, progressIntervalMs ${lc.markersMs ?? 'default'}...`);
+    run.log(`latency, kafka (${run.mode}), fetchMaxWaitMs ${lc.fetchWaitMs}, scoring.maxWaitMs ${lc.scoreWaitMs}, progressIntervalMs ${lc.markersMs ?? 'default'}, progressPromptMs ${lc.promptMs ?? 'default'}...`);
     results.push(await kafkaLatency(lc, run, meta, rest));
   }
   return results;
@@ -175,7 +179,7 @@ async function memoryLatency(lc: LatencyCase, run: LatencyRun, meta: readonly Ta
   graph.unsubscribe();
   await inFlight.whenIdle();
   await bus.close();
-  return { bus: 'memory', fetchWaitMs: null, scoreWaitMs: lc.scoreWaitMs, markersMs: null, rate, stages: clock.summary(), readerHop: null, unmatched: clock.unmatched, duplicates: clock.duplicates };
+  return { bus: 'memory', fetchWaitMs: null, scoreWaitMs: lc.scoreWaitMs, markersMs: null, promptMs: null, rate, stages: clock.summary(), readerHop: null, unmatched: clock.unmatched, duplicates: clock.duplicates };
 }
 
 /**
@@ -194,6 +198,7 @@ async function kafkaLatency(lc: LatencyCase, run: LatencyRun, meta: readonly Tap
     ...MOCK_REBALANCE_ENV,
     POLYFLOW_KAFKA_FETCH_MAX_WAIT_MS: String(lc.fetchWaitMs),
     ...(lc.markersMs === undefined ? {} : { POLYFLOW_KAFKA_PROGRESS_INTERVAL_MS: String(lc.markersMs) }),
+    ...(lc.promptMs === undefined ? {} : { POLYFLOW_KAFKA_PROGRESS_PROMPT_MS: String(lc.promptMs) }),
   });
   const config = loadConfig({ env });
   const children: ChildProcess[] = [];
@@ -226,7 +231,7 @@ async function kafkaLatency(lc: LatencyCase, run: LatencyRun, meta: readonly Tap
     const clock = new OriginClock();
     reader = await startOutputReader(config, `${id}.bench-reader`, run.busLogger, (stage, v, producedAt) => clock.arrived(stage, v, producedAt), run.stages);
     const rate = await stream(clock, publisher, rest, run, lc.scoreWaitMs + 3 * lc.fetchWaitMs + 500);
-    return { bus: 'kafka', fetchWaitMs: lc.fetchWaitMs, scoreWaitMs: lc.scoreWaitMs, markersMs: config.kafka.progressIntervalMs, rate, stages: clock.summary(), readerHop: clock.readerHopSummary(), unmatched: clock.unmatched, duplicates: clock.duplicates };
+    return { bus: 'kafka', fetchWaitMs: lc.fetchWaitMs, scoreWaitMs: lc.scoreWaitMs, markersMs: config.kafka.progressIntervalMs, promptMs: config.kafka.progressPromptMs, rate, stages: clock.summary(), readerHop: clock.readerHopSummary(), unmatched: clock.unmatched, duplicates: clock.duplicates };
   } finally {
     graphs.unsubscribe();
     await Promise.all(inFlights.map((f) => f.whenIdle()));

@@ -24,9 +24,9 @@ export const USAGE = `usage: node dist/bench/kafka-bench.js [options]
                       their p99, by nearest rank, is the second slowest; under 100 it is the slowest)
   --warmup <n>        latency runs: seconds published first and not measured (default 8: the pipeline
                       processes and the reader take 3-7 s on this machine to work off their start)
-  --latency <list>    latency cases fetchMaxWaitMs:scoringMaxWaitMs[:progressIntervalMs] (default
-                      50:1000,50:0,5:0,5:0:0; the marker interval is the config's, 100, unless given;
-                      0: no markers, trade acts on arrival; "" for none)
+  --latency <list>    latency cases fetchMaxWaitMs:scoringMaxWaitMs[:progressIntervalMs[:progressPromptMs]]
+                      (default 50:1000,50:0,5:0,5:0:0; the marker interval and spacing are the config's,
+                      100 and 20, unless given; interval 0: no markers, trade acts on arrival; "" for none)
   --stages <list>     latency runs: the outputs this process's reader measures (default
                       features.v1,prediction.v1,fill.v1; fill.v1 alone keeps the reader's own fetches off
                       the busiest topic: on the mock, one batch per partition per fetch, it fell behind
@@ -132,9 +132,10 @@ export function parseOptions(argv: readonly string[]): KafkaBenchOptions {
 export function parseLatencyCases(raw: string): LatencyCase[] {
   return list(raw).map((spec) => {
     const parts = spec.split(':');
-    const [fetch, score, markers] = parts.map(Number);
-    const valid = parts.length <= 3 && !parts.includes('') && fetch !== undefined && score !== undefined && fetch > 0 && score >= 0 && (markers === undefined || (Number.isInteger(markers) && markers >= 0));
-    if (!valid) throw new Error(`--latency: expected fetchMaxWaitMs:scoringMaxWaitMs[:progressIntervalMs] cases, got "${spec}"\n${USAGE}`);
-    return { fetchWaitMs: fetch, scoreWaitMs: score, markersMs: markers };
+    const [fetch, score, markers, prompt] = parts.map(Number);
+    const count = (n: number | undefined): boolean => n === undefined || (Number.isInteger(n) && n >= 0);
+    const valid = parts.length <= 4 && !parts.includes('') && fetch !== undefined && score !== undefined && fetch > 0 && score >= 0 && count(markers) && count(prompt);
+    if (!valid) throw new Error(`--latency: expected fetchMaxWaitMs:scoringMaxWaitMs[:progressIntervalMs[:progressPromptMs]] cases, got "${spec}"\n${USAGE}`);
+    return { fetchWaitMs: fetch, scoreWaitMs: score, markersMs: markers, promptMs: prompt };
   });
 }

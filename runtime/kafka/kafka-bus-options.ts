@@ -110,6 +110,11 @@ export interface KafkaBusOptions {
    */
   readonly progressIntervalMs?: number | undefined;
   /**
+   * With markers on: the least time between two rounds of them. A round goes as soon as published
+   * records are acknowledged, unless the last one went less than this long ago (default: the interval).
+   */
+  readonly progressPromptMs?: number | undefined;
+  /**
    * The stamped records' receive times are this process's wall clock (live ingest): markers go every
    * interval from the first record on, received or not, at the wall time − 1 (see ProgressMarks).
    */

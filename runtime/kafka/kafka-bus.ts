@@ -137,6 +137,7 @@ export class KafkaBus implements Bus {
         // them (a one-process run orders its own records by `polyflow-seq` instead).
         stamps: this.order === undefined ? new OrderStamps() : undefined,
         progressIntervalMs: opts.progressIntervalMs ?? 0,
+        progressPromptMs: opts.progressPromptMs,
         progressWallClock: opts.progressWallClock,
         admin: () => this.adminClient(),
         metrics: opts.metrics,

@@ -48,6 +48,8 @@ export interface KafkaPublisherOptions {
   readonly stamps: OrderStamps | undefined;
   /** Progress markers of the stamped topics, this often (0: none; needs stamps). */
   readonly progressIntervalMs: number;
+  /** The least time between two rounds of markers (default: the interval; see ProgressMarks). */
+  readonly progressPromptMs?: number | undefined;
   readonly progressWallClock?: boolean | undefined;
   readonly admin: () => Promise<Admin>;
   readonly metrics?: KafkaMetrics | undefined;
@@ -83,7 +85,7 @@ export class KafkaPublisher {
               kafkaTopic: opts.kafkaTopic,
             },
             opts.stamps,
-            { intervalMs: opts.progressIntervalMs, wallClock: opts.progressWallClock, logger: opts.logger },
+            { intervalMs: opts.progressIntervalMs, promptMs: opts.progressPromptMs, wallClock: opts.progressWallClock, logger: opts.logger },
           );
   }
 
@@ -168,6 +170,12 @@ export class KafkaPublisher {
       while (this.queue.length > 0 && this.failure === undefined) {
         const batch = this.queue.splice(0, this.opts.batchSize);
         const request = await this.request(batch);
+        if (request.stamped.length > 0 && this.progressMarks !== undefined) {
+          // Progress markers in the same request, after the records they cover (when a round is due).
+          for (const marker of await this.progressMarks.publishing(request.stamped, () => this.queue.length === 0)) {
+            request.add({ topic: marker.topic, key: '', value: null, seq: undefined, marker });
+          }
+        }
         await this.producer.sendBatch({ acks: -1, compression: this.opts.compression, topicMessages: [...[...request.byTopic].map(([topic, messages]) => ({ topic: this.opts.kafkaTopic(topic), messages })), ...request.deadLetters] });
         this.host.acknowledged(batch.length);
         for (const [topic, messages] of request.byTopic) {
@@ -176,7 +184,6 @@ export class KafkaPublisher {
           this.acked.set(topic, (this.acked.get(topic) ?? 0) + records);
           this.opts.metrics?.produced.labels(topic).inc(records);
         }
-        if (request.stamped.length > 0) this.progressMarks?.sent(request.stamped);
         if (this.queue.length <= this.opts.highWater / 2) this.host.relieved();
       }
     } catch (err) {
@@ -187,12 +194,13 @@ export class KafkaPublisher {
     }
   }
 
-  /** One produce request's messages per topic, its markers per topic, its stamped receive times, and its dead letters. */
+  /** One produce request's messages per topic, its markers per topic, its stamped receive times, its dead letters, and how to add a marker to it. */
   private async request(batch: readonly Pending[]): Promise<{
     byTopic: Map<TopicName, Message[]>;
     markers: Map<TopicName, number>;
     stamped: number[];
     deadLetters: { topic: string; messages: Message[] }[];
+    add: (marker: Pending) => void;
   }> {
     const byTopic = new Map<TopicName, Message[]>();
     const messagesOf = (topic: TopicName): Message[] => {
@@ -202,17 +210,20 @@ export class KafkaPublisher {
     };
     /** Progress markers per topic: acknowledged, not counted as records. */
     const markers = new Map<TopicName, number>();
+    const add = ({ topic, marker }: Pending): void => {
+      if (marker === undefined) return;
+      const headers: IHeaders = { [PROGRESS_HEADER]: String(marker.time) };
+      if (marker.order !== undefined) headers[ORDER_HEADER] = marker.order;
+      messagesOf(topic).push({ partition: marker.partition, key: null, value: null, headers });
+      markers.set(topic, (markers.get(topic) ?? 0) + 1);
+    };
     /** Receive times of the stamped records (books and trades) of this request. */
     const stamped: number[] = [];
     /** Records their schema refused, each to its topic's DLQ. */
     const deadLetters: { topic: string; messages: Message[] }[] = [];
     for (const record of batch) {
-      const { marker } = record;
-      if (marker !== undefined) {
-        const headers: IHeaders = { [PROGRESS_HEADER]: String(marker.time) };
-        if (marker.order !== undefined) headers[ORDER_HEADER] = marker.order;
-        messagesOf(record.topic).push({ partition: marker.partition, key: null, value: null, headers });
-        markers.set(record.topic, (markers.get(record.topic) ?? 0) + 1);
+      if (record.marker !== undefined) {
+        add(record);
         continue;
       }
       let value: Buffer;
@@ -245,7 +256,7 @@ export class KafkaPublisher {
       }
       messagesOf(record.topic).push(headers === undefined ? { key: record.key, value } : { key: record.key, value, headers });
     }
-    return { byTopic, markers, stamped, deadLetters };
+    return { byTopic, markers, stamped, deadLetters, add };
   }
 }
 

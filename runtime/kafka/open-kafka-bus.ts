@@ -94,6 +94,7 @@ export function kafkaBusOptions(opts: OpenKafkaBusOptions): KafkaBusOptions {
     eventOrder: opts.eventOrder === undefined ? undefined : { ...opts.eventOrder, waitMs: kafka.progressWaitMs },
     orderWaitMs: kafka.orderWaitMs,
     progressIntervalMs: kafka.progressIntervalMs,
+    progressPromptMs: kafka.progressPromptMs,
     progressWallClock: opts.progressWallClock,
     dedupeCapacity: kafka.dedupeCapacity,
     metrics: opts.registry === undefined ? undefined : new KafkaMetrics(opts.registry),

@@ -3,6 +3,15 @@ import type { TopicName } from '../../schemas/topics.js';
 import type { Logger } from '../logger.js';
 import { STAMPED, type OrderStamps } from './ingest-order.js';
 
+/** One partition's progress marker: every record of it received at or before `time` went before it. */
+export interface ProgressMarker {
+  readonly topic: TopicName;
+  readonly partition: number;
+  readonly time: number;
+  /** The order stamp of the last stamped record sent before it. */
+  readonly order: string;
+}
+
 /** What ProgressMarks needs of its bus. */
 export interface ProgressMarksHost {
   /** Queues a marker (PROGRESS_HEADER) for one partition, after everything queued so far. */
@@ -13,14 +22,16 @@ export interface ProgressMarksHost {
 
 /**
  * The progress markers of a publisher of the stamped topics (STAMPED: ingest's books, trades and
- * resolutions): `intervalMs` after it published some of their records, a marker to every partition
- * of every such topic that exists,
- * with the latest receive time among the records sent (less 1 ms: a later record may share it, a
- * frame split between two produce batches) and the last order stamp. A bus makes one only when
- * markers are on (`intervalMs` > 0). With `wallClock` (live ingest, whose receive times are this
- * process's clock, each record published in the same task that took its time) markers go every
- * `intervalMs` from the first record on, received or not, at the wall time less 1 ms: consumers'
- * event time moves on through a quiet market, as the real clock does in an embedded live run.
+ * resolutions): soon after it published some of their records, a marker to every partition of every
+ * such topic that exists, with the latest receive time among the records sent (less 1 ms: a later
+ * record may share it, a frame split between two produce batches) and the last order stamp. A round
+ * goes as soon as the records are acknowledged, `promptMs` after the previous round at the earliest
+ * (so a busy publisher writes at most one round per `promptMs`), and no later than `intervalMs`. A
+ * bus makes one only when markers are on (`intervalMs` > 0). With `wallClock` (live ingest, whose
+ * receive times are this process's clock, each record published in the same task that took its
+ * time) markers also go every `intervalMs` from the first record on, received or not, at the wall
+ * time less 1 ms: consumers' event time moves on through a quiet market, as the real clock does in
+ * an embedded live run.
  */
 export class ProgressMarks {
   /** The latest receive time among the records sent. */
@@ -28,33 +39,63 @@ export class ProgressMarks {
   /** Records went out since the last markers. */
   private unmarked = false;
   private timer: NodeJS.Timeout | undefined;
+  /** When the armed timer fires (Date.now() time). */
+  private dueAt = Number.POSITIVE_INFINITY;
+  /** When the last round was queued (Date.now() time), its marker time and its order stamp. */
+  private markedAt = Number.NEGATIVE_INFINITY;
+  private markedTime = Number.NEGATIVE_INFINITY;
+  private markedOrder: string | undefined;
   private closed = false;
   private counts: Promise<Map<TopicName, number>> | undefined;
 
   constructor(
     private readonly host: ProgressMarksHost,
     private readonly stamps: OrderStamps,
-    private readonly opts: { intervalMs: number; wallClock?: boolean | undefined; logger?: Logger | undefined },
+    private readonly opts: { intervalMs: number; promptMs?: number | undefined; wallClock?: boolean | undefined; logger?: Logger | undefined },
   ) {}
 
-  /** Stamped records went out (acknowledged), with their receive times. */
-  sent(recvTimes: readonly number[]): void {
+  /**
+   * Stamped records go out in a produce request now, with their receive times. When a round is due
+   * (`promptMs` since the last), it returns the round, to go in the same request after them (each
+   * partition's marker after that partition's records); else none, and a timed round follows.
+   * `queueEmpty`: whether no record waits for a later request (live: then the wall time is covered).
+   */
+  async publishing(recvTimes: readonly number[], queueEmpty: () => boolean): Promise<ProgressMarker[]> {
     for (const t of recvTimes) if (!(t <= (this.sentUntil ?? Number.NEGATIVE_INFINITY))) this.sentUntil = t;
     this.unmarked = true;
-    this.arm();
+    const spacing = Math.min(this.opts.promptMs ?? this.opts.intervalMs, this.opts.intervalMs);
+    const delayMs = this.markedAt + spacing - Date.now();
+    if (delayMs > 0 || this.closed) {
+      this.arm(delayMs);
+      return [];
+    }
+    const round = (await this.round(false, queueEmpty).catch((err: unknown) => void this.opts.logger?.warn({ err }, 'kafka bus: could not write progress markers'))) ?? [];
+    // Live: the next quiet round an interval after this one.
+    if (round.length > 0 && this.opts.wallClock === true) this.rearm(this.opts.intervalMs);
+    return round;
   }
 
-  /** The next timed markers, unless they are due already or the publisher closed. */
-  private arm(): void {
-    if (this.timer !== undefined || this.closed) return;
+  /** Markers in `delayMs` (at once when it is not positive), unless a round is due sooner or the publisher closed. */
+  private arm(delayMs: number): void {
+    if (this.timer !== undefined && this.dueAt <= Date.now() + Math.max(0, delayMs)) return;
+    this.rearm(delayMs);
+  }
+
+  /** The next timed round in `delayMs`, in place of one armed before. */
+  private rearm(delayMs: number): void {
+    if (this.closed) return;
+    const dueAt = Date.now() + Math.max(0, delayMs);
+    clearTimeout(this.timer);
+    this.dueAt = dueAt;
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      this.dueAt = Number.POSITIVE_INFINITY;
       void this.mark()
         .catch((err: unknown) => this.opts.logger?.warn({ err }, 'kafka bus: could not write progress markers'))
         .finally(() => {
-          if (this.opts.wallClock === true) this.arm();
+          if (this.opts.wallClock === true) this.arm(this.opts.intervalMs);
         });
-    }, this.opts.intervalMs);
+    }, dueAt - Date.now());
     this.timer.unref();
   }
 
@@ -67,19 +108,32 @@ export class ProgressMarks {
     await this.mark(true).catch((err: unknown) => this.opts.logger?.warn({ err }, 'kafka bus: could not write the last progress markers'));
   }
 
-  /** `last`: the markers of a bus that is closing (a timed one then writes nothing). */
+  /** Queues a round after everything queued so far. `last`: the markers of a bus that is closing (a timed one then writes nothing). */
   private async mark(last = false): Promise<void> {
-    if (this.sentUntil === undefined || this.stamps.marker() === undefined) return;
+    const round = await this.round(last, () => true);
+    for (const { topic, partition, time, order } of round ?? []) this.host.enqueue(topic, partition, time, order);
+  }
+
+  /** A marker for every partition of the stamped topics that exist, covering the records sent so far (undefined: none due). */
+  private async round(last: boolean, queueEmpty: () => boolean): Promise<ProgressMarker[] | undefined> {
+    if (this.sentUntil === undefined || this.stamps.marker() === undefined) return undefined;
     const counts = await this.partitionCounts();
     // A close meanwhile writes the last markers itself (it sees records still unmarked).
-    if (this.closed && !last) return;
+    if (this.closed && !last) return undefined;
     const order = this.stamps.marker();
     const { sentUntil } = this;
-    if (sentUntil === undefined || order === undefined) return;
+    if (sentUntil === undefined || order === undefined) return undefined;
+    // Taken right before the markers go: every record received earlier is sent before them, unless records still wait.
+    const time = this.opts.wallClock === true && queueEmpty() ? Math.max(sentUntil, Date.now()) - 1 : sentUntil - 1;
+    // A round that would say no more than the last (two rounds waited for the same metadata).
+    if (time === this.markedTime && order === this.markedOrder) return undefined;
     this.unmarked = false;
-    // Taken right before the markers are queued: every record received earlier is queued already.
-    const time = this.opts.wallClock === true ? Math.max(sentUntil, Date.now()) - 1 : sentUntil - 1;
-    for (const [topic, partitions] of counts) for (let partition = 0; partition < partitions; partition++) this.host.enqueue(topic, partition, time, order);
+    this.markedAt = Date.now();
+    this.markedTime = time;
+    this.markedOrder = order;
+    const round: ProgressMarker[] = [];
+    for (const [topic, partitions] of counts) for (let partition = 0; partition < partitions; partition++) round.push({ topic, partition, time, order });
+    return round;
   }
 
   /** Partitions per co-partitioned topic that exists (asking for a missing one's metadata could create it), asked again until all exist. */
