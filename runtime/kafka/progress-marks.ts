@@ -63,16 +63,31 @@ export class ProgressMarks {
   async publishing(recvTimes: readonly number[], queueEmpty: () => boolean): Promise<ProgressMarker[]> {
     for (const t of recvTimes) if (!(t <= (this.sentUntil ?? Number.NEGATIVE_INFINITY))) this.sentUntil = t;
     this.unmarked = true;
-    const spacing = Math.min(this.opts.promptMs ?? this.opts.intervalMs, this.opts.intervalMs);
-    const delayMs = this.markedAt + spacing - Date.now();
+    const delayMs = this.markedAt + this.spacing - Date.now();
     if (delayMs > 0 || this.closed) {
       this.arm(delayMs);
       return [];
     }
     const round = (await this.round(false, queueEmpty).catch((err: unknown) => void this.opts.logger?.warn({ err }, 'kafka bus: could not write progress markers'))) ?? [];
-    // Live: the next quiet round an interval after this one.
-    if (round.length > 0 && this.opts.wallClock === true) this.rearm(this.opts.intervalMs);
+    if (round.length > 0) this.nextLive(true);
     return round;
+  }
+
+  /** The least time between two rounds. */
+  private get spacing(): number {
+    return Math.min(this.opts.promptMs ?? this.opts.intervalMs, this.opts.intervalMs);
+  }
+
+  /**
+   * Live, after a round: the next one `spacing` later when this one fell short of the latest
+   * record's millisecond (a record of the same millisecond could still follow it), else the quiet
+   * interval later. `replace`: in place of a timed round armed before this one.
+   */
+  private nextLive(replace: boolean): void {
+    if (this.opts.wallClock !== true) return;
+    const delayMs = this.markedTime < (this.sentUntil ?? Number.NEGATIVE_INFINITY) ? this.spacing : this.opts.intervalMs;
+    if (replace) this.rearm(delayMs);
+    else this.arm(delayMs);
   }
 
   /** Markers in `delayMs` (at once when it is not positive), unless a round is due sooner or the publisher closed. */
@@ -92,9 +107,7 @@ export class ProgressMarks {
       this.dueAt = Number.POSITIVE_INFINITY;
       void this.mark()
         .catch((err: unknown) => this.opts.logger?.warn({ err }, 'kafka bus: could not write progress markers'))
-        .finally(() => {
-          if (this.opts.wallClock === true) this.arm(this.opts.intervalMs);
-        });
+        .finally(() => this.nextLive(false));
     }, dueAt - Date.now());
     this.timer.unref();
   }
