@@ -389,21 +389,22 @@ export const ConfigSchema = z.object({
        */
       orderWaitMs: ms().default(500),
       /**
-       * A publisher of books and trades marks its progress on every partition of them at most this
-       * long after it published some (progress markers, forwarded by features and predict), and live
-       * ingest this often while its markets are quiet. With them (on every process), a trade process
+       * A publisher of books and trades marks its progress on every partition of them (progress
+       * markers, forwarded by features and predict; how soon after it published some:
+       * progressPromptMs, at most this), and live ingest this often while its markets are quiet. With them (on every process), a trade process
        * places predictions among the books as the embedded run does; 0 turns them off, and trade then
        * acts on each prediction as it arrives.
        */
       progressIntervalMs: z.number().int().min(0).default(100),
       /**
-       * With progress markers on: the least time between two rounds of them. A round goes as soon as
-       * published books and trades are acknowledged, unless the last one went less than this long ago:
-       * a book then waits at trade about the stages' latency, not a marker interval. Each round is one
-       * marker per partition of pm.book, pm.trade and pm.resolution, so a busy publisher writes at most
-       * 1000 / progressPromptMs rounds a second. Above progressIntervalMs it is that interval.
+       * With progress markers on: the least time between two rounds of them. A round goes with the
+       * books and trades it covers (in their produce request) when the last went at least this long
+       * ago, else on its own once this long is up: a book then waits at trade about the stages'
+       * latency plus up to this, not a marker interval. Each round is one marker per partition of
+       * pm.book, pm.trade and pm.resolution, so a busy publisher writes at most 1000 /
+       * progressPromptMs rounds a second. Above progressIntervalMs it is that interval.
        */
-      progressPromptMs: z.number().int().min(0).default(20),
+      progressPromptMs: z.number().int().min(1).default(20),
       /**
        * With progress markers on: how long a trade process holds a book for the predictions due before
        * it (prediction.v1's progress) before it goes on without them, until predict's progress moves again.

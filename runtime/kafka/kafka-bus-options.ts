@@ -105,13 +105,14 @@ export interface KafkaBusOptions {
   readonly orderWaitMs?: number | undefined;
   /**
    * A bus that stamps co-partitioned records writes a progress marker (PROGRESS_HEADER) to every
-   * partition of those topics at most this long after it published some, and when it closes
-   * (default 0: none).
+   * partition of those topics soon after it published some (see progressPromptMs), at most this
+   * long after, and when it closes (default 0: none).
    */
   readonly progressIntervalMs?: number | undefined;
   /**
-   * With markers on: the least time between two rounds of them. A round goes as soon as published
-   * records are acknowledged, unless the last one went less than this long ago (default: the interval).
+   * With markers on: the least time between two rounds of them. A round goes in the produce request
+   * of the records it covers when the last went at least this long ago, else on its own once this
+   * long is up (default: the interval; see ProgressMarks).
    */
   readonly progressPromptMs?: number | undefined;
   /**

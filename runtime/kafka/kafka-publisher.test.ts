@@ -1,8 +1,7 @@
 // KafkaPublisher on a fake producer: its bound, and what it tells its bus.
 import { MockClient } from '@confluentinc/schemaregistry';
 import type { Admin, Message, Producer } from 'kafkajs';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SAMPLES } from '../../test/helpers/topic-samples.js';
 import { AvroTopicSerde } from './avro-serde.js';
 import { OrderStamps, PROGRESS_HEADER, TIME_HEADER } from './ingest-order.js';
@@ -31,10 +30,10 @@ function publisher(
   host: PublisherHost,
   bounds: { highWater: number; maxQueued: number },
   compression = 0,
-  markers?: { partitions: number; promptMs: number },
+  markers?: { partitions: number; promptMs: number; batchSize?: number },
 ): KafkaPublisher {
   const admin = {
-    listTopics: () => Promise.resolve(['pm.book', 'pm.trade']),
+    listTopics: () => Promise.resolve(['pm.book', 'pm.trade', 'pm.resolution']),
     fetchTopicMetadata: ({ topics }: { topics: string[] }) => Promise.resolve({ topics: topics.map((name) => ({ name, partitions: Array.from({ length: markers?.partitions ?? 0 }, (_, i) => ({ partitionId: i })) })) }),
   } as unknown as Admin;
   const producer = { sendBatch, send: async () => undefined, connect: async () => undefined, disconnect: async () => undefined } as unknown as Producer;
@@ -43,7 +42,7 @@ function publisher(
     {
       serde: new AvroTopicSerde({ client: new MockClient({ baseURLs: ['mock://'] }), schemaOf: committedSchemaOf }),
       kafkaTopic: (t) => t,
-      batchSize: 100,
+      batchSize: markers?.batchSize ?? 100,
       compression,
       ...bounds,
       stamps: markers === undefined ? undefined : new OrderStamps(1000),
@@ -94,27 +93,80 @@ describe('KafkaPublisher', () => {
     expect(seen).toEqual([gzip, gzip]);
   });
 
-  it('sends a round of progress markers in the produce request of the books it covers, after them, at most one round per progressPromptMs', async () => {
-    const requests: string[][] = [];
-    const shown = (topic: string, m: Message): string =>
-      m.value === null ? `${topic}/${String(m.partition)} marker@${String(m.headers?.[PROGRESS_HEADER])}` : `${topic} record@${String(m.headers?.[TIME_HEADER])}`;
-    const send = async (request: { topicMessages?: { topic: string; messages: Message[] }[] }): Promise<void> =>
-      void requests.push((request.topicMessages ?? []).flatMap(({ topic, messages }) => messages.map((m) => shown(topic, m))));
-    const host = countingHost();
-    const p = publisher(send, host, { highWater: 10, maxQueued: 1_000 }, 0, { partitions: 2, promptMs: 50 });
-    p.enqueue({ topic: 'pm.book', key: book!.assetId, value: { ...book!, recvTs: 5_000 }, seq: undefined });
-    await p.flush();
-    expect(requests).toEqual([['pm.book record@5000', 'pm.book/0 marker@4999', 'pm.book/1 marker@4999', 'pm.trade/0 marker@4999', 'pm.trade/1 marker@4999']]);
-    // The markers rode along: the host is told of the one record it queued.
-    expect(host.told.acknowledged).toBe(1);
-    expect(p.acked.get('pm.book')).toBe(1);
-    // A book sooner than 50 ms after the round goes alone; its round follows once 50 ms are up.
-    p.enqueue({ topic: 'pm.book', key: book!.assetId, value: { ...book!, recvTs: 5_010 }, seq: undefined });
-    await p.flush();
-    expect(requests[1]).toEqual(['pm.book record@5010']);
-    await sleep(80);
-    await p.flush();
-    expect(requests.slice(2)).toEqual([['pm.book/0 marker@5009', 'pm.book/1 marker@5009', 'pm.trade/0 marker@5009', 'pm.trade/1 marker@5009']]);
-    expect(host.told.acknowledged).toBe(6);
+  describe('with progress markers', () => {
+    beforeEach(() => vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] }));
+    afterEach(() => vi.useRealTimers());
+
+    /** A publisher of books with markers on (2 partitions per stamped topic), whose requests are recorded as text. */
+    function bookPublisher(opts: { promptMs: number; batchSize?: number; sendGate?: () => Promise<void> }) {
+      const requests: string[][] = [];
+      const shown = (topic: string, m: Message): string =>
+        m.value === null ? `${topic}/${String(m.partition)} marker@${String(m.headers?.[PROGRESS_HEADER])}` : `${topic} record@${String(m.headers?.[TIME_HEADER])}`;
+      const send = async (request: { topicMessages?: { topic: string; messages: Message[] }[] }): Promise<void> => {
+        requests.push((request.topicMessages ?? []).flatMap(({ topic, messages }) => messages.map((m) => shown(topic, m))));
+        await opts.sendGate?.();
+      };
+      const host = countingHost();
+      const p = publisher(send, host, { highWater: 10, maxQueued: 1_000 }, 0, { partitions: 2, ...opts });
+      const publishBook = (recvTs: number): void => p.enqueue({ topic: 'pm.book', key: book!.assetId, value: { ...book!, recvTs }, seq: undefined });
+      const round = (at: number): string[] => ['pm.book', 'pm.trade', 'pm.resolution'].flatMap((t) => [`${t}/0 marker@${at}`, `${t}/1 marker@${at}`]);
+      return { requests, host, p, publishBook, round };
+    }
+
+    it('sends a round in the produce request of the books it covers, after them, at most one round per progressPromptMs', async () => {
+      const { requests, host, p, publishBook, round } = bookPublisher({ promptMs: 50 });
+      publishBook(5_000);
+      await p.flush();
+      // The partitions are not known yet: the first round follows on its own.
+      await vi.advanceTimersByTimeAsync(0);
+      await p.flush();
+      expect(requests).toEqual([['pm.book record@5000'], round(4_999)]);
+      // Due and known: the round rides with the book; the host is told of the one record it queued.
+      await vi.advanceTimersByTimeAsync(60);
+      publishBook(5_060);
+      await p.flush();
+      expect(requests[2]).toEqual(['pm.book record@5060', ...round(5_059)]);
+      expect(host.told.acknowledged).toBe(1 + 6 + 1);
+      expect(p.acked.get('pm.book')).toBe(2);
+      // A book sooner than 50 ms after that round goes alone; its round follows once 50 ms are up.
+      await vi.advanceTimersByTimeAsync(10);
+      publishBook(5_070);
+      await p.flush();
+      expect(requests[3]).toEqual(['pm.book record@5070']);
+      await vi.advanceTimersByTimeAsync(39);
+      expect(requests).toHaveLength(4);
+      await vi.advanceTimersByTimeAsync(1);
+      await p.flush();
+      expect(requests.slice(4)).toEqual([round(5_069)]);
+    });
+
+    it('does not send a queued round that a round riding with later records overtook: a partition\'s progress never goes back', async () => {
+      let open = (): void => undefined;
+      let gate: Promise<void> | undefined;
+      const { requests, p, publishBook, round } = bookPublisher({ promptMs: 50, batchSize: 1, sendGate: () => gate ?? Promise.resolve() });
+      publishBook(1_000);
+      await p.flush();
+      await vi.advanceTimersByTimeAsync(0);
+      await p.flush();
+      expect(requests).toEqual([['pm.book record@1000'], ...round(999).map((m) => [m])]);
+      requests.length = 0;
+      // The broker stalls on the next book: two more wait behind it, and the timed round due meanwhile queues after them.
+      gate = new Promise<void>((resolve) => (open = resolve));
+      await vi.advanceTimersByTimeAsync(10);
+      publishBook(1_010);
+      await new Promise((resolve) => setImmediate(resolve));
+      publishBook(1_020);
+      publishBook(1_030);
+      // The timed round (1009) is queued 50 ms after the first; 50 ms after it, the broker answers.
+      await vi.advanceTimersByTimeAsync(110);
+      gate = undefined;
+      open();
+      await p.flush();
+      // The next book's round rides with it (due again), so the queued round, which says less (1009 < 1019), is dropped.
+      expect(requests).toEqual([['pm.book record@1010'], ['pm.book record@1020', ...round(1_019)], ['pm.book record@1030']]);
+      await vi.advanceTimersByTimeAsync(50);
+      await p.flush();
+      expect(requests.slice(3)).toEqual(round(1_029).map((m) => [m]));
+    });
   });
 });

@@ -15,15 +15,15 @@ export interface Pending {
   readonly value: unknown;
   /** Its number in publish order (KafkaBusOptions.publishOrder), sent as `polyflow-seq`. */
   readonly seq: number | undefined;
-  /** A progress marker for this partition, with its time (and, from ingest, its order stamp). */
-  readonly marker?: { readonly partition: number; readonly time: number; readonly order: string | undefined };
+  /** A progress marker for this partition, with its time (and, from ingest, its order stamp and round). */
+  readonly marker?: { readonly partition: number; readonly time: number; readonly order: string | undefined; readonly round?: number };
 }
 
 /** What the publisher tells its bus. */
 export interface PublisherHost {
   /** A record was queued (commit marks count it). */
   queued(): void;
-  /** The broker acknowledged this many queued records, markers and dead letters included. */
+  /** The broker acknowledged this many queued records, queued markers and dead letters included. */
   acknowledged(records: number): void;
   /** More than the high-water mark wait: consumption should pause. */
   backlogged(): void;
@@ -80,7 +80,7 @@ export class KafkaPublisher {
         ? undefined
         : new ProgressMarks(
             {
-              enqueue: (topic, partition, time, order) => this.enqueue({ topic, key: '', value: null, seq: undefined, marker: { partition, time, order } }),
+              enqueue: (marker) => this.enqueue({ topic: marker.topic, key: '', value: null, seq: undefined, marker }),
               admin: opts.admin,
               kafkaTopic: opts.kafkaTopic,
             },
@@ -172,11 +172,13 @@ export class KafkaPublisher {
         const request = await this.request(batch);
         if (request.stamped.length > 0 && this.progressMarks !== undefined) {
           // Progress markers in the same request, after the records they cover (when a round is due).
-          for (const marker of await this.progressMarks.publishing(request.stamped, () => this.queue.length === 0)) {
+          for (const marker of this.progressMarks.publishing(request.stamped, () => this.queue.length === 0)) {
             request.add({ topic: marker.topic, key: '', value: null, seq: undefined, marker });
           }
         }
-        await this.producer.sendBatch({ acks: -1, compression: this.opts.compression, topicMessages: [...[...request.byTopic].map(([topic, messages]) => ({ topic: this.opts.kafkaTopic(topic), messages })), ...request.deadLetters] });
+        const topicMessages = [...[...request.byTopic].map(([topic, messages]) => ({ topic: this.opts.kafkaTopic(topic), messages })), ...request.deadLetters];
+        // Nothing to send when every marker of the batch was overtaken.
+        if (topicMessages.length > 0) await this.producer.sendBatch({ acks: -1, compression: this.opts.compression, topicMessages });
         this.host.acknowledged(batch.length);
         for (const [topic, messages] of request.byTopic) {
           const records = messages.length - (request.markers.get(topic) ?? 0);
@@ -211,7 +213,8 @@ export class KafkaPublisher {
     /** Progress markers per topic: acknowledged, not counted as records. */
     const markers = new Map<TopicName, number>();
     const add = ({ topic, marker }: Pending): void => {
-      if (marker === undefined) return;
+      // A queued round of ingest's markers that a later round overtook would take a partition's progress back.
+      if (marker === undefined || (marker.round !== undefined && this.progressMarks?.overtaken(marker.round) === true)) return;
       const headers: IHeaders = { [PROGRESS_HEADER]: String(marker.time) };
       if (marker.order !== undefined) headers[ORDER_HEADER] = marker.order;
       messagesOf(topic).push({ partition: marker.partition, key: null, value: null, headers });

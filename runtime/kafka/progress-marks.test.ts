@@ -4,11 +4,12 @@ import type { TopicName } from '../../schemas/topics.js';
 import { OrderStamps } from './ingest-order.js';
 import { ProgressMarks } from './progress-marks.js';
 
-/** A broker with these topics (name -> partitions), and what the marks queue. */
-function harness(topics: Map<string, number>, wallClock = false, metadata: Promise<void> = Promise.resolve(), promptMs?: number) {
+/** A broker with these topics (name -> partitions) whose metadata comes when `metadata()` resolves, and what the marks queue. */
+function harness(topics: Map<string, number>, opts: { wallClock?: boolean; promptMs?: number; metadata?: () => Promise<void> } = {}) {
   const queued: string[] = [];
+  const metadata = opts.metadata ?? (() => Promise.resolve());
   const admin = {
-    listTopics: () => metadata.then(() => [...topics.keys()]),
+    listTopics: () => metadata().then(() => [...topics.keys()]),
     fetchTopicMetadata: ({ topics: names }: { topics: string[] }) => {
       // Asking for a topic that does not exist would create it: the marks must not.
       for (const name of names) if (!topics.has(name)) throw new Error(`asked for missing ${name}`);
@@ -17,13 +18,13 @@ function harness(topics: Map<string, number>, wallClock = false, metadata: Promi
   } as unknown as Admin;
   const stamps = new OrderStamps(1000);
   const marks = new ProgressMarks(
-    { enqueue: (topic, partition, time, order) => void queued.push(`${topic}/${partition}@${time} ${order}`), admin: () => Promise.resolve(admin), kafkaTopic: (t: TopicName) => `x.${t}` },
+    { enqueue: (m) => void queued.push(`${m.topic}/${m.partition}@${m.time} ${m.order}`), admin: () => Promise.resolve(admin), kafkaTopic: (t: TopicName) => `x.${t}` },
     stamps,
-    { intervalMs: 100, promptMs, wallClock },
+    { intervalMs: 100, promptMs: opts.promptMs, wallClock: opts.wallClock },
   );
   /** A produce request with stamped records of these receive times: the round riding with it, if any, is queued too (marked so). */
-  const publish = async (recvTimes: readonly number[], queueEmpty = true): Promise<void> => {
-    for (const m of await marks.publishing(recvTimes, () => queueEmpty)) queued.push(`${m.topic}/${m.partition}@${m.time} ${m.order} with records`);
+  const publish = (recvTimes: readonly number[], queueEmpty = true): void => {
+    for (const m of marks.publishing(recvTimes, () => queueEmpty)) queued.push(`${m.topic}/${m.partition}@${m.time} ${m.order} with records`);
   };
   return { queued, stamps, marks, publish };
 }
@@ -32,60 +33,67 @@ beforeEach(() => vi.useFakeTimers());
 afterEach(() => vi.useRealTimers());
 
 describe('ProgressMarks', () => {
-  it('marks every partition of the topics that exist with the records, one ms short of the latest receive time, then at most once an interval', async () => {
-    const { queued, stamps, publish } = harness(new Map([['x.pm.book', 2]]));
+  it('marks every partition of the topics that exist, one ms short of the latest receive time: queued until the partitions are known, then with the records when due, else once the interval is up', async () => {
+    const { queued, stamps, publish } = harness(new Map([['x.pm.book', 2], ['x.pm.trade', 1], ['x.pm.resolution', 1]]));
+    const round = (at: string, suffix = ''): string[] => ['pm.book/0', 'pm.book/1', 'pm.trade/0', 'pm.resolution/0'].map((p) => `${p}@${at}${suffix}`);
     stamps.next('pm.book', 'a');
     stamps.next('pm.book', 'b');
-    await publish([500, 700, 650]);
-    expect(queued).toEqual(['pm.book/0@699 1000:1:0 with records', 'pm.book/1@699 1000:1:0 with records']);
+    publish([500, 700, 650]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(queued).toEqual(round('699 1000:1:0'));
     await vi.advanceTimersByTimeAsync(10);
     stamps.next('pm.book', 'c');
-    await publish([800]);
+    publish([800]);
     await vi.advanceTimersByTimeAsync(89);
-    expect(queued).toHaveLength(2);
+    expect(queued).toHaveLength(4);
     await vi.advanceTimersByTimeAsync(1);
-    // Queued after the records (they went in their own request).
-    expect(queued.slice(2)).toEqual(['pm.book/0@799 1000:2:0', 'pm.book/1@799 1000:2:0']);
+    expect(queued.slice(4)).toEqual(round('799 1000:2:0'));
+    // Quiet, then a record: its round rides with it.
+    await vi.advanceTimersByTimeAsync(500);
+    stamps.next('pm.book', 'd');
+    publish([900]);
+    expect(queued.slice(8)).toEqual(round('899 1000:3:0', ' with records'));
+    // Nothing more is armed (not on the wall clock).
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(queued).toHaveLength(12);
   });
 
-  it('with a prompt spacing, marks a busy publisher at most once per spacing, each round with the records it covers', async () => {
-    const { queued, stamps, publish } = harness(new Map([['x.pm.book', 1]]), false, Promise.resolve(), 5);
+  it('with a prompt spacing, marks a busy publisher at most once per spacing, each round covering the records sent by then', async () => {
+    const { queued, stamps, publish } = harness(new Map([['x.pm.book', 1]]), { promptMs: 5 });
     for (let ms = 0; ms < 20; ms++) {
       stamps.next('pm.book', 'a');
-      await publish([1_000 + ms]);
+      publish([1_000 + ms]);
       await vi.advanceTimersByTimeAsync(1);
     }
-    // A round with the first request; then, as each round is due (every 5 ms), one for the records sent by then.
-    expect(queued).toEqual([
-      'pm.book/0@999 1000:0:0 with records',
-      'pm.book/0@1003 1000:4:0',
-      'pm.book/0@1008 1000:9:0',
-      'pm.book/0@1013 1000:14:0',
-      'pm.book/0@1018 1000:19:0',
-    ]);
+    expect(queued).toEqual(['pm.book/0@999 1000:0:0', 'pm.book/0@1003 1000:4:0', 'pm.book/0@1008 1000:9:0', 'pm.book/0@1013 1000:14:0', 'pm.book/0@1018 1000:19:0']);
     // Quiet (not on the wall clock): no more rounds.
     await vi.advanceTimersByTimeAsync(1_000);
     expect(queued).toHaveLength(5);
   });
 
-  it('writes a round for records that share the last round\'s receive time (their order stamps moved on), and none that says nothing new', async () => {
-    const { queued, stamps, publish } = harness(new Map([['x.pm.book', 1]]), false, Promise.resolve(), 0);
+  it('writes a round for records that share the last round\'s receive time (their order stamps moved on), none that says nothing new, and tells a queued round a later one overtook', async () => {
+    const { queued, stamps, marks, publish } = harness(new Map([['x.pm.book', 1]]), { promptMs: 1 });
     stamps.next('pm.book', 'a');
-    await publish([50]);
+    publish([50]);
+    await vi.advanceTimersByTimeAsync(1);
     stamps.next('pm.book', 'b');
-    await publish([50]);
-    expect(queued).toEqual(['pm.book/0@49 1000:0:0 with records', 'pm.book/0@49 1000:1:0 with records']);
-    await publish([]);
+    publish([50]);
+    expect(queued).toEqual(['pm.book/0@49 1000:0:0', 'pm.book/0@49 1000:1:0 with records']);
+    expect(marks.overtaken(1)).toBe(true);
+    expect(marks.overtaken(2)).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    publish([]);
     await vi.advanceTimersByTimeAsync(100);
     expect(queued).toHaveLength(2);
   });
 
   it('marks what went out since on close, and nothing when nothing did', async () => {
-    const { queued, stamps, marks, publish } = harness(new Map([['x.pm.book', 1], ['x.pm.trade', 1]]), false, Promise.resolve(), 50);
+    const { queued, stamps, marks, publish } = harness(new Map([['x.pm.book', 1], ['x.pm.trade', 1]]), { promptMs: 50 });
     stamps.next('pm.trade', 'a');
-    await publish([5]);
+    publish([5]);
+    await vi.advanceTimersByTimeAsync(0);
     stamps.next('pm.trade', 'b');
-    await publish([10]);
+    publish([10]);
     expect(queued).toHaveLength(2);
     queued.length = 0;
     await marks.close();
@@ -97,36 +105,61 @@ describe('ProgressMarks', () => {
     expect(idle.queued).toEqual([]);
   });
 
-  it('writes the last markers when it closes while a round waits for the topic metadata', async () => {
-    let metadata = (): void => undefined;
-    const { queued, stamps, marks } = harness(new Map([['x.pm.book', 1]]), false, new Promise<void>((done) => (metadata = done)));
+  it('writes the last markers when it closes while a round waits for the topic metadata, which never holds the records up', async () => {
+    let answer = (): void => undefined;
+    const asked = new Promise<void>((done) => (answer = done));
+    const { queued, stamps, marks, publish } = harness(new Map([['x.pm.book', 1]]), { metadata: () => asked });
     stamps.next('pm.book', 'a');
-    // The round due with the first request waits for the metadata; the publisher closes meanwhile.
-    const riding = marks.publishing([10], () => true);
+    // The partitions are not known yet: the records go without a round, and a timed one waits for the metadata.
+    publish([10]);
+    await vi.advanceTimersByTimeAsync(0);
     const closing = marks.close();
-    metadata();
-    expect(await riding).toEqual([]);
+    answer();
     await closing;
     expect(queued).toEqual(['pm.book/0@9 1000:0:0']);
   });
 
+  it('tries a round that failed again an interval later, and asks for the partitions of a missing topic at most once an interval', async () => {
+    let asked = 0;
+    const { queued, stamps, publish } = harness(new Map([['x.pm.book', 1]]), {
+      promptMs: 5,
+      metadata: () => (++asked === 1 ? Promise.reject(new Error('broker away')) : Promise.resolve()),
+    });
+    stamps.next('pm.book', 'a');
+    publish([10]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(queued).toEqual([]);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(queued).toEqual(['pm.book/0@9 1000:0:0']);
+    // pm.trade and pm.resolution do not exist: the counts are asked again an interval after the last time, not per round.
+    for (let ms = 0; ms < 150; ms += 10) {
+      stamps.next('pm.book', 'b');
+      publish([20 + ms]);
+      await vi.advanceTimersByTimeAsync(10);
+    }
+    // Asked at 0 (failed), 100 and 200 ms.
+    expect(asked).toBe(3);
+    expect(queued.length).toBeGreaterThan(10);
+  });
+
   it('with the wall clock (live ingest), marks with a record and then every interval, at the wall time less 1 ms, received or not', async () => {
     vi.setSystemTime(10_000);
-    const { queued, stamps, marks, publish } = harness(new Map([['x.pm.book', 1]]), true, Promise.resolve(), 5);
+    const { queued, stamps, marks, publish } = harness(new Map([['x.pm.book', 1]]), { wallClock: true, promptMs: 5 });
     await vi.advanceTimersByTimeAsync(500);
     // Nothing before the first record.
     expect(queued).toEqual([]);
     stamps.next('pm.book', 'a');
     vi.setSystemTime(10_502);
-    await publish([10_500]);
-    expect(queued).toEqual(['pm.book/0@10501 1000:0:0 with records']);
+    publish([10_500]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(queued).toEqual(['pm.book/0@10501 1000:0:0']);
     // Quiet: the markers go on, at the wall time.
     await vi.advanceTimersByTimeAsync(200);
     expect(queued.slice(1)).toEqual(['pm.book/0@10601 1000:0:0', 'pm.book/0@10701 1000:0:0']);
-    // A record while quiet, with others still waiting for the next request: marked at once, up to its own time only.
+    // A record while quiet, with others still waiting for the next request: marked with it, up to its own time only.
     await vi.advanceTimersByTimeAsync(30);
     stamps.next('pm.book', 'b');
-    await publish([10_731], false);
+    publish([10_731], false);
     expect(queued.slice(3)).toEqual(['pm.book/0@10730 1000:1:0 with records']);
     // That round fell short of the record's millisecond: the next goes 5 ms later (not an interval), then the interval counts from there.
     await vi.advanceTimersByTimeAsync(5);

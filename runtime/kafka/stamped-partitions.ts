@@ -1,0 +1,52 @@
+import type { Admin } from 'kafkajs';
+import type { TopicName } from '../../schemas/topics.js';
+import { STAMPED } from './ingest-order.js';
+
+/** Partitions per stamped topic (0: it does not exist yet). */
+export type PartitionCounts = ReadonlyMap<TopicName, number>;
+
+/**
+ * The partition counts of the stamped topics that exist, for progress markers. Asking for a
+ * missing topic's metadata could create it, so only listed topics are asked for. Once every topic
+ * exists the counts are kept; until then they are asked again at most once per `refreshMs`.
+ */
+export class StampedPartitions {
+  private complete: PartitionCounts | undefined;
+  private partial: PartitionCounts | undefined;
+  private askedAt = Number.NEGATIVE_INFINITY;
+  private asking: Promise<PartitionCounts> | undefined;
+
+  constructor(
+    private readonly admin: () => Promise<Admin>,
+    private readonly kafkaTopic: (topic: TopicName) => string,
+    private readonly refreshMs: number,
+  ) {}
+
+  /** The counts as known now, without asking (undefined: never asked, or stale while topics are missing). */
+  get known(): PartitionCounts | undefined {
+    return this.complete ?? (Date.now() - this.askedAt < this.refreshMs ? this.partial : undefined);
+  }
+
+  /** The counts: as known, or asked for (one question at a time; a failure rejects). */
+  counts(): Promise<PartitionCounts> {
+    const known = this.known;
+    if (known !== undefined) return Promise.resolve(known);
+    this.asking ??= this.ask().finally(() => {
+      this.asking = undefined;
+    });
+    return this.asking;
+  }
+
+  private async ask(): Promise<PartitionCounts> {
+    this.askedAt = Date.now();
+    const admin = await this.admin();
+    const existing = new Set(await admin.listTopics());
+    const topics = STAMPED.flat();
+    const names = topics.map((t) => this.kafkaTopic(t)).filter((t) => existing.has(t));
+    const { topics: found } = await admin.fetchTopicMetadata({ topics: names });
+    const counts = new Map(topics.map((t) => [t, found.find((f) => f.name === this.kafkaTopic(t))?.partitions.length ?? 0]));
+    if ([...counts.values()].includes(0)) this.partial = counts;
+    else this.complete = counts;
+    return counts;
+  }
+}
