@@ -172,8 +172,8 @@ export class KafkaPublisher {
         const request = await this.request(batch);
         if (request.stamped.length > 0 && this.progressMarks !== undefined) {
           // Progress markers in the same request, after the records they cover (when a round is due).
-          for (const marker of this.progressMarks.publishing(request.stamped, () => this.queue.length === 0)) {
-            request.add({ topic: marker.topic, key: '', value: null, seq: undefined, marker });
+          for (const marker of this.progressMarks.publishing(request.stamped, this.queue.length === 0)) {
+            request.add(marker.topic, marker);
           }
         }
         const topicMessages = [...[...request.byTopic].map(([topic, messages]) => ({ topic: this.opts.kafkaTopic(topic), messages })), ...request.deadLetters];
@@ -202,7 +202,7 @@ export class KafkaPublisher {
     markers: Map<TopicName, number>;
     stamped: number[];
     deadLetters: { topic: string; messages: Message[] }[];
-    add: (marker: Pending) => void;
+    add: (topic: TopicName, marker: NonNullable<Pending['marker']>) => void;
   }> {
     const byTopic = new Map<TopicName, Message[]>();
     const messagesOf = (topic: TopicName): Message[] => {
@@ -212,9 +212,9 @@ export class KafkaPublisher {
     };
     /** Progress markers per topic: acknowledged, not counted as records. */
     const markers = new Map<TopicName, number>();
-    const add = ({ topic, marker }: Pending): void => {
+    const add = (topic: TopicName, marker: NonNullable<Pending['marker']>): void => {
       // A queued round of ingest's markers that a later round overtook would take a partition's progress back.
-      if (marker === undefined || (marker.round !== undefined && this.progressMarks?.overtaken(marker.round) === true)) return;
+      if (marker.round !== undefined && this.progressMarks?.overtaken(marker.round) === true) return;
       const headers: IHeaders = { [PROGRESS_HEADER]: String(marker.time) };
       if (marker.order !== undefined) headers[ORDER_HEADER] = marker.order;
       messagesOf(topic).push({ partition: marker.partition, key: null, value: null, headers });
@@ -226,7 +226,7 @@ export class KafkaPublisher {
     const deadLetters: { topic: string; messages: Message[] }[] = [];
     for (const record of batch) {
       if (record.marker !== undefined) {
-        add(record);
+        add(record.topic, record.marker);
         continue;
       }
       let value: Buffer;

@@ -24,7 +24,7 @@ function harness(topics: Map<string, number>, opts: { wallClock?: boolean; promp
   );
   /** A produce request with stamped records of these receive times: the round riding with it, if any, is queued too (marked so). */
   const publish = (recvTimes: readonly number[], queueEmpty = true): void => {
-    for (const m of marks.publishing(recvTimes, () => queueEmpty)) queued.push(`${m.topic}/${m.partition}@${m.time} ${m.order} with records`);
+    for (const m of marks.publishing(recvTimes, queueEmpty)) queued.push(`${m.topic}/${m.partition}@${m.time} ${m.order} with records`);
   };
   return { queued, stamps, marks, publish };
 }

@@ -66,7 +66,7 @@ export class ProgressMarks {
    * (each partition's marker after that partition's records); else none, and a timed round follows.
    * `queueEmpty`: whether no record waits for a later request (live: then the wall time is covered).
    */
-  publishing(recvTimes: readonly number[], queueEmpty: () => boolean): ProgressMarker[] {
+  publishing(recvTimes: readonly number[], queueEmpty: boolean): ProgressMarker[] {
     for (const t of recvTimes) if (!(t <= (this.sentUntil ?? Number.NEGATIVE_INFINITY))) this.sentUntil = t;
     this.unmarked = true;
     const counts = this.partitions.known;
@@ -141,17 +141,17 @@ export class ProgressMarks {
     const counts = await this.partitions.counts();
     // A close meanwhile writes the last markers itself (it sees records still unmarked).
     if (this.closed && !last) return;
-    for (const marker of this.round(counts, () => true) ?? []) this.host.enqueue(marker);
+    for (const marker of this.round(counts, true) ?? []) this.host.enqueue(marker);
   }
 
   /** A marker for every partition of the stamped topics that exist, covering the records sent so far (undefined: nothing new to say). */
-  private round(counts: PartitionCounts, queueEmpty: () => boolean): ProgressMarker[] | undefined {
+  private round(counts: PartitionCounts, queueEmpty: boolean): ProgressMarker[] | undefined {
     const order = this.stamps.marker();
     const { sentUntil } = this;
     if (sentUntil === undefined || order === undefined) return undefined;
     // Taken right before the markers go: every record received earlier is sent before them, unless records still wait.
     // Never back: every record after the last round was received after its time.
-    const time = Math.max(this.opts.wallClock === true && queueEmpty() ? Math.max(sentUntil, Date.now()) - 1 : sentUntil - 1, this.markedTime);
+    const time = Math.max(this.opts.wallClock === true && queueEmpty ? Math.max(sentUntil, Date.now()) - 1 : sentUntil - 1, this.markedTime);
     this.unmarked = false;
     if (time === this.markedTime && order === this.markedOrder) return undefined;
     this.markedAt = Date.now();
