@@ -105,6 +105,7 @@ async function main(): Promise<void> {
       mode: options.latencyMode,
       stages: options.stages,
       bootstrap: cluster.bootstrap,
+      brokerProcessGroup: cluster.processGroup,
       logLevel: options.log,
       busLogger,
       scorer: logistic,

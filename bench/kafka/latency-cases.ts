@@ -28,6 +28,7 @@ import { createTopics } from './broker-admin.js';
 import { publishRecord } from './derived-records.js';
 import { fmt } from './format.js';
 import { OriginClock, STAGES, type Stage } from './origin-clock.js';
+import { coresSince, groupCpuSeconds, processesCpuSeconds } from './process-cpu.js';
 import { startOutputReader } from './output-reader.js';
 import { wirePipeline } from './pipeline-case.js';
 
@@ -59,6 +60,18 @@ export interface LatencyResult {
   readonly readerHop: Record<Stage, LatencySummary> | null;
   readonly unmatched: number;
   readonly duplicates: number;
+  readonly cores: CoresUsed;
+}
+
+/**
+ * Cores used while the measured input was published (CPU seconds per second; null when not
+ * readable): the broker's (the local mock's processes; null for a remote broker) and the pipelines'
+ * (the `polyflow run` processes; in-process and on the memory bus, this whole process, which also
+ * publishes the input and reads the outputs).
+ */
+export interface CoresUsed {
+  readonly broker: number | null;
+  readonly pipelines: number | null;
 }
 
 /** How every latency case of the run is fed and where its Kafka pipelines run. */
@@ -74,6 +87,8 @@ export interface LatencyRun {
   readonly mode: LatencyMode;
   /** The broker's bootstrap address. */
   readonly bootstrap: string;
+  /** The process group of a local broker (the mock cluster), whose cores the run reports. */
+  readonly brokerProcessGroup?: number | undefined;
   /** Log level of the pipeline processes (`silent` gives them `warn`). */
   readonly logLevel: string;
   readonly busLogger: Logger;
@@ -127,8 +142,17 @@ async function paced(records: readonly TappedRecord[], rate: number, publish: (r
  */
 const receivedNow = (r: TappedRecord): TappedRecord => (r.topic === 'pm.book' || r.topic === 'pm.trade' ? { ...r, value: { ...(r.value as object), recvTs: Date.now() } } : r);
 
-/** Streams `rest` at the run's rate after the market metadata: warm-up, then the measured seconds. Waits for the tail. */
-async function stream(clock: OriginClock, bus: Bus, rest: readonly TappedRecord[], run: LatencyRun, tailMs: number): Promise<number> {
+/** This process's CPU seconds so far. */
+const ownCpuSeconds = (): number => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+};
+
+/**
+ * Streams `rest` at the run's rate after the market metadata: warm-up, then the measured seconds,
+ * over which `meter` (started with them) tells the cores used. Waits for the tail.
+ */
+async function stream(clock: OriginClock, bus: Bus, rest: readonly TappedRecord[], run: LatencyRun, tailMs: number, meter: () => () => CoresUsed): Promise<{ rate: number; cores: CoresUsed }> {
   const warm = rest.slice(0, Math.round(run.rate * run.warmup));
   const measured = rest.slice(warm.length);
   const publish = (recorded: TappedRecord): void => {
@@ -138,11 +162,13 @@ async function stream(clock: OriginClock, bus: Bus, rest: readonly TappedRecord[
   };
   await paced(warm, run.rate, publish);
   clock.startMeasuring(performance.now());
+  const metered = meter();
   const rate = Math.round(await paced(measured, run.rate, publish));
   const end = performance.now();
   clock.inputEnded(end);
+  const cores = metered();
   while (performance.now() - Math.max(end, clock.lastArrival) < tailMs && performance.now() - end < 15_000) await sleep(50);
-  return rate;
+  return { rate, cores };
 }
 
 /**
@@ -175,11 +201,15 @@ async function memoryLatency(lc: LatencyCase, run: LatencyRun, meta: readonly Ta
   graph.add(predictPipeline(bus, cfg, { scorer: run.scorer, scheduler: asyncScheduler, inFlight, metrics }));
   graph.add(tradePipeline(bus, cfg, { metrics, clock: dueClockOf(asyncScheduler) }));
   for (const r of meta) publishRecord(bus, r);
-  const rate = await stream(clock, bus, rest, run, lc.scoreWaitMs + 500);
+  const meter = (): (() => CoresUsed) => {
+    const pipelines = coresSince(ownCpuSeconds);
+    return () => ({ broker: null, pipelines: pipelines() });
+  };
+  const { rate, cores } = await stream(clock, bus, rest, run, lc.scoreWaitMs + 500, meter);
   graph.unsubscribe();
   await inFlight.whenIdle();
   await bus.close();
-  return { bus: 'memory', fetchWaitMs: null, scoreWaitMs: lc.scoreWaitMs, markersMs: null, promptMs: null, rate, stages: clock.summary(), readerHop: null, unmatched: clock.unmatched, duplicates: clock.duplicates };
+  return { bus: 'memory', fetchWaitMs: null, scoreWaitMs: lc.scoreWaitMs, markersMs: null, promptMs: null, rate, stages: clock.summary(), readerHop: null, unmatched: clock.unmatched, duplicates: clock.duplicates, cores };
 }
 
 /**
@@ -230,8 +260,27 @@ async function kafkaLatency(lc: LatencyCase, run: LatencyRun, meta: readonly Tap
     }
     const clock = new OriginClock();
     reader = await startOutputReader(config, `${id}.bench-reader`, run.busLogger, (stage, v, producedAt) => clock.arrived(stage, v, producedAt), run.stages);
-    const rate = await stream(clock, publisher, rest, run, lc.scoreWaitMs + 3 * lc.fetchWaitMs + 500);
-    return { bus: 'kafka', fetchWaitMs: lc.fetchWaitMs, scoreWaitMs: lc.scoreWaitMs, markersMs: config.kafka.progressIntervalMs, promptMs: config.kafka.progressPromptMs, rate, stages: clock.summary(), readerHop: clock.readerHopSummary(), unmatched: clock.unmatched, duplicates: clock.duplicates };
+    const group = run.brokerProcessGroup;
+    const pids = children.map((child) => child.pid).filter((pid): pid is number => pid !== undefined);
+    const meter = (): (() => CoresUsed) => {
+      const broker = group === undefined ? () => null : coresSince(() => groupCpuSeconds(group));
+      const pipelines = coresSince(pids.length > 0 ? () => processesCpuSeconds(pids) : ownCpuSeconds);
+      return () => ({ broker: broker(), pipelines: pipelines() });
+    };
+    const { rate, cores } = await stream(clock, publisher, rest, run, lc.scoreWaitMs + 3 * lc.fetchWaitMs + 500, meter);
+    return {
+      bus: 'kafka',
+      fetchWaitMs: lc.fetchWaitMs,
+      scoreWaitMs: lc.scoreWaitMs,
+      markersMs: config.kafka.progressIntervalMs,
+      promptMs: config.kafka.progressPromptMs,
+      rate,
+      stages: clock.summary(),
+      readerHop: clock.readerHopSummary(),
+      unmatched: clock.unmatched,
+      duplicates: clock.duplicates,
+      cores,
+    };
   } finally {
     graphs.unsubscribe();
     await Promise.all(inFlights.map((f) => f.whenIdle()));

@@ -86,6 +86,13 @@ function printLatency(out: NodeJS.WritableStream, results: readonly LatencyResul
   out.write('  markers: kafka.progressIntervalMs/progressPromptMs of every process (trade waits for the predictions due before each book; off: it acts on arrival)\n');
   out.write('  p50x/p99x: kafka over memory at the same scoring.maxWaitMs; reader p50/p99: the last hop alone, from the output\'s produce request\n');
   out.write('  (its Kafka timestamp) to its arrival at this process\'s reader, included in p50/p99\n');
+  const cores = (x: number | null): string => (x === null ? '-' : x.toFixed(2));
+  const pipelinesAre = options.latencyMode === 'processes' ? 'the 3 pipeline processes' : 'this process';
+  out.write(`  cores used while the measured input went out (CPU s per s; broker: the local mock's processes; pipelines: ${pipelinesAre}, memory: this process)\n`);
+  for (const r of results) {
+    const markers = r.markersMs === null ? '' : ` markers ${r.markersMs === 0 ? 'off' : `${r.markersMs}/${r.promptMs ?? '-'}`}`;
+    out.write(`    ${r.bus}${r.fetchWaitMs === null ? '' : ` fetchWait ${r.fetchWaitMs}`} scoreWait ${r.scoreWaitMs}${markers}: broker ${cores(r.cores.broker)}, pipelines ${cores(r.cores.pipelines)}\n`);
+  }
   for (const r of results) {
     // The first stage measured (features.v1 unless --stages left it out): the first to fall behind.
     const stage = STAGES.find((st) => r.stages[st].count > 0);

@@ -20,6 +20,8 @@ export interface MockCluster {
    */
   prepareTopics(prefix: string): Promise<void>;
   stop(): void;
+  /** The mock's process group (the script, kcat and its helpers), whose CPU a benchmark reports. */
+  readonly processGroup?: number | undefined;
 }
 
 async function createTestTopics(bootstrap: string, prefix: string): Promise<void> {
@@ -98,7 +100,7 @@ function startMockCluster(opts: { brokers?: number; timeoutMs?: number } = {}): 
     const lines = createInterface({ input: child.stdout! });
     lines.once('line', (line) => {
       clearTimeout(timer);
-      resolve({ kind: 'mock', bootstrap: line.trim(), prepareTopics: () => Promise.resolve(), stop });
+      resolve({ kind: 'mock', bootstrap: line.trim(), prepareTopics: () => Promise.resolve(), stop, processGroup: child.pid });
     });
   });
 }
