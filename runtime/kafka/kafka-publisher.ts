@@ -179,6 +179,7 @@ export class KafkaPublisher {
         const topicMessages = [...[...request.byTopic].map(([topic, messages]) => ({ topic: this.opts.kafkaTopic(topic), messages })), ...request.deadLetters];
         // Nothing to send when every marker of the batch was overtaken.
         if (topicMessages.length > 0) await this.producer.sendBatch({ acks: -1, compression: this.opts.compression, topicMessages });
+        this.progressMarks?.published(request.byTopic.keys());
         this.host.acknowledged(batch.length);
         for (const [topic, messages] of request.byTopic) {
           const records = messages.length - (request.markers.get(topic) ?? 0);

@@ -142,6 +142,34 @@ describe('ProgressMarks', () => {
     expect(queued.length).toBeGreaterThan(10);
   });
 
+  it('marks a topic made by its first record from the round after the broker acknowledged it, not an interval later, and in the last round', async () => {
+    const topics = new Map([['x.pm.book', 1]]);
+    const { queued, stamps, marks, publish } = harness(topics, { promptMs: 5 });
+    stamps.next('pm.book', 'a');
+    publish([10]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(queued).toEqual(['pm.book/0@9 1000:0:0']);
+    // A first resolution makes its topic; the counts asked 10 ms ago stay as they were until told.
+    await vi.advanceTimersByTimeAsync(10);
+    topics.set('x.pm.resolution', 2);
+    stamps.next('pm.resolution', 'm');
+    publish([20]);
+    expect(queued.slice(1)).toEqual(['pm.book/0@19 1000:1:0 with records']);
+    marks.published(['pm.resolution']);
+    stamps.next('pm.book', 'b');
+    // Told: no round rides on counts that miss it; the next one asks and marks both topics.
+    publish([30]);
+    expect(queued).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(5);
+    expect(queued.slice(2)).toEqual(['pm.book/0@29 1000:2:0', 'pm.resolution/0@29 1000:2:0', 'pm.resolution/1@29 1000:2:0']);
+    // The last round too.
+    stamps.next('pm.book', 'c');
+    publish([40]);
+    queued.length = 0;
+    await marks.close();
+    expect(queued.map((q) => q.replace(' with records', ''))).toEqual(['pm.book/0@39 1000:3:0', 'pm.resolution/0@39 1000:3:0', 'pm.resolution/1@39 1000:3:0']);
+  });
+
   it('with the wall clock (live ingest), marks with a record and then every interval, at the wall time less 1 ms, received or not', async () => {
     vi.setSystemTime(10_000);
     const { queued, stamps, marks, publish } = harness(new Map([['x.pm.book', 1]]), { wallClock: true, promptMs: 5 });

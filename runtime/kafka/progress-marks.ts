@@ -84,6 +84,11 @@ export class ProgressMarks {
     return round;
   }
 
+  /** The broker acknowledged records of these topics (see StampedPartitions.published). */
+  published(topics: Iterable<TopicName>): void {
+    this.partitions.published(topics);
+  }
+
   /** True when a queued marker's round was overtaken by a later one (sent with records, or queued after it). */
   overtaken(round: number): boolean {
     return round < this.rounds;

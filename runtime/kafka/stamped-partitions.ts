@@ -22,6 +22,17 @@ export class StampedPartitions {
     private readonly refreshMs: number,
   ) {}
 
+  /**
+   * The broker acknowledged records of these topics, so they exist: counts that miss one of them
+   * are stale, and the next round asks again (a topic made by its first record, as a broker that
+   * creates topics on use does, is marked from then on, not an interval later).
+   */
+  published(topics: Iterable<TopicName>): void {
+    const { partial } = this;
+    if (this.complete !== undefined || partial === undefined) return;
+    for (const topic of topics) if (partial.get(topic) === 0) this.askedAt = Number.NEGATIVE_INFINITY;
+  }
+
   /** The counts as known now, without asking (undefined: never asked, or stale while topics are missing). */
   get known(): PartitionCounts | undefined {
     return this.complete ?? (Date.now() - this.askedAt < this.refreshMs ? this.partial : undefined);
