@@ -8,7 +8,8 @@ export type PartitionCounts = ReadonlyMap<TopicName, number>;
 /**
  * The partition counts of the stamped topics that exist, for progress markers. Asking for a
  * missing topic's metadata could create it, so only listed topics are asked for. Once every topic
- * exists the counts are kept; until then they are asked again at most once per `refreshMs`.
+ * exists the counts are kept; until then they are asked again at most once per `refreshMs`, or at
+ * the next round once records of a missing topic were acknowledged (published()).
  */
 export class StampedPartitions {
   private complete: PartitionCounts | undefined;
