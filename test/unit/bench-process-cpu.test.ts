@@ -12,20 +12,23 @@ describe.runIf(process.platform === 'linux')('bench process CPU (/proc)', () => 
     const child = spawn(process.execPath, ['-e', 'for (;;);'], { detached: true, stdio: 'ignore' });
     const exited = once(child, 'exit');
     const pid = child.pid as number;
-    const deadline = Date.now() + 10_000;
-    while ((processesCpuSeconds([pid]) ?? 0) < 0.05 && Date.now() < deadline) await new Promise((done) => setTimeout(done, 20));
-    const before = processesCpuSeconds([pid]) as number;
-    const group = groupCpuSeconds(pid) as number;
-    const own = processesCpuSeconds([process.pid]) as number;
-    const both = processesCpuSeconds([pid, process.pid]) as number;
-    const after = processesCpuSeconds([pid]) as number;
-    expect(before).toBeGreaterThanOrEqual(0.05);
-    // The child leads its group alone: read in between, the group's count lies between the child's two.
-    expect(group).toBeGreaterThanOrEqual(before);
-    expect(group).toBeLessThanOrEqual(after);
-    expect(both).toBeGreaterThanOrEqual(before + own);
-    expect(both).toBeLessThanOrEqual(after + (processesCpuSeconds([process.pid]) as number));
-    child.kill('SIGKILL');
+    try {
+      const deadline = Date.now() + 10_000;
+      while ((processesCpuSeconds([pid]) ?? 0) < 0.05 && Date.now() < deadline) await new Promise((done) => setTimeout(done, 20));
+      const before = processesCpuSeconds([pid]) as number;
+      const group = groupCpuSeconds(pid) as number;
+      const own = processesCpuSeconds([process.pid]) as number;
+      const both = processesCpuSeconds([pid, process.pid]) as number;
+      const after = processesCpuSeconds([pid]) as number;
+      expect(before).toBeGreaterThanOrEqual(0.05);
+      // The child leads its group alone: read in between, the group's count lies between the child's two.
+      expect(group).toBeGreaterThanOrEqual(before);
+      expect(group).toBeLessThanOrEqual(after);
+      expect(both).toBeGreaterThanOrEqual(before + own);
+      expect(both).toBeLessThanOrEqual(after + (processesCpuSeconds([process.pid]) as number));
+    } finally {
+      child.kill('SIGKILL');
+    }
     await exited;
     expect(processesCpuSeconds([pid])).toBeUndefined();
     expect(groupCpuSeconds(pid)).toBe(0);
