@@ -390,10 +390,10 @@ export const ConfigSchema = z.object({
       orderWaitMs: ms().default(500),
       /**
        * A publisher of books and trades marks its progress on every partition of them (progress
-       * markers, forwarded by features and predict; how soon after it published some:
-       * progressPromptMs, at most this), and live ingest this often while its markets are quiet. With them (on every process), a trade process
-       * places predictions among the books as the embedded run does; 0 turns them off, and trade then
-       * acts on each prediction as it arrives.
+       * markers, forwarded by features and predict) soon after it published some (progressPromptMs,
+       * at most this long after), and live ingest this often while its markets are quiet. With them
+       * (on every process), a trade process places predictions among the books as the embedded run
+       * does; 0 turns them off, and trade then acts on each prediction as it arrives.
        */
       progressIntervalMs: z.number().int().min(0).default(100),
       /**

@@ -16,6 +16,7 @@ import { JsonlFiles } from '../../sinks/jsonl-files.js';
 import { BusTap } from '../bus-tap.js';
 import { profiled, type SelfTime } from '../cpu-profile.js';
 import { wirePipeline, type PipelineCase } from './pipeline-case.js';
+import { coresSince, ownCpuSeconds } from './process-cpu.js';
 
 /** One Kafka pass: a fresh consumer group from offset 0 over the pre-produced input. */
 export interface KafkaPass {
@@ -91,7 +92,7 @@ async function kafkaPass(c: PipelineCase, opts: KafkaPassInput): Promise<KafkaPa
   try {
     await bus.start();
     const t0 = performance.now();
-    const cpu0 = process.cpuUsage();
+    const cores = coresSince(ownCpuSeconds);
     const loop0 = performance.eventLoopUtilization();
     let selfTime: SelfTime | undefined;
     if (profileFile === undefined) await drained(bus, tap.subscribed, pre, inFlight);
@@ -100,9 +101,9 @@ async function kafkaPass(c: PipelineCase, opts: KafkaPassInput): Promise<KafkaPa
       selfTime = (await profiled(() => drained(bus, tap.subscribed, pre, inFlight), profileFile)).selfTime;
     }
     const seconds = (performance.now() - t0) / 1000;
-    const cpu = process.cpuUsage(cpu0);
+    const cpu = cores() ?? Number.NaN;
     const loop = performance.eventLoopUtilization(loop0).utilization;
-    measured = { eps: inputRecords / seconds, seconds, cpu: (cpu.user + cpu.system) / 1e6 / seconds, loop, selfTime };
+    measured = { eps: inputRecords / seconds, seconds, cpu, loop, selfTime };
     // predict's last batch is scored at the settle after its run (or on its timer, scoring.maxWaitMs,
     // 0 in these cases), which may come after the drained point; the memory pass flushes it at its
     // input's end. Its outputs count, its wait is not throughput.

@@ -28,7 +28,7 @@ import { createTopics } from './broker-admin.js';
 import { publishRecord } from './derived-records.js';
 import { fmt } from './format.js';
 import { OriginClock, STAGES, type Stage } from './origin-clock.js';
-import { coresSince, groupCpuSeconds, processesCpuSeconds } from './process-cpu.js';
+import { coresSince, groupCpuSeconds, ownCpuSeconds, processesCpuSeconds } from './process-cpu.js';
 import { startOutputReader } from './output-reader.js';
 import { wirePipeline } from './pipeline-case.js';
 
@@ -141,12 +141,6 @@ async function paced(records: readonly TappedRecord[], rate: number, publish: (r
  * progress, as they would there (the recording's own receive times run at whatever pace --rate gives).
  */
 const receivedNow = (r: TappedRecord): TappedRecord => (r.topic === 'pm.book' || r.topic === 'pm.trade' ? { ...r, value: { ...(r.value as object), recvTs: Date.now() } } : r);
-
-/** This process's CPU seconds so far. */
-const ownCpuSeconds = (): number => {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1e6;
-};
 
 /**
  * Streams `rest` at the run's rate after the market metadata: warm-up, then the measured seconds,

@@ -18,6 +18,12 @@ function statFields(pid: number | string): string[] | undefined {
 /** User plus system CPU seconds of stat fields (utime and stime are the 12th and 13th after the name). */
 const cpuSecondsOf = (fields: readonly string[]): number => (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 
+/** This process's CPU seconds so far (user plus system). */
+export function ownCpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
 /** CPU seconds the processes used so far; undefined when one cannot be read (gone, or no /proc). */
 export function processesCpuSeconds(pids: readonly number[]): number | undefined {
   let total = 0;
