@@ -360,6 +360,14 @@ export const ConfigSchema = z.object({
       joinTimeoutMs: ms().default(60_000),
       /** How long the broker may hold a fetch with no data: the latency bound of each hop between pipelines. */
       fetchMaxWaitMs: ms().default(50),
+      /**
+       * A consumer commits its offsets at most this often while records keep coming (once their
+       * outputs are acknowledged), not after every fetched batch: a trickle of input would otherwise
+       * be hundreds of commits a second per process. A process that dies reads at most about this
+       * much input again (its outputs come again with the same ids and are dropped downstream);
+       * stop, checkpoints and rebalances commit at once. 0: after every batch.
+       */
+      commitIntervalMs: ms().default(100),
       /** Records per produce request. */
       batchSize: z.number().int().positive().default(500),
       /**

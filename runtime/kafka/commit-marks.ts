@@ -27,6 +27,11 @@ export class CommitMarks {
   /** The partitions of the latest assignment (keepAssigned), when one was given. */
   private assigned: ReadonlySet<string> | undefined;
 
+  /** Records queued for publishing so far. */
+  get publishedCount(): number {
+    return this.published;
+  }
+
   /** One record queued for publishing. */
   recordPublished(): void {
     this.published++;

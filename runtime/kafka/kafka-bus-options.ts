@@ -30,6 +30,11 @@ export interface KafkaBusOptions {
   readonly fetchMaxWaitMs?: number | undefined;
   /** Compression of the produced record batches (default none). */
   readonly compression?: 'none' | 'gzip' | undefined;
+  /**
+   * At most one offset commit this often while records keep coming (default 0: after every batch
+   * whose outputs are acknowledged; see OffsetCommitter). Stop, checkpoints and rebalances commit at once.
+   */
+  readonly commitIntervalMs?: number | undefined;
   /** With metrics: how often the lag of the assigned partitions is asked of the broker (default 5 s). */
   readonly lagProbeMs?: number | undefined;
   /**

@@ -13,6 +13,7 @@ import { ConsumptionHolds } from './consumption-holds.js';
 import { RecentIds, recordId } from './recent-ids.js';
 import { ReferenceTables } from './reference-tables.js';
 import { CommitMarks, partitionKey, type PartitionOffset } from './commit-marks.js';
+import { OffsetCommitter } from './offset-committer.js';
 import { activeStandbyAssigner } from './active-standby-assigner.js';
 import { coPartitionedAssigner } from './co-partitioned-assigner.js';
 import { checkCoPartitioned, OrderStamps, progressChainPartitions, progressOf, STAMPED, topicPartitions } from './ingest-order.js';
@@ -27,9 +28,6 @@ interface Held {
   readonly subject: Subject<unknown>;
   readonly value: unknown;
 }
-
-/** Pause before a refused offset commit is tried again. */
-const COMMIT_RETRY_MS = 200;
 
 /**
  * The bus over Kafka. Values are Avro in Confluent's wire format (`AvroTopicSerde`); keys are the
@@ -94,7 +92,7 @@ export class KafkaBus implements Bus {
   private checkpointedAt = Date.now();
   /** Offsets to commit once the outputs published before them are acknowledged. */
   private readonly marks = new CommitMarks();
-  private committing: Promise<void> | undefined;
+  private readonly committer: OffsetCommitter;
   /** With `ingestOrder`: co-partitioned records wait here for their place. */
   private readonly intake: MergedIntake | undefined;
   private overdueQueued = false;
@@ -146,6 +144,12 @@ export class KafkaBus implements Bus {
       this.publisherHost(),
     );
     this.intake = this.order === undefined ? this.newIntake(opts) : undefined;
+    this.committer = new OffsetCommitter(
+      this.marks,
+      { commit: (offsets) => this.commit(offsets), paused: () => this.holds.has('assignment'), flush: () => this.flush() },
+      // What a successor re-publishes stays well within the ids a consumer remembers (kafka.dedupeCapacity, twice the high-water mark).
+      { intervalMs: opts.commitIntervalMs ?? 0, maxUncommitted: Math.ceil(this.highWater / 2) },
+    );
   }
 
   /** The bus's side of its publisher: commit marks, backpressure, publish order, and failure. */
@@ -154,7 +158,7 @@ export class KafkaBus implements Bus {
       queued: () => this.marks.recordPublished(),
       acknowledged: (records) => {
         this.marks.recordsAcknowledged(records);
-        this.commitAcknowledged();
+        this.committer.commitDue();
       },
       backlogged: () => this.holds.backlogged(),
       relieved: () => this.holds.relieved(),
@@ -580,7 +584,7 @@ export class KafkaBus implements Bus {
       this.marks.mark(kafkaTopic, partition, (BigInt(last) + 1n).toString());
       marked = true;
     }
-    if (marked) this.commitAcknowledged();
+    if (marked) this.committer.commitDue();
   }
 
   private async checkpointIfDue(): Promise<void> {
@@ -636,27 +640,6 @@ export class KafkaBus implements Bus {
     };
   }
 
-  /** Commits the marks whose outputs are all acknowledged (one request in flight; later marks wait for it). */
-  private commitAcknowledged(): void {
-    if (this.committing !== undefined || this.holds.has('assignment')) return;
-    const due = this.marks.takeDue();
-    if (due.length === 0) return;
-    this.committing = this.commit(due).then((committed) => {
-      this.committing = undefined;
-      // A refused commit is retried after a pause (the consumer may be restarting), not at once.
-      if (committed) this.commitAcknowledged();
-      else setTimeout(() => this.commitAcknowledged(), COMMIT_RETRY_MS).unref();
-    });
-  }
-
-  /** Every mark committed: waits for outstanding acknowledgements and commits. */
-  private async commitAll(): Promise<void> {
-    await this.flush();
-    while (this.committing !== undefined) await this.committing;
-    const due = this.marks.takeDue();
-    if (due.length > 0) await this.commit(due);
-  }
-
   /**
    * Stops consuming (the batch in hand finishes and its outputs are acknowledged) and saves a
    * checkpoint of the operators' states: call before unsubscribing them, then `close()`.
@@ -668,7 +651,7 @@ export class KafkaBus implements Bus {
       await this.assigning;
       await this.consuming;
       await this.opts.settle?.();
-      await this.commitAll();
+      await this.committer.commitAll();
       await this.checkpoint();
     } catch (err) {
       // A failed publish commits nothing: the next member re-reads from the last committed offsets.
@@ -684,7 +667,7 @@ export class KafkaBus implements Bus {
     if (rebuild?.checkpoints === undefined || rebuild.snapshot === undefined || this.holds.has('assignment') || this.assigned.length === 0) return;
     this.checkpointedAt = Date.now();
     // A restart resumes after the checkpoint's offsets: what the records before them published must be acknowledged.
-    await this.commitAll();
+    await this.committer.commitAll();
     const operators = new Map(rebuild.snapshot());
     // How far the markers had progressed, so a member restored from it gives the operators the input times a rebuild from the start would.
     if (this.input !== undefined) operators.set(INPUT_PROGRESS_STATE, this.input.snapshot());
@@ -943,7 +926,7 @@ export class KafkaBus implements Bus {
    */
   private async commitAssigned(assignment: Record<string, number[]>): Promise<void> {
     this.marks.keepAssigned(assignment);
-    await this.commitAll();
+    await this.committer.commitAll();
   }
 
   /**

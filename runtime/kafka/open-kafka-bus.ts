@@ -83,6 +83,7 @@ export function kafkaBusOptions(opts: OpenKafkaBusOptions): KafkaBusOptions {
     rebalanceTimeoutMs: kafka.rebalanceTimeoutMs,
     settle: opts.settle,
     fetchMaxWaitMs: opts.fetchMaxWaitMs ?? kafka.fetchMaxWaitMs,
+    commitIntervalMs: kafka.commitIntervalMs,
     lagProbeMs: kafka.lagProbeMs,
     publishOrder: opts.publishOrder,
     rebuild: opts.rebuild,

@@ -42,6 +42,7 @@ interface TestBusOptions {
   orderWaitMs?: number;
   settle?: () => Promise<void>;
   lagProbeMs?: number;
+  commitIntervalMs?: number;
 }
 
 function testBus(o: TestBusOptions): KafkaBus {
@@ -61,6 +62,7 @@ function testBus(o: TestBusOptions): KafkaBus {
     orderWaitMs: o.orderWaitMs,
     settle: o.settle,
     lagProbeMs: o.lagProbeMs,
+    commitIntervalMs: o.commitIntervalMs,
   });
   open.push(bus);
   return bus;
@@ -411,6 +413,44 @@ describe('KafkaBus on the mock cluster', () => {
     expect(worker.counts().acked.get('dlq.ingest')).toBe(500);
     expect((await metrics.pauses.get()).values[0]?.value ?? 0).toBeGreaterThan(0);
     expect((await metrics.paused.get()).values[0]?.value).toBe(0);
+  });
+
+  it('commits a trickle of input at most once per commitIntervalMs, and all of it in the end', async () => {
+    const prefix = `ci-${randomUUID().slice(0, 8)}.`;
+    await cluster.prepareTopics(prefix);
+    const client = new MockClient({ baseURLs: ['mock://test'] });
+    // Two groups read the same trickle: one commits after every batch, the other at most every 2 s.
+    const workers = [0, 2_000].map((commitIntervalMs) => {
+      const metrics = new KafkaMetrics(new Registry());
+      const group = `g-${prefix}${commitIntervalMs}`;
+      const worker = testBus({ prefix, client, group, metrics, commitIntervalMs });
+      worker.topic('pm.trade').subscribe((t) => worker.publish('dlq.ingest', t.id, { source: 'trickle', reason: t.id, raw: t.assetId, ts: t.ts }));
+      return { group, metrics, worker };
+    });
+    for (const { worker } of workers) await worker.start();
+    const writer = testBus({ prefix, client });
+    await writer.start();
+    const [trade] = SAMPLES['pm.trade'];
+    // One record a produce request, each consumed in a batch of its own.
+    for (let i = 0; i < 20; i++) {
+      writer.publish('pm.trade', 'asset-0', { ...trade!, id: `t-${i}`, ts: i });
+      await writer.flush();
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    const committed = async (group: string): Promise<number> => {
+      const admin = createKafka({ brokers: [cluster.bootstrap], clientId: 'ci-admin' }).admin();
+      await admin.connect();
+      const [offsets] = await admin.fetchOffsets({ groupId: group, topics: [`${prefix}pm.trade`] });
+      await admin.disconnect();
+      return (offsets?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+    };
+    for (const { group } of workers) await waitFor(async () => (await committed(group)) === 20, 30_000, `${group} committed the input`);
+    const commits = await Promise.all(workers.map(async ({ metrics }) => (await metrics.commits.get()).values[0]?.value ?? 0));
+    expect(workers.map(({ worker }) => worker.counts().acked.get('dlq.ingest'))).toEqual([20, 20]);
+    expect(commits[0]).toBeGreaterThanOrEqual(10);
+    // The first batch's commit at once, the rest together once the interval is up.
+    expect(commits[1]).toBeGreaterThanOrEqual(1);
+    expect(commits[1]).toBeLessThanOrEqual(2);
   });
 
   it('dead-letters a derived record its schema refuses (as JSON, with the reason) and commits the input once that is acknowledged', async () => {

@@ -200,11 +200,14 @@ describe('features, predict, trade and persist as separate consumer-group proces
     // All at once: a member stopped alone would hand its partitions to the other, which would read them again.
     for (const child of children.values()) child.kill('SIGTERM');
     await Promise.all([...children.values()].map((child) => (child.exitCode === null ? once(child, 'exit') : undefined)));
+    // A features member started again (the mock refused its first join, see startProcess) joined after
+    // its sibling may have consumed the whole input: its partitions were then only rebuilt, nothing published.
+    const late = (name: string): boolean => name.startsWith('features') && restarted.includes(name);
     for (const name of children.keys()) {
       const text = readFileSync(join(dir, `${name}.prom`), 'utf8');
       if (name !== 'trade-2') expect(text, name).toMatch(/polyflow_kafka_consumer_lag_records\{topic="[^"]+",partition="\d"\} \d+/);
       expect(text, name).toMatch(/polyflow_kafka_consumed_records_total\{topic="[^"]+"\} [1-9]/);
-      if (name !== 'persist' && name !== 'trade-2') expect(text, name).toMatch(/polyflow_kafka_produced_records_total\{topic="[^"]+"\} [1-9]/);
+      if (name !== 'persist' && name !== 'trade-2' && !late(name)) expect(text, name).toMatch(/polyflow_kafka_produced_records_total\{topic="[^"]+"\} [1-9]/);
       expect(text, name).toMatch(/polyflow_kafka_rebalances_total [1-9]/);
     }
     // The two features members split the books, and each read every market's metadata. Records read
@@ -217,7 +220,8 @@ describe('features, predict, trade and persist as separate consumer-group proces
     for (const name of ['features', 'features-2']) {
       // Every book and trade it fetched went to its operators: none still waits for its place in ingest's order.
       expect(readFileSync(join(dir, `${name}.prom`), 'utf8'), name).toMatch(/^polyflow_kafka_order_waiting_records 0$/m);
-      expect(consumed(name, 'pm.book'), name).toBeGreaterThan(0);
+      // Its share of the books, read live (or, when it joined late, to rebuild its state).
+      expect(late(name) ? sample(name, 'polyflow_kafka_rebuild_records_total', 'pm.book') : consumed(name, 'pm.book'), name).toBeGreaterThan(0);
       expect(consumed(name, 'pm.book'), name).toBeLessThan(books);
       expect(consumed(name, 'pm.market.meta'), name).toBe(ingested.meta.length);
     }
