@@ -367,7 +367,7 @@ export const ConfigSchema = z.object({
        * much input again (its outputs come again with the same ids and are dropped downstream);
        * stop, checkpoints and rebalances commit at once. 0: after every batch.
        */
-      commitIntervalMs: ms().default(100),
+      commitIntervalMs: z.number().int().min(0).default(100),
       /** Records per produce request. */
       batchSize: z.number().int().positive().default(500),
       /**
