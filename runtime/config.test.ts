@@ -26,6 +26,12 @@ describe('loadConfig', () => {
     expect(c.risk.bankrollUsd).toBe(10_000);
   });
 
+  it('commits Kafka offsets every 100 ms by default, after every batch at 0, and refuses a negative interval', () => {
+    expect(loadConfig({ env: {} }).kafka.commitIntervalMs).toBe(100);
+    expect(loadConfig({ env: { POLYFLOW_KAFKA_COMMIT_INTERVAL_MS: '0' } }).kafka.commitIntervalMs).toBe(0);
+    expect(() => loadConfig({ env: { POLYFLOW_KAFKA_COMMIT_INTERVAL_MS: '-1' } })).toThrow(/kafka\.commitIntervalMs/);
+  });
+
   it('maps camelCase fields to POLYFLOW_SECTION_FIELD names', () => {
     expect(envOverrides({ POLYFLOW_BROKER_LATENCY_MS: '250', POLYFLOW_RISK_TRADE_STRENGTHS: '["STRONG"]', OTHER: 'x' })).toEqual({
       broker: { latencyMs: 250 },
