@@ -28,7 +28,14 @@ function harness(intervalMs: number, opts: { refuse?: () => boolean; paused?: ()
     await Promise.resolve();
     await Promise.resolve();
   };
-  return { marks, commits, committer, answered };
+  /** The second commit goes exactly `ms` from now, with these offsets. */
+  const secondCommitIn = (ms: number, offsets: PartitionOffset[]): void => {
+    vi.advanceTimersByTime(ms - 1);
+    expect(commits).toHaveLength(1);
+    vi.advanceTimersByTime(1);
+    expect(commits[1]).toEqual(offsets);
+  };
+  return { marks, commits, committer, answered, secondCommitIn };
 }
 
 beforeEach(() => vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] }));
@@ -36,7 +43,7 @@ afterEach(() => vi.useRealTimers());
 
 describe('OffsetCommitter', () => {
   it('commits at once, then what comes due within the interval in one commit when it is up', async () => {
-    const { marks, commits, committer, answered } = harness(100);
+    const { marks, commits, committer, answered, secondCommitIn } = harness(100);
     marks.mark('t', 0, '1');
     committer.commitDue();
     expect(commits).toEqual([[{ topic: 't', partition: 0, offset: '1' }]]);
@@ -46,12 +53,8 @@ describe('OffsetCommitter', () => {
       marks.mark('t', offset % 2, String(offset));
       committer.commitDue();
     }
-    // 78 ms since the first commit: the 39 batches since wait.
-    expect(commits).toHaveLength(1);
-    vi.advanceTimersByTime(21);
-    expect(commits).toHaveLength(1);
-    vi.advanceTimersByTime(1);
-    expect(commits[1]).toEqual([
+    // 78 ms since the first commit: the 39 batches since wait for the interval.
+    secondCommitIn(22, [
       { topic: 't', partition: 0, offset: '40' },
       { topic: 't', partition: 1, offset: '39' },
     ]);
@@ -91,16 +94,13 @@ describe('OffsetCommitter', () => {
 
   it('tries a refused commit again after a pause when no batch comes, with the marks made since', async () => {
     let refuse = true;
-    const { marks, commits, committer, answered } = harness(0, { refuse: () => refuse });
+    const { marks, committer, answered, secondCommitIn } = harness(0, { refuse: () => refuse });
     marks.mark('t', 0, '5');
     committer.commitDue();
     await answered();
     refuse = false;
     marks.mark('t', 1, '3');
-    vi.advanceTimersByTime(199);
-    expect(commits).toHaveLength(1);
-    vi.advanceTimersByTime(1);
-    expect(commits[1]).toEqual([
+    secondCommitIn(200, [
       { topic: 't', partition: 0, offset: '5' },
       { topic: 't', partition: 1, offset: '3' },
     ]);
