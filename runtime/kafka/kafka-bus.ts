@@ -407,7 +407,11 @@ export class KafkaBus implements Bus {
         () => {
           for (const subject of this.progressSubjects.values()) subject.complete();
         },
-        () => this.consumer?.disconnect(),
+        () => {
+          // What is not committed now is read again by the next member (stop() commits first).
+          this.committer.close();
+          return this.consumer?.disconnect();
+        },
         () => this.tables?.close(),
         () => this.admin?.disconnect(),
         () => this.publisher.disconnect(),

@@ -123,6 +123,19 @@ describe('OffsetCommitter', () => {
     expect(commits).toHaveLength(2);
   });
 
+  it('commits nothing once closed, not even what waited for the interval', async () => {
+    const { marks, commits, committer, answered } = harness(100);
+    marks.mark('t', 0, '1');
+    committer.commitDue();
+    await answered();
+    marks.mark('t', 0, '2');
+    committer.commitDue();
+    committer.close();
+    vi.advanceTimersByTime(1_000);
+    committer.commitDue();
+    expect(commits).toHaveLength(1);
+  });
+
   it('commits nothing while paused', () => {
     let paused = true;
     const { marks, commits, committer } = harness(0, { paused: () => paused });

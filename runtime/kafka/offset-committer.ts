@@ -27,6 +27,8 @@ export interface OffsetCommitterHost {
 export class OffsetCommitter {
   private committing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** Set by close(): nothing more is committed. */
+  private closed = false;
   /** When the last commit request was sent (Date.now() time), and the records published by then. */
   private sentAt = Number.NEGATIVE_INFINITY;
   private publishedAtSend = 0;
@@ -39,7 +41,7 @@ export class OffsetCommitter {
 
   /** Commits the due marks now, or once the interval since the last commit is up or `maxUncommitted` records were published (a commit in flight: after it). */
   commitDue(): void {
-    if (this.committing !== undefined || this.host.paused()) return;
+    if (this.committing !== undefined || this.closed || this.host.paused()) return;
     const waitMs = this.sentAt + this.opts.intervalMs - Date.now();
     if (waitMs > 0 && this.marks.publishedCount - this.publishedAtSend < this.opts.maxUncommitted) {
       if (this.timer === undefined) this.later(waitMs);
@@ -66,6 +68,12 @@ export class OffsetCommitter {
     if (due.length === 0) return;
     this.sent();
     await this.host.commit(due);
+  }
+
+  /** No more commits, a waiting one included (the consumer disconnects; stop() has committed what it had). */
+  close(): void {
+    this.closed = true;
+    this.cancel();
   }
 
   private sent(): void {
