@@ -35,7 +35,14 @@ function harness(intervalMs: number, opts: { refuse?: () => boolean; paused?: ()
     vi.advanceTimersByTime(1);
     expect(commits[1]).toEqual(offsets);
   };
-  return { marks, commits, committer, answered, secondCommitIn };
+  /** A first commit (partition 0 to offset 1) went and was answered: the interval runs from now. */
+  const firstCommitDone = async (): Promise<void> => {
+    marks.mark('t', 0, '1');
+    committer.commitDue();
+    expect(commits).toEqual([[{ topic: 't', partition: 0, offset: '1' }]]);
+    await answered();
+  };
+  return { marks, commits, committer, answered, secondCommitIn, firstCommitDone };
 }
 
 beforeEach(() => vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] }));
@@ -43,11 +50,8 @@ afterEach(() => vi.useRealTimers());
 
 describe('OffsetCommitter', () => {
   it('commits at once, then what comes due within the interval in one commit when it is up', async () => {
-    const { marks, commits, committer, answered, secondCommitIn } = harness(100);
-    marks.mark('t', 0, '1');
-    committer.commitDue();
-    expect(commits).toEqual([[{ topic: 't', partition: 0, offset: '1' }]]);
-    await answered();
+    const { marks, committer, secondCommitIn, firstCommitDone } = harness(100);
+    await firstCommitDone();
     for (let offset = 2; offset <= 40; offset++) {
       vi.advanceTimersByTime(2);
       marks.mark('t', offset % 2, String(offset));
@@ -61,10 +65,8 @@ describe('OffsetCommitter', () => {
   });
 
   it('commits without waiting out the interval once maxUncommitted records were published since the last commit', async () => {
-    const { marks, commits, committer, answered } = harness(100, { maxUncommitted: 10 });
-    marks.mark('t', 0, '1');
-    committer.commitDue();
-    await answered();
+    const { marks, commits, committer, answered, firstCommitDone } = harness(100, { maxUncommitted: 10 });
+    await firstCommitDone();
     for (let i = 0; i < 9; i++) marks.recordPublished();
     marks.recordsAcknowledged(9);
     marks.mark('t', 0, '2');
@@ -107,10 +109,8 @@ describe('OffsetCommitter', () => {
   });
 
   it('commits everything at once on commitAll, without waiting for the interval, and drops the waiting commit', async () => {
-    const { marks, commits, committer, answered } = harness(1_000);
-    marks.mark('t', 0, '1');
-    committer.commitDue();
-    await answered();
+    const { marks, commits, committer, answered, firstCommitDone } = harness(1_000);
+    await firstCommitDone();
     marks.mark('t', 0, '2');
     committer.commitDue();
     const all = committer.commitAll();
@@ -124,10 +124,8 @@ describe('OffsetCommitter', () => {
   });
 
   it('commits nothing once closed, not even what waited for the interval', async () => {
-    const { marks, commits, committer, answered } = harness(100);
-    marks.mark('t', 0, '1');
-    committer.commitDue();
-    await answered();
+    const { marks, commits, committer, firstCommitDone } = harness(100);
+    await firstCommitDone();
     marks.mark('t', 0, '2');
     committer.commitDue();
     committer.close();
