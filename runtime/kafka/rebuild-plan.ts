@@ -1,4 +1,5 @@
 import type { Admin } from 'kafkajs';
+import { backoffDelay, type BackoffPolicy } from '../http/backoff-delay.js';
 import type { Logger } from '../logger.js';
 import { partitionKey } from './commit-marks.js';
 import type { KafkaCheckpointStore } from './kafka-checkpoints.js';
@@ -23,7 +24,36 @@ export interface RebuildPlanOptions {
   readonly checkpoints?: KafkaCheckpointStore | undefined;
   readonly fromBeginning: boolean;
   readonly logger?: Logger | undefined;
+  /** Tries of the offset reads when the client calls a failure retriable (metadata not loaded yet, a leader moving); 6 by default. */
+  readonly attempts?: number;
+  /** Waits between those tries; 100 ms doubling to 2 s by default. */
+  readonly backoff?: BackoffPolicy;
+  /** Waits `ms` (tests pass a fake). */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
+
+interface PartitionOffsets {
+  readonly topic: string;
+  readonly partition: number;
+  /** Earliest retained offset. */
+  readonly low: bigint;
+  /** End offset. */
+  readonly high: bigint;
+  /** The group's committed offset, -1 when it never committed. */
+  readonly commit: bigint;
+}
+
+/** A partition the client's metadata does not list yet: retriable, as kafkajs's own metadata errors are. */
+class PartitionOffsetsMissing extends Error {
+  readonly retriable = true;
+  constructor(topic: string, partition: number) {
+    super(`no offsets for assigned partition ${topic}:${partition} (metadata not up to date)`);
+    this.name = 'PartitionOffsetsMissing';
+  }
+}
+
+const DEFAULT_BACKOFF: BackoffPolicy = { baseDelayMs: 100, maxDelayMs: 2_000 };
+const sleepFor = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Where each assigned partition is read from (the assignment's checkpoint when it covers every
@@ -33,17 +63,7 @@ export interface RebuildPlanOptions {
  */
 export async function planRebuild(admin: Admin, assignment: Record<string, number[]>, opts: RebuildPlanOptions): Promise<RebuildPlan> {
   const topics = Object.keys(assignment).filter(opts.consumed);
-  const committed = await admin.fetchOffsets({ groupId: opts.groupId, topics });
-  const partitions: { topic: string; partition: number; low: bigint; high: bigint; commit: bigint }[] = [];
-  for (const topic of topics) {
-    const marks = await admin.fetchTopicOffsets(topic);
-    const done = committed.find((c) => c.topic === topic)?.partitions ?? [];
-    for (const partition of assignment[topic] ?? []) {
-      const mark = marks.find((m) => m.partition === partition);
-      const commit = BigInt(done.find((p) => p.partition === partition)?.offset ?? '-1');
-      partitions.push({ topic, partition, low: BigInt(mark?.low ?? '0'), high: BigInt(mark?.high ?? '0'), commit });
-    }
-  }
+  const partitions = await offsetsWithRetries(admin, assignment, topics, opts);
   const checkpoint = await opts.checkpoints?.load(partitions.map((p) => partitionKey(p.topic, p.partition)));
   const usable =
     checkpoint !== undefined &&
@@ -68,4 +88,35 @@ export async function planRebuild(admin: Admin, assignment: Record<string, numbe
     }
   }
   return { seeks, until, records, restored: usable ? checkpoint.operators : undefined };
+}
+
+/** The assigned partitions' offsets, read again after a retriable failure (a member that exits on one only costs a restart and another rebalance). */
+async function offsetsWithRetries(admin: Admin, assignment: Record<string, number[]>, topics: string[], opts: RebuildPlanOptions): Promise<PartitionOffsets[]> {
+  const attempts = opts.attempts ?? 6;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await readOffsets(admin, assignment, topics, opts.groupId);
+    } catch (err) {
+      if ((err as { retriable?: unknown }).retriable !== true || attempt >= attempts) throw err;
+      const delayMs = backoffDelay(attempt, opts.backoff ?? DEFAULT_BACKOFF);
+      opts.logger?.warn({ group: opts.groupId, err, attempt, delayMs }, 'could not read the assigned partitions\' offsets: trying again');
+      await (opts.sleep ?? sleepFor)(delayMs);
+    }
+  }
+}
+
+async function readOffsets(admin: Admin, assignment: Record<string, number[]>, topics: string[], groupId: string): Promise<PartitionOffsets[]> {
+  const committed = await admin.fetchOffsets({ groupId, topics });
+  const partitions: PartitionOffsets[] = [];
+  for (const topic of topics) {
+    const marks = await admin.fetchTopicOffsets(topic);
+    const done = committed.find((c) => c.topic === topic)?.partitions ?? [];
+    for (const partition of assignment[topic] ?? []) {
+      const mark = marks.find((m) => m.partition === partition);
+      if (mark === undefined) throw new PartitionOffsetsMissing(topic, partition);
+      const commit = BigInt(done.find((p) => p.partition === partition)?.offset ?? '-1');
+      partitions.push({ topic, partition, low: BigInt(mark.low), high: BigInt(mark.high), commit });
+    }
+  }
+  return partitions;
 }
