@@ -58,6 +58,12 @@ export interface LatencyResult {
   readonly stages: Record<Stage, LatencySummary>;
   /** Kafka: per stage, the reader's own hop (the output's produce time to its arrival), part of `stages`. */
   readonly readerHop: Record<Stage, LatencySummary> | null;
+  /**
+   * Kafka: per stage, from the input's publish to the output's produce time (its Kafka timestamp,
+   * ms), when the pipeline that made it wrote it: `stages` without the reader's hop. The memory bus
+   * measures arrival at the output's making (null).
+   */
+  readonly produced: Record<Stage, LatencySummary> | null;
   readonly unmatched: number;
   readonly duplicates: number;
   readonly cores: CoresUsed;
@@ -203,7 +209,7 @@ async function memoryLatency(lc: LatencyCase, run: LatencyRun, meta: readonly Ta
   graph.unsubscribe();
   await inFlight.whenIdle();
   await bus.close();
-  return { bus: 'memory', fetchWaitMs: null, scoreWaitMs: lc.scoreWaitMs, markersMs: null, promptMs: null, rate, stages: clock.summary(), readerHop: null, unmatched: clock.unmatched, duplicates: clock.duplicates, cores };
+  return { bus: 'memory', fetchWaitMs: null, scoreWaitMs: lc.scoreWaitMs, markersMs: null, promptMs: null, rate, stages: clock.summary(), readerHop: null, produced: null, unmatched: clock.unmatched, duplicates: clock.duplicates, cores };
 }
 
 /**
@@ -271,6 +277,7 @@ async function kafkaLatency(lc: LatencyCase, run: LatencyRun, meta: readonly Tap
       rate,
       stages: clock.summary(),
       readerHop: clock.readerHopSummary(),
+      produced: clock.producedSummary(),
       unmatched: clock.unmatched,
       duplicates: clock.duplicates,
       cores,

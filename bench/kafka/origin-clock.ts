@@ -14,11 +14,14 @@ export type Stage = (typeof STAGES)[number];
  * during the warm-up are not measured.
  */
 export class OriginClock {
-  private readonly sent = new Map<string, number>();
+  /** Per input: its publish time, monotonic (performance.now) and wall (Date.now, to compare with Kafka timestamps). */
+  private readonly sent = new Map<string, { at: number; wall: number }>();
   private readonly seen = new Set<string>();
   private readonly samples = new Map<Stage, LatencySamples>(STAGES.map((s) => [s, new LatencySamples()]));
   /** Per stage: from the output record's produce time (its Kafka timestamp) to its arrival, the reader's own hop. */
   private readonly readerHops = new Map<Stage, LatencySamples>(STAGES.map((s) => [s, new LatencySamples()]));
+  /** Per stage: from the input's publish to the output's produce time, when its pipeline wrote it (the reader's hop excluded). */
+  private readonly produced = new Map<Stage, LatencySamples>(STAGES.map((s) => [s, new LatencySamples()]));
   private measureFrom = Infinity;
   private inputEnd = Infinity;
   unmatched = 0;
@@ -38,7 +41,7 @@ export class OriginClock {
     if (r.topic !== 'pm.book' && r.topic !== 'pm.trade') return;
     const v = r.value as TopicTypes['pm.book' | 'pm.trade'];
     const key = `${v.assetId}|${v.ts}`;
-    if (!this.sent.has(key)) this.sent.set(key, performance.now());
+    if (!this.sent.has(key)) this.sent.set(key, { at: performance.now(), wall: Date.now() });
   }
 
   /** `producedAt`: the record's Kafka timestamp (ms since the epoch), set by the pipeline that published it. */
@@ -50,16 +53,24 @@ export class OriginClock {
       return;
     }
     this.seen.add(v.id);
-    const at = this.sent.get(`${v.assetId}|${v.ts}`);
-    if (at === undefined) this.unmatched++;
-    else if (at >= this.measureFrom) {
-      this.samples.get(stage)?.add(now - at, now > this.inputEnd);
-      if (producedAt !== undefined) this.readerHops.get(stage)?.add(Date.now() - producedAt, now > this.inputEnd);
+    const input = this.sent.get(`${v.assetId}|${v.ts}`);
+    if (input === undefined) this.unmatched++;
+    else if (input.at >= this.measureFrom) {
+      const late = now > this.inputEnd;
+      this.samples.get(stage)?.add(now - input.at, late);
+      if (producedAt === undefined) return;
+      this.readerHops.get(stage)?.add(Date.now() - producedAt, late);
+      this.produced.get(stage)?.add(producedAt - input.wall, late);
     }
   }
 
   summary(): Record<Stage, LatencySummary> {
     return summaries(this.samples);
+  }
+
+  /** From each measured output's input to the output's produce time (none on the memory bus, where arrival is that time). */
+  producedSummary(): Record<Stage, LatencySummary> {
+    return summaries(this.produced);
   }
 
   /** The reader's hop of each measured arrival (none on the memory bus). */

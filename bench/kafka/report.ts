@@ -68,7 +68,7 @@ function printLatency(out: NodeJS.WritableStream, results: readonly LatencyResul
   const where = options.latencyMode === 'processes' ? 'as 3 `polyflow run` processes' : 'as 3 consumer groups in this process';
   out.write(`  kafka: features, predict, trade ${where}; arrival at this process's reader group (one more hop, fetch wait ${READER_FETCH_WAIT_MS} ms)\n`);
   out.write('  latency runs trade on any positive edge with $1 stakes, so that many predictions reach a fill (same path as the defaults)\n');
-  out.write(`  ${'bus'.padEnd(7)} ${'fetchWait'.padStart(9)} ${'scoreWait'.padStart(9)} ${'markers'.padStart(9)} ${'rate/s'.padStart(7)} ${'stage'.padEnd(14)} ${'count'.padStart(7)} ${'p50'.padStart(8)} ${'p99'.padStart(8)} ${'max'.padStart(8)} ${'p50x'.padStart(6)} ${'p99x'.padStart(6)} ${'reader p50'.padStart(10)} ${'p99'.padStart(6)}\n`);
+  out.write(`  ${'bus'.padEnd(7)} ${'fetchWait'.padStart(9)} ${'scoreWait'.padStart(9)} ${'markers'.padStart(9)} ${'rate/s'.padStart(7)} ${'stage'.padEnd(14)} ${'count'.padStart(7)} ${'p50'.padStart(8)} ${'p99'.padStart(8)} ${'max'.padStart(8)} ${'p50x'.padStart(6)} ${'p99x'.padStart(6)} ${'made p50'.padStart(8)} ${'p99'.padStart(6)} ${'reader p50'.padStart(10)} ${'p99'.padStart(6)}\n`);
   const ms = (x: number | null): string => (x === null ? '-' : x.toFixed(1));
   for (const r of results) {
     const ref = results.find((m) => m.bus === 'memory' && m.scoreWaitMs === r.scoreWaitMs);
@@ -76,16 +76,18 @@ function printLatency(out: NodeJS.WritableStream, results: readonly LatencyResul
       const s = r.stages[stage];
       const m = ref?.stages[stage];
       const hop = r.readerHop?.[stage];
+      const made = r.produced?.[stage];
       // Below 1 ms (the memory bus's synchronous features stage) a ratio says nothing.
       const ratio = (a: number | null, b: number | null | undefined): string => (r.bus === 'memory' || a === null || b === null || b === undefined || b < 1 ? '' : (a / b).toFixed(1));
       out.write(
-        `  ${r.bus.padEnd(7)} ${(r.fetchWaitMs === null ? '-' : String(r.fetchWaitMs)).padStart(9)} ${String(r.scoreWaitMs).padStart(9)} ${(r.markersMs === null ? '-' : r.markersMs === 0 ? 'off' : `${r.markersMs}/${r.promptMs ?? '-'}`).padStart(9)} ${fmt(r.rate).padStart(7)} ${stage.padEnd(14)} ${fmt(s.count).padStart(7)} ${ms(s.p50).padStart(8)} ${ms(s.p99).padStart(8)} ${ms(s.max).padStart(8)} ${ratio(s.p50, m?.p50).padStart(6)} ${ratio(s.p99, m?.p99).padStart(6)} ${ms(hop?.p50 ?? null).padStart(10)} ${ms(hop?.p99 ?? null).padStart(6)}\n`,
+        `  ${r.bus.padEnd(7)} ${(r.fetchWaitMs === null ? '-' : String(r.fetchWaitMs)).padStart(9)} ${String(r.scoreWaitMs).padStart(9)} ${(r.markersMs === null ? '-' : r.markersMs === 0 ? 'off' : `${r.markersMs}/${r.promptMs ?? '-'}`).padStart(9)} ${fmt(r.rate).padStart(7)} ${stage.padEnd(14)} ${fmt(s.count).padStart(7)} ${ms(s.p50).padStart(8)} ${ms(s.p99).padStart(8)} ${ms(s.max).padStart(8)} ${ratio(s.p50, m?.p50).padStart(6)} ${ratio(s.p99, m?.p99).padStart(6)} ${ms(made?.p50 ?? null).padStart(8)} ${ms(made?.p99 ?? null).padStart(6)} ${ms(hop?.p50 ?? null).padStart(10)} ${ms(hop?.p99 ?? null).padStart(6)}\n`,
       );
     }
   }
   out.write('  markers: kafka.progressIntervalMs/progressPromptMs of every process (trade waits for the predictions due before each book; off: it acts on arrival)\n');
-  out.write('  p50x/p99x: kafka over memory at the same scoring.maxWaitMs; reader p50/p99: the last hop alone, from the output\'s produce request\n');
-  out.write('  (its Kafka timestamp) to its arrival at this process\'s reader, included in p50/p99\n');
+  out.write('  p50x/p99x: kafka over memory at the same scoring.maxWaitMs; made p50/p99: from the input\'s publish to the output\'s produce\n');
+  out.write('  request (its Kafka timestamp, ms), when the pipeline that made it wrote it: p50/p99 without the reader\'s hop (the memory bus\n');
+  out.write('  measures at the making); reader p50/p99: that hop alone, from the produce request to the arrival at this process\'s reader\n');
   const cores = (x: number | null): string => (x === null ? '-' : x.toFixed(2));
   const pipelinesAre = options.latencyMode === 'processes' ? 'the 3 pipeline processes' : 'this process';
   out.write(`  cores used while the measured input went out (CPU s per s; broker: the local mock's processes; pipelines: ${pipelinesAre}, memory: this process)\n`);

@@ -8,7 +8,7 @@ const book = (assetId: string, ts: number): TappedRecord => ({ topic: 'pm.book',
 describe('OriginClock (bench:kafka latency)', () => {
   afterEach(() => vi.restoreAllMocks());
 
-  it("measures each output from its input's publish, and the reader's hop from the output's Kafka timestamp", () => {
+  it("measures each output from its input's publish, to its arrival and to its Kafka timestamp, and the reader's hop from that timestamp", () => {
     let now = 1_000;
     let wall = 5_000_000;
     vi.spyOn(performance, 'now').mockImplementation(() => now);
@@ -17,6 +17,7 @@ describe('OriginClock (bench:kafka latency)', () => {
     clock.published(book('warm', 1));
     clock.startMeasuring(1_500);
     now = 2_000;
+    wall += 7;
     clock.published(book('a', 10));
     clock.published(book('b', 20));
     now = 2_040;
@@ -39,5 +40,9 @@ describe('OriginClock (bench:kafka latency)', () => {
     expect(hops['features.v1']).toMatchObject({ count: 1, p50: 10 });
     // No Kafka timestamp (the memory bus): no hop.
     expect(hops['fill.v1']).toMatchObject({ count: 0, p50: null });
+    // Made 30 ms after its input went out (wall clock): 40 at arrival less the reader's 10.
+    const made = clock.producedSummary();
+    expect(made['features.v1']).toMatchObject({ count: 1, p50: 30, p99: 30 });
+    expect(made['fill.v1']).toMatchObject({ count: 0, p50: null });
   });
 });
