@@ -34,15 +34,15 @@ function fakeAdmin(topics: Record<string, TopicState> | ((read: number) => Recor
 const features = { partitions: [{ low: 0, high: 50, commit: 30 }, { low: 10, high: 40, commit: -1 }] };
 const local = { partitions: [{ low: 5, high: 25, commit: -1 }] };
 
-function options(extra: Partial<RebuildPlanOptions> = {}): RebuildPlanOptions & { slept: number[] } {
+/** Options whose retry waits are recorded in `slept` (none really waited). */
+function options(extra: Partial<RebuildPlanOptions> = {}, attempts?: number): RebuildPlanOptions & { slept: number[] } {
   const slept: number[] = [];
   return {
     groupId: 'g',
     consumed: (topic) => topic !== 'other',
     local: (topic) => topic === 'local',
     fromBeginning: false,
-    backoff: { baseDelayMs: 100, maxDelayMs: 400 },
-    sleep: async (ms) => void slept.push(ms),
+    retry: { attempts, backoff: { baseDelayMs: 100, maxDelayMs: 400 }, sleep: async (ms) => void slept.push(ms) },
     slept,
     ...extra,
   };
@@ -102,7 +102,7 @@ describe('planRebuild', () => {
   it('gives up with the last error after its attempts, and at once on an error the client does not call retriable', async () => {
     const notLoaded = (): Error => new KafkaJSTopicMetadataNotLoaded('Topic metadata not loaded');
     const stubborn = fakeAdmin({ features }, [notLoaded(), notLoaded(), notLoaded()]);
-    const opts = options({ attempts: 3 });
+    const opts = options({}, 3);
     await expect(planRebuild(stubborn.admin, { features: [0] }, opts)).rejects.toThrow('Topic metadata not loaded');
     expect(stubborn.reads()).toBe(3);
     expect(opts.slept).toHaveLength(2);

@@ -1,8 +1,8 @@
 import type { Admin } from 'kafkajs';
-import { backoffDelay, type BackoffPolicy } from '../http/backoff-delay.js';
 import type { Logger } from '../logger.js';
 import { partitionKey } from './commit-marks.js';
 import type { KafkaCheckpointStore } from './kafka-checkpoints.js';
+import { readRetrying, type RetriableReadOptions } from './retriable-reads.js';
 
 /** How an assignment's state is rebuilt: where each partition is read from, and up to where only to rebuild state. */
 export interface RebuildPlan {
@@ -24,12 +24,8 @@ export interface RebuildPlanOptions {
   readonly checkpoints?: KafkaCheckpointStore | undefined;
   readonly fromBeginning: boolean;
   readonly logger?: Logger | undefined;
-  /** Tries of the offset reads when the client calls a failure retriable (metadata not loaded yet, a leader moving); 6 by default. */
-  readonly attempts?: number;
-  /** Waits between those tries; 100 ms doubling to 2 s by default. */
-  readonly backoff?: BackoffPolicy;
-  /** Waits `ms` (tests pass a fake). */
-  readonly sleep?: (ms: number) => Promise<void>;
+  /** The offset reads are tried again when the client calls a failure retriable (metadata not loaded yet after a rebalance, a leader moving). */
+  readonly retry?: Omit<RetriableReadOptions, 'logger'>;
 }
 
 interface PartitionOffsets {
@@ -52,9 +48,6 @@ class PartitionOffsetsMissing extends Error {
   }
 }
 
-const DEFAULT_BACKOFF: BackoffPolicy = { baseDelayMs: 100, maxDelayMs: 2_000 };
-const sleepFor = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * Where each assigned partition is read from (the assignment's checkpoint when it covers every
  * partition within retention, else the earliest retained offset), the states to restore, and up
@@ -63,7 +56,11 @@ const sleepFor = (ms: number): Promise<void> => new Promise((resolve) => setTime
  */
 export async function planRebuild(admin: Admin, assignment: Record<string, number[]>, opts: RebuildPlanOptions): Promise<RebuildPlan> {
   const topics = Object.keys(assignment).filter(opts.consumed);
-  const partitions = await offsetsWithRetries(admin, assignment, topics, opts);
+  // A member that exits on a retriable failure only costs a restart and another rebalance.
+  const partitions = await readRetrying("the assigned partitions' offsets", () => readOffsets(admin, assignment, topics, opts.groupId), {
+    ...opts.retry,
+    logger: opts.logger?.child({ group: opts.groupId }),
+  });
   const checkpoint = await opts.checkpoints?.load(partitions.map((p) => partitionKey(p.topic, p.partition)));
   const usable =
     checkpoint !== undefined &&
@@ -88,21 +85,6 @@ export async function planRebuild(admin: Admin, assignment: Record<string, numbe
     }
   }
   return { seeks, until, records, restored: usable ? checkpoint.operators : undefined };
-}
-
-/** The assigned partitions' offsets, read again after a retriable failure (a member that exits on one only costs a restart and another rebalance). */
-async function offsetsWithRetries(admin: Admin, assignment: Record<string, number[]>, topics: string[], opts: RebuildPlanOptions): Promise<PartitionOffsets[]> {
-  const attempts = opts.attempts ?? 6;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await readOffsets(admin, assignment, topics, opts.groupId);
-    } catch (err) {
-      if ((err as { retriable?: unknown }).retriable !== true || attempt >= attempts) throw err;
-      const delayMs = backoffDelay(attempt, opts.backoff ?? DEFAULT_BACKOFF);
-      opts.logger?.warn({ group: opts.groupId, err, attempt, delayMs }, 'could not read the assigned partitions\' offsets: trying again');
-      await (opts.sleep ?? sleepFor)(delayMs);
-    }
-  }
 }
 
 async function readOffsets(admin: Admin, assignment: Record<string, number[]>, topics: string[], groupId: string): Promise<PartitionOffsets[]> {

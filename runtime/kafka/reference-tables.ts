@@ -5,6 +5,7 @@ import { PolyflowError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { SerdeError, type AvroTopicSerde } from './avro-serde.js';
 import { partitionKey } from './commit-marks.js';
+import { isRetriable, isUnknownTopic, readRetrying } from './retriable-reads.js';
 
 export interface ReferenceTablesOptions {
   readonly kafka: Kafka;
@@ -28,6 +29,8 @@ export interface ReferenceTablesOptions {
  * state that stateful pipelines join on.
  */
 export const REFERENCE_TOPICS: readonly TopicName[] = TOPIC_NAMES.filter((t) => TOPICS[t].compacted);
+
+type TopicOffsets = Awaited<ReturnType<Admin['fetchTopicOffsets']>>;
 
 interface Row {
   readonly topic: TopicName;
@@ -135,16 +138,35 @@ export class ReferenceTables {
     const admin = await this.opts.admin();
     const marks = new Map<string, bigint>();
     for (const kafkaTopic of this.byKafkaTopic.keys()) {
-      let offsets: Awaited<ReturnType<Admin['fetchTopicOffsets']>>;
-      try {
-        offsets = await admin.fetchTopicOffsets(kafkaTopic);
-      } catch (err) {
+      const offsets = await this.offsetsOf(admin, kafkaTopic);
+      if (offsets === undefined) {
         // Not created yet: nothing to load; its records come as updates.
-        this.opts.logger?.debug({ topic: kafkaTopic, err }, 'reference topic has no partitions yet');
+        this.opts.logger?.debug({ topic: kafkaTopic }, 'reference topic has no partitions yet');
         continue;
       }
       for (const p of offsets) if (BigInt(p.high) > BigInt(p.low)) marks.set(partitionKey(kafkaTopic, p.partition), BigInt(p.high));
     }
     return marks;
+  }
+
+  /**
+   * A reference topic's offsets; undefined when the broker does not know the topic. A failure the
+   * client calls retriable (metadata not loaded yet) is tried again: taken for a missing topic, it
+   * let the operators see books before their markets' metadata.
+   */
+  private async offsetsOf(admin: Admin, kafkaTopic: string): Promise<TopicOffsets | undefined> {
+    const read = (): Promise<TopicOffsets | undefined> =>
+      admin.fetchTopicOffsets(kafkaTopic).catch((err: unknown) => {
+        if (isUnknownTopic(err)) return undefined;
+        throw err;
+      });
+    try {
+      return await readRetrying(`the offsets of reference topic ${kafkaTopic}`, read, { logger: this.opts.logger });
+    } catch (err) {
+      throw new PolyflowError('KAFKA_TABLE_OFFSETS', `kafka bus: cannot read the offsets of reference topic ${kafkaTopic}: ${err instanceof Error ? err.message : String(err)}`, {
+        retriable: isRetriable(err),
+        cause: err,
+      });
+    }
   }
 }
