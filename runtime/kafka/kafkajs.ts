@@ -3,5 +3,8 @@
  * kafkajs loads its producer and fetch decoders. Types may come from 'kafkajs' directly.
  */
 import './kafkajs-fast-codec.js';
+import kafkajs from 'kafkajs';
 
 export { AssignerProtocol, CompressionTypes, Kafka, logLevel, PartitionAssigners, Partitioners } from 'kafkajs';
+// The client's errors, as tests raise them from fakes (node's ESM loader does not see them as named exports of the CommonJS package).
+export const { KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, KafkaJSTopicMetadataNotLoaded } = kafkajs;

@@ -1,7 +1,8 @@
 // planRebuild on a fake admin client: where each assigned partition is read from, up to where it
 // only rebuilds state, and what a failure to read the offsets costs.
-import { KafkaJSNonRetriableError, KafkaJSTopicMetadataNotLoaded, type Admin } from 'kafkajs';
+import type { Admin } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+import { KafkaJSNonRetriableError, KafkaJSTopicMetadataNotLoaded } from './kafkajs.js';
 import type { KafkaCheckpoint } from './kafka-checkpoints.js';
 import { planRebuild, type RebuildPlanOptions } from './rebuild-plan.js';
 

@@ -1,12 +1,13 @@
 // ReferenceTables on a fake kafkajs client: load() waits for the rows it found at the start, also
 // when the first read of their offsets fails for a moment, and says why when it cannot read them.
 import { MockClient } from '@confluentinc/schemaregistry';
-import { KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, KafkaJSTopicMetadataNotLoaded, type Admin, type EachBatchPayload, type Kafka, type KafkaMessage } from 'kafkajs';
+import type { Admin, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import type { MarketId } from '../../schemas/ids.js';
 import type { TopicName } from '../../schemas/topics.js';
 import { SAMPLES } from '../../test/helpers/topic-samples.js';
 import { AvroTopicSerde } from './avro-serde.js';
+import { KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, KafkaJSTopicMetadataNotLoaded } from './kafkajs.js';
 import { committedSchemaOf } from './open-kafka-bus.js';
 import { ReferenceTables } from './reference-tables.js';
 
