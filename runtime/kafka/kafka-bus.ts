@@ -22,6 +22,7 @@ import { INPUT_PROGRESS_STATE, InputProgress, type InputProgressState } from './
 import { LagProbe } from './lag-probe.js';
 import { MergedIntake, type EmittedRun, type MergeHost } from './merged-intake.js';
 import { KafkaPublisher, type Pending, type PublisherHost } from './kafka-publisher.js';
+import { PartitionPositions } from './partition-positions.js';
 import { planRebuild } from './rebuild-plan.js';
 
 interface Held {
@@ -71,8 +72,6 @@ export class KafkaBus implements Bus {
   private tables: ReferenceTables | undefined;
   private readonly order: PublishOrder<Held> | undefined;
   private readonly recent = new Map<TopicName, RecentIds>();
-  /** Per partition: offsets below this only rebuild state (set on assignment with `rebuild`). */
-  private rebuildUntil = new Map<string, bigint>();
   /** True while records that only rebuild state are emitted: publishes are dropped. */
   private muted = false;
   private assignments = 0;
@@ -84,11 +83,10 @@ export class KafkaBus implements Bus {
   /** The lag of the assigned partitions, asked of the broker every `lagProbeMs` (with metrics). */
   private lagProbe: LagProbe | undefined;
   private lagTimer: NodeJS.Timeout | undefined;
-  /** The partitions assigned (`topic:partition`) and the next offset of each the operators have not seen. */
-  private assigned: string[] = [];
   /** Since when (ms) the assignments have given this member topics (with `active-standby`: it is the active member); undefined: not now. */
   private activeSince: number | undefined;
-  private readonly positions = new Map<string, bigint>();
+  /** The assigned partitions: where the operators are in each, and up to where each only rebuilds state (with `rebuild`). */
+  private readonly positions = new PartitionPositions();
   private checkpointedAt = Date.now();
   /** Offsets to commit once the outputs published before them are acknowledged. */
   private readonly marks = new CommitMarks();
@@ -345,7 +343,7 @@ export class KafkaBus implements Bus {
           // Without a rebuild the consumer goes on from the committed offsets: what waited in the merge comes again.
           this.intake?.clear();
           this.input?.clear();
-          this.positions.clear();
+          this.positions.forget();
         }
         resolve();
       });
@@ -452,7 +450,7 @@ export class KafkaBus implements Bus {
       run = await this.emitRecords(topic, subject, batch.topic, batch.partition, batch.messages, heartbeat, () => isRunning() && !isStale());
     } catch (err) {
       // kafkajs fetches the batch again from its last resolved offset: what went to the operators before the failure must not go twice.
-      const next = this.positions.get(partitionKey(batch.topic, batch.partition));
+      const next = this.positions.of(batch.topic, batch.partition);
       const first = batch.messages[0]?.offset;
       if (next !== undefined && first !== undefined && next > BigInt(first)) resolveOffset((next - 1n).toString());
       throw err;
@@ -486,7 +484,7 @@ export class KafkaBus implements Bus {
     heartbeat: () => Promise<void>,
     going: () => boolean,
   ): Promise<EmittedRun> {
-    const until = this.rebuildUntil.get(partitionKey(kafkaTopic, partition));
+    const until = this.positions.rebuildBound(kafkaTopic, partition);
     const local = this.localTopics.has(topic);
     let last: string | undefined;
     let live = false;
@@ -537,7 +535,7 @@ export class KafkaBus implements Bus {
       // Also when handing a record over failed: what went before it is where the operators are.
       this.countConsumed(topic, emitted);
       if (rebuilt > 0) this.opts.metrics?.rebuildRecords.labels(topic).inc(rebuilt);
-      if (last !== undefined) this.positions.set(partitionKey(kafkaTopic, partition), BigInt(last) + 1n);
+      if (last !== undefined) this.positions.passed(kafkaTopic, partition, last);
     }
     return { kafkaTopic, partition, last, live };
   }
@@ -553,13 +551,7 @@ export class KafkaBus implements Bus {
     if (order === undefined) return;
     // Every topic the input time depends on: the books, the resolutions merged with them, the predictions.
     const topics = new Set([order.topic, ...(order.alongside ?? []), order.awaiting].map((t) => this.kafkaTopic(t)));
-    const keys = this.assigned.filter((k) => topics.has(k.slice(0, k.lastIndexOf(':'))));
-    const rebuilding = (k: string): boolean => {
-      const until = this.rebuildUntil.get(k);
-      const at = k === key ? next : this.positions.get(k);
-      return until !== undefined && at !== undefined && at < until;
-    };
-    const muted = keys.length > 0 && keys.every(rebuilding);
+    const muted = this.positions.allRebuilding(topics, key, next);
     const was = this.muted;
     if (muted !== was) await this.settled(heartbeat);
     this.muted = muted;
@@ -638,7 +630,7 @@ export class KafkaBus implements Bus {
       checkpointIfDue: () => this.checkpointIfDue(),
       holding: () => this.holds.holding,
       joins: () => this.joins,
-      position: (kafkaTopic, partition) => this.positions.get(partitionKey(kafkaTopic, partition)),
+      position: (kafkaTopic, partition) => this.positions.of(kafkaTopic, partition),
       seek: (topic, partition, offset) => this.consumer?.seek({ topic, partition, offset }),
       pausePartition: (topic, partition, pause) => this.holds.pausePartition(topic, partition, pause),
     };
@@ -668,14 +660,14 @@ export class KafkaBus implements Bus {
   /** Saves the operators' states with the offsets they reflect (with `rebuild.checkpoints`; not while an assignment is being rebuilt). */
   private async checkpoint(): Promise<void> {
     const rebuild = this.opts.rebuild;
-    if (rebuild?.checkpoints === undefined || rebuild.snapshot === undefined || this.holds.has('assignment') || this.assigned.length === 0) return;
+    if (rebuild?.checkpoints === undefined || rebuild.snapshot === undefined || this.holds.has('assignment') || this.positions.assigned.length === 0) return;
     this.checkpointedAt = Date.now();
     // A restart resumes after the checkpoint's offsets: what the records before them published must be acknowledged.
     await this.committer.commitAll();
     const operators = new Map(rebuild.snapshot());
     // How far the markers had progressed, so a member restored from it gives the operators the input times a rebuild from the start would.
     if (this.input !== undefined) operators.set(INPUT_PROGRESS_STATE, this.input.snapshot());
-    await rebuild.checkpoints.save(this.assigned, { operators, offsets: new Map(this.positions) });
+    await rebuild.checkpoints.save(this.positions.assigned, { operators, offsets: this.positions.snapshot() });
     this.opts.metrics?.checkpoints.inc();
   }
 
@@ -825,13 +817,8 @@ export class KafkaBus implements Bus {
         if (progress !== undefined) this.input?.restore(progress as InputProgressState);
         this.replayTables();
         for (const ids of this.recent.values()) ids.clear();
-        this.rebuildUntil = plan.until;
-        this.assigned = plan.seeks.map((s) => partitionKey(s.topic, s.partition));
-        this.positions.clear();
-        for (const seek of plan.seeks) {
-          this.positions.set(partitionKey(seek.topic, seek.partition), BigInt(seek.offset));
-          this.consumer?.seek(seek);
-        }
+        this.positions.rebuild(plan);
+        for (const seek of plan.seeks) this.consumer?.seek(seek);
         this.checkpointedAt = Date.now();
         this.opts.metrics?.rebuilds.inc();
         this.opts.logger?.info(
@@ -903,7 +890,7 @@ export class KafkaBus implements Bus {
       groupId,
       gauge,
       topicOf: (kafkaTopic) => this.byKafkaTopic.get(kafkaTopic),
-      position: (kafkaTopic, partition) => this.positions.get(partitionKey(kafkaTopic, partition)),
+      position: (kafkaTopic, partition) => this.positions.of(kafkaTopic, partition),
     });
   }
 
@@ -939,14 +926,14 @@ export class KafkaBus implements Bus {
    * not seen (the group's committed offset may be behind it). False when anything changed.
    */
   private resumeUnchanged(assignment: Record<string, number[]>): boolean {
-    const assigned = Object.entries(assignment)
-      .filter(([topic]) => this.byKafkaTopic.has(topic))
-      .flatMap(([topic, partitions]) => partitions.map((partition) => ({ topic, partition, key: partitionKey(topic, partition) })));
-    const same =
-      assigned.length > 0 && assigned.length === this.assigned.length && assigned.every(({ key }) => this.assigned.includes(key) && this.positions.has(key));
-    if (!same || this.holds.has('stopping')) return false;
-    for (const { topic, partition, key } of assigned) this.consumer?.seek({ topic, partition, offset: (this.positions.get(key) as bigint).toString() });
-    this.opts.logger?.info({ group: this.opts.groupId, partitions: assigned.length }, 'assignment unchanged: operator state kept');
+    const seeks = this.positions.resumeSeeks(
+      Object.entries(assignment)
+        .filter(([topic]) => this.byKafkaTopic.has(topic))
+        .flatMap(([topic, partitions]) => partitions.map((partition) => ({ topic, partition }))),
+    );
+    if (seeks === undefined || this.holds.has('stopping')) return false;
+    for (const seek of seeks) this.consumer?.seek(seek);
+    this.opts.logger?.info({ group: this.opts.groupId, partitions: seeks.length }, 'assignment unchanged: operator state kept');
     this.holds.release('assignment');
     return true;
   }
