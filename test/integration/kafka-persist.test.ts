@@ -5,7 +5,6 @@ import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
@@ -14,6 +13,7 @@ import { loadConfig } from '../../runtime/config.js';
 import { openKafkaBus } from '../../runtime/kafka/open-kafka-bus.js';
 import type { TopicName, TopicTypes } from '../../schemas/topics.js';
 import { openClickHouse } from '../../sinks/clickhouse/clickhouse-connection.js';
+import { freePort } from '../helpers/free-port.js';
 import { startTestKafka, type MockCluster } from '../helpers/kafka-mock-cluster.js';
 import { CLI, committedRecords, MOCK_REBALANCE_ENV, spawnPipeline } from '../helpers/kafka-pipelines.js';
 import { createTestDatabase } from '../helpers/postgres-test-db.js';
@@ -24,15 +24,6 @@ const dir = mkdtempSync(join(tmpdir(), 'polyflow-kafka-persist-'));
 const TOPICS: readonly TopicName[] = ['signal.v1', 'order.v1', 'fill.v1', 'portfolio.v1', 'risk.event'];
 let cluster: MockCluster;
 let database: { url: string; drop: () => Promise<void> };
-
-/** A port nothing listens on now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
 
 const jsonl = (file: string): { id: string }[] =>
   readFileSync(file, 'utf8')

@@ -6,7 +6,6 @@ import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +24,7 @@ import type { FeatureVector } from '../../schemas/feature-vector.js';
 import type { MarketMeta } from '../../schemas/market-meta.js';
 import type { Prediction } from '../../schemas/prediction.js';
 import type { TopicName, TopicTypes } from '../../schemas/topics.js';
+import { freePort } from '../helpers/free-port.js';
 import { startTestKafka, type MockCluster } from '../helpers/kafka-mock-cluster.js';
 import { CLI, committedToEnd, embeddedOutputs, ingestRecords, memoryFeatures, MOCK_REBALANCE_ENV, readRawTopics, spawnPipeline, type IngestRecord } from '../helpers/kafka-pipelines.js';
 import { createTestDatabase } from '../helpers/postgres-test-db.js';
@@ -324,15 +324,6 @@ function memorySignals(config: Config, markets: readonly MarketMeta[], predictio
   for (const p of new Map(predictions.map((x) => [x.id, x])).values()) bus.publish('prediction.v1', p.assetId, p);
   sub.unsubscribe();
   return out;
-}
-
-/** A TCP port nothing listens on now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** A sample's value in Prometheus text (0 when the series was never touched). */
