@@ -235,7 +235,8 @@ describe('features, predict, trade and persist as separate consumer-group proces
       expect(readFileSync(join(dir, `${name}.prom`), 'utf8'), name).toMatch(/^polyflow_kafka_order_waiting_records 0$/m);
       // Its share of the books, read live (or, when it joined late, maybe only to rebuild its state).
       expect(late(name) ? sample(name, 'polyflow_kafka_consumed_records_total', 'pm.book') : consumed(name, 'pm.book'), name).toBeGreaterThan(0);
-      expect(consumed(name, 'pm.book'), name).toBeLessThan(books);
+      // A member's share is less than all, unless its sibling joined late: it may then have read every book live first.
+      if (!['features', 'features-2'].some(late)) expect(consumed(name, 'pm.book'), name).toBeLessThan(books);
       expect(consumed(name, 'pm.market.meta'), name).toBe(ingested.meta.length);
     }
     expect(consumed('features', 'pm.book') + consumed('features-2', 'pm.book')).toBeGreaterThanOrEqual(books);
