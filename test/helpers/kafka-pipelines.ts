@@ -170,6 +170,11 @@ export async function committedToEnd(bootstrap: string, kafkaTopic: string, grou
   return (await groupPositions(bootstrap, kafkaTopic, group, groupIdPrefix)).every((p) => p.end === 0 || p.committed >= p.end);
 }
 
+/** The records on `kafkaTopic`: its partitions' end offsets, summed (a topic without progress markers). */
+export async function topicRecords(bootstrap: string, kafkaTopic: string): Promise<number> {
+  return (await groupPositions(bootstrap, kafkaTopic, 'none', 'polyflow-test')).reduce((n, p) => n + p.end, 0);
+}
+
 /**
  * Every record on the broker's topics, decoded, as they are (no dedupe: what tests count duplicates
  * in). Reads from the beginning into `into[topic]` until `stop()`.

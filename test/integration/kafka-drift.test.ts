@@ -19,7 +19,7 @@ import type { RiskEvent } from '../../schemas/risk-event.js';
 import type { Signal } from '../../schemas/signal.js';
 import type { TopicName } from '../../schemas/topics.js';
 import { startTestKafka, type MockCluster } from '../helpers/kafka-mock-cluster.js';
-import { CLI, committedRecords, committedToEnd, ingestRecords, kafkaProcessEnv, memoryFeatures, readRawTopics, spawnPipeline } from '../helpers/kafka-pipelines.js';
+import { CLI, committedRecords, committedToEnd, ingestRecords, kafkaProcessEnv, memoryFeatures, readRawTopics, spawnPipeline, topicRecords } from '../helpers/kafka-pipelines.js';
 import { LOOSE_TRADING_ENV, TRADING_MODEL_PATH, tradingEnv } from '../helpers/trading-model.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -107,8 +107,14 @@ describe('the drift monitor as its own consumer group', () => {
     const raw = await readRawTopics(config, ['signal.v1', 'order.v1', 'risk.event'], got);
     const signals = got.get('signal.v1') as Signal[];
     const blocks = (): RiskEvent[] => (got.get('risk.event') as RiskEvent[]).filter((e) => e.rule === 'model_drift' && e.action === 'block');
-    // Read until a block has come for every signal (a shortfall is reported below, not as a timeout).
-    await waitFor(() => signals.length > 100 && blocks().length >= signals.length, 60_000, 'a block per signal').catch(() => undefined);
+    // Read until every signal on the broker has come, and a block for each (a shortfall is reported
+    // below, not as a timeout). Counts alone were met while the reader was still behind on risk.event.
+    const signalsOnBroker = await topicRecords(cluster.bootstrap, `${prefix}signal.v1`);
+    const blockedAll = (): boolean => {
+      const ids = new Set(blocks().map((b) => b.signalId));
+      return signals.length >= signalsOnBroker && signals.every((s) => ids.has(s.id));
+    };
+    await waitFor(blockedAll, 60_000, 'a block per signal').catch(() => undefined);
     await sleep(1_000);
     await raw.stop();
     const blocked = blocks();
