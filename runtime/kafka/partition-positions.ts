@@ -66,9 +66,14 @@ export class PartitionPositions {
    * and they have a position in each of its partitions; undefined otherwise (it must be rebuilt).
    */
   resumeSeeks(assignment: readonly { topic: string; partition: number }[]): { topic: string; partition: number; offset: string }[] | undefined {
-    const same = assignment.length > 0 && assignment.length === this.keys.length && assignment.every(({ topic, partition }) => this.keys.includes(partitionKey(topic, partition)));
-    const seeks = assignment.map(({ topic, partition }) => ({ topic, partition, offset: this.of(topic, partition)?.toString() }));
-    return same && seeks.every((s) => s.offset !== undefined) ? (seeks as { topic: string; partition: number; offset: string }[]) : undefined;
+    if (assignment.length === 0 || assignment.length !== this.keys.length) return undefined;
+    const seeks: { topic: string; partition: number; offset: string }[] = [];
+    for (const { topic, partition } of assignment) {
+      const at = this.of(topic, partition);
+      if (at === undefined || !this.keys.includes(partitionKey(topic, partition))) return undefined;
+      seeks.push({ topic, partition, offset: at.toString() });
+    }
+    return seeks;
   }
 
   /** Each partition's next offset, for a checkpoint. */
