@@ -1,6 +1,8 @@
 import type { Admin } from 'kafkajs';
 import type { TopicName } from '../../schemas/topics.js';
 import { PolyflowError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { readRetrying } from './retriable-reads.js';
 
 /**
  * Topics keyed alike whose records of one key form one ordered stream: ingest's book and trade
@@ -32,10 +34,15 @@ function partitionCountsDiffer(counts: ReadonlyMap<string, number>, need: string
   return `${listed}: they must have as many ${need} (create them with \`polyflow topics\`)`;
 }
 
-/** Partition counts of topics (by their broker names); a clear error when they cannot be read. */
-async function partitionCounts(admin: Admin, names: readonly string[]): Promise<Map<string, number>> {
-  const { topics } = await admin.fetchTopicMetadata({ topics: [...names] }).catch((err: unknown) => {
-    throw new PolyflowError('KAFKA_TOPICS_MISSING', `kafka bus: cannot read the partitions of ${names.join(' and ')} (create the topics with \`polyflow topics\`): ${err instanceof Error ? err.message : String(err)}`, {
+/**
+ * Partition counts of topics (by their broker names); a clear error when they cannot be read. A
+ * failure the client calls retriable (metadata not loaded yet, as after a broker restart) is tried
+ * again; an unknown topic is told at once (`polyflow topics` was not run).
+ */
+async function partitionCounts(admin: Admin, names: readonly string[], logger: Logger | undefined): Promise<Map<string, number>> {
+  const what = names.join(' and ');
+  const { topics } = await readRetrying(`the partitions of ${what}`, () => admin.fetchTopicMetadata({ topics: [...names] }), { logger }).catch((err: unknown) => {
+    throw new PolyflowError('KAFKA_TOPICS_MISSING', `kafka bus: cannot read the partitions of ${what} (create the topics with \`polyflow topics\`): ${err instanceof Error ? err.message : String(err)}`, {
       retriable: true,
       cause: err,
     });
@@ -44,24 +51,24 @@ async function partitionCounts(admin: Admin, names: readonly string[]): Promise<
 }
 
 /** Refuses co-partitioned topics (by their broker names) that cannot be read or whose partition counts differ. */
-export async function checkCoPartitioned(admin: Admin, kafkaTopic: (topic: TopicName) => string): Promise<void> {
+export async function checkCoPartitioned(admin: Admin, kafkaTopic: (topic: TopicName) => string, logger?: Logger): Promise<void> {
   for (const set of CO_PARTITIONED) {
-    const problem = partitionCountsDiffer(await partitionCounts(admin, set.map(kafkaTopic)), "for a key's records to share a partition number");
+    const problem = partitionCountsDiffer(await partitionCounts(admin, set.map(kafkaTopic), logger), "for a key's records to share a partition number");
     if (problem !== undefined) throw new PolyflowError('KAFKA_NOT_COPARTITIONED', `kafka bus: ${problem}`);
   }
 }
 
 /** The partition count the progress chain's topics (by their broker names) share; refused when they cannot be read or their counts differ. */
-export async function progressChainPartitions(admin: Admin, kafkaTopic: (topic: TopicName) => string): Promise<number> {
-  const counts = await partitionCounts(admin, PROGRESS_CHAIN.map(kafkaTopic));
+export async function progressChainPartitions(admin: Admin, kafkaTopic: (topic: TopicName) => string, logger?: Logger): Promise<number> {
+  const counts = await partitionCounts(admin, PROGRESS_CHAIN.map(kafkaTopic), logger);
   const problem = partitionCountsDiffer(counts, 'for progress markers to be forwarded partition to partition (or turn markers off: POLYFLOW_KAFKA_PROGRESS_INTERVAL_MS=0)');
   if (problem !== undefined) throw new PolyflowError('KAFKA_NOT_COPARTITIONED', `kafka bus: ${problem}`);
   return counts.values().next().value ?? 0;
 }
 
 /** The partition count of each of `topics`; refused when one cannot be read or has none. */
-export async function topicPartitions(admin: Admin, kafkaTopic: (topic: TopicName) => string, topics: readonly TopicName[]): Promise<Map<TopicName, number>> {
-  const counts = await partitionCounts(admin, topics.map(kafkaTopic));
+export async function topicPartitions(admin: Admin, kafkaTopic: (topic: TopicName) => string, topics: readonly TopicName[], logger?: Logger): Promise<Map<TopicName, number>> {
+  const counts = await partitionCounts(admin, topics.map(kafkaTopic), logger);
   const found = new Map(topics.map((t) => [t, counts.get(kafkaTopic(t)) ?? 0]));
   const missing = [...found].filter(([, n]) => n === 0).map(([t]) => kafkaTopic(t));
   if (missing.length > 0) throw new PolyflowError('KAFKA_TOPICS_MISSING', `kafka bus: no partitions for ${missing.join(' and ')} (create the topics with \`polyflow topics\`)`, { retriable: true });

@@ -350,12 +350,12 @@ export class KafkaBus implements Bus {
     });
     await consumer.connect();
     await consumer.subscribe({ topics: [...this.byKafkaTopic.keys()], fromBeginning: this.opts.fromBeginning ?? false });
-    if (this.opts.ingestOrder === true && this.intake !== undefined) await checkCoPartitioned(await this.adminClient(), (t) => this.kafkaTopic(t));
+    if (this.opts.ingestOrder === true && this.intake !== undefined) await checkCoPartitioned(await this.adminClient(), (t) => this.kafkaTopic(t), this.opts.logger);
     if (this.opts.eventOrder !== undefined) {
       const admin = await this.adminClient();
-      const partitions = await progressChainPartitions(admin, (t) => this.kafkaTopic(t));
+      const partitions = await progressChainPartitions(admin, (t) => this.kafkaTopic(t), this.opts.logger);
       this.awaited = new AwaitedProgress(partitions);
-      this.input = new InputProgress(partitions, this.awaited, await topicPartitions(admin, (t) => this.kafkaTopic(t), this.opts.eventOrder.alongside ?? []));
+      this.input = new InputProgress(partitions, this.awaited, await topicPartitions(admin, (t) => this.kafkaTopic(t), this.opts.eventOrder.alongside ?? [], this.opts.logger));
     }
     await this.stopIfClosing();
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.consume(payload) });

@@ -25,14 +25,18 @@ export function isUnknownTopic(err: unknown): boolean {
   return type(err) === 'UNKNOWN_TOPIC_OR_PARTITION' || type((err as { cause?: unknown } | undefined)?.cause) === 'UNKNOWN_TOPIC_OR_PARTITION';
 }
 
-/** `read()`, again after a retriable failure (logged with `what`); the last failure, or the first that is not retriable, is thrown. */
+/**
+ * `read()`, again after a retriable failure (logged with `what`); the last failure, or the first that
+ * is not retriable, is thrown. A topic the broker does not know is not tried again: kafkajs calls it
+ * retriable and has already retried it itself (a topic that was never created stays so).
+ */
 export async function readRetrying<T>(what: string, read: () => Promise<T>, opts: RetriableReadOptions = {}): Promise<T> {
   const attempts = opts.attempts ?? 6;
   for (let attempt = 1; ; attempt++) {
     try {
       return await read();
     } catch (err) {
-      if (!isRetriable(err) || attempt >= attempts) throw err;
+      if (!isRetriable(err) || isUnknownTopic(err) || attempt >= attempts) throw err;
       const delayMs = backoffDelay(attempt, opts.backoff ?? DEFAULT_BACKOFF);
       opts.logger?.warn({ err, attempt, delayMs }, `could not read ${what}: trying again`);
       await (opts.sleep ?? sleepFor)(delayMs);
