@@ -20,6 +20,7 @@ import { MemoryBus } from '../../runtime/memory-bus.js';
 import { serveMetrics } from '../../runtime/metrics-server.js';
 import { PipelineMetrics } from '../../runtime/metrics.js';
 import { fromPackageRoot } from '../../runtime/package-root.js';
+import { collectProcessMetrics } from '../../runtime/process-metrics.js';
 import { FEATURE_SPEC } from '../../schemas/feature-spec.js';
 import type { TopicName } from '../../schemas/topics.js';
 import { JsonlFiles } from '../../sinks/jsonl-files.js';
@@ -63,6 +64,7 @@ export async function runLiveSession(opts: LiveSessionOptions): Promise<number> 
   }
   const logger = createLogger(opts.config.log.level);
   const metrics = new PipelineMetrics();
+  collectProcessMetrics(metrics.registry);
   if (opts.kafka === true) warnWithoutRegistry(opts.config.kafka, logger);
   const bus = opts.kafka === true ? new KafkaSourceBus(openKafkaBus({ config: opts.config, registry: metrics.registry, logger, progressWallClock: true })) : new MemoryBus();
   const scheduler = asyncScheduler;

@@ -24,6 +24,7 @@ import { kafkaCheckpoints } from '../../runtime/kafka/kafka-checkpoints.js';
 import { openKafkaBus, warnWithoutRegistry } from '../../runtime/kafka/open-kafka-bus.js';
 import { createLogger, type Logger } from '../../runtime/logger.js';
 import { PipelineMetrics } from '../../runtime/metrics.js';
+import { collectProcessMetrics } from '../../runtime/process-metrics.js';
 import { serveMetrics } from '../../runtime/metrics-server.js';
 import { fromPackageRoot } from '../../runtime/package-root.js';
 import { StateRegistry } from '../../runtime/state-registry.js';
@@ -56,6 +57,7 @@ export async function runKafkaPipeline(opts: KafkaRunOptions): Promise<number> {
   const logger = createLogger(config.log.level).child({ component: `run.${pipeline}` });
   warnWithoutRegistry(config.kafka, logger);
   const metrics = new PipelineMetrics();
+  collectProcessMetrics(metrics.registry);
   const inFlight = new InFlight();
   const persist = pipeline === 'persist' ? await openPersistTargets(config, resolve(opts.outDir), logger, metrics) : undefined;
   const scorer = pipeline === 'predict' ? await loadScorer(fromPackageRoot(config.scoring.modelPath), FEATURE_SPEC) : undefined;

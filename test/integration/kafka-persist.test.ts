@@ -82,6 +82,9 @@ describe('run persist on Kafka', () => {
     const scraped = await (await fetch(`http://127.0.0.1:${env['POLYFLOW_METRICS_PORT']}/metrics`)).text();
     expect(scraped).toMatch(new RegExp(`^polyflow_kafka_consumed_records_total\\{topic="fill.v1"\\} ${2 * records.get('fill.v1')!.length}$`, 'm'));
     expect(scraped).toMatch(new RegExp(`^polyflow_kafka_duplicates_dropped_total\\{topic="fill.v1"\\} ${records.get('fill.v1')!.length}$`, 'm'));
+    // And the process's own: event-loop delay and GC pauses, where a latency tail shows.
+    expect(Number(/^nodejs_eventloop_lag_p99_seconds (\S+)$/m.exec(scraped)?.[1])).toBeGreaterThan(0);
+    expect(scraped).toMatch(/^nodejs_gc_duration_seconds_count\{kind="minor"\} [1-9]\d*$/m);
     persist.kill('SIGTERM');
     await once(persist, 'exit');
     expect(persist.exitCode).toBe(0);
