@@ -1,9 +1,11 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Registry } from 'prom-client';
 import { parse } from 'yaml';
 import { analyticsEnvOverrides, ConfigSchema, envOverrides, liveEnvOverrides, loadConfig } from '../../runtime/config.js';
 import { fromPackageRoot } from '../../runtime/package-root.js';
+import { collectProcessMetrics } from '../../runtime/process-metrics.js';
 
 /*
  * docker-compose.yml cannot be started here (no Docker engine): it is parsed and checked against
@@ -110,5 +112,11 @@ describe('docker-compose.yml (parsed, not started: no Docker engine here)', () =
     expect(used.length).toBeGreaterThan(10);
     for (const name of used) expect(registered.has(name.replace(/_(bucket|sum|count)$/, '')), name).toBe(true);
     for (const name of ['polyflow_clickhouse_buffer_rows', 'polyflow_clickhouse_rows_written_total', 'polyflow_kafka_consumer_lag_records', 'polyflow_kafka_order_waits_total']) expect(used).toContain(name);
+    // The processes' own metrics (Node's, as every `polyflow run` and `live` process registers them).
+    const processRegistry = new Registry();
+    collectProcessMetrics(processRegistry);
+    const processUsed = dash.panels.flatMap((p) => p.targets.flatMap((t) => [...t.expr.matchAll(/\b(?:nodejs|process)_[a-z0-9_]+/g)].map((m) => m[0])));
+    expect(processUsed).toEqual(expect.arrayContaining(['nodejs_eventloop_lag_p99_seconds', 'nodejs_gc_duration_seconds_sum', 'process_cpu_seconds_total']));
+    for (const name of processUsed) expect(processRegistry.getSingleMetric(name.replace(/_(bucket|sum|count)$/, '')), name).toBeDefined();
   });
 });
