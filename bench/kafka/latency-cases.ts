@@ -20,6 +20,7 @@ import { openKafkaBus } from '../../runtime/kafka/open-kafka-bus.js';
 import type { Logger } from '../../runtime/logger.js';
 import { MemoryBus } from '../../runtime/memory-bus.js';
 import { PipelineMetrics } from '../../runtime/metrics.js';
+import { freePort } from '../../test/helpers/free-port.js';
 import { MOCK_REBALANCE_ENV, spawnPipeline } from '../../test/helpers/kafka-pipelines.js';
 import { TRADING_MODEL_PATH, tradingEnv } from '../../test/helpers/trading-model.js';
 import type { TappedRecord } from '../bus-tap.js';
@@ -29,6 +30,7 @@ import { publishRecord } from './derived-records.js';
 import { fmt } from './format.js';
 import { OriginClock, STAGES, type Stage } from './origin-clock.js';
 import { coresSince, groupCpuSeconds, ownCpuSeconds, processesCpuSeconds } from './process-cpu.js';
+import { measureStalls, type ProcessStalls } from './process-stalls.js';
 import { startOutputReader } from './output-reader.js';
 import { wirePipeline } from './pipeline-case.js';
 
@@ -67,6 +69,8 @@ export interface LatencyResult {
   readonly unmatched: number;
   readonly duplicates: number;
   readonly cores: CoresUsed;
+  /** Kafka processes: each pipeline process's event-loop lateness and GC pauses over the measured window (else null). */
+  readonly stalls: ProcessStalls[] | null;
 }
 
 /**
@@ -78,6 +82,12 @@ export interface LatencyResult {
 export interface CoresUsed {
   readonly broker: number | null;
   readonly pipelines: number | null;
+}
+
+/** What a meter tells at the end of the measured window. */
+interface Metered {
+  readonly cores: CoresUsed;
+  readonly stalls: Promise<ProcessStalls[] | null>;
 }
 
 /** How every latency case of the run is fed and where its Kafka pipelines run. */
@@ -152,7 +162,7 @@ const receivedNow = (r: TappedRecord): TappedRecord => (r.topic === 'pm.book' ||
  * Streams `rest` at the run's rate after the market metadata: warm-up, then the measured seconds,
  * over which `meter` (started with them) tells the cores used. Waits for the tail.
  */
-async function stream(clock: OriginClock, bus: Bus, rest: readonly TappedRecord[], run: LatencyRun, tailMs: number, meter: () => () => CoresUsed): Promise<{ rate: number; cores: CoresUsed }> {
+async function stream(clock: OriginClock, bus: Bus, rest: readonly TappedRecord[], run: LatencyRun, tailMs: number, meter: () => () => Metered): Promise<{ rate: number; cores: CoresUsed; stalls: ProcessStalls[] | null }> {
   const warm = rest.slice(0, Math.round(run.rate * run.warmup));
   const measured = rest.slice(warm.length);
   const publish = (recorded: TappedRecord): void => {
@@ -166,9 +176,9 @@ async function stream(clock: OriginClock, bus: Bus, rest: readonly TappedRecord[
   const rate = Math.round(await paced(measured, run.rate, publish));
   const end = performance.now();
   clock.inputEnded(end);
-  const cores = metered();
+  const { cores, stalls } = metered();
   while (performance.now() - Math.max(end, clock.lastArrival) < tailMs && performance.now() - end < 15_000) await sleep(50);
-  return { rate, cores };
+  return { rate, cores, stalls: await stalls };
 }
 
 /**
@@ -201,15 +211,15 @@ async function memoryLatency(lc: LatencyCase, run: LatencyRun, meta: readonly Ta
   graph.add(predictPipeline(bus, cfg, { scorer: run.scorer, scheduler: asyncScheduler, inFlight, metrics }));
   graph.add(tradePipeline(bus, cfg, { metrics, clock: dueClockOf(asyncScheduler) }));
   for (const r of meta) publishRecord(bus, r);
-  const meter = (): (() => CoresUsed) => {
+  const meter = (): (() => Metered) => {
     const pipelines = coresSince(ownCpuSeconds);
-    return () => ({ broker: null, pipelines: pipelines() });
+    return () => ({ cores: { broker: null, pipelines: pipelines() }, stalls: Promise.resolve(null) });
   };
-  const { rate, cores } = await stream(clock, bus, rest, run, lc.scoreWaitMs + 500, meter);
+  const { rate, cores, stalls } = await stream(clock, bus, rest, run, lc.scoreWaitMs + 500, meter);
   graph.unsubscribe();
   await inFlight.whenIdle();
   await bus.close();
-  return { bus: 'memory', fetchWaitMs: null, scoreWaitMs: lc.scoreWaitMs, markersMs: null, promptMs: null, rate, stages: clock.summary(), readerHop: null, produced: null, unmatched: clock.unmatched, duplicates: clock.duplicates, cores };
+  return { bus: 'memory', fetchWaitMs: null, scoreWaitMs: lc.scoreWaitMs, markersMs: null, promptMs: null, rate, stages: clock.summary(), readerHop: null, produced: null, unmatched: clock.unmatched, duplicates: clock.duplicates, cores, stalls };
 }
 
 /**
@@ -246,7 +256,12 @@ async function kafkaLatency(lc: LatencyCase, run: LatencyRun, meta: readonly Tap
     await publisher.start();
     for (const r of meta) publishRecord(publisher, r);
     await publisher.flush();
-    if (run.mode === 'processes') children.push(...(await Promise.all(LATENCY_PIPELINES.map((p) => spawnPipeline(p, env)))));
+    // Each process serves /metrics on a port of its own: its event loop and GC over the measured window.
+    const metricsPorts = new Map<string, number>();
+    if (run.mode === 'processes') {
+      for (const p of LATENCY_PIPELINES) metricsPorts.set(p, await freePort());
+      children.push(...(await Promise.all(LATENCY_PIPELINES.map((p) => spawnPipeline(p, { ...env, POLYFLOW_METRICS_PORT: String(metricsPorts.get(p)) })))));
+    }
     else {
       // Each pipeline on its own bus and consumer group, as its process would have them, in this process.
       for (const pipeline of LATENCY_PIPELINES) {
@@ -262,12 +277,13 @@ async function kafkaLatency(lc: LatencyCase, run: LatencyRun, meta: readonly Tap
     reader = await startOutputReader(config, `${id}.bench-reader`, run.busLogger, (stage, v, producedAt) => clock.arrived(stage, v, producedAt), run.stages);
     const group = run.brokerProcessGroup;
     const pids = children.map((child) => child.pid).filter((pid): pid is number => pid !== undefined);
-    const meter = (): (() => CoresUsed) => {
+    const meter = (): (() => Metered) => {
       const broker = group === undefined ? () => null : coresSince(() => groupCpuSeconds(group));
       const pipelines = coresSince(pids.length > 0 ? () => processesCpuSeconds(pids) : ownCpuSeconds);
-      return () => ({ broker: broker(), pipelines: pipelines() });
+      const stalls = metricsPorts.size > 0 ? measureStalls(metricsPorts) : undefined;
+      return () => ({ cores: { broker: broker(), pipelines: pipelines() }, stalls: stalls?.then((end) => end()) ?? Promise.resolve(null) });
     };
-    const { rate, cores } = await stream(clock, publisher, rest, run, lc.scoreWaitMs + 3 * lc.fetchWaitMs + 500, meter);
+    const { rate, cores, stalls } = await stream(clock, publisher, rest, run, lc.scoreWaitMs + 3 * lc.fetchWaitMs + 500, meter);
     return {
       bus: 'kafka',
       fetchWaitMs: lc.fetchWaitMs,
@@ -281,6 +297,7 @@ async function kafkaLatency(lc: LatencyCase, run: LatencyRun, meta: readonly Tap
       unmatched: clock.unmatched,
       duplicates: clock.duplicates,
       cores,
+      stalls,
     };
   } finally {
     graphs.unsubscribe();

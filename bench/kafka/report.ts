@@ -95,6 +95,15 @@ function printLatency(out: NodeJS.WritableStream, results: readonly LatencyResul
     const markers = r.markersMs === null ? '' : ` markers ${r.markersMs === 0 ? 'off' : `${r.markersMs}/${r.promptMs ?? '-'}`}`;
     out.write(`    ${r.bus}${r.fetchWaitMs === null ? '' : ` fetchWait ${r.fetchWaitMs}`} scoreWait ${r.scoreWaitMs}${markers}: broker ${cores(r.cores.broker)}, pipelines ${cores(r.cores.pipelines)}\n`);
   }
+  if (results.some((r) => r.stalls !== null && r.stalls.length > 0)) {
+    out.write('  each pipeline process over the same window (its /metrics): event-loop lateness p99/max (ms, past the 10 ms sampling) and time in GC pauses\n');
+    for (const r of results) {
+      if (r.stalls === null || r.stalls.length === 0) continue;
+      const markers = r.markersMs === null ? '' : ` markers ${r.markersMs === 0 ? 'off' : `${r.markersMs}/${r.promptMs ?? '-'}`}`;
+      const each = r.stalls.map((s) => `${s.pipeline} ${s.loopP99Ms.toFixed(0)}/${s.loopMaxMs.toFixed(0)} ms, GC ${(100 * s.gcShare).toFixed(1)}%`).join('; ');
+      out.write(`    ${r.bus} fetchWait ${r.fetchWaitMs ?? '-'} scoreWait ${r.scoreWaitMs}${markers}: ${each}\n`);
+    }
+  }
   for (const r of results) {
     // The first stage measured (features.v1 unless --stages left it out): the first to fall behind.
     const stage = STAGES.find((st) => r.stages[st].count > 0);
