@@ -261,8 +261,7 @@ async function kafkaLatency(lc: LatencyCase, run: LatencyRun, meta: readonly Tap
     if (run.mode === 'processes') {
       for (const p of LATENCY_PIPELINES) metricsPorts.set(p, await freePort());
       children.push(...(await Promise.all(LATENCY_PIPELINES.map((p) => spawnPipeline(p, { ...env, POLYFLOW_METRICS_PORT: String(metricsPorts.get(p)) })))));
-    }
-    else {
+    } else {
       // Each pipeline on its own bus and consumer group, as its process would have them, in this process.
       for (const pipeline of LATENCY_PIPELINES) {
         const inFlight = new InFlight();
