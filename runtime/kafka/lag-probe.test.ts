@@ -1,15 +1,16 @@
 import { Gauge, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { LagProbe, type LagAdmin } from './lag-probe.js';
+import type { OffsetsAdmin } from './assigned-offsets.js';
+import { LagProbe } from './lag-probe.js';
 
 /** A broker whose high watermarks the test moves, with the group's committed offsets. */
-function broker(highs: Map<string, number[]>, committed: Map<string, number[]>, low = 0): LagAdmin {
+function broker(highs: Map<string, number[]>, committed: Map<string, number[]>, low = 0): OffsetsAdmin {
   return {
     fetchTopicOffsets: async (topic: string) =>
       (highs.get(topic) ?? []).map((high, partition) => ({ partition, offset: String(high), high: String(high), low: String(low) })),
     fetchOffsets: async ({ topics }: { groupId: string; topics?: string[] }) =>
       (topics ?? []).map((topic) => ({ topic, partitions: (committed.get(topic) ?? []).map((offset, partition) => ({ partition, offset: String(offset), metadata: null })) })),
-  } as unknown as LagAdmin;
+  } as unknown as OffsetsAdmin;
 }
 
 async function series(registry: Registry): Promise<Record<string, number>> {

@@ -1,8 +1,5 @@
-import type { Admin } from 'kafkajs';
 import type { Gauge } from 'prom-client';
-
-/** What LagProbe asks of the broker: a topic's high watermarks, and the group's committed offsets. */
-export type LagAdmin = Pick<Admin, 'fetchTopicOffsets' | 'fetchOffsets'>;
+import { assignedOffsets, type OffsetsAdmin } from './assigned-offsets.js';
 
 /**
  * Consumer lag per assigned partition, asked of the broker on a timer: high watermark minus where
@@ -17,7 +14,7 @@ export class LagProbe {
 
   constructor(
     private readonly opts: {
-      readonly admin: () => Promise<LagAdmin>;
+      readonly admin: () => Promise<OffsetsAdmin>;
       readonly groupId: string;
       readonly gauge: Gauge<'topic' | 'partition'>;
       /** The metric's topic label of a broker topic name (undefined: not a topic this bus consumes). */
@@ -42,20 +39,14 @@ export class LagProbe {
     const topics = [...this.assignment].filter(([t, p]) => p.length > 0 && this.opts.topicOf(t) !== undefined);
     if (topics.length === 0) return;
     const admin = await this.opts.admin();
-    const committed = await admin.fetchOffsets({ groupId: this.opts.groupId, topics: topics.map(([t]) => t) });
-    for (const [kafkaTopic, partitions] of topics) {
-      const topic = this.opts.topicOf(kafkaTopic) as string;
-      const marks = new Map((await admin.fetchTopicOffsets(kafkaTopic)).map((p) => [p.partition, { low: BigInt(p.low), high: BigInt(p.high) }]));
-      const commits = new Map(committed.find((c) => c.topic === kafkaTopic)?.partitions.map((p) => [p.partition, BigInt(p.offset)]) ?? []);
-      for (const partition of partitions) {
-        const mark = marks.get(partition);
-        // Not when the partition went to another member while the broker answered (its series is gone).
-        if (mark === undefined || this.assignment.get(kafkaTopic)?.includes(partition) !== true) continue;
-        // -1: nothing committed yet: counted from the earliest retained offset.
-        const at = this.opts.position(kafkaTopic, partition) ?? commits.get(partition);
-        const behind = mark.high - (at === undefined || at < mark.low ? mark.low : at);
-        this.opts.gauge.labels(topic, String(partition)).set(Number(behind < 0n ? 0n : behind));
-      }
+    const { offsets } = await assignedOffsets(admin, this.opts.groupId, Object.fromEntries(topics), topics.map(([t]) => t));
+    for (const p of offsets) {
+      // Not when the partition went to another member while the broker answered (its series is gone).
+      if (this.assignment.get(p.topic)?.includes(p.partition) !== true) continue;
+      // Nothing committed yet (-1): counted from the earliest retained offset.
+      const at = this.opts.position(p.topic, p.partition) ?? p.commit;
+      const behind = p.high - (at < p.low ? p.low : at);
+      this.opts.gauge.labels(this.opts.topicOf(p.topic) as string, String(p.partition)).set(Number(behind < 0n ? 0n : behind));
     }
   }
 }

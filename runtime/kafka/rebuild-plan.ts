@@ -1,5 +1,6 @@
 import type { Admin } from 'kafkajs';
 import type { Logger } from '../logger.js';
+import { assignedOffsets, type PartitionOffsets } from './assigned-offsets.js';
 import { partitionKey } from './commit-marks.js';
 import type { KafkaCheckpointStore } from './kafka-checkpoints.js';
 import { readRetrying, type RetriableReadOptions } from './retriable-reads.js';
@@ -26,17 +27,6 @@ export interface RebuildPlanOptions {
   readonly logger?: Logger | undefined;
   /** The offset reads are tried again when the client calls a failure retriable (metadata not loaded yet after a rebalance, a leader moving). */
   readonly retry?: Omit<RetriableReadOptions, 'logger'>;
-}
-
-interface PartitionOffsets {
-  readonly topic: string;
-  readonly partition: number;
-  /** Earliest retained offset. */
-  readonly low: bigint;
-  /** End offset. */
-  readonly high: bigint;
-  /** The group's committed offset, -1 when it never committed. */
-  readonly commit: bigint;
 }
 
 /** A partition the client's metadata does not list yet: retriable, as kafkajs's own metadata errors are. */
@@ -88,17 +78,8 @@ export async function planRebuild(admin: Admin, assignment: Record<string, numbe
 }
 
 async function readOffsets(admin: Admin, assignment: Record<string, number[]>, topics: string[], groupId: string): Promise<PartitionOffsets[]> {
-  const committed = await admin.fetchOffsets({ groupId, topics });
-  const partitions: PartitionOffsets[] = [];
-  for (const topic of topics) {
-    const marks = await admin.fetchTopicOffsets(topic);
-    const done = committed.find((c) => c.topic === topic)?.partitions ?? [];
-    for (const partition of assignment[topic] ?? []) {
-      const mark = marks.find((m) => m.partition === partition);
-      if (mark === undefined) throw new PartitionOffsetsMissing(topic, partition);
-      const commit = BigInt(done.find((p) => p.partition === partition)?.offset ?? '-1');
-      partitions.push({ topic, partition, low: BigInt(mark.low), high: BigInt(mark.high), commit });
-    }
-  }
-  return partitions;
+  const { offsets, missing } = await assignedOffsets(admin, groupId, assignment, topics);
+  const first = missing[0];
+  if (first !== undefined) throw new PartitionOffsetsMissing(first.topic, first.partition);
+  return offsets;
 }
