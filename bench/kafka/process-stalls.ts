@@ -1,5 +1,6 @@
 // How long each pipeline process's event loop stalled and paused for GC while the measured input
 // went out, from its own /metrics (collectProcessMetrics): where a latency tail comes from.
+import { seriesValue } from '../../test/helpers/prometheus-text.js';
 
 /** One pipeline process over the measured window. */
 export interface ProcessStalls {
@@ -23,12 +24,8 @@ export interface ProcessScrape {
 
 /** Reads a scrape's event-loop and GC figures from Prometheus text; undefined when it has none. */
 export function parseProcessScrape(text: string): ProcessScrape | undefined {
-  const value = (name: string): number | undefined => {
-    const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
-    return m === null ? undefined : Number(m[1]);
-  };
-  const loopP99 = value('nodejs_eventloop_lag_p99_seconds');
-  const loopMax = value('nodejs_eventloop_lag_max_seconds');
+  const loopP99 = seriesValue(text, 'nodejs_eventloop_lag_p99_seconds');
+  const loopMax = seriesValue(text, 'nodejs_eventloop_lag_max_seconds');
   if (loopP99 === undefined || loopMax === undefined) return undefined;
   let gcSeconds = 0;
   for (const m of text.matchAll(/^nodejs_gc_duration_seconds_sum\{[^}]*\} (\S+)$/gm)) gcSeconds += Number(m[1]);

@@ -17,6 +17,7 @@ import { freePort } from '../helpers/free-port.js';
 import { startTestKafka, type MockCluster } from '../helpers/kafka-mock-cluster.js';
 import { CLI, committedRecords, MOCK_REBALANCE_ENV, spawnPipeline } from '../helpers/kafka-pipelines.js';
 import { createTestDatabase } from '../helpers/postgres-test-db.js';
+import { seriesValue } from '../helpers/prometheus-text.js';
 import { tradingEnv } from '../helpers/trading-model.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -83,7 +84,7 @@ describe('run persist on Kafka', () => {
     expect(scraped).toMatch(new RegExp(`^polyflow_kafka_consumed_records_total\\{topic="fill.v1"\\} ${2 * records.get('fill.v1')!.length}$`, 'm'));
     expect(scraped).toMatch(new RegExp(`^polyflow_kafka_duplicates_dropped_total\\{topic="fill.v1"\\} ${records.get('fill.v1')!.length}$`, 'm'));
     // And the process's own: event-loop delay and GC pauses, where a latency tail shows.
-    expect(Number(/^nodejs_eventloop_lag_p99_seconds (\S+)$/m.exec(scraped)?.[1])).toBeGreaterThan(0);
+    expect(seriesValue(scraped, 'nodejs_eventloop_lag_p99_seconds')).toBeGreaterThan(0);
     expect(scraped).toMatch(/^nodejs_gc_duration_seconds_count\{kind="minor"\} [1-9]\d*$/m);
     persist.kill('SIGTERM');
     await once(persist, 'exit');

@@ -29,6 +29,7 @@ import { freePort } from '../helpers/free-port.js';
 import { startTestKafka, type MockCluster } from '../helpers/kafka-mock-cluster.js';
 import { CLI, committedRecords, embeddedOutputs, ingestRecords, memoryFeatures, MOCK_REBALANCE_ENV, readPartitioned, spawnPipeline } from '../helpers/kafka-pipelines.js';
 import { scoresApprox, sizedApprox } from '../helpers/model-outputs.js';
+import { seriesValue } from '../helpers/prometheus-text.js';
 import { LOOSE_TRADING_ENV, tradingEnv } from '../helpers/trading-model.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -69,8 +70,7 @@ async function startProcess(name: string, pipeline = name, attempts = 3): Promis
 let ingested: Awaited<ReturnType<typeof ingestRecords>>;
 
 /** A counter of `topic` in Prometheus text (0 when the series was never touched). */
-const scraped = (text: string, metric: string, topic: string): number =>
-  Number(new RegExp(`${metric}\\{topic="${topic.replace('.', '\\.')}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+const scraped = (text: string, metric: string, topic: string): number => seriesValue(text, `${metric}{topic="${topic}"}`) ?? 0;
 
 const committed = (group: string, topic: TopicName): Promise<number> => committedRecords(cluster.bootstrap, `${prefix}${topic}`, group);
 

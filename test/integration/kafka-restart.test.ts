@@ -28,6 +28,7 @@ import { freePort } from '../helpers/free-port.js';
 import { startTestKafka, type MockCluster } from '../helpers/kafka-mock-cluster.js';
 import { CLI, committedToEnd, embeddedOutputs, ingestRecords, memoryFeatures, MOCK_REBALANCE_ENV, readRawTopics, spawnPipeline, type IngestRecord } from '../helpers/kafka-pipelines.js';
 import { createTestDatabase } from '../helpers/postgres-test-db.js';
+import { seriesValue } from '../helpers/prometheus-text.js';
 import { LOOSE_TRADING_ENV, tradingEnv } from '../helpers/trading-model.js';
 import { scoresApprox, sizedApprox } from '../helpers/model-outputs.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -327,10 +328,7 @@ function memorySignals(config: Config, markets: readonly MarketMeta[], predictio
 }
 
 /** A sample's value in Prometheus text (0 when the series was never touched). */
-function metric(text: string, series: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? 0 : Number(line.slice(series.length + 1));
-}
+const metric = (text: string, series: string): number => seriesValue(text, series) ?? 0;
 
 /** SIGTERM, and the metrics the process wrote at exit (its --metrics file). */
 async function stopAndRead(child: ChildProcess): Promise<string> {
