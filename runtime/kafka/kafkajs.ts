@@ -1,8 +1,10 @@
 /**
  * kafkajs's values, entered through here: the fast record codec module is evaluated first, before
- * kafkajs loads its producer and fetch decoders. Types may come from 'kafkajs' directly.
+ * kafkajs loads its producer and fetch decoders, and the request queue's idle timer is fixed.
+ * Types may come from 'kafkajs' directly.
  */
 import './kafkajs-fast-codec.js';
+import './kafkajs-request-queue.js';
 import kafkajs from 'kafkajs';
 
 export { AssignerProtocol, CompressionTypes, Kafka, logLevel, PartitionAssigners, Partitioners } from 'kafkajs';
