@@ -1,6 +1,6 @@
 # The polyflow CLI for docker compose (the `polyflow` service). onnxruntime-node's CUDA download is
 # skipped (its CPU binaries ship in the package); chDB's engine ships in @chdb/lib-linux-*-gnu.
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 ENV ONNXRUNTIME_NODE_INSTALL=skip
 COPY package.json package-lock.json .npmrc ./
@@ -9,7 +9,7 @@ RUN npm ci --ignore-scripts
 COPY . .
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production ONNXRUNTIME_NODE_INSTALL=skip
 COPY --from=build /app/package.json ./
