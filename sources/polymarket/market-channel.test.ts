@@ -467,6 +467,8 @@ describe('parseMarketFrame: dead-letter reasons', () => {
 
   const cases: [string, string | object, string][] = [
     ['text that is not JSON', 'hello', 'not JSON: '],
+    // The same reason on Node 20 and 24 (whose V8 adds "(line 1 column 14)").
+    ['a frame cut short', '{"market":"0x', 'not JSON: Unterminated string in JSON at position 13'],
     ['a JSON scalar', '42', 'event: expected object, got number'],
     ['JSON null', 'null', 'event: expected object, got null'],
     ['no event_type', { market: MARKET }, 'event_type: missing'],

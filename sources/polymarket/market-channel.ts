@@ -71,6 +71,12 @@ type DeltaUpdate = Extract<BookUpdate, { kind: 'delta' }>;
 type DeltaDraft = Mutable<Omit<DeltaUpdate, 'changes'>> & { changes: LevelChange[] };
 
 /**
+ * JSON.parse's message without the "(line L column C)" that newer V8 (Node 24) appends to the
+ * position it already gives: the dead letters of one input are the same on every supported Node.
+ */
+const jsonErrorMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err)).replace(/ \(line \d+ column \d+\)$/, '');
+
+/**
  * Parses one websocket text frame and hands every event in it to `out`. `recvTs` is the receive
  * time (ms), stamped on every output and used as the dead letters' `ts`.
  */
@@ -83,7 +89,7 @@ export function parseMarketFrame(frame: string, recvTs: number, out: MarketFrame
   try {
     doc = JSON.parse(frame);
   } catch (err) {
-    deadLetter(out, `not JSON: ${clip(err instanceof Error ? err.message : String(err), 100)}`, frame, recvTs);
+    deadLetter(out, `not JSON: ${clip(jsonErrorMessage(err), 100)}`, frame, recvTs);
     return;
   }
   if (Array.isArray(doc)) {
