@@ -32,8 +32,8 @@ export function printReport(out: NodeJS.WritableStream, report: KafkaBenchReport
   if (report.throughput.length > 0) printThroughput(out, report.throughput, options);
   if (report.latency.length > 0) printLatency(out, report.latency, options);
   if (broker.kind === 'mock' && report.latency.some((r) => r.bus === 'kafka')) {
-    out.write(`  the mock finds a fetch's offset by walking the partition's log from its oldest batch, so its cost grows through a run (each case\n`);
-    out.write(`  has topics of its own; markers 100/20 at 200 records/s: about 0.5 of a core over 38 s, saturated after 70 s): these are its first ${options.warmup + options.seconds} s\n`);
+    out.write(`  the mock finds a fetch's offset by walking the partition's log from its oldest batch, so its cost (broker cores) grows as\n`);
+    out.write(`  the logs grow: each case has topics of its own, and these figures are of their first ${options.warmup + options.seconds} s (bench/kafka/RESULTS.md)\n`);
   }
   if (report.hops.length > 0) printHops(out, report.hops);
 }

@@ -42,13 +42,12 @@ function scheduleCheckPendingRequests(this: RequestQueueLike): void {
   );
 }
 
-/** Replaces the check's scheduling on kafkajs 2.2.4's RequestQueue; false (nothing changed) on another version. */
-export function installRequestQueueCheck(): boolean {
+/** Replaces the check's scheduling on kafkajs 2.2.4's RequestQueue; on another version nothing changes. */
+function installRequestQueueCheck(): void {
   const version = (requireKafkajs('kafkajs/package.json') as { version: string }).version;
-  if (version !== PATCHED_VERSION) return false;
+  if (version !== PATCHED_VERSION) return;
   const RequestQueue = requireKafkajs(REQUEST_QUEUE_MODULE) as { prototype: RequestQueueLike };
   RequestQueue.prototype.scheduleCheckPendingRequests = scheduleCheckPendingRequests;
-  return true;
 }
 
 // At load: a prototype method, so connections made before or after see it.
