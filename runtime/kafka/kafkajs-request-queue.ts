@@ -12,10 +12,8 @@
  * armed, and a response checks the queue before it completes, as before. With any other kafkajs
  * version nothing is touched.
  */
-import { createRequire } from 'node:module';
+import { isPatchedKafkajs, requireKafkajs } from './kafkajs-internals.js';
 
-const requireKafkajs = createRequire(import.meta.url);
-const PATCHED_VERSION = '2.2.4';
 const REQUEST_QUEUE_MODULE = 'kafkajs/src/network/requestQueue/index.js';
 /** kafkajs's CHECK_PENDING_REQUESTS_INTERVAL. */
 const CHECK_PENDING_REQUESTS_INTERVAL_MS = 10;
@@ -44,8 +42,7 @@ function scheduleCheckPendingRequests(this: RequestQueueLike): void {
 
 /** Replaces the check's scheduling on kafkajs 2.2.4's RequestQueue; on another version nothing changes. */
 function installRequestQueueCheck(): void {
-  const version = (requireKafkajs('kafkajs/package.json') as { version: string }).version;
-  if (version !== PATCHED_VERSION) return;
+  if (!isPatchedKafkajs()) return;
   const RequestQueue = requireKafkajs(REQUEST_QUEUE_MODULE) as { prototype: RequestQueueLike };
   RequestQueue.prototype.scheduleCheckPendingRequests = scheduleCheckPendingRequests;
 }
