@@ -4,31 +4,24 @@ import type { TopicName, TopicTypes } from '../../schemas/topics.js';
 import type { Bus, Progress } from '../bus.js';
 import { closeEach } from '../close-after.js';
 import { PolyflowError } from '../errors.js';
-import { SerdeError } from './avro-serde.js';
 import { PublishOrder } from './publish-order.js';
 import { cachedKeyPartitioner } from './kafka-client.js';
 import { CompressionTypes } from './kafkajs.js';
 import type { KafkaBusOptions } from './kafka-bus-options.js';
 import { ConsumptionHolds } from './consumption-holds.js';
-import { RecentIds, recordId } from './recent-ids.js';
+import { RecordDelivery, type Held } from './record-delivery.js';
 import { ReferenceTables } from './reference-tables.js';
 import { CommitMarks, partitionKey, type PartitionOffset } from './commit-marks.js';
 import { OffsetCommitter } from './offset-committer.js';
-import { activeStandbyAssigner } from './active-standby-assigner.js';
-import { coPartitionedAssigner } from './co-partitioned-assigner.js';
-import { checkCoPartitioned, OrderStamps, progressChainPartitions, progressOf, STAMPED, topicPartitions } from './ingest-order.js';
-import { AwaitedProgress } from './awaited-progress.js';
-import { INPUT_PROGRESS_STATE, InputProgress, type InputProgressState } from './input-progress.js';
+import { newGroupConsumer } from './group-consumer.js';
+import { checkCoPartitioned, OrderStamps, progressOf, STAMPED } from './ingest-order.js';
+import { ConsumedMarkers } from './consumed-markers.js';
+import { INPUT_PROGRESS_STATE, type InputProgressState } from './input-progress.js';
 import { LagProbe } from './lag-probe.js';
 import { MergedIntake, type EmittedRun, type MergeHost } from './merged-intake.js';
 import { KafkaPublisher, type Pending, type PublisherHost } from './kafka-publisher.js';
 import { PartitionPositions } from './partition-positions.js';
 import { planRebuild } from './rebuild-plan.js';
-
-interface Held {
-  readonly subject: Subject<unknown>;
-  readonly value: unknown;
-}
 
 /**
  * The bus over Kafka. Values are Avro in Confluent's wire format (`AvroTopicSerde`); keys are the
@@ -64,14 +57,14 @@ export class KafkaBus implements Bus {
   private readonly highWater: number;
   /** How often a member heartbeats while it waits (a fifth of the session timeout). */
   private readonly heartbeatMs: number;
-  private readonly received = new Map<TopicName, number>();
   /** Topics the group's consumer reads (by their broker name); reference tables are read apart. */
   private readonly byKafkaTopic = new Map<string, TopicName>();
   private readonly tableTopics: TopicName[] = [];
   private readonly localTopics: ReadonlySet<TopicName>;
   private tables: ReferenceTables | undefined;
   private readonly order: PublishOrder<Held> | undefined;
-  private readonly recent = new Map<TopicName, RecentIds>();
+  /** Consumed records to the operators: decoded, deduplicated, in publish order when kept, counted. */
+  private readonly delivery: RecordDelivery;
   /** True while records that only rebuild state are emitted: publishes are dropped. */
   private muted = false;
   private assignments = 0;
@@ -94,17 +87,8 @@ export class KafkaBus implements Bus {
   /** With `ingestOrder`: co-partitioned records wait here for their place. */
   private readonly intake: MergedIntake | undefined;
   private overdueQueued = false;
-  /** Progress markers consumed, per topic (see progress()). */
-  private readonly progressSubjects = new Map<TopicName, Subject<Progress>>();
-  /** With `eventOrder`: how far its awaited topic has progressed (known once started). */
-  private awaited: AwaitedProgress | undefined;
-  /** The awaited topic progressed since the merge last looked: what waits there may go. */
-  private awaitedMoved = false;
-  /** When warnUnmarked last spoke. */
-  private unmarkedWarnedAt = Number.NEGATIVE_INFINITY;
-  /** With `eventOrder`: how far the operators have read the input in event time (see inputProgress()). */
-  private input: InputProgress | undefined;
-  private readonly inputTimes = new Subject<number>();
+  /** What the progress markers consumed say (progress(), inputProgress(), the merge's gate). */
+  private readonly markers: ConsumedMarkers;
 
   constructor(private readonly opts: KafkaBusOptions) {
     this.highWater = opts.maxBufferedRecords ?? 10_000;
@@ -118,7 +102,17 @@ export class KafkaBus implements Bus {
       metrics: opts.metrics,
       logger: opts.logger,
     });
+    this.markers = new ConsumedMarkers({ eventOrder: opts.eventOrder, groupId: opts.groupId, reopenGate: () => this.intake?.reopenGate(), metrics: opts.metrics, logger: opts.logger });
     this.order = opts.publishOrder === true ? new PublishOrder<Held>((topic) => this.subjects.has(topic)) : undefined;
+    this.delivery = new RecordDelivery({
+      serde: opts.serde,
+      subjects: this.subjects,
+      order: this.order,
+      muted: () => this.muted,
+      deadLetter: (topic, partition, message, err) => this.publisher.deadLetter(topic, partition, message, err),
+      dedupeCapacity: opts.dedupeCapacity ?? 20_000,
+      metrics: opts.metrics,
+    });
     this.localTopics = new Set(this.order === undefined ? (opts.local ?? []) : []);
     this.publisher = new KafkaPublisher(
       opts.kafka.producer({ createPartitioner: cachedKeyPartitioner, allowAutoTopicCreation: true, maxInFlightRequests: 1, idempotent: false }),
@@ -194,31 +188,15 @@ export class KafkaBus implements Bus {
       sets: [[eventOrder.topic, ...(eventOrder.alongside ?? [])]],
       merge: {
         total: true,
-        gate: (message) => this.awaited?.passes(message) === true,
+        gate: (message) => this.markers.passes(message),
         gateWaitMs: eventOrder.waitMs,
         // The wait does not run out before every partition of the awaited topic has been marked once
         // (since the start or a rebuild): a trade started on a backlog before predict, or before
         // predict has caught up on its start, would otherwise go on without the predictions and act
         // on them where they came, hours of books later (markets resolved by then).
-        gateBehind: () => {
-          const awaited = this.awaited;
-          if (awaited === undefined) return false;
-          if (!awaited.known) this.warnUnmarked(eventOrder.awaiting);
-          return awaited.behind || !awaited.known;
-        },
+        gateBehind: () => this.markers.gateBehind(),
       },
     });
-  }
-
-  /** Says (at most every 30 s) why the books wait past their wait: the awaited topic has never been marked on every partition. */
-  private warnUnmarked(awaiting: TopicName): void {
-    const now = Date.now();
-    if (now - this.unmarkedWarnedAt < 30_000) return;
-    this.unmarkedWarnedAt = now;
-    this.opts.logger?.warn(
-      { topic: awaiting, group: this.opts.groupId },
-      `kafka bus: holding the books until every ${awaiting} partition has a progress marker (is predict running, and has it caught up?)`,
-    );
   }
 
   /** The broker's name of a polyflow topic. */
@@ -228,12 +206,12 @@ export class KafkaBus implements Bus {
 
   publish<K extends TopicName>(topic: K, key: string, value: TopicTypes[K]): void {
     const local = this.localTopics.has(topic);
-    if (local && !this.muted && this.repeated(topic, value)) return;
+    if (local && !this.muted && this.delivery.repeated(topic, value)) return;
     if (this.muted) this.opts.metrics?.rebuildMuted.labels(topic).inc();
     else this.enqueue({ topic, key, value, seq: this.order?.assign(topic) });
     // In ingest's order a rebuild derives the local topics again, muted, as they were made: the
     // operators get them in-process as live (their history is not read back).
-    if (local && (!this.muted || this.opts.eventOrder !== undefined)) this.deliverLocal(topic, value);
+    if (local && (!this.muted || this.opts.eventOrder !== undefined)) this.delivery.deliverLocal(topic, value);
   }
 
   /**
@@ -252,25 +230,12 @@ export class KafkaBus implements Bus {
    * in order with the records. Nothing without it.
    */
   inputProgress(): Observable<number> {
-    return this.inputTimes.asObservable();
+    return this.markers.inputProgress();
   }
 
   /** The progress markers consumed on a topic (subscribe it with topic() too), in each partition's order. */
   progress(topic: TopicName): Observable<Progress> {
-    let subject = this.progressSubjects.get(topic);
-    if (subject === undefined) this.progressSubjects.set(topic, (subject = new Subject<Progress>()));
-    return subject.asObservable();
-  }
-
-  /**
-   * A local record whose id the operators already had: one a rebuild read from the broker and the
-   * operators made again once live (an order pending at a handover, filled again). Dropped.
-   */
-  private repeated(topic: TopicName, value: unknown): boolean {
-    const id = recordId(value);
-    if (id === undefined || !this.recentIds(topic).seen(id)) return false;
-    this.opts.metrics?.duplicates.labels(topic).inc();
-    return true;
+    return this.markers.progress(topic);
   }
 
   topic<K extends TopicName>(topic: K): Observable<TopicTypes[K]> {
@@ -300,31 +265,17 @@ export class KafkaBus implements Bus {
     if (this.byKafkaTopic.size === 0) return;
     // Records published before the subscriptions existed have no subscriber here.
     for (const held of this.order?.release() ?? []) held.subject.next(held.value);
-    const consumer = this.opts.kafka.consumer({
-      groupId: this.opts.groupId,
-      sessionTimeout,
-      rebalanceTimeout: Math.max(sessionTimeout, this.opts.rebalanceTimeoutMs ?? sessionTimeout),
-      heartbeatInterval: this.heartbeatMs,
-      maxWaitTimeInMs: this.opts.fetchMaxWaitMs ?? 50,
-      allowAutoTopicCreation: true,
-      ...(this.opts.assignment === 'active-standby'
-        ? { partitionAssigners: [activeStandbyAssigner(() => this.activeSince)] }
-        : this.opts.assignment === 'co-partitioned'
-          ? { partitionAssigners: [coPartitionedAssigner] }
-          : {}),
-      // Any crash (a broker's error during a rebalance, say) restarts the consumer, a few times.
-      retry: { retries: 8, initialRetryTime: 100, restartOnFailure: () => Promise.resolve(++restarts <= (this.opts.maxRestarts ?? 5)) },
-    });
-    let restarts = 0;
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      this.opts.logger?.warn({ group: this.opts.groupId, err: payload.error, restart: payload.restart }, 'kafka consumer crashed');
-      if (!payload.restart) this.opts.onFatal?.(payload.error);
-    });
-    // A paused consumer fetches nothing: only fetches of a running one count for the merge's waits.
-    consumer.on(consumer.events.FETCH_START, ({ payload }) => {
-      if (this.intake === undefined || this.holds.any) return;
-      if (this.intake.fetched(payload.nodeId)) this.releaseOverdue();
-    });
+    const consumer = newGroupConsumer(
+      { ...this.opts, groupId: this.opts.groupId },
+      {
+        heartbeatMs: this.heartbeatMs,
+        activeSince: () => this.activeSince,
+        // A paused consumer fetches nothing: only fetches of a running one count for the merge's waits.
+        fetchStarted: (nodeId) => {
+          if (this.intake !== undefined && !this.holds.any && this.intake.fetched(nodeId)) this.releaseOverdue();
+        },
+      },
+    );
     this.consumer = consumer;
     this.lagProbe = this.newLagProbe(this.opts.groupId);
     const joined = new Promise<void>((resolve) => {
@@ -342,7 +293,7 @@ export class KafkaBus implements Bus {
         else {
           // Without a rebuild the consumer goes on from the committed offsets: what waited in the merge comes again.
           this.intake?.clear();
-          this.input?.clear();
+          this.markers.forgetInput();
           this.positions.forget();
         }
         resolve();
@@ -351,12 +302,7 @@ export class KafkaBus implements Bus {
     await consumer.connect();
     await consumer.subscribe({ topics: [...this.byKafkaTopic.keys()], fromBeginning: this.opts.fromBeginning ?? false });
     if (this.opts.ingestOrder === true && this.intake !== undefined) await checkCoPartitioned(await this.adminClient(), (t) => this.kafkaTopic(t), this.opts.logger);
-    if (this.opts.eventOrder !== undefined) {
-      const admin = await this.adminClient();
-      const partitions = await progressChainPartitions(admin, (t) => this.kafkaTopic(t), this.opts.logger);
-      this.awaited = new AwaitedProgress(partitions);
-      this.input = new InputProgress(partitions, this.awaited, await topicPartitions(admin, (t) => this.kafkaTopic(t), this.opts.eventOrder.alongside ?? [], this.opts.logger));
-    }
+    if (this.opts.eventOrder !== undefined) await this.markers.open(await this.adminClient(), (t) => this.kafkaTopic(t));
     await this.stopIfClosing();
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.consume(payload) });
     this.probeLag();
@@ -383,13 +329,13 @@ export class KafkaBus implements Bus {
    * a one-process run is quiet when every subscribed topic received what was published to it.
    */
   counts(): { readonly acked: ReadonlyMap<TopicName, number>; readonly received: ReadonlyMap<TopicName, number> } {
-    return { acked: this.publisher.acked, received: this.received };
+    return { acked: this.publisher.acked, received: this.delivery.received };
   }
 
   /** True when nothing waits to be sent and every subscribed topic has received all this bus published to it. */
   quiet(): boolean {
     if (!this.publisher.idle || (this.order?.waiting ?? 0) > 0) return false;
-    for (const topic of this.subjects.keys()) if ((this.received.get(topic) ?? 0) < (this.publisher.acked.get(topic) ?? 0)) return false;
+    for (const topic of this.subjects.keys()) if ((this.delivery.received.get(topic) ?? 0) < (this.publisher.acked.get(topic) ?? 0)) return false;
     return true;
   }
 
@@ -402,9 +348,7 @@ export class KafkaBus implements Bus {
         () => this.flush(),
         // A publisher that stops marks all it published (after it is out, so the mark covers it); its timer stops either way.
         () => this.publisher.markLast(),
-        () => {
-          for (const subject of this.progressSubjects.values()) subject.complete();
-        },
+        () => this.markers.complete(),
         () => {
           // What is not committed now is read again by the next member (stop() commits first).
           this.committer.close();
@@ -461,12 +405,9 @@ export class KafkaBus implements Bus {
     resolveOffset(last);
     this.opts.metrics?.lag.labels(topic, String(batch.partition)).set(Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)));
     if (live) await this.checkpointIfDue();
-    if (topic === this.opts.eventOrder?.awaiting) this.awaited?.fetched(batch.partition, BigInt(batch.highWatermark) > BigInt(last) + 1n);
-    if (this.awaitedMoved) {
-      this.awaitedMoved = false;
-      // Records held for this progress may go now.
-      if ((this.intake?.waiting ?? 0) > 0) await this.intake?.release(heartbeat, () => isRunning() && !isStale());
-    }
+    this.markers.fetched(topic, batch.partition, BigInt(batch.highWatermark) > BigInt(last) + 1n);
+    // Records held for the awaited topic's progress may go now.
+    if (this.markers.takeAwaitedMoved() && (this.intake?.waiting ?? 0) > 0) await this.intake?.release(heartbeat, () => isRunning() && !isStale());
     await this.holds.awaitRelief(heartbeat, () => isRunning() && !isStale());
     await heartbeat();
   }
@@ -498,15 +439,7 @@ export class KafkaBus implements Bus {
         const progress = message.value === null ? progressOf(message.headers) : undefined;
         if (progress !== undefined) {
           // A marker carries no record: its time goes to whoever forwards progress (in this partition's order).
-          this.opts.metrics?.progress.labels(topic, String(partition)).set(progress / 1000);
-          this.progressSubjects.get(topic)?.next({ partition, time: progress });
-          let inputTime: number | undefined;
-          if (topic === this.opts.eventOrder?.awaiting && this.awaited?.saw(partition, progress) === true) {
-            this.intake?.reopenGate();
-            this.awaitedMoved = true;
-            inputTime = this.input?.awaitedMoved();
-          } else if (topic === this.opts.eventOrder?.topic) inputTime = this.input?.orderedMarker(partition, progress);
-          else if (this.opts.eventOrder?.alongside?.includes(topic) === true) inputTime = this.input?.alongsideMarker(topic, partition, progress);
+          const inputTime = this.markers.saw(topic, partition, progress);
           // Its offset is committed like a record's (a partition that ends with markers is caught up).
           if (until === undefined || BigInt(message.offset) >= until) live = true;
           last = message.offset;
@@ -527,13 +460,13 @@ export class KafkaBus implements Bus {
         }
         if (rebuilding) rebuilt++;
         else live = true;
-        if (!this.emitReady(topic, subject, message)) await this.emit(topic, subject, partition, message);
+        if (!this.delivery.deliverReady(topic, subject, message)) await this.delivery.decodeAndDeliver(topic, subject, partition, message);
         emitted++;
         last = message.offset;
       }
     } finally {
       // Also when handing a record over failed: what went before it is where the operators are.
-      this.countConsumed(topic, emitted);
+      this.delivery.counted(topic, emitted);
       if (rebuilt > 0) this.opts.metrics?.rebuildRecords.labels(topic).inc(rebuilt);
       if (last !== undefined) this.positions.passed(kafkaTopic, partition, last);
     }
@@ -556,7 +489,7 @@ export class KafkaBus implements Bus {
     if (muted !== was) await this.settled(heartbeat);
     this.muted = muted;
     try {
-      this.inputTimes.next(time);
+      this.markers.giveInputTime(time);
       if (muted !== was) await this.settled(heartbeat);
     } finally {
       this.muted = was;
@@ -666,7 +599,8 @@ export class KafkaBus implements Bus {
     await this.committer.commitAll();
     const operators = new Map(rebuild.snapshot());
     // How far the markers had progressed, so a member restored from it gives the operators the input times a rebuild from the start would.
-    if (this.input !== undefined) operators.set(INPUT_PROGRESS_STATE, this.input.snapshot());
+    const progress = this.markers.snapshot();
+    if (progress !== undefined) operators.set(INPUT_PROGRESS_STATE, progress);
     await rebuild.checkpoints.save(this.positions.assigned, { operators, offsets: this.positions.snapshot() });
     this.opts.metrics?.checkpoints.inc();
   }
@@ -709,74 +643,6 @@ export class KafkaBus implements Bus {
   }
 
   /**
-   * Hands a record over without a promise when its writer schema is resolved and it decodes (the
-   * hot path); false leaves it to `emit` (a schema's first record, or an undecodable one).
-   */
-  private emitReady(topic: TopicName, subject: Subject<unknown>, message: KafkaMessage): boolean {
-    let value: unknown;
-    try {
-      value = this.opts.serde.deserializeReady(topic, message.value);
-    } catch {
-      return false;
-    }
-    if (value === undefined) return false;
-    this.deliver(topic, subject, message, value);
-    return true;
-  }
-
-  /** Decodes one record and hands it to the topic's subscribers, unless it is undecodable (DLQ) or a redelivery. */
-  private async emit(topic: TopicName, subject: Subject<unknown>, partition: number, message: KafkaMessage): Promise<void> {
-    let value: unknown;
-    try {
-      value = await this.opts.serde.deserialize(topic, message.value);
-    } catch (err) {
-      // Not the record's fault (the schema registry unreachable): the batch fails and is fetched again.
-      if (!(err instanceof SerdeError)) throw err;
-      this.opts.metrics?.serdeErrors.labels(topic, 'deserialize').inc();
-      // Dead-lettered when it was first consumed.
-      if (!this.muted) await this.publisher.deadLetter(topic, partition, message, err);
-      // Gives up its place in the publish order (if kept), so the records after it are not held.
-      this.deliver(topic, subject, message, undefined);
-      return;
-    }
-    this.deliver(topic, subject, message, value);
-  }
-
-  /** A decoded record (undefined: an undecodable one, which only frees its place in the publish order) to the subscribers, unless it is a redelivery. */
-  private deliver(topic: TopicName, subject: Subject<unknown>, message: KafkaMessage, value: unknown): void {
-    let fresh = value !== undefined;
-    const id = fresh ? recordId(value) : undefined;
-    if (id !== undefined && this.recentIds(topic).seen(id)) {
-      fresh = false;
-      this.opts.metrics?.duplicates.labels(topic).inc();
-    }
-    const seq = this.order === undefined ? undefined : message.headers?.['polyflow-seq'];
-    if (this.order !== undefined && seq !== undefined) {
-      for (const held of this.order.receive(Number(String(seq)), fresh ? { subject, value } : null)) held.subject.next(held.value);
-    } else if (fresh) subject.next(value);
-  }
-
-  /** A local topic's record, to its subscribers before publish() returns (depth-first, as on the memory bus). */
-  private deliverLocal(topic: TopicName, value: unknown): void {
-    const subject = this.subjects.get(topic);
-    if (subject === undefined) return;
-    this.received.set(topic, (this.received.get(topic) ?? 0) + 1);
-    subject.next(value);
-  }
-
-  private countConsumed(topic: TopicName, records = 1): void {
-    if (records === 0) return;
-    this.received.set(topic, (this.received.get(topic) ?? 0) + records);
-    this.opts.metrics?.consumed.labels(topic).inc(records);
-  }
-
-  private recentIds(topic: TopicName): RecentIds {
-    let ids = this.recent.get(topic);
-    if (ids === undefined) this.recent.set(topic, (ids = new RecentIds(this.opts.dedupeCapacity ?? 20_000)));
-    return ids;
-  }
-
-  /**
    * Holds consumption until the state of a new assignment is rebuilt: the operators are reset, and
    * every assigned partition is read again from its earliest retained offset, silently up to the
    * group's committed offset. Assignments are handled in order; a newer one supersedes an older one
@@ -812,11 +678,9 @@ export class KafkaBus implements Bus {
         restored?.delete(INPUT_PROGRESS_STATE);
         await this.opts.rebuild?.reset(restored);
         // The markers are read again from where the operators are, after what a checkpoint had seen of them.
-        this.awaited?.clear();
-        this.input?.clear();
-        if (progress !== undefined) this.input?.restore(progress as InputProgressState);
+        this.markers.rebuilt(progress as InputProgressState | undefined);
         this.replayTables();
-        for (const ids of this.recent.values()) ids.clear();
+        this.delivery.forgetIds();
         this.positions.rebuild(plan);
         for (const seek of plan.seeks) this.consumer?.seek(seek);
         this.checkpointedAt = Date.now();
@@ -860,7 +724,7 @@ export class KafkaBus implements Bus {
   private deliverTableRow(topic: TopicName, value: unknown): void {
     const subject = this.subjects.get(topic);
     if (subject === undefined || this.holds.has('stopping')) return;
-    this.countConsumed(topic);
+    this.delivery.counted(topic);
     const muted = this.muted;
     this.muted = false;
     try {
