@@ -75,11 +75,11 @@ describe('ConsumedMarkers', () => {
     const { markers } = await tradeMarkers();
     markers.saw('prediction.v1', 0, 10);
     markers.saw('prediction.v1', 1, 10);
-    markers.fetched('pm.book', 0, true);
+    markers.fetched('pm.book', 0, '10', '5');
     expect(markers.gateBehind()).toBe(false);
-    markers.fetched('prediction.v1', 1, true);
+    markers.fetched('prediction.v1', 1, '10', '5');
     expect(markers.gateBehind()).toBe(true);
-    markers.fetched('prediction.v1', 1, false);
+    markers.fetched('prediction.v1', 1, '10', '9');
     expect(markers.gateBehind()).toBe(false);
   });
 

@@ -82,9 +82,9 @@ export class ConsumedMarkers {
     return undefined;
   }
 
-  /** A fetch of `topic`'s partition ended `brokerHasMore` records short of the broker's end (the awaited topic's count for the gate). */
-  fetched(topic: TopicName, partition: number, brokerHasMore: boolean): void {
-    if (topic === this.opts.eventOrder?.awaiting) this.awaited?.fetched(partition, brokerHasMore);
+  /** A batch of `topic`'s partition was handed over up to offset `last`, the broker's end being `highWatermark` (the awaited topic's count for the gate). */
+  fetched(topic: TopicName, partition: number, highWatermark: string, last: string): void {
+    if (topic === this.opts.eventOrder?.awaiting) this.awaited?.fetched(partition, BigInt(highWatermark) > BigInt(last) + 1n);
   }
 
   /** True once when the awaited topic progressed since the last call: what waits at the gate may go. */

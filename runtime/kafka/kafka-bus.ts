@@ -405,7 +405,7 @@ export class KafkaBus implements Bus {
     resolveOffset(last);
     this.opts.metrics?.lag.labels(topic, String(batch.partition)).set(Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)));
     if (live) await this.checkpointIfDue();
-    this.markers.fetched(topic, batch.partition, BigInt(batch.highWatermark) > BigInt(last) + 1n);
+    this.markers.fetched(topic, batch.partition, batch.highWatermark, last);
     // Records held for the awaited topic's progress may go now.
     if (this.markers.takeAwaitedMoved() && (this.intake?.waiting ?? 0) > 0) await this.intake?.release(heartbeat, () => isRunning() && !isStale());
     await this.holds.awaitRelief(heartbeat, () => isRunning() && !isStale());
