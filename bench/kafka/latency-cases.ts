@@ -26,6 +26,7 @@ import { TRADING_MODEL_PATH, tradingEnv } from '../../test/helpers/trading-model
 import type { TappedRecord } from '../bus-tap.js';
 import type { LatencySummary } from '../latency-samples.js';
 import { createTopics } from './broker-admin.js';
+import { MarkerRounds, type MarkerRoundsSummary } from './marker-rounds.js';
 import { publishRecord } from './derived-records.js';
 import { fmt } from './format.js';
 import { OriginClock, STAGES, type Stage } from './origin-clock.js';
@@ -71,6 +72,8 @@ export interface LatencyResult {
   readonly cores: CoresUsed;
   /** Kafka processes: each pipeline process's event-loop lateness and GC pauses over the measured window (else null). */
   readonly stalls: ProcessStalls[] | null;
+  /** Kafka with markers: per stage read that forwards them, from ingest's rounds in the measured window to their markers written (MarkerRounds). */
+  readonly markerRounds: Partial<Record<Stage, MarkerRoundsSummary>> | null;
 }
 
 /**
@@ -219,7 +222,7 @@ async function memoryLatency(lc: LatencyCase, run: LatencyRun, meta: readonly Ta
   graph.unsubscribe();
   await inFlight.whenIdle();
   await bus.close();
-  return { bus: 'memory', fetchWaitMs: null, scoreWaitMs: lc.scoreWaitMs, markersMs: null, promptMs: null, rate, stages: clock.summary(), readerHop: null, produced: null, unmatched: clock.unmatched, duplicates: clock.duplicates, cores, stalls };
+  return { bus: 'memory', fetchWaitMs: null, scoreWaitMs: lc.scoreWaitMs, markersMs: null, promptMs: null, rate, stages: clock.summary(), readerHop: null, produced: null, unmatched: clock.unmatched, duplicates: clock.duplicates, cores, stalls, markerRounds: null };
 }
 
 /**
@@ -273,7 +276,10 @@ async function kafkaLatency(lc: LatencyCase, run: LatencyRun, meta: readonly Tap
       await Promise.all(buses.map((bus) => bus.start()));
     }
     const clock = new OriginClock();
-    reader = await startOutputReader(config, `${id}.bench-reader`, run.busLogger, (stage, v, producedAt) => clock.arrived(stage, v, producedAt), run.stages);
+    const rounds = new MarkerRounds(config.kafka.partitions);
+    reader = await startOutputReader(config, `${id}.bench-reader`, run.busLogger, (stage, v, producedAt) => clock.arrived(stage, v, producedAt), run.stages, (stage, partition, time, producedAt) =>
+      rounds.marked(stage, partition, time, producedAt),
+    );
     const group = run.brokerProcessGroup;
     const pids = children.map((child) => child.pid).filter((pid): pid is number => pid !== undefined);
     const meter = (): (() => Metered) => {
@@ -297,6 +303,7 @@ async function kafkaLatency(lc: LatencyCase, run: LatencyRun, meta: readonly Tap
       duplicates: clock.duplicates,
       cores,
       stalls,
+      markerRounds: config.kafka.progressIntervalMs > 0 ? rounds.summary(clock.wallWindow().from, clock.wallWindow().to) : null,
     };
   } finally {
     graphs.unsubscribe();

@@ -24,6 +24,8 @@ export class OriginClock {
   private readonly produced = new Map<Stage, LatencySamples>(STAGES.map((s) => [s, new LatencySamples()]));
   private measureFrom = Infinity;
   private inputEnd = Infinity;
+  /** The measured window in wall time (Date.now), to compare with Kafka timestamps. */
+  private readonly wall = { from: Infinity, to: Infinity };
   unmatched = 0;
   /** Records that arrived again (a redelivery): not measured twice. */
   duplicates = 0;
@@ -31,10 +33,17 @@ export class OriginClock {
 
   startMeasuring(at: number): void {
     this.measureFrom = at;
+    this.wall.from = Date.now();
   }
 
   inputEnded(at: number): void {
     this.inputEnd = at;
+    this.wall.to = Date.now();
+  }
+
+  /** The measured input's window in wall time: from the first measured publish to the input's end. */
+  wallWindow(): { readonly from: number; readonly to: number } {
+    return { ...this.wall };
   }
 
   published(r: TappedRecord): void {

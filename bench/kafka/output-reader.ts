@@ -17,7 +17,7 @@ export const READER_FETCH_WAIT_MS = 5;
  * would measure its own backlog). Resolves once its group is joined. (A consumer per stage topic
  * was tried: with two more consumers polling the mock its hop's p99 on features.v1 grew, to 743 ms
  * at 20 ms markers and 254 ms with markers off.) `producedAt`: the record's Kafka timestamp, set by
- * the pipeline that wrote it.
+ * the pipeline that wrote it; `onMarker` gets each progress marker's time and Kafka timestamp.
  */
 export async function startOutputReader(
   config: Config,
@@ -25,6 +25,7 @@ export async function startOutputReader(
   logger: Logger,
   onRecord: (stage: Stage, value: TopicTypes[Stage], producedAt: number) => void,
   stages: readonly Stage[] = STAGES,
+  onMarker?: (stage: Stage, partition: number, time: number, producedAt: number) => void,
 ): Promise<Consumer> {
   const serde = openAvroSerde(config.kafka);
   const stageOf = new Map<string, Stage>(stages.map((s) => [`${config.kafka.topicPrefix}${s}`, s]));
@@ -47,8 +48,12 @@ export async function startOutputReader(
     eachBatch: async ({ batch }) => {
       const stage = stageOf.get(batch.topic);
       if (stage === undefined) return;
-      // Progress markers carry no record.
-      for (const message of batch.messages) if (progressOf(message.headers) === undefined) onRecord(stage, await serde.deserialize(stage, message.value), Number(message.timestamp));
+      for (const message of batch.messages) {
+        const progress = progressOf(message.headers);
+        if (progress === undefined) onRecord(stage, await serde.deserialize(stage, message.value), Number(message.timestamp));
+        // A progress marker carries no record: when it was written.
+        else onMarker?.(stage, batch.partition, progress, Number(message.timestamp));
+      }
     },
   });
   await joined;

@@ -108,6 +108,7 @@ function printLatency(out: NodeJS.WritableStream, results: readonly LatencyResul
       out.write(`    ${r.bus} fetchWait ${r.fetchWaitMs ?? '-'} scoreWait ${r.scoreWaitMs}${markers}: ${each}\n`);
     }
   }
+  printMarkerRounds(out, results);
   for (const r of results) {
     // The first stage measured (features.v1 unless --stages left it out): the first to fall behind.
     const stage = STAGES.find((st) => r.stages[st].count > 0);
@@ -117,6 +118,22 @@ function printLatency(out: NodeJS.WritableStream, results: readonly LatencyResul
         `  note: ${r.bus}${r.fetchWaitMs === null ? '' : ` fetchWait ${r.fetchWaitMs}`} scoreWait ${r.scoreWaitMs} fell behind the input (${(s.late * 100).toFixed(0)}% of ${stage} arrived after the input stopped): its latency is mostly queueing; a lower --rate measures the path\n`,
       );
     }
+  }
+}
+
+/** The markers' part of the latency: from each of ingest's rounds to its markers forwarded by features and predict (the stages the reader read). */
+function printMarkerRounds(out: NodeJS.WritableStream, results: readonly LatencyResult[]): void {
+  const marked = results.filter((r) => r.markerRounds !== null && Object.keys(r.markerRounds).length > 0);
+  if (marked.length === 0) return;
+  out.write("  markers through the stages: ms from ingest's round (its wall time) to that round's marker written on the first and on the last\n");
+  out.write('  partition of each stage topic read (trade waits for the last prediction.v1 one, then one more hop); rounds made while measured\n');
+  const ms = (x: number | null): string => (x === null ? '-' : x.toFixed(0));
+  for (const r of marked) {
+    const each = STAGES.flatMap((stage) => {
+      const m = r.markerRounds?.[stage];
+      return m === undefined ? [] : [`${stage} first ${ms(m.first.p50)}/${ms(m.first.p99)}, last ${ms(m.last.p50)}/${ms(m.last.p99)} (p50/p99, ${fmt(m.last.count)} rounds)`];
+    });
+    out.write(`    kafka fetchWait ${r.fetchWaitMs ?? '-'} scoreWait ${r.scoreWaitMs} markers ${r.markersMs}/${r.promptMs ?? '-'}: ${each.join('; ')}\n`);
   }
 }
 
