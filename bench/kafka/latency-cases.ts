@@ -289,6 +289,7 @@ async function kafkaLatency(lc: LatencyCase, run: LatencyRun, meta: readonly Tap
       return () => ({ cores: { broker: broker(), pipelines: pipelines() }, stalls: stalls?.then((end) => end()) ?? Promise.resolve(null) });
     };
     const { rate, cores, stalls } = await stream(clock, publisher, rest, run, lc.scoreWaitMs + 3 * lc.fetchWaitMs + 500, meter);
+    const measured = clock.wallWindow();
     return {
       bus: 'kafka',
       fetchWaitMs: lc.fetchWaitMs,
@@ -303,7 +304,7 @@ async function kafkaLatency(lc: LatencyCase, run: LatencyRun, meta: readonly Tap
       duplicates: clock.duplicates,
       cores,
       stalls,
-      markerRounds: config.kafka.progressIntervalMs > 0 ? rounds.summary(clock.wallWindow().from, clock.wallWindow().to) : null,
+      markerRounds: config.kafka.progressIntervalMs > 0 ? rounds.summary(measured.from, measured.to) : null,
     };
   } finally {
     graphs.unsubscribe();
