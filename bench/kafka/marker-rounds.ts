@@ -7,6 +7,16 @@ export interface MarkerRoundsSummary {
   readonly last: LatencySummary;
 }
 
+/** One stage topic's markers so far. */
+interface StageMarkers {
+  /** Each partition's latest marker time, and when that marker was written. */
+  readonly latest: Map<number, { time: number; at: number }>;
+  /** Per marker time not reached by every partition yet: when each partition reached it (a marker at or past it written). */
+  readonly open: Map<number, Map<number, number>>;
+  /** The rounds every partition reached: their round time (T + 1) and first and last produce times. */
+  readonly complete: { round: number; first: number; last: number }[];
+}
+
 /**
  * When the progress markers of each of ingest's rounds were written by the stages that forward
  * them (features.v1, prediction.v1). The bench's publisher marks at its wall time − 1 (live ingest's
@@ -16,12 +26,7 @@ export interface MarkerRoundsSummary {
  * fill's latency. A round counts once every partition of the stage has a marker at or past it.
  */
 export class MarkerRounds {
-  /** Per stage: each partition's latest marker time and when that marker was written. */
-  private readonly latest = new Map<Stage, Map<number, { time: number; at: number }>>();
-  /** Per stage, per marker time: when each partition had reached it (a marker at or past it written). */
-  private readonly open = new Map<Stage, Map<number, Map<number, number>>>();
-  /** Per stage, the complete rounds: their round time (T + 1) and first and last produce times. */
-  private readonly complete = new Map<Stage, { round: number; first: number; last: number }[]>();
+  private readonly stages = new Map<Stage, StageMarkers>();
 
   /** `partitions`: each stage topic's partition count. */
   constructor(private readonly partitions: number) {}
@@ -32,10 +37,9 @@ export class MarkerRounds {
    * at once forwards only the later one.
    */
   marked(stage: Stage, partition: number, time: number, producedAt: number): void {
-    let latest = this.latest.get(stage);
-    if (latest === undefined) this.latest.set(stage, (latest = new Map()));
-    let open = this.open.get(stage);
-    if (open === undefined) this.open.set(stage, (open = new Map()));
+    let markers = this.stages.get(stage);
+    if (markers === undefined) this.stages.set(stage, (markers = { latest: new Map(), open: new Map(), complete: [] }));
+    const { latest, open, complete } = markers;
     if (!open.has(time) && time > (latest.get(partition)?.time ?? Number.NEGATIVE_INFINITY)) {
       // A partition already past it reached it no later than its latest marker.
       const reached = new Map<number, number>();
@@ -48,17 +52,15 @@ export class MarkerRounds {
       if (!reached.has(partition)) reached.set(partition, producedAt);
       if (reached.size < this.partitions) continue;
       open.delete(t);
-      let done = this.complete.get(stage);
-      if (done === undefined) this.complete.set(stage, (done = []));
       const at = [...reached.values()];
-      done.push({ round: t + 1, first: Math.min(...at), last: Math.max(...at) });
+      complete.push({ round: t + 1, first: Math.min(...at), last: Math.max(...at) });
     }
   }
 
   /** Per stage with markers, over the rounds made in [from, to) (wall ms). */
   summary(from: number, to: number): Partial<Record<Stage, MarkerRoundsSummary>> {
     const out: Partial<Record<Stage, MarkerRoundsSummary>> = {};
-    for (const [stage, rounds] of this.complete) {
+    for (const [stage, { complete: rounds }] of this.stages) {
       const first = new LatencySamples();
       const last = new LatencySamples();
       for (const r of rounds) {

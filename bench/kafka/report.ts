@@ -96,16 +96,14 @@ function printLatency(out: NodeJS.WritableStream, results: readonly LatencyResul
   const pipelinesAre = options.latencyMode === 'processes' ? 'the 3 pipeline processes' : 'this process';
   out.write(`  cores used while the measured input went out (CPU s per s; broker: the local mock's processes; pipelines: ${pipelinesAre}, memory: this process)\n`);
   for (const r of results) {
-    const markers = r.markersMs === null ? '' : ` markers ${r.markersMs === 0 ? 'off' : `${r.markersMs}/${r.promptMs ?? '-'}`}`;
-    out.write(`    ${r.bus}${r.fetchWaitMs === null ? '' : ` fetchWait ${r.fetchWaitMs}`} scoreWait ${r.scoreWaitMs}${markers}: broker ${cores(r.cores.broker)}, pipelines ${cores(r.cores.pipelines)}\n`);
+    out.write(`    ${caseLabel(r)}: broker ${cores(r.cores.broker)}, pipelines ${cores(r.cores.pipelines)}\n`);
   }
   if (results.some((r) => r.stalls !== null && r.stalls.length > 0)) {
     out.write('  each pipeline process over the same window (its /metrics): event-loop lateness p99/max (ms, past the 10 ms sampling) and time in GC pauses\n');
     for (const r of results) {
       if (r.stalls === null || r.stalls.length === 0) continue;
-      const markers = r.markersMs === null ? '' : ` markers ${r.markersMs === 0 ? 'off' : `${r.markersMs}/${r.promptMs ?? '-'}`}`;
       const each = r.stalls.map((s) => `${s.pipeline} ${s.loopP99Ms.toFixed(0)}/${s.loopMaxMs.toFixed(0)} ms, GC ${(100 * s.gcShare).toFixed(1)}%`).join('; ');
-      out.write(`    ${r.bus} fetchWait ${r.fetchWaitMs ?? '-'} scoreWait ${r.scoreWaitMs}${markers}: ${each}\n`);
+      out.write(`    ${caseLabel(r)}: ${each}\n`);
     }
   }
   printMarkerRounds(out, results);
@@ -115,10 +113,17 @@ function printLatency(out: NodeJS.WritableStream, results: readonly LatencyResul
     const s = stage === undefined ? undefined : r.stages[stage];
     if (s !== undefined && fellBehind(s)) {
       out.write(
-        `  note: ${r.bus}${r.fetchWaitMs === null ? '' : ` fetchWait ${r.fetchWaitMs}`} scoreWait ${r.scoreWaitMs} fell behind the input (${(s.late * 100).toFixed(0)}% of ${stage} arrived after the input stopped): its latency is mostly queueing; a lower --rate measures the path\n`,
+        `  note: ${caseLabel(r)} fell behind the input (${(s.late * 100).toFixed(0)}% of ${stage} arrived after the input stopped): its latency is mostly queueing; a lower --rate measures the path\n`,
       );
     }
   }
+}
+
+/** A latency case as the report's lines name it: bus, fetch wait (Kafka), scoring wait, markers (Kafka). */
+function caseLabel(r: LatencyResult): string {
+  const fetchWait = r.fetchWaitMs === null ? '' : ` fetchWait ${r.fetchWaitMs}`;
+  const markers = r.markersMs === null ? '' : ` markers ${r.markersMs === 0 ? 'off' : `${r.markersMs}/${r.promptMs ?? '-'}`}`;
+  return `${r.bus}${fetchWait} scoreWait ${r.scoreWaitMs}${markers}`;
 }
 
 /** The markers' part of the latency: from each of ingest's rounds to its markers forwarded by features and predict (the stages the reader read). */
@@ -133,7 +138,7 @@ function printMarkerRounds(out: NodeJS.WritableStream, results: readonly Latency
       const m = r.markerRounds?.[stage];
       return m === undefined ? [] : [`${stage} first ${ms(m.first.p50)}/${ms(m.first.p99)}, last ${ms(m.last.p50)}/${ms(m.last.p99)} (p50/p99, ${fmt(m.last.count)} rounds)`];
     });
-    out.write(`    kafka fetchWait ${r.fetchWaitMs ?? '-'} scoreWait ${r.scoreWaitMs} markers ${r.markersMs}/${r.promptMs ?? '-'}: ${each.join('; ')}\n`);
+    out.write(`    ${caseLabel(r)}: ${each.join('; ')}\n`);
   }
 }
 

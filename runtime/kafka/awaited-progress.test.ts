@@ -1,10 +1,10 @@
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+import { consumedMessage } from '../../test/helpers/fake-kafka.js';
 import { AwaitedProgress } from './awaited-progress.js';
 import { TIME_HEADER } from './ingest-order.js';
 
-const book = (time?: number): KafkaMessage =>
-  ({ key: null, value: Buffer.alloc(0), offset: '0', timestamp: '0', attributes: 0, headers: time === undefined ? {} : { [TIME_HEADER]: Buffer.from(String(time)) } }) as KafkaMessage;
+const book = (time?: number): KafkaMessage => consumedMessage({ value: Buffer.alloc(0), headers: time === undefined ? {} : { [TIME_HEADER]: Buffer.from(String(time)) } });
 
 describe('AwaitedProgress', () => {
   it('lets a record go once every partition has progressed to its time - 1, not before', () => {

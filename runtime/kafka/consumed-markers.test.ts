@@ -2,16 +2,15 @@ import type { Admin, KafkaMessage } from 'kafkajs';
 import { describe, expect, it, vi } from 'vitest';
 import type { Progress } from '../bus.js';
 import type { Logger } from '../logger.js';
+import { consumedMessage, fakeKafka } from '../../test/helpers/fake-kafka.js';
 import { ConsumedMarkers } from './consumed-markers.js';
 import { TIME_HEADER } from './ingest-order.js';
 
-/** An admin that knows every topic with `partitions` partitions. */
-const adminWith = (partitions: number): Admin =>
-  ({
-    fetchTopicMetadata: ({ topics }: { topics: string[] }) => Promise.resolve({ topics: topics.map((name) => ({ name, partitions: Array.from({ length: partitions }, (_, partitionId) => ({ partitionId })) })) }),
-  }) as unknown as Admin;
+const TOPICS = ['pm.book', 'pm.trade', 'pm.resolution', 'features.v1', 'prediction.v1'] as const;
+/** An admin that knows every topic, prefixed `x.`, with two partitions. */
+const admin = (): Promise<Admin> => Promise.resolve(fakeKafka(async () => undefined, {}, Object.fromEntries(TOPICS.map((t) => [`x.${t}`, 2]))).kafka.admin());
 
-const book = (time: number): KafkaMessage => ({ key: null, value: Buffer.alloc(0), offset: '0', timestamp: '0', attributes: 0, headers: { [TIME_HEADER]: Buffer.from(String(time)) } }) as KafkaMessage;
+const book = (time: number): KafkaMessage => consumedMessage({ value: Buffer.alloc(0), headers: { [TIME_HEADER]: Buffer.from(String(time)) } });
 
 const eventOrder = { topic: 'pm.book', alongside: ['pm.resolution'], awaiting: 'prediction.v1', waitMs: 5_000 } as const;
 
@@ -19,14 +18,15 @@ async function tradeMarkers(): Promise<{ markers: ConsumedMarkers; reopenGate: R
   const reopenGate = vi.fn();
   const warn = vi.fn();
   const markers = new ConsumedMarkers({ eventOrder, groupId: 'trade', reopenGate, logger: { warn } as unknown as Logger });
-  await markers.open(adminWith(2), (t) => `x.${t}`);
+  await markers.open(admin, (t) => `x.${t}`);
   return { markers, reopenGate, warn };
 }
 
 describe('ConsumedMarkers', () => {
   it('gives each topic its markers in the order they are read, and no input time without eventOrder', async () => {
     const markers = new ConsumedMarkers({ eventOrder: undefined, groupId: 'features', reopenGate: () => undefined });
-    await markers.open(adminWith(2), (t) => t);
+    // Without eventOrder it asks the broker nothing.
+    await markers.open(() => Promise.reject(new Error('no admin without eventOrder')), (t) => t);
     const books: Progress[] = [];
     markers.progress('pm.book').subscribe((p) => books.push(p));
     expect(markers.saw('pm.book', 1, 200)).toBeUndefined();

@@ -56,10 +56,11 @@ export class ConsumedMarkers {
     this.inputTimes.next(time);
   }
 
-  /** With `eventOrder`: reads the partition counts of the progress chain and of the topics merged with the books. */
-  async open(admin: Admin, kafkaTopic: (topic: TopicName) => string): Promise<void> {
+  /** With `eventOrder`: reads the partition counts of the progress chain and of the topics merged with the books (else asks nothing). */
+  async open(adminClient: () => Promise<Admin>, kafkaTopic: (topic: TopicName) => string): Promise<void> {
     const order = this.opts.eventOrder;
     if (order === undefined) return;
+    const admin = await adminClient();
     const partitions = await progressChainPartitions(admin, kafkaTopic, this.opts.logger);
     this.awaited = new AwaitedProgress(partitions);
     this.input = new InputProgress(partitions, this.awaited, await topicPartitions(admin, kafkaTopic, order.alongside ?? [], this.opts.logger));

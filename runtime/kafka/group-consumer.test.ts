@@ -1,29 +1,21 @@
-import type { ConsumerConfig, Kafka } from 'kafkajs';
+import type { ConsumerConfig } from 'kafkajs';
 import { describe, expect, it, vi } from 'vitest';
+import { fakeKafka } from '../../test/helpers/fake-kafka.js';
+import type { AvroTopicSerde } from './avro-serde.js';
 import { coPartitionedAssigner } from './co-partitioned-assigner.js';
 import { newGroupConsumer } from './group-consumer.js';
 import type { KafkaBusOptions } from './kafka-bus-options.js';
-import type { AvroTopicSerde } from './avro-serde.js';
 
-/** A kafka whose consumer() keeps its config and its event handlers. */
-function fakeKafka(): { kafka: Kafka; config: () => ConsumerConfig; emit: (event: string, payload: unknown) => void } {
-  let config: ConsumerConfig | undefined;
-  const handlers = new Map<string, (event: { payload: unknown }) => void>();
-  const kafka = {
-    consumer: (c: ConsumerConfig) => {
-      config = c;
-      return { events: { CRASH: 'crash', FETCH_START: 'fetch_start' }, on: (event: string, handler: (e: { payload: unknown }) => void) => handlers.set(event, handler) };
-    },
-  } as unknown as Kafka;
-  return { kafka, config: () => config as ConsumerConfig, emit: (event, payload) => handlers.get(event)?.({ payload }) };
-}
-
-const optionsOf = (kafka: Kafka, extra: Partial<KafkaBusOptions> = {}): KafkaBusOptions & { groupId: string } => ({ kafka, serde: {} as AvroTopicSerde, ...extra, groupId: 'g' });
+const fake = (): ReturnType<typeof fakeKafka> & { config: () => ConsumerConfig } => {
+  const f = fakeKafka(async () => undefined);
+  return { ...f, config: () => f.consumerConfig() as ConsumerConfig };
+};
+const optionsOf = (kafka: KafkaBusOptions['kafka'], extra: Partial<KafkaBusOptions> = {}): KafkaBusOptions & { groupId: string } => ({ kafka, serde: {} as AvroTopicSerde, ...extra, groupId: 'g' });
 const hooks = { heartbeatMs: 300, activeSince: () => undefined, fetchStarted: () => undefined };
 
 describe('newGroupConsumer', () => {
   it('takes its timeouts, fetch wait and assignor from the options', () => {
-    const { kafka, config } = fakeKafka();
+    const { kafka, config } = fake();
     newGroupConsumer(optionsOf(kafka, { sessionTimeoutMs: 6_000, rebalanceTimeoutMs: 2_000, fetchMaxWaitMs: 5, assignment: 'co-partitioned' }), hooks);
     expect(config()).toMatchObject({ groupId: 'g', sessionTimeout: 6_000, rebalanceTimeout: 6_000, heartbeatInterval: 300, maxWaitTimeInMs: 5 });
     expect(config().partitionAssigners).toEqual([coPartitionedAssigner]);
@@ -36,7 +28,7 @@ describe('newGroupConsumer', () => {
   });
 
   it('restarts after a crash maxRestarts times, then is fatal; a crash that restarts is only logged', async () => {
-    const { kafka, config, emit } = fakeKafka();
+    const { kafka, config, emit } = fake();
     const onFatal = vi.fn();
     const warn = vi.fn();
     newGroupConsumer(optionsOf(kafka, { maxRestarts: 2, onFatal, logger: { warn } as unknown as KafkaBusOptions['logger'] }), hooks);
@@ -50,10 +42,10 @@ describe('newGroupConsumer', () => {
   });
 
   it('tells each fetch start with its broker', () => {
-    const { kafka, emit } = fakeKafka();
-    const fetchStarted = vi.fn();
-    newGroupConsumer(optionsOf(kafka), { ...hooks, fetchStarted });
-    emit('fetch_start', { nodeId: 3 });
-    expect(fetchStarted).toHaveBeenCalledWith(3);
+    const { kafka, fetchStarted } = fake();
+    const started = vi.fn();
+    newGroupConsumer(optionsOf(kafka), { ...hooks, fetchStarted: started });
+    fetchStarted();
+    expect(started).toHaveBeenCalledWith(0);
   });
 });

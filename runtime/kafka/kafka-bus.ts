@@ -302,7 +302,7 @@ export class KafkaBus implements Bus {
     await consumer.connect();
     await consumer.subscribe({ topics: [...this.byKafkaTopic.keys()], fromBeginning: this.opts.fromBeginning ?? false });
     if (this.opts.ingestOrder === true && this.intake !== undefined) await checkCoPartitioned(await this.adminClient(), (t) => this.kafkaTopic(t), this.opts.logger);
-    if (this.opts.eventOrder !== undefined) await this.markers.open(await this.adminClient(), (t) => this.kafkaTopic(t));
+    await this.markers.open(() => this.adminClient(), (t) => this.kafkaTopic(t));
     await this.stopIfClosing();
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.consume(payload) });
     this.probeLag();

@@ -6,11 +6,11 @@ import type { TopicName } from '../../schemas/topics.js';
 import { SAMPLES } from '../../test/helpers/topic-samples.js';
 import { AvroTopicSerde, SerdeError } from './avro-serde.js';
 import { committedSchemaOf } from './open-kafka-bus.js';
+import { consumedMessage } from '../../test/helpers/fake-kafka.js';
 import { PublishOrder } from './publish-order.js';
 import { RecordDelivery, type Held, type RecordDeliveryOptions } from './record-delivery.js';
 
-const message = (value: Buffer | null, offset: number, seq?: number): KafkaMessage =>
-  ({ key: null, value, offset: String(offset), timestamp: '0', attributes: 0, headers: seq === undefined ? {} : { 'polyflow-seq': Buffer.from(String(seq)) } }) as KafkaMessage;
+const message = (value: Buffer | null, offset: number, seq?: number): KafkaMessage => consumedMessage({ value, offset, headers: seq === undefined ? {} : { 'polyflow-seq': Buffer.from(String(seq)) } });
 
 function deliveryOf(overrides: Partial<RecordDeliveryOptions> = {}): { delivery: RecordDelivery; subjects: Map<TopicName, Subject<unknown>>; serde: AvroTopicSerde; seen: unknown[]; deadLetter: ReturnType<typeof vi.fn> } {
   const serde = new AvroTopicSerde({ client: new MockClient({ baseURLs: ['mock://'] }), schemaOf: committedSchemaOf });
@@ -79,10 +79,9 @@ describe('RecordDelivery', () => {
 
   it('fails the batch when the registry cannot be asked (not the record’s fault: it is fetched again)', async () => {
     const client = new MockClient({ baseURLs: ['mock://'] });
-    const writer = new AvroTopicSerde({ client, schemaOf: committedSchemaOf });
-    const bytes = await writer.serialize('prediction.v1', first!);
-    const down = { ...client, getBySubjectAndId: () => Promise.reject(new Error('registry unreachable')) } as unknown as MockClient;
-    const { delivery, subjects, deadLetter } = deliveryOf({ serde: new AvroTopicSerde({ client: down, schemaOf: committedSchemaOf }) });
+    const bytes = await new AvroTopicSerde({ client, schemaOf: committedSchemaOf }).serialize('prediction.v1', first!);
+    vi.spyOn(client, 'getBySubjectAndId').mockRejectedValue(new Error('registry unreachable'));
+    const { delivery, subjects, deadLetter } = deliveryOf({ serde: new AvroTopicSerde({ client, schemaOf: committedSchemaOf }) });
     await expect(delivery.decodeAndDeliver('prediction.v1', subjects.get('prediction.v1') as Subject<unknown>, 0, message(bytes, 0))).rejects.toThrow(/registry unreachable/);
     expect(deadLetter).not.toHaveBeenCalled();
   });

@@ -1,7 +1,7 @@
 // A kafkajs client faked for KafkaBus unit tests: its producer records what it is given, its
 // consumer hands the test's batches to the bus's eachBatch, and its admin knows each topic's
 // partition count.
-import type { EachBatchPayload, Kafka, KafkaMessage, Message, TopicPartitionOffset } from 'kafkajs';
+import type { ConsumerConfig, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Message, TopicPartitionOffset } from 'kafkajs';
 
 export interface Sent {
   topic: string;
@@ -24,6 +24,10 @@ export function fetchedBatch(topic: string, partition: number, messages: KafkaMe
     isStale: () => false,
   };
 }
+
+/** A consumed record as kafkajs hands it over (timestamp 0, no attributes). */
+export const consumedMessage = ({ value = null, offset = 0, headers = {} }: { value?: Buffer | null; offset?: number; headers?: IHeaders }): KafkaMessage =>
+  ({ key: null, value, offset: String(offset), timestamp: '0', attributes: 0, headers }) as KafkaMessage;
 
 /** What the fake admin says of each topic's partitions (all alike): its end offset, and the group's committed offset (-1: none). */
 export interface FakeOffsets {
@@ -50,6 +54,10 @@ export function fakeKafka(
   disconnected: () => boolean;
   consume: (batch: Batch) => Promise<void>;
   fetchStarted: () => void;
+  /** The config of the last consumer made. */
+  consumerConfig: () => ConsumerConfig | undefined;
+  /** Emits a consumer event (CRASH: 'crash', FETCH_START: 'fetch_start', GROUP_JOIN: 'group_join') with its payload. */
+  emit: (event: string, payload: unknown) => void;
 } {
   const single: Sent[] = [];
   const commits: TopicPartitionOffset[][] = [];
@@ -96,6 +104,21 @@ export function fakeKafka(
   };
   /** A fetch starts (kafkajs's FETCH_START), from broker 0. */
   const fetchStarted = (): void => handlers.get('fetch_start')?.({ payload: { nodeId: 0 } });
-  return { kafka: { producer: () => producer, consumer: () => consumer, admin: () => admin } as unknown as Kafka, single, commits, disconnected: () => disconnected, consume, fetchStarted };
+  let consumerConfig: ConsumerConfig | undefined;
+  const consumerOf = (config: ConsumerConfig): typeof consumer => {
+    consumerConfig = config;
+    return consumer;
+  };
+  const emit = (event: string, payload: unknown): void => handlers.get(event)?.({ payload });
+  return {
+    kafka: { producer: () => producer, consumer: consumerOf, admin: () => admin } as unknown as Kafka,
+    single,
+    commits,
+    disconnected: () => disconnected,
+    consume,
+    fetchStarted,
+    consumerConfig: () => consumerConfig,
+    emit,
+  };
 }
 
