@@ -75,7 +75,6 @@ export class KafkaBus implements Bus {
   private admin: Admin | undefined;
   /** The lag of the assigned partitions, asked of the broker every `lagProbeMs` (with metrics). */
   private lagProbe: LagProbe | undefined;
-  private lagTimer: NodeJS.Timeout | undefined;
   /** Since when (ms) the assignments have given this member topics (with `active-standby`: it is the active member); undefined: not now. */
   private activeSince: number | undefined;
   /** The assigned partitions: where the operators are in each, and up to where each only rebuilds state (with `rebuild`). */
@@ -305,7 +304,7 @@ export class KafkaBus implements Bus {
     await this.markers.open(() => this.adminClient(), (t) => this.kafkaTopic(t));
     await this.stopIfClosing();
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.consume(payload) });
-    this.probeLag();
+    if (!this.closing) this.lagProbe?.every(this.opts.lagProbeMs ?? 5_000, (err) => this.opts.logger?.debug({ err }, 'kafka bus: could not read the consumer lag'));
     const timeout = opts.joinTimeoutMs ?? 60_000;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
@@ -342,7 +341,7 @@ export class KafkaBus implements Bus {
   /** Flushes, marks, and disconnects everything, each step though an earlier one failed; throws the first failure. */
   async close(): Promise<void> {
     this.closing = true;
-    clearInterval(this.lagTimer);
+    this.lagProbe?.stop();
     await closeEach(
       [
         () => this.flush(),
@@ -403,7 +402,7 @@ export class KafkaBus implements Bus {
     const { last, live } = run;
     if (last === undefined) return;
     resolveOffset(last);
-    this.opts.metrics?.lag.labels(topic, String(batch.partition)).set(Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)));
+    this.lagProbe?.consumed(batch.topic, batch.partition, batch.highWatermark, last);
     if (live) await this.checkpointIfDue();
     this.markers.fetched(topic, batch.partition, batch.highWatermark, last);
     // Records held for the awaited topic's progress may go now.
@@ -530,7 +529,7 @@ export class KafkaBus implements Bus {
     if (last === undefined) return;
     const intake = this.intake as MergedIntake;
     intake.add(payload);
-    this.opts.metrics?.lag.labels(this.byKafkaTopic.get(batch.topic) as string, String(batch.partition)).set(Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)));
+    this.lagProbe?.consumed(batch.topic, batch.partition, batch.highWatermark, last);
     await intake.release(heartbeat, () => isRunning() && !isStale());
     await this.holds.awaitRelief(heartbeat, () => isRunning() && !isStale());
     await heartbeat();
@@ -756,14 +755,6 @@ export class KafkaBus implements Bus {
       topicOf: (kafkaTopic) => this.byKafkaTopic.get(kafkaTopic),
       position: (kafkaTopic, partition) => this.positions.of(kafkaTopic, partition),
     });
-  }
-
-  /** Asks the lag every `lagProbeMs` until the bus closes. */
-  private probeLag(): void {
-    const probe = this.lagProbe;
-    if (probe === undefined || this.closing) return;
-    this.lagTimer = setInterval(() => void probe.probe().catch((err: unknown) => this.opts.logger?.debug({ err }, 'kafka bus: could not read the consumer lag')), this.opts.lagProbeMs ?? 5_000);
-    this.lagTimer.unref();
   }
 
   private async adminClient(): Promise<Admin> {

@@ -3,7 +3,9 @@ import type { ISocketFactory, PartitionerArgs } from 'kafkajs';
 import { Partitioners } from './kafkajs.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { waitFor } from '../../test/helpers/wait-for.js';
-import { cachedKeyPartitioner, kafkaClientConfig, noDelaySocketFactory } from './kafka-client.js';
+import { cachedKeyPartitioner, dropInWarnings, kafkaClientConfig, noDelaySocketFactory } from './kafka-client.js';
+import { installFastKafkajsCodec } from './kafkajs-fast-codec.js';
+import { requestQueueCheck } from './kafkajs-request-queue.js';
 
 const metadata = (n: number): PartitionerArgs['partitionMetadata'] =>
   Array.from({ length: n }, (_, partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
@@ -29,6 +31,20 @@ describe('cachedKeyPartitioner', () => {
 
   it('keeps an explicit partition', () => {
     expect(cachedKeyPartitioner()({ topic: 't', partitionMetadata: metadata(4), message: { key: 'a', value: null, partition: 3 } })).toBe(3);
+  });
+});
+
+describe('dropInWarnings', () => {
+  it('is silent with both drop-ins in place, as they are on the pinned kafkajs', () => {
+    expect([installFastKafkajsCodec(), requestQueueCheck]).toEqual(['installed', 'installed']);
+    expect(dropInWarnings('installed', 'installed')).toEqual([]);
+    expect(dropInWarnings('stock', 'installed')).toEqual([]);
+  });
+
+  it('names each drop-in that another kafkajs release leaves out, and what it costs', () => {
+    expect(dropInWarnings('unsupported', 'installed')).toEqual([expect.stringMatching(/own record codec stays in place \(about half the throughput/)]);
+    expect(dropInWarnings('installed', 'unsupported')).toEqual([expect.stringMatching(/request queue keeps a 1 ms timer running on every broker connection/)]);
+    expect(dropInWarnings('unsupported', 'unsupported')).toHaveLength(2);
   });
 });
 

@@ -5,12 +5,26 @@ import { Kafka, logLevel, Partitioners } from './kafkajs.js';
 import { PolyflowError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { installFastKafkajsCodec } from './kafkajs-fast-codec.js';
+import { requestQueueCheck } from './kafkajs-request-queue.js';
 
-/** A kafkajs client whose logs go to the run's pino logger (component `kafka`), with the fast record codec. */
+/**
+ * A kafkajs client whose logs go to the run's pino logger (component `kafka`), with the fast record
+ * codec and the request queue's check; a warning for each drop-in that is not in place.
+ */
 export function createKafka(opts: KafkaClientOptions): Kafka {
-  if (installFastKafkajsCodec() === 'unsupported')
-    opts.logger?.child({ component: 'kafka' }).warn('kafkajs is not 2.2.4, or was loaded before runtime/kafka/kafkajs.ts: its own record codec stays in place');
+  const log = opts.logger?.child({ component: 'kafka' });
+  for (const warning of dropInWarnings(installFastKafkajsCodec(), requestQueueCheck)) log?.warn(warning);
   return new Kafka(kafkaClientConfig(opts));
+}
+
+/** What a user loses when kafkajs is not the release the drop-ins were written for (package.json pins 2.2.4). */
+export function dropInWarnings(codec: 'installed' | 'stock' | 'unsupported', requestQueue: 'installed' | 'unsupported'): string[] {
+  const warnings: string[] = [];
+  if (codec === 'unsupported')
+    warnings.push('kafkajs is not 2.2.4, or was loaded before runtime/kafka/kafkajs.ts: its own record codec stays in place (about half the throughput of a pipeline process)');
+  if (requestQueue === 'unsupported')
+    warnings.push('kafkajs is not 2.2.4: its request queue keeps a 1 ms timer running on every broker connection (kafkajs issues #1556, #1704; measured: 5% of a core for one idle connection, and TimeoutNegativeWarning on Node 24)');
+  return warnings;
 }
 
 export interface KafkaClientOptions {

@@ -41,11 +41,12 @@ function scheduleCheckPendingRequests(this: RequestQueueLike): void {
 }
 
 /** Replaces the check's scheduling on kafkajs 2.2.4's RequestQueue; on another version nothing changes. */
-function installRequestQueueCheck(): void {
-  if (!isPatchedKafkajs()) return;
+function installRequestQueueCheck(): 'installed' | 'unsupported' {
+  if (!isPatchedKafkajs()) return 'unsupported';
   const RequestQueue = requireKafkajs(REQUEST_QUEUE_MODULE) as { prototype: RequestQueueLike };
   RequestQueue.prototype.scheduleCheckPendingRequests = scheduleCheckPendingRequests;
+  return 'installed';
 }
 
-// At load: a prototype method, so connections made before or after see it.
-installRequestQueueCheck();
+/** Installed at load (a prototype method, so connections made before or after see it); createKafka warns when it is not. */
+export const requestQueueCheck = installRequestQueueCheck();

@@ -1,5 +1,5 @@
 import { Gauge, Registry } from 'prom-client';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { OffsetsAdmin } from './assigned-offsets.js';
 import { LagProbe } from './lag-probe.js';
 
@@ -58,5 +58,47 @@ describe('LagProbe', () => {
     expect(await series(registry)).toEqual({ 'x/2': 7 });
     await probe.probe();
     expect(await series(registry)).toEqual({ 'x/2': 7 });
+  });
+
+  it("sets a consumed batch's figure from its high watermark, on the bus's topic names only", async () => {
+    const registry = new Registry();
+    const gauge = new Gauge({ name: 'lag', help: 'h', labelNames: ['topic', 'partition'], registers: [registry] });
+    const probe = new LagProbe({ admin: async () => broker(new Map(), new Map()), groupId: 'g', gauge, topicOf: (t) => (t.startsWith('p.') ? t.slice(2) : undefined), position: () => undefined });
+    probe.consumed('p.pm.book', 3, '120', '99');
+    probe.consumed('p.pm.trade', 0, '8', '7');
+    probe.consumed('other', 0, '50', '1');
+    expect(await series(registry)).toEqual({ 'pm.book/3': 20, 'pm.trade/0': 0 });
+  });
+
+  it('probes on its timer until stopped, and hands a failed probe to its handler', async () => {
+    vi.useFakeTimers();
+    try {
+      const registry = new Registry();
+      const gauge = new Gauge({ name: 'lag', help: 'h', labelNames: ['topic', 'partition'], registers: [registry] });
+      let asked = 0;
+      const failures: unknown[] = [];
+      const probe = new LagProbe({
+        admin: async () => {
+          asked++;
+          if (asked === 2) throw new Error('broker gone');
+          return broker(new Map([['x', [4]]]), new Map([['x', [1]]]));
+        },
+        groupId: 'g',
+        gauge,
+        topicOf: (t) => t,
+        position: () => undefined,
+      });
+      probe.assigned({ x: [0] });
+      probe.every(1_000, (err) => failures.push(err));
+      await vi.advanceTimersByTimeAsync(2_500);
+      expect(asked).toBe(2);
+      expect(failures).toEqual([new Error('broker gone')]);
+      expect(await series(registry)).toEqual({ 'x/0': 3 });
+      probe.stop();
+      await vi.advanceTimersByTimeAsync(5_000);
+      expect(asked).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

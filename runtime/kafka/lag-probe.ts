@@ -6,11 +6,12 @@ import { assignedOffsets, type OffsetsAdmin } from './assigned-offsets.js';
  * this member is (the next offset it hands over; the group's committed offset before it has handed
  * any). A batch's own figure (set as it is consumed) says nothing while the consumer is paused,
  * stuck in a slow settle, or fetching nothing: this one rises then. Partitions another member owns
- * now lose their series.
+ * now lose their series. Between probes each consumed batch sets its partition's figure (consumed()).
  */
 export class LagProbe {
   /** Assigned partitions by broker topic name. */
   private assignment = new Map<string, number[]>();
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly opts: {
@@ -32,6 +33,23 @@ export class LagProbe {
       if (topic !== undefined) for (const partition of partitions) if (!kept.has(partition)) this.opts.gauge.remove(topic, String(partition));
     }
     this.assignment = new Map(Object.entries(memberAssignment).map(([t, p]) => [t, [...p]]));
+  }
+
+  /** A consumed batch's own figure: the records after `last` up to the batch's high watermark. */
+  consumed(kafkaTopic: string, partition: number, highWatermark: string, last: string): void {
+    const topic = this.opts.topicOf(kafkaTopic);
+    if (topic !== undefined) this.opts.gauge.labels(topic, String(partition)).set(Math.max(0, Number(BigInt(highWatermark) - BigInt(last) - 1n)));
+  }
+
+  /** Probes every `intervalMs` (an unref'd timer) until stop(); a failed probe goes to `onError`. */
+  every(intervalMs: number, onError: (err: unknown) => void): void {
+    clearInterval(this.timer);
+    this.timer = setInterval(() => void this.probe().catch(onError), intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
   }
 
   /** Asks the broker and sets every assigned partition's lag. */

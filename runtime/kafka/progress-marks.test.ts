@@ -4,12 +4,15 @@ import type { TopicName } from '../../schemas/topics.js';
 import { OrderStamps } from './ingest-order.js';
 import { ProgressMarks } from './progress-marks.js';
 
-/** A broker with these topics (name -> partitions) whose metadata comes when `metadata()` resolves, and what the marks queue. */
+/** A broker with these topics (name -> partitions) whose metadata, as it was when asked, comes when `metadata()` resolves; and what the marks queue. */
 function harness(topics: Map<string, number>, opts: { wallClock?: boolean; promptMs?: number; metadata?: () => Promise<void> } = {}) {
   const queued: string[] = [];
   const metadata = opts.metadata ?? (() => Promise.resolve());
   const admin = {
-    listTopics: () => metadata().then(() => [...topics.keys()]),
+    listTopics: () => {
+      const names = [...topics.keys()];
+      return metadata().then(() => names);
+    },
     fetchTopicMetadata: ({ topics: names }: { topics: string[] }) => {
       // Asking for a topic that does not exist would create it: the marks must not.
       for (const name of names) if (!topics.has(name)) throw new Error(`asked for missing ${name}`);
@@ -168,6 +171,29 @@ describe('ProgressMarks', () => {
     queued.length = 0;
     await marks.close();
     expect(queued.map((q) => q.replace(' with records', ''))).toEqual(['pm.book/0@39 1000:3:0', 'pm.resolution/0@39 1000:3:0', 'pm.resolution/1@39 1000:3:0']);
+  });
+
+  it('marks, in the last round, a topic whose first records were acknowledged while the partitions were being asked for (the answer predates them)', async () => {
+    const topics = new Map([['x.pm.book', 1]]);
+    let answer = (): void => undefined;
+    let asked = 0;
+    const { queued, stamps, marks, publish } = harness(topics, {
+      metadata: () => (++asked === 1 ? new Promise<void>((done) => (answer = done)) : Promise.resolve()),
+    });
+    stamps.next('pm.book', 'a');
+    publish([10]);
+    await vi.advanceTimersByTimeAsync(0);
+    // Asked, with no answer yet: the first resolution makes its topic, and the broker acknowledges it.
+    expect(asked).toBe(1);
+    topics.set('x.pm.resolution', 2);
+    stamps.next('pm.resolution', 'm');
+    publish([20]);
+    marks.published(['pm.resolution']);
+    const closing = marks.close();
+    answer();
+    await closing;
+    expect(asked).toBe(2);
+    expect(queued).toEqual(['pm.book/0@19 1000:1:0', 'pm.resolution/0@19 1000:1:0', 'pm.resolution/1@19 1000:1:0']);
   });
 
   it('with the wall clock (live ingest), marks with a record and then every interval, at the wall time less 1 ms, received or not', async () => {

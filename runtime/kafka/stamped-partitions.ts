@@ -9,13 +9,17 @@ export type PartitionCounts = ReadonlyMap<TopicName, number>;
  * The partition counts of the stamped topics that exist, for progress markers. Asking for a
  * missing topic's metadata could create it, so only listed topics are asked for. Once every topic
  * exists the counts are kept; until then they are asked again at most once per `refreshMs`, or at
- * the next round once records of a missing topic were acknowledged (published()).
+ * the next round once records of a missing topic were acknowledged (published()). An answer that
+ * misses a topic acknowledged meanwhile (the broker listed its topics before the first records made
+ * it) is asked again at once: else the rounds, the last one included, would leave it unmarked.
  */
 export class StampedPartitions {
   private complete: PartitionCounts | undefined;
   private partial: PartitionCounts | undefined;
   private askedAt = Number.NEGATIVE_INFINITY;
   private asking: Promise<PartitionCounts> | undefined;
+  /** Stamped topics the broker acknowledged records of: they exist. */
+  private readonly acknowledged = new Set<TopicName>();
 
   constructor(
     private readonly admin: () => Promise<Admin>,
@@ -29,9 +33,11 @@ export class StampedPartitions {
    * creates topics on use does, is marked from then on, not an interval later).
    */
   published(topics: Iterable<TopicName>): void {
-    const { partial } = this;
-    if (this.complete !== undefined || partial === undefined) return;
-    for (const topic of topics) if (partial.get(topic) === 0) this.askedAt = Number.NEGATIVE_INFINITY;
+    if (this.complete !== undefined) return;
+    for (const topic of topics) {
+      this.acknowledged.add(topic);
+      if (this.partial?.get(topic) === 0) this.askedAt = Number.NEGATIVE_INFINITY;
+    }
   }
 
   /** The counts as known now, without asking (undefined: never asked, or stale while topics are missing). */
@@ -50,6 +56,11 @@ export class StampedPartitions {
   }
 
   private async ask(): Promise<PartitionCounts> {
+    const counts = await this.askOnce();
+    return [...this.acknowledged].some((topic) => counts.get(topic) === 0) ? this.askOnce() : counts;
+  }
+
+  private async askOnce(): Promise<PartitionCounts> {
     this.askedAt = Date.now();
     const admin = await this.admin();
     const existing = new Set(await admin.listTopics());
