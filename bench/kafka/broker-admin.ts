@@ -23,8 +23,11 @@ export async function assertRetained(config: Config, prefix: string, topics: rea
 
 /**
  * Creates every topic of the run up front on the mock, which auto-creates a topic on a metadata
- * request for it (a real broker's are made by `prepareTopics` before). A group that joins before a topic it subscribes to exists is assigned its partitions only at
- * a later rebalance, seconds later, which a latency run would measure.
+ * request for it (a real broker's are made by `prepareTopics` before), as `polyflow topics` makes
+ * them before a deployment. A group that joins before a topic it subscribes to exists is assigned
+ * its partitions only at a later rebalance, seconds later, which a latency run would measure; and a
+ * stamped topic made after its publisher's last round of progress markers is never marked, which
+ * a merge in ingest's order waits out (`kafka.orderWaitMs`) in every throughput pass.
  */
 export async function createTopics(config: Config): Promise<void> {
   const admin = createKafka({ brokers: config.kafka.brokers, clientId: 'polyflow-bench-admin' }).admin();

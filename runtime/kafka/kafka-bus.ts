@@ -73,7 +73,7 @@ export class KafkaBus implements Bus {
   private assigning: Promise<void> = Promise.resolve();
   private consuming: Promise<void> = Promise.resolve();
   private admin: Admin | undefined;
-  /** The lag of the assigned partitions, asked of the broker every `lagProbeMs` (with metrics). */
+  /** The lag of the assigned partitions (with metrics): set by each consumed batch, and asked of the broker every `lagProbeMs`. */
   private lagProbe: LagProbe | undefined;
   /** Since when (ms) the assignments have given this member topics (with `active-standby`: it is the active member); undefined: not now. */
   private activeSince: number | undefined;

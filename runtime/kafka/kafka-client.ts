@@ -4,8 +4,8 @@ import type { ICustomPartitioner, ISocketFactory, KafkaConfig } from 'kafkajs';
 import { Kafka, logLevel, Partitioners } from './kafkajs.js';
 import { PolyflowError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { installFastKafkajsCodec } from './kafkajs-fast-codec.js';
-import { requestQueueCheck } from './kafkajs-request-queue.js';
+import { installFastKafkajsCodec, type FastCodecState } from './kafkajs-fast-codec.js';
+import { requestQueueCheck, type RequestQueueCheckState } from './kafkajs-request-queue.js';
 
 /**
  * A kafkajs client whose logs go to the run's pino logger (component `kafka`), with the fast record
@@ -18,12 +18,12 @@ export function createKafka(opts: KafkaClientOptions): Kafka {
 }
 
 /** What a user loses when kafkajs is not the release the drop-ins were written for (package.json pins 2.2.4). */
-export function dropInWarnings(codec: 'installed' | 'stock' | 'unsupported', requestQueue: 'installed' | 'unsupported'): string[] {
+export function dropInWarnings(codec: FastCodecState, requestQueue: RequestQueueCheckState): string[] {
   const warnings: string[] = [];
   if (codec === 'unsupported')
     warnings.push('kafkajs is not 2.2.4, or was loaded before runtime/kafka/kafkajs.ts: its own record codec stays in place (about half the throughput of a pipeline process)');
   if (requestQueue === 'unsupported')
-    warnings.push('kafkajs is not 2.2.4: its request queue keeps a 1 ms timer running on every broker connection (kafkajs issues #1556, #1704; measured: 5% of a core for one idle connection, and TimeoutNegativeWarning on Node 24)');
+    warnings.push('kafkajs is not 2.2.4: its request queue may keep a 1 ms timer running on every broker connection, as 2.2.4\'s does (kafkajs issues #1556, #1704; measured on 2.2.4: 5% of a core for one idle connection, and TimeoutNegativeWarning on Node 24)');
   return warnings;
 }
 

@@ -57,7 +57,10 @@ const modules = {
   ],
 } as const;
 
-let installed: 'installed' | 'stock' | 'unsupported' | undefined;
+/** Whether the drop-ins are in place: 'stock' when asked for kafkajs's own codec, 'unsupported' when they cannot be. */
+export type FastCodecState = 'installed' | 'stock' | 'unsupported';
+
+let installed: FastCodecState | undefined;
 
 /** Env var that keeps kafkajs's own codec (read when this module loads, before any config). */
 export const STOCK_CODEC_ENV = 'POLYFLOW_KAFKA_STOCK_CODEC';
@@ -66,7 +69,7 @@ export const STOCK_CODEC_ENV = 'POLYFLOW_KAFKA_STOCK_CODEC';
  * Installs the drop-ins once. 'stock' when POLYFLOW_KAFKA_STOCK_CODEC=1 asks for kafkajs's own
  * codec; 'unsupported', and nothing changed, unless kafkajs is 2.2.4 and has not loaded its producer yet.
  */
-export function installFastKafkajsCodec(): 'installed' | 'stock' | 'unsupported' {
+export function installFastKafkajsCodec(): FastCodecState {
   if (installed !== undefined) return installed;
   installed = chooseCodec();
   if (installed !== 'installed') return installed;
@@ -82,7 +85,7 @@ export function installFastKafkajsCodec(): 'installed' | 'stock' | 'unsupported'
   return installed;
 }
 
-function chooseCodec(): 'installed' | 'stock' | 'unsupported' {
+function chooseCodec(): FastCodecState {
   if (process.env[STOCK_CODEC_ENV] === '1') return 'stock';
   const loaded = modules.capturing.some((path) => requireKafkajs.cache[requireKafkajs.resolve(path)] !== undefined);
   return isPatchedKafkajs() && !loaded ? 'installed' : 'unsupported';

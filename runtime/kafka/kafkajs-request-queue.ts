@@ -40,8 +40,11 @@ function scheduleCheckPendingRequests(this: RequestQueueLike): void {
   );
 }
 
+/** Whether the check's scheduling is kafkajs 2.2.4's replaced one ('unsupported': another release, its own). */
+export type RequestQueueCheckState = 'installed' | 'unsupported';
+
 /** Replaces the check's scheduling on kafkajs 2.2.4's RequestQueue; on another version nothing changes. */
-function installRequestQueueCheck(): 'installed' | 'unsupported' {
+function installRequestQueueCheck(): RequestQueueCheckState {
   if (!isPatchedKafkajs()) return 'unsupported';
   const RequestQueue = requireKafkajs(REQUEST_QUEUE_MODULE) as { prototype: RequestQueueLike };
   RequestQueue.prototype.scheduleCheckPendingRequests = scheduleCheckPendingRequests;

@@ -67,7 +67,9 @@ describe('LagProbe', () => {
     probe.consumed('p.pm.book', 3, '120', '99');
     probe.consumed('p.pm.trade', 0, '8', '7');
     probe.consumed('other', 0, '50', '1');
-    expect(await series(registry)).toEqual({ 'pm.book/3': 20, 'pm.trade/0': 0 });
+    // A high watermark behind the batch (a stale one) counts as caught up, never as negative.
+    probe.consumed('p.pm.trade', 1, '5', '7');
+    expect(await series(registry)).toEqual({ 'pm.book/3': 20, 'pm.trade/0': 0, 'pm.trade/1': 0 });
   });
 
   it('probes on its timer until stopped, and hands a failed probe to its handler', async () => {

@@ -48,6 +48,7 @@ export class LagProbe {
     this.timer.unref();
   }
 
+  /** No more probes (the bus closes). */
   stop(): void {
     clearInterval(this.timer);
   }

@@ -29,7 +29,14 @@ function harness(topics: Map<string, number>, opts: { wallClock?: boolean; promp
   const publish = (recvTimes: readonly number[], queueEmpty = true): void => {
     for (const m of marks.publishing(recvTimes, queueEmpty)) queued.push(`${m.topic}/${m.partition}@${m.time} ${m.order} with records`);
   };
-  return { queued, stamps, marks, publish };
+  /** A topic's first record: the broker makes the topic, the record goes out, and the broker acknowledges it. */
+  const firstRecord = (topic: TopicName, partitions: number, recvTime: number): void => {
+    topics.set(`x.${topic}`, partitions);
+    stamps.next(topic, 'k');
+    publish([recvTime]);
+    marks.published([topic]);
+  };
+  return { queued, stamps, marks, publish, firstRecord };
 }
 
 beforeEach(() => vi.useFakeTimers());
@@ -177,7 +184,7 @@ describe('ProgressMarks', () => {
     const topics = new Map([['x.pm.book', 1]]);
     let answer = (): void => undefined;
     let asked = 0;
-    const { queued, stamps, marks, publish } = harness(topics, {
+    const { queued, stamps, marks, publish, firstRecord } = harness(topics, {
       metadata: () => (++asked === 1 ? new Promise<void>((done) => (answer = done)) : Promise.resolve()),
     });
     stamps.next('pm.book', 'a');
@@ -185,15 +192,52 @@ describe('ProgressMarks', () => {
     await vi.advanceTimersByTimeAsync(0);
     // Asked, with no answer yet: the first resolution makes its topic, and the broker acknowledges it.
     expect(asked).toBe(1);
-    topics.set('x.pm.resolution', 2);
-    stamps.next('pm.resolution', 'm');
-    publish([20]);
-    marks.published(['pm.resolution']);
+    firstRecord('pm.resolution', 2, 20);
     const closing = marks.close();
     answer();
     await closing;
     expect(asked).toBe(2);
     expect(queued).toEqual(['pm.book/0@19 1000:1:0', 'pm.resolution/0@19 1000:1:0', 'pm.resolution/1@19 1000:1:0']);
+  });
+
+  it('asks again for each topic acknowledged while the question before was out, and keeps an answer when asking again fails', async () => {
+    // Two topics made one after the other, each while the partitions were being asked for.
+    const topics = new Map([['x.pm.book', 1]]);
+    const answers: (() => void)[] = [];
+    const { queued, stamps, marks, publish, firstRecord } = harness(topics, { metadata: () => new Promise<void>((done) => answers.push(done)) });
+    stamps.next('pm.book', 'a');
+    publish([10]);
+    await vi.advanceTimersByTimeAsync(0);
+    firstRecord('pm.trade', 1, 20);
+    const closing = marks.close();
+    answers[0]?.();
+    await vi.advanceTimersByTimeAsync(0);
+    // Asked again for pm.trade; pm.resolution is made meanwhile.
+    expect(answers).toHaveLength(2);
+    firstRecord('pm.resolution', 1, 30);
+    answers[1]?.();
+    await vi.advanceTimersByTimeAsync(0);
+    answers[2]?.();
+    await closing;
+    expect(answers).toHaveLength(3);
+    expect(queued).toEqual(['pm.book/0@29 1000:2:0', 'pm.trade/0@29 1000:2:0', 'pm.resolution/0@29 1000:2:0']);
+
+    // The question asked again fails: the last round marks what the first answer knew.
+    const flaky = new Map([['x.pm.book', 1]]);
+    let asked = 0;
+    let answer = (): void => undefined;
+    const second = harness(flaky, {
+      metadata: () => (++asked === 1 ? new Promise<void>((done) => (answer = done)) : Promise.reject(new Error('broker away'))),
+    });
+    second.stamps.next('pm.book', 'a');
+    second.publish([10]);
+    await vi.advanceTimersByTimeAsync(0);
+    second.firstRecord('pm.resolution', 1, 20);
+    const closed = second.marks.close();
+    answer();
+    await closed;
+    expect(asked).toBe(2);
+    expect(second.queued).toEqual(['pm.book/0@19 1000:1:0']);
   });
 
   it('with the wall clock (live ingest), marks with a record and then every interval, at the wall time less 1 ms, received or not', async () => {

@@ -2,6 +2,8 @@ import type { Admin } from 'kafkajs';
 import type { TopicName } from '../../schemas/topics.js';
 import { STAMPED } from './ingest-order.js';
 
+const STAMPED_TOPICS: ReadonlySet<TopicName> = new Set(STAMPED.flat());
+
 /** Partitions per stamped topic (0: it does not exist yet). */
 export type PartitionCounts = ReadonlyMap<TopicName, number>;
 
@@ -11,7 +13,8 @@ export type PartitionCounts = ReadonlyMap<TopicName, number>;
  * exists the counts are kept; until then they are asked again at most once per `refreshMs`, or at
  * the next round once records of a missing topic were acknowledged (published()). An answer that
  * misses a topic acknowledged meanwhile (the broker listed its topics before the first records made
- * it) is asked again at once: else the rounds, the last one included, would leave it unmarked.
+ * it) is asked again at once, once per such topic: else the rounds, the last one included (which
+ * joins the question in flight), would leave it unmarked.
  */
 export class StampedPartitions {
   private complete: PartitionCounts | undefined;
@@ -20,6 +23,8 @@ export class StampedPartitions {
   private asking: Promise<PartitionCounts> | undefined;
   /** Stamped topics the broker acknowledged records of: they exist. */
   private readonly acknowledged = new Set<TopicName>();
+  /** Acknowledged topics an answer missed, asked about again (once each: a broker whose metadata lags is not asked twice a round). */
+  private readonly reasked = new Set<TopicName>();
 
   constructor(
     private readonly admin: () => Promise<Admin>,
@@ -35,6 +40,7 @@ export class StampedPartitions {
   published(topics: Iterable<TopicName>): void {
     if (this.complete !== undefined) return;
     for (const topic of topics) {
+      if (!STAMPED_TOPICS.has(topic)) continue;
       this.acknowledged.add(topic);
       if (this.partial?.get(topic) === 0) this.askedAt = Number.NEGATIVE_INFINITY;
     }
@@ -56,8 +62,16 @@ export class StampedPartitions {
   }
 
   private async ask(): Promise<PartitionCounts> {
-    const counts = await this.askOnce();
-    return [...this.acknowledged].some((topic) => counts.get(topic) === 0) ? this.askOnce() : counts;
+    let counts = await this.askOnce();
+    for (;;) {
+      const missed = [...this.acknowledged].filter((topic) => counts.get(topic) === 0 && !this.reasked.has(topic));
+      if (missed.length === 0) return counts;
+      for (const topic of missed) this.reasked.add(topic);
+      // A question asked again that fails leaves the answer there is (the round marks what it knows).
+      const answered = counts;
+      counts = await this.askOnce().catch(() => answered);
+      if (counts === answered) return counts;
+    }
   }
 
   private async askOnce(): Promise<PartitionCounts> {
