@@ -60,16 +60,21 @@ describe('LagProbe', () => {
     expect(await series(registry)).toEqual({ 'x/2': 7 });
   });
 
-  it("sets a consumed batch's figure from its high watermark, on the bus's topic names only", async () => {
+  it("sets a consumed batch's figure from its high watermark, on the bus's topics and assigned partitions only", async () => {
     const registry = new Registry();
     const gauge = new Gauge({ name: 'lag', help: 'h', labelNames: ['topic', 'partition'], registers: [registry] });
     const probe = new LagProbe({ admin: async () => broker(new Map(), new Map()), groupId: 'g', gauge, topicOf: (t) => (t.startsWith('p.') ? t.slice(2) : undefined), position: () => undefined });
+    probe.assigned({ 'p.pm.book': [3], 'p.pm.trade': [0, 1], other: [0] });
     probe.consumed('p.pm.book', 3, '120', '99');
     probe.consumed('p.pm.trade', 0, '8', '7');
     probe.consumed('other', 0, '50', '1');
     // A high watermark behind the batch (a stale one) counts as caught up, never as negative.
     probe.consumed('p.pm.trade', 1, '5', '7');
     expect(await series(registry)).toEqual({ 'pm.book/3': 20, 'pm.trade/0': 0, 'pm.trade/1': 0 });
+    // A batch of a partition another member owns now, fetched before the rebalance: its series stays gone.
+    probe.assigned({ 'p.pm.book': [3], 'p.pm.trade': [0] });
+    probe.consumed('p.pm.trade', 1, '9', '2');
+    expect(await series(registry)).toEqual({ 'pm.book/3': 20, 'pm.trade/0': 0 });
   });
 
   it('probes on its timer until stopped, and hands a failed probe to its handler', async () => {

@@ -35,10 +35,13 @@ export class LagProbe {
     this.assignment = new Map(Object.entries(memberAssignment).map(([t, p]) => [t, [...p]]));
   }
 
-  /** A consumed batch's own figure: the records after `last` up to the batch's high watermark. */
+  /**
+   * A consumed batch's own figure: the records after `last` up to the batch's high watermark. Not for
+   * a partition no longer assigned (a batch fetched before the rebalance): its series is gone.
+   */
   consumed(kafkaTopic: string, partition: number, highWatermark: string, last: string): void {
     const topic = this.opts.topicOf(kafkaTopic);
-    if (topic !== undefined) this.opts.gauge.labels(topic, String(partition)).set(Math.max(0, Number(BigInt(highWatermark) - BigInt(last) - 1n)));
+    if (topic !== undefined && this.assignment.get(kafkaTopic)?.includes(partition) === true) this.opts.gauge.labels(topic, String(partition)).set(Math.max(0, Number(BigInt(highWatermark) - BigInt(last) - 1n)));
   }
 
   /** Probes every `intervalMs` (an unref'd timer) until stop(); a failed probe goes to `onError`. */
