@@ -42,10 +42,10 @@ describe('newGroupConsumer', () => {
   });
 
   it('tells each fetch start with its broker', () => {
-    const { kafka, fetchStarted } = fake();
-    const started = vi.fn();
-    newGroupConsumer(optionsOf(kafka), { ...hooks, fetchStarted: started });
-    fetchStarted();
-    expect(started).toHaveBeenCalledWith(0);
+    const { kafka, emit } = fake();
+    const fetchStarted = vi.fn();
+    newGroupConsumer(optionsOf(kafka), { ...hooks, fetchStarted });
+    emit('fetch_start', { nodeId: 3 });
+    expect(fetchStarted).toHaveBeenCalledWith(3);
   });
 });

@@ -5,6 +5,7 @@ import { Kafka, logLevel, Partitioners } from './kafkajs.js';
 import { PolyflowError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { installFastKafkajsCodec, type FastCodecState } from './kafkajs-fast-codec.js';
+import { PATCHED_VERSION } from './kafkajs-internals.js';
 import { requestQueueCheck, type RequestQueueCheckState } from './kafkajs-request-queue.js';
 
 /**
@@ -17,13 +18,13 @@ export function createKafka(opts: KafkaClientOptions): Kafka {
   return new Kafka(kafkaClientConfig(opts));
 }
 
-/** What a user loses when kafkajs is not the release the drop-ins were written for (package.json pins 2.2.4). */
+/** What a user loses when kafkajs is not the release the drop-ins were written for (PATCHED_VERSION, which package.json pins). */
 export function dropInWarnings(codec: FastCodecState, requestQueue: RequestQueueCheckState): string[] {
   const warnings: string[] = [];
   if (codec === 'unsupported')
-    warnings.push('kafkajs is not 2.2.4, or was loaded before runtime/kafka/kafkajs.ts: its own record codec stays in place (about half the throughput of a pipeline process)');
+    warnings.push(`kafkajs is not ${PATCHED_VERSION}, or was loaded before runtime/kafka/kafkajs.ts: its own record codec stays in place (about half the throughput of a pipeline process)`);
   if (requestQueue === 'unsupported')
-    warnings.push('kafkajs is not 2.2.4: its request queue may keep a 1 ms timer running on every broker connection, as 2.2.4\'s does (kafkajs issues #1556, #1704; measured on 2.2.4: 5% of a core for one idle connection, and TimeoutNegativeWarning on Node 24)');
+    warnings.push(`kafkajs is not ${PATCHED_VERSION}: its request queue may keep a 1 ms timer running on every broker connection, as ${PATCHED_VERSION}'s does (kafkajs issues #1556, #1704; measured on ${PATCHED_VERSION}: 5% of a core for one idle connection, and TimeoutNegativeWarning on Node 24)`);
   return warnings;
 }
 

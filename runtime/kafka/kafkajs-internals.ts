@@ -8,6 +8,6 @@ import { createRequire } from 'node:module';
 export const requireKafkajs = createRequire(import.meta.url);
 
 /** The release the drop-ins were written and tested against (package.json pins it exactly). */
-const PATCHED_VERSION = '2.2.4';
+export const PATCHED_VERSION = '2.2.4';
 
 export const isPatchedKafkajs = (): boolean => (requireKafkajs('kafkajs/package.json') as { version: string }).version === PATCHED_VERSION;

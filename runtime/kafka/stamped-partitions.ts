@@ -2,7 +2,7 @@ import type { Admin } from 'kafkajs';
 import type { TopicName } from '../../schemas/topics.js';
 import { STAMPED } from './ingest-order.js';
 
-const STAMPED_TOPICS: ReadonlySet<TopicName> = new Set(STAMPED.flat());
+const STAMPED_TOPICS: readonly TopicName[] = STAMPED.flat();
 
 /** Partitions per stamped topic (0: it does not exist yet). */
 export type PartitionCounts = ReadonlyMap<TopicName, number>;
@@ -40,7 +40,7 @@ export class StampedPartitions {
   published(topics: Iterable<TopicName>): void {
     if (this.complete !== undefined) return;
     for (const topic of topics) {
-      if (!STAMPED_TOPICS.has(topic)) continue;
+      if (!STAMPED_TOPICS.includes(topic)) continue;
       this.acknowledged.add(topic);
       if (this.partial?.get(topic) === 0) this.askedAt = Number.NEGATIVE_INFINITY;
     }
@@ -78,10 +78,9 @@ export class StampedPartitions {
     this.askedAt = Date.now();
     const admin = await this.admin();
     const existing = new Set(await admin.listTopics());
-    const topics = STAMPED.flat();
-    const names = topics.map((t) => this.kafkaTopic(t)).filter((t) => existing.has(t));
+    const names = STAMPED_TOPICS.map((t) => this.kafkaTopic(t)).filter((t) => existing.has(t));
     const { topics: found } = await admin.fetchTopicMetadata({ topics: names });
-    const counts = new Map(topics.map((t) => [t, found.find((f) => f.name === this.kafkaTopic(t))?.partitions.length ?? 0]));
+    const counts = new Map(STAMPED_TOPICS.map((t) => [t, found.find((f) => f.name === this.kafkaTopic(t))?.partitions.length ?? 0]));
     if ([...counts.values()].includes(0)) this.partial = counts;
     else this.complete = counts;
     return counts;

@@ -102,14 +102,14 @@ export function fakeKafka(
     if (eachBatch === undefined) throw new Error('the bus has not started its consumer');
     return eachBatch(batch);
   };
+  const emit = (event: string, payload: unknown): void => handlers.get(event)?.({ payload });
   /** A fetch starts (kafkajs's FETCH_START), from broker 0. */
-  const fetchStarted = (): void => handlers.get('fetch_start')?.({ payload: { nodeId: 0 } });
+  const fetchStarted = (): void => emit('fetch_start', { nodeId: 0 });
   let consumerConfig: ConsumerConfig | undefined;
   const consumerOf = (config: ConsumerConfig): typeof consumer => {
     consumerConfig = config;
     return consumer;
   };
-  const emit = (event: string, payload: unknown): void => handlers.get(event)?.({ payload });
   return {
     kafka: { producer: () => producer, consumer: consumerOf, admin: () => admin } as unknown as Kafka,
     single,
