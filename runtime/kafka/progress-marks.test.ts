@@ -43,7 +43,7 @@ beforeEach(() => vi.useFakeTimers());
 afterEach(() => vi.useRealTimers());
 
 describe('ProgressMarks', () => {
-  it('marks every partition of the topics that exist, one ms short of the latest receive time: queued until the partitions are known, then with the records when due, else once the interval is up', async () => {
+  it('marks every partition of the topics that exist, one ms short of the latest receive time: queued until the partitions are known, then with the records when one may go, else once it may', async () => {
     const { queued, stamps, publish } = harness(new Map([['x.pm.book', 2], ['x.pm.trade', 1], ['x.pm.resolution', 1]]));
     const round = (at: string, suffix = ''): string[] => ['pm.book/0', 'pm.book/1', 'pm.trade/0', 'pm.resolution/0'].map((p) => `${p}@${at}${suffix}`);
     stamps.next('pm.book', 'a');
@@ -51,34 +51,48 @@ describe('ProgressMarks', () => {
     publish([500, 700, 650]);
     await vi.advanceTimersByTimeAsync(0);
     expect(queued).toEqual(round('699 1000:1:0'));
+    // After a quiet spell, a second round may go within one spacing (the interval here): it rides with the records.
     await vi.advanceTimersByTimeAsync(10);
     stamps.next('pm.book', 'c');
     publish([800]);
-    await vi.advanceTimersByTimeAsync(89);
-    expect(queued).toHaveLength(4);
+    expect(queued.slice(4)).toEqual(round('799 1000:2:0', ' with records'));
+    // A third may not: it goes once the rounds are back to one per spacing (0, 100, 200 ms: at 100).
+    await vi.advanceTimersByTimeAsync(10);
+    stamps.next('pm.book', 'd');
+    publish([850]);
+    await vi.advanceTimersByTimeAsync(79);
+    expect(queued).toHaveLength(8);
     await vi.advanceTimersByTimeAsync(1);
-    expect(queued.slice(4)).toEqual(round('799 1000:2:0'));
+    expect(queued.slice(8)).toEqual(round('849 1000:3:0'));
     // Quiet, then a record: its round rides with it.
     await vi.advanceTimersByTimeAsync(500);
-    stamps.next('pm.book', 'd');
+    stamps.next('pm.book', 'e');
     publish([900]);
-    expect(queued.slice(8)).toEqual(round('899 1000:3:0', ' with records'));
+    expect(queued.slice(12)).toEqual(round('899 1000:4:0', ' with records'));
     // Nothing more is armed (not on the wall clock).
     await vi.advanceTimersByTimeAsync(1_000);
-    expect(queued).toHaveLength(12);
+    expect(queued).toHaveLength(16);
   });
 
-  it('with a prompt spacing, marks a busy publisher at most once per spacing, each round covering the records sent by then', async () => {
+  it('with a prompt spacing, marks a busy publisher once per spacing (two rounds within one after a quiet spell), each round covering the records sent by then', async () => {
     const { queued, stamps, publish } = harness(new Map([['x.pm.book', 1]]), { promptMs: 5 });
     for (let ms = 0; ms < 20; ms++) {
       stamps.next('pm.book', 'a');
       publish([1_000 + ms]);
       await vi.advanceTimersByTimeAsync(1);
     }
-    expect(queued).toEqual(['pm.book/0@999 1000:0:0', 'pm.book/0@1003 1000:4:0', 'pm.book/0@1008 1000:9:0', 'pm.book/0@1013 1000:14:0', 'pm.book/0@1018 1000:19:0']);
+    expect(queued).toEqual(['pm.book/0@999 1000:0:0', 'pm.book/0@1000 1000:1:0 with records', 'pm.book/0@1003 1000:4:0', 'pm.book/0@1008 1000:9:0', 'pm.book/0@1013 1000:14:0', 'pm.book/0@1018 1000:19:0']);
+    // Busy for longer: one round per spacing, plus that one.
+    queued.length = 0;
+    for (let ms = 20; ms < 1_020; ms++) {
+      stamps.next('pm.book', 'a');
+      publish([1_000 + ms]);
+      await vi.advanceTimersByTimeAsync(1);
+    }
+    expect(queued).toHaveLength(200);
     // Quiet (not on the wall clock): no more rounds.
     await vi.advanceTimersByTimeAsync(1_000);
-    expect(queued).toHaveLength(5);
+    expect(queued).toHaveLength(200);
   });
 
   it('writes a round for records that share the last round\'s receive time (their order stamps moved on), none that says nothing new, and tells a queued round a later one overtook', async () => {
@@ -104,10 +118,13 @@ describe('ProgressMarks', () => {
     await vi.advanceTimersByTimeAsync(0);
     stamps.next('pm.trade', 'b');
     publish([10]);
-    expect(queued).toHaveLength(2);
+    stamps.next('pm.trade', 'c');
+    publish([12]);
+    // The first two rounds: the third may not go yet.
+    expect(queued).toHaveLength(4);
     queued.length = 0;
     await marks.close();
-    expect(queued).toEqual(['pm.book/0@9 1000:1:0', 'pm.trade/0@9 1000:1:0']);
+    expect(queued).toEqual(['pm.book/0@11 1000:2:0', 'pm.trade/0@11 1000:2:0']);
     await vi.advanceTimersByTimeAsync(1_000);
     expect(queued).toHaveLength(2);
     const idle = harness(new Map([['x.pm.book', 1]]));
@@ -172,10 +189,10 @@ describe('ProgressMarks', () => {
     expect(queued).toHaveLength(2);
     await vi.advanceTimersByTimeAsync(5);
     expect(queued.slice(2)).toEqual(['pm.book/0@29 1000:2:0', 'pm.resolution/0@29 1000:2:0', 'pm.resolution/1@29 1000:2:0']);
-    // The last round too.
+    // The last round too (riding with the record or, if it may not go yet, on close).
+    queued.length = 0;
     stamps.next('pm.book', 'c');
     publish([40]);
-    queued.length = 0;
     await marks.close();
     expect(queued.map((q) => q.replace(' with records', ''))).toEqual(['pm.book/0@39 1000:3:0', 'pm.resolution/0@39 1000:3:0', 'pm.resolution/1@39 1000:3:0']);
   });
@@ -259,15 +276,47 @@ describe('ProgressMarks', () => {
     stamps.next('pm.book', 'b');
     publish([10_731], false);
     expect(queued.slice(3)).toEqual(['pm.book/0@10730 1000:1:0 with records']);
-    // That round fell short of the record's millisecond: the next goes 5 ms later (not an interval), then the interval counts from there.
-    await vi.advanceTimersByTimeAsync(5);
-    expect(queued.slice(4)).toEqual(['pm.book/0@10736 1000:1:0']);
+    // That round fell short of the record's millisecond: the next goes as soon as it may (here at once: the rounds
+    // before went an interval apart), not an interval later; then the interval counts from there.
+    await vi.advanceTimersByTimeAsync(0);
+    expect(queued.slice(4)).toEqual(['pm.book/0@10731 1000:1:0']);
     await vi.advanceTimersByTimeAsync(99);
     expect(queued).toHaveLength(5);
     await vi.advanceTimersByTimeAsync(1);
-    expect(queued.slice(5)).toEqual(['pm.book/0@10836 1000:1:0']);
+    expect(queued.slice(5)).toEqual(['pm.book/0@10831 1000:1:0']);
     await marks.close();
     await vi.advanceTimersByTimeAsync(1_000);
     expect(queued).toHaveLength(6);
+  });
+  it('with the wall clock, a due round in the latest record\'s millisecond waits, once, for it to be over, and then covers that record', async () => {
+    vi.setSystemTime(10_000);
+    const { queued, stamps, publish } = harness(new Map([['x.pm.book', 1]]), { wallClock: true, promptMs: 5 });
+    stamps.next('pm.book', 'a');
+    publish([10_000]);
+    await vi.advanceTimersByTimeAsync(0);
+    // Made now, the round would say 9999: it waits for the millisecond to be over.
+    expect(queued).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(queued).toEqual(['pm.book/0@10000 1000:0:0']);
+    // Due with a record of this millisecond: it does not ride with it, but goes 1 ms later, covering it.
+    vi.setSystemTime(10_006);
+    stamps.next('pm.book', 'b');
+    publish([10_006]);
+    expect(queued).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(queued.slice(1)).toEqual(['pm.book/0@10006 1000:1:0']);
+    // Due again (5 ms on) and waiting; a record of the next millisecond comes first: the round has waited once, so it rides with it.
+    vi.setSystemTime(10_012);
+    stamps.next('pm.book', 'c');
+    publish([10_012]);
+    vi.setSystemTime(10_013);
+    stamps.next('pm.book', 'd');
+    publish([10_013]);
+    expect(queued.slice(2)).toEqual(['pm.book/0@10012 1000:3:0 with records']);
+    // It fell short of 10013: the next round may go at once, and waits for that millisecond to be over.
+    await vi.advanceTimersByTimeAsync(0);
+    expect(queued).toHaveLength(3);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(queued.slice(3)).toEqual(['pm.book/0@10013 1000:3:0']);
   });
 });

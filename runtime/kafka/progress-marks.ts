@@ -4,6 +4,9 @@ import type { Logger } from '../logger.js';
 import type { OrderStamps } from './ingest-order.js';
 import { StampedPartitions, type PartitionCounts } from './stamped-partitions.js';
 
+/** Rounds of markers that may go within one spacing (promptMs) after a quieter spell. */
+const ROUND_BURST = 2;
+
 /** One partition's progress marker: every record of it received at or before `time` went before it. */
 export interface ProgressMarker {
   readonly topic: TopicName;
@@ -28,13 +31,16 @@ export interface ProgressMarksHost {
  * resolutions): soon after it published some of their records, a round of markers, one to every
  * partition of every such topic that exists, with the latest receive time among the records sent
  * (less 1 ms: a later record may share it, a frame split between two produce batches) and the last
- * order stamp. A round rides in the produce request of the records when it is due (`promptMs` after
- * the previous round); else a timed round is queued when it is due. So a busy publisher writes at
- * most one round per `promptMs` (at most `intervalMs`). A bus makes one only when markers are on
+ * order stamp. A round rides in the produce request of the records when it may go; else a timed
+ * round is queued for when it may. Rounds go at most one per `promptMs` (at most `intervalMs`) on
+ * average, and two within one `promptMs` at most, after a quieter spell (roundDelay). So a busy
+ * publisher writes at most one round per `promptMs`. A bus makes one only when markers are on
  * (`intervalMs` > 0). With `wallClock` (live ingest, whose receive times are this process's clock,
- * each record published in the same task that took its time) markers also go every `intervalMs`
- * from the first record on, received or not, at the wall time less 1 ms: consumers' event time
- * moves on through a quiet market, as the real clock does in an embedded live run.
+ * each record published in the same task that took its time) a due round made in the latest
+ * record's millisecond waits for it to be over, so that it covers that record; and markers also go
+ * every `intervalMs` from the first record on, received or not, at the wall time less 1 ms:
+ * consumers' event time moves on through a quiet market, as the real clock does in an embedded live
+ * run.
  */
 export class ProgressMarks {
   /** The latest receive time among the records sent. */
@@ -44,12 +50,15 @@ export class ProgressMarks {
   private timer: NodeJS.Timeout | undefined;
   /** When the armed timer fires (Date.now() time). */
   private dueAt = Number.POSITIVE_INFINITY;
-  /** When the last round was made (Date.now() time), its number, marker time and order stamp. */
-  private markedAt = Number.NEGATIVE_INFINITY;
+  /** How far (Date.now() time) the rounds made so far used up their rate, one round per spacing (see roundDelay). */
+  private roundsPaidUntil = Number.NEGATIVE_INFINITY;
+  /** The last round's number, marker time and order stamp. */
   private rounds = 0;
   private markedTime = Number.NEGATIVE_INFINITY;
   private markedOrder: string | undefined;
   private closed = false;
+  /** Live: the due round already waited for the latest record's millisecond to be over (see coverWait). */
+  private waitedToCover = false;
   private readonly partitions: StampedPartitions;
 
   constructor(
@@ -70,9 +79,14 @@ export class ProgressMarks {
     for (const t of recvTimes) if (!(t <= (this.sentUntil ?? Number.NEGATIVE_INFINITY))) this.sentUntil = t;
     this.unmarked = true;
     const counts = this.partitions.known;
-    const delayMs = this.markedAt + this.spacing - Date.now();
+    const delayMs = this.roundDelay();
     if (delayMs > 0 || this.closed || counts === undefined) {
       this.arm(delayMs);
+      return [];
+    }
+    const coverMs = this.coverWait(queueEmpty);
+    if (coverMs > 0) {
+      this.arm(coverMs);
       return [];
     }
     const round = this.round(counts, queueEmpty) ?? [];
@@ -100,12 +114,22 @@ export class ProgressMarks {
   }
 
   /**
-   * After a round: live, the next one `spacing` later when this one fell short of the latest
+   * The ms until a round may go (not positive: now). Rounds go at most one per spacing on average,
+   * and up to ROUND_BURST within one spacing after a quieter spell (a token bucket: GCRA): a record
+   * that comes right after a round need not wait a whole spacing for the next one when the rounds
+   * before went slower than that.
+   */
+  private roundDelay(): number {
+    return this.roundsPaidUntil - (ROUND_BURST - 1) * this.spacing - Date.now();
+  }
+
+  /**
+   * After a round: live, the next one as soon as it may go when this one fell short of the latest
    * record's millisecond (a record of the same millisecond could still follow it), else the quiet
    * interval later; otherwise, while records are unmarked (a round failed), the interval later.
    */
   private armNext(): void {
-    if (this.opts.wallClock === true) this.arm(this.markedTime < (this.sentUntil ?? Number.NEGATIVE_INFINITY) ? this.spacing : this.opts.intervalMs);
+    if (this.opts.wallClock === true) this.arm(this.markedTime < (this.sentUntil ?? Number.NEGATIVE_INFINITY) ? this.roundDelay() : this.opts.intervalMs);
     else if (this.unmarked) this.arm(this.opts.intervalMs);
   }
 
@@ -119,11 +143,31 @@ export class ProgressMarks {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.dueAt = Number.POSITIVE_INFINITY;
+      const coverMs = this.coverWait(true);
+      if (coverMs > 0) {
+        this.arm(coverMs);
+        return;
+      }
       void this.mark()
         .catch((err: unknown) => this.opts.logger?.warn({ err }, 'kafka bus: could not write progress markers'))
         .finally(() => this.armNext());
     }, dueAt - Date.now());
     this.timer.unref();
+  }
+
+  /**
+   * Live, with every record sent: a round made now, in the millisecond of the latest record, would
+   * mark one short of it (a record of the same millisecond could still follow), and that record would
+   * wait a whole spacing for the next round. So a due round waits, once, for that millisecond to be
+   * over: the ms to wait, else 0 (go now). Once: records arriving every millisecond do not hold
+   * rounds back.
+   */
+  private coverWait(queueEmpty: boolean): number {
+    if (this.opts.wallClock !== true || !queueEmpty || this.waitedToCover || this.sentUntil === undefined) return 0;
+    const waitMs = this.sentUntil + 1 - Date.now();
+    if (waitMs <= 0) return 0;
+    this.waitedToCover = true;
+    return waitMs;
   }
 
   private disarm(): void {
@@ -158,8 +202,9 @@ export class ProgressMarks {
     // Never back: every record after the last round was received after its time.
     const time = Math.max(this.opts.wallClock === true && queueEmpty ? Math.max(sentUntil, Date.now()) - 1 : sentUntil - 1, this.markedTime);
     this.unmarked = false;
+    this.waitedToCover = false;
     if (time === this.markedTime && order === this.markedOrder) return undefined;
-    this.markedAt = Date.now();
+    this.roundsPaidUntil = Math.max(this.roundsPaidUntil, Date.now()) + this.spacing;
     this.markedTime = time;
     this.markedOrder = order;
     const round = ++this.rounds;
