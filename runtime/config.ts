@@ -407,11 +407,11 @@ export const ConfigSchema = z.object({
       /**
        * With progress markers on: the time between two rounds of them, on average (two may go within
        * it after a quieter spell). A round goes with the books and trades it covers (in their produce
-       * request) when it may, else on its own once it may (live, once the latest book's millisecond is
-       * over, so that it covers that book): a book then waits at trade about the stages' latency plus
-       * up to this, not a marker interval. Each round is one marker per partition of pm.book, pm.trade
-       * and pm.resolution, so a busy publisher writes at most 1000 / progressPromptMs rounds a second.
-       * Above progressIntervalMs it is that interval.
+       * request) when it may, else on its own once it may (live, mostly on its own: once the latest
+       * book's millisecond is over, so that it covers that book): a book then waits at trade about
+       * the stages' latency plus up to this, not a marker interval. Each round is one marker per
+       * partition of pm.book, pm.trade and pm.resolution, so a busy publisher writes at most 1000 /
+       * progressPromptMs rounds a second. Above progressIntervalMs it is that interval.
        */
       progressPromptMs: z.number().int().min(1).default(20),
       /**

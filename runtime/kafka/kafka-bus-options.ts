@@ -115,9 +115,9 @@ export interface KafkaBusOptions {
    */
   readonly progressIntervalMs?: number | undefined;
   /**
-   * With markers on: the least time between two rounds of them. A round goes in the produce request
-   * of the records it covers when the last went at least this long ago, else on its own once this
-   * long is up (default: the interval; see ProgressMarks).
+   * With markers on: the time between two rounds of them on average (two may go within it after a
+   * quieter spell). A round goes in the produce request of the records it covers when it may, else
+   * on its own once it may (default: the interval; see ProgressMarks).
    */
   readonly progressPromptMs?: number | undefined;
   /**

@@ -48,7 +48,7 @@ export interface KafkaPublisherOptions {
   readonly stamps: OrderStamps | undefined;
   /** Progress markers of the stamped topics, this often (0: none; needs stamps). */
   readonly progressIntervalMs: number;
-  /** The least time between two rounds of markers (default: the interval; see ProgressMarks). */
+  /** The time between two rounds of markers on average (default: the interval; see ProgressMarks). */
   readonly progressPromptMs?: number | undefined;
   readonly progressWallClock?: boolean | undefined;
   readonly admin: () => Promise<Admin>;

@@ -288,6 +288,7 @@ describe('ProgressMarks', () => {
     await vi.advanceTimersByTimeAsync(1_000);
     expect(queued).toHaveLength(6);
   });
+
   it('with the wall clock, a due round in the latest record\'s millisecond waits, once, for it to be over, and then covers that record', async () => {
     vi.setSystemTime(10_000);
     const { queued, stamps, publish } = harness(new Map([['x.pm.book', 1]]), { wallClock: true, promptMs: 5 });
@@ -318,5 +319,36 @@ describe('ProgressMarks', () => {
     expect(queued).toHaveLength(3);
     await vi.advanceTimersByTimeAsync(1);
     expect(queued.slice(3)).toEqual(['pm.book/0@10013 1000:3:0']);
+  });
+
+  it('with the wall clock, waits for the latest record\'s millisecond though a sooner timer fires first, and tries a failed round again an interval later, not as soon as one may go', async () => {
+    vi.setSystemTime(11_000);
+    const { queued, stamps, publish } = harness(new Map([['x.pm.book', 1]]), { wallClock: true, promptMs: 5 });
+    stamps.next('pm.book', 'a');
+    publish([11_000]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(queued).toEqual(['pm.book/0@11000 1000:0:0']);
+    // A record with others behind it: the round rides with it, short of its millisecond, and the next may go at once (a 0 ms timer).
+    await vi.advanceTimersByTimeAsync(49);
+    stamps.next('pm.book', 'b');
+    publish([11_050], false);
+    // The rest of the queue, in the same millisecond: its round waits for that millisecond, and so does the sooner timer.
+    stamps.next('pm.book', 'c');
+    publish([11_050]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(queued.slice(1)).toEqual(['pm.book/0@11049 1000:1:0 with records']);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(queued.slice(2)).toEqual(['pm.book/0@11050 1000:2:0']);
+
+    // The broker is away: the round is tried again an interval later, not every millisecond.
+    let asked = 0;
+    const away = harness(new Map([['x.pm.book', 1]]), { wallClock: true, promptMs: 5, metadata: () => (++asked, Promise.reject(new Error('broker away'))) });
+    away.stamps.next('pm.book', 'a');
+    away.publish([11_051]);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(asked).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(asked).toBe(2);
+    expect(away.queued).toEqual([]);
   });
 });

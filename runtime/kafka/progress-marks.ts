@@ -57,8 +57,8 @@ export class ProgressMarks {
   private markedTime = Number.NEGATIVE_INFINITY;
   private markedOrder: string | undefined;
   private closed = false;
-  /** Live: the due round already waited for the latest record's millisecond to be over (see coverWait). */
-  private waitedToCover = false;
+  /** Live: until when (Date.now() time) the next round waits, for the millisecond of the latest record when it first might have gone (see coverWait). */
+  private coverUntil: number | undefined;
   private readonly partitions: StampedPartitions;
 
   constructor(
@@ -108,7 +108,7 @@ export class ProgressMarks {
     return round < this.rounds;
   }
 
-  /** The least time between two rounds. */
+  /** The time between two rounds on average (promptMs, at most the interval; see roundDelay). */
   private get spacing(): number {
     return Math.min(this.opts.promptMs ?? this.opts.intervalMs, this.opts.intervalMs);
   }
@@ -148,9 +148,15 @@ export class ProgressMarks {
         this.arm(coverMs);
         return;
       }
-      void this.mark()
-        .catch((err: unknown) => this.opts.logger?.warn({ err }, 'kafka bus: could not write progress markers'))
-        .finally(() => this.armNext());
+      void this.mark().then(
+        () => this.armNext(),
+        (err: unknown) => {
+          this.opts.logger?.warn({ err }, 'kafka bus: could not write progress markers');
+          // Tried again an interval later (live too: not as soon as a round may go, every millisecond while the broker is away).
+          this.coverUntil = undefined;
+          this.arm(this.opts.intervalMs);
+        },
+      );
     }, dueAt - Date.now());
     this.timer.unref();
   }
@@ -163,11 +169,10 @@ export class ProgressMarks {
    * rounds back.
    */
   private coverWait(queueEmpty: boolean): number {
-    if (this.opts.wallClock !== true || !queueEmpty || this.waitedToCover || this.sentUntil === undefined) return 0;
-    const waitMs = this.sentUntil + 1 - Date.now();
-    if (waitMs <= 0) return 0;
-    this.waitedToCover = true;
-    return waitMs;
+    if (this.opts.wallClock !== true || !queueEmpty || this.sentUntil === undefined) return 0;
+    // A deadline, not a flag: a sooner timer that fires first still waits for it.
+    this.coverUntil ??= this.sentUntil + 1;
+    return this.coverUntil - Date.now();
   }
 
   private disarm(): void {
@@ -202,7 +207,7 @@ export class ProgressMarks {
     // Never back: every record after the last round was received after its time.
     const time = Math.max(this.opts.wallClock === true && queueEmpty ? Math.max(sentUntil, Date.now()) - 1 : sentUntil - 1, this.markedTime);
     this.unmarked = false;
-    this.waitedToCover = false;
+    this.coverUntil = undefined;
     if (time === this.markedTime && order === this.markedOrder) return undefined;
     this.roundsPaidUntil = Math.max(this.roundsPaidUntil, Date.now()) + this.spacing;
     this.markedTime = time;
