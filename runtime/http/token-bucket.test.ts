@@ -15,6 +15,34 @@ describe('TokenBucket', () => {
     expect(bucket.reserve()).toBe(500);
   });
 
+  it('tells how long until a token is there without taking it', () => {
+    const clock = new ManualClock(0);
+    const bucket = new TokenBucket({ capacity: 2, refillPerSecond: 200 }, clock);
+    expect(bucket.waitMs()).toBe(0);
+    bucket.reserve();
+    bucket.reserve();
+    expect(bucket.waitMs()).toBe(5);
+    expect(bucket.waitMs()).toBe(5);
+    // Refilled a millisecond at a time: a fifth of a token each (not exact in binary), whole after 5.
+    for (let ms = 1; ms < 5; ms++) {
+      clock.advance(1);
+      expect(bucket.waitMs()).toBe(5 - ms);
+    }
+    clock.advance(1);
+    expect(bucket.waitMs()).toBe(0);
+    expect(bucket.reserve()).toBe(0);
+    expect(bucket.waitMs(2)).toBe(10);
+    // A shortfall of 0.6 tokens at 20 a second is 30 ms, though 0.6 comes out a hair over in binary.
+    const slow = new TokenBucket({ capacity: 2, refillPerSecond: 20 }, clock);
+    slow.reserve();
+    clock.advance(60);
+    slow.reserve();
+    clock.advance(10);
+    slow.reserve();
+    clock.advance(10);
+    expect(slow.waitMs()).toBe(30);
+  });
+
   it('refills up to capacity, not beyond', () => {
     const clock = new ManualClock(0);
     const bucket = new TokenBucket({ capacity: 2, refillPerSecond: 10 }, clock);

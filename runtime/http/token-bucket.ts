@@ -34,6 +34,12 @@ export class TokenBucket {
     return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.limit.refillPerSecond) * 1000);
   }
 
+  /** The whole ms until `cost` tokens are available, without taking them (0: now); float residue of the refill (1e-6 ms) does not add a millisecond. */
+  waitMs(cost = 1): number {
+    const ms = ((cost - this.available()) / this.limit.refillPerSecond) * 1000;
+    return Math.max(0, Math.ceil(ms - 1e-6));
+  }
+
   /** Tokens available now (negative while callers are queued). */
   available(): number {
     this.refill();

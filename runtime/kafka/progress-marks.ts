@@ -1,5 +1,6 @@
 import type { Admin } from 'kafkajs';
 import type { TopicName } from '../../schemas/topics.js';
+import { TokenBucket } from '../http/token-bucket.js';
 import type { Logger } from '../logger.js';
 import type { OrderStamps } from './ingest-order.js';
 import { StampedPartitions, type PartitionCounts } from './stamped-partitions.js';
@@ -32,15 +33,14 @@ export interface ProgressMarksHost {
  * partition of every such topic that exists, with the latest receive time among the records sent
  * (less 1 ms: a later record may share it, a frame split between two produce batches) and the last
  * order stamp. A round rides in the produce request of the records when it may go; else a timed
- * round is queued for when it may. Rounds go at most one per `promptMs` (at most `intervalMs`) on
- * average, and two within one `promptMs` at most, after a quieter spell (roundDelay). So a busy
- * publisher writes at most one round per `promptMs`. A bus makes one only when markers are on
- * (`intervalMs` > 0). With `wallClock` (live ingest, whose receive times are this process's clock,
- * each record published in the same task that took its time) a due round made in the latest
- * record's millisecond waits for it to be over, so that it covers that record; and markers also go
- * every `intervalMs` from the first record on, received or not, at the wall time less 1 ms:
- * consumers' event time moves on through a quiet market, as the real clock does in an embedded live
- * run.
+ * round is queued for when it may: one round per `promptMs` (or `intervalMs`, if shorter) on
+ * average, two within it at most, after a quieter spell (roundDelay). A bus makes one only when
+ * markers are on (`intervalMs` > 0). With `wallClock` (live ingest, whose receive times are this
+ * process's clock, each record published in the same task that took its time) a due round made in
+ * the latest record's millisecond waits for it to be over, so that it covers that record; and
+ * markers also go every `intervalMs` from the first record on, received or not, at the wall time
+ * less 1 ms: consumers' event time moves on through a quiet market, as the real clock does in an
+ * embedded live run.
  */
 export class ProgressMarks {
   /** The latest receive time among the records sent. */
@@ -50,8 +50,8 @@ export class ProgressMarks {
   private timer: NodeJS.Timeout | undefined;
   /** When the armed timer fires (Date.now() time). */
   private dueAt = Number.POSITIVE_INFINITY;
-  /** How far (Date.now() time) the rounds made so far used up their rate, one round per spacing (see roundDelay). */
-  private roundsPaidUntil = Number.NEGATIVE_INFINITY;
+  /** A round takes a token: one per spacing, ROUND_BURST at most (see roundDelay). */
+  private readonly roundTokens: TokenBucket;
   /** The last round's number, marker time and order stamp. */
   private rounds = 0;
   private markedTime = Number.NEGATIVE_INFINITY;
@@ -67,6 +67,7 @@ export class ProgressMarks {
     private readonly opts: { intervalMs: number; promptMs?: number | undefined; wallClock?: boolean | undefined; logger?: Logger | undefined },
   ) {
     this.partitions = new StampedPartitions(host.admin, host.kafkaTopic, opts.intervalMs);
+    this.roundTokens = new TokenBucket({ capacity: ROUND_BURST, refillPerSecond: 1000 / this.spacing }, { now: () => Date.now() });
   }
 
   /**
@@ -114,19 +115,19 @@ export class ProgressMarks {
   }
 
   /**
-   * The ms until a round may go (not positive: now). Rounds go at most one per spacing on average,
-   * and up to ROUND_BURST within one spacing after a quieter spell (a token bucket: GCRA): a record
-   * that comes right after a round need not wait a whole spacing for the next one when the rounds
-   * before went slower than that.
+   * The ms until a round may go (0: now). Rounds go at most one per spacing on average, and up to
+   * ROUND_BURST within one spacing after a quieter spell: a record that comes right after a round
+   * need not wait a whole spacing for the next one when the rounds before went slower than that.
    */
   private roundDelay(): number {
-    return this.roundsPaidUntil - (ROUND_BURST - 1) * this.spacing - Date.now();
+    return this.roundTokens.waitMs();
   }
 
   /**
    * After a round: live, the next one as soon as it may go when this one fell short of the latest
    * record's millisecond (a record of the same millisecond could still follow it), else the quiet
-   * interval later; otherwise, while records are unmarked (a round failed), the interval later.
+   * interval later; otherwise, while records are unmarked (sent while the round was made), the
+   * interval later. A round that failed is tried again an interval later (see arm).
    */
   private armNext(): void {
     if (this.opts.wallClock === true) this.arm(this.markedTime < (this.sentUntil ?? Number.NEGATIVE_INFINITY) ? this.roundDelay() : this.opts.intervalMs);
@@ -209,7 +210,7 @@ export class ProgressMarks {
     this.unmarked = false;
     this.coverUntil = undefined;
     if (time === this.markedTime && order === this.markedOrder) return undefined;
-    this.roundsPaidUntil = Math.max(this.roundsPaidUntil, Date.now()) + this.spacing;
+    this.roundTokens.reserve();
     this.markedTime = time;
     this.markedOrder = order;
     const round = ++this.rounds;
