@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { waitFor } from '../../test/helpers/wait-for.js';
 import { cachedKeyPartitioner, dropInWarnings, kafkaClientConfig, noDelaySocketFactory } from './kafka-client.js';
 import { installFastKafkajsCodec } from './kafkajs-fast-codec.js';
+import { refusedSync } from './kafkajs-refused-sync.js';
 import { requestQueueCheck } from './kafkajs-request-queue.js';
 
 const metadata = (n: number): PartitionerArgs['partitionMetadata'] =>
@@ -36,15 +37,16 @@ describe('cachedKeyPartitioner', () => {
 
 describe('dropInWarnings', () => {
   it('is silent on the pinned kafkajs, and when its own codec is asked for', () => {
-    expect(dropInWarnings(installFastKafkajsCodec(), requestQueueCheck)).toEqual([]);
-    expect(dropInWarnings('installed', 'installed')).toEqual([]);
-    expect(dropInWarnings('stock', 'installed')).toEqual([]);
+    expect(dropInWarnings(installFastKafkajsCodec(), requestQueueCheck, refusedSync)).toEqual([]);
+    expect(dropInWarnings('installed', 'installed', 'installed')).toEqual([]);
+    expect(dropInWarnings('stock', 'installed', 'installed')).toEqual([]);
   });
 
   it('names each drop-in that another kafkajs release leaves out, and what it costs', () => {
-    expect(dropInWarnings('unsupported', 'installed')).toEqual([expect.stringMatching(/own record codec stays in place \(about half the throughput/)]);
-    expect(dropInWarnings('installed', 'unsupported')).toEqual([expect.stringMatching(/request queue may keep a 1 ms timer running on every broker connection/)]);
-    expect(dropInWarnings('unsupported', 'unsupported')).toHaveLength(2);
+    expect(dropInWarnings('unsupported', 'installed', 'installed')).toEqual([expect.stringMatching(/own record codec stays in place \(about half the throughput/)]);
+    expect(dropInWarnings('installed', 'unsupported', 'installed')).toEqual([expect.stringMatching(/request queue may keep a 1 ms timer running on every broker connection/)]);
+    expect(dropInWarnings('installed', 'installed', 'unsupported')).toEqual([expect.stringMatching(/SyncGroup the coordinator refuses .* may crash and not rejoin its group/)]);
+    expect(dropInWarnings('unsupported', 'unsupported', 'unsupported')).toHaveLength(3);
   });
 });
 

@@ -6,25 +6,29 @@ import { PolyflowError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { installFastKafkajsCodec, type FastCodecState } from './kafkajs-fast-codec.js';
 import { PATCHED_VERSION } from './kafkajs-internals.js';
+import { refusedSync, type RefusedSyncState } from './kafkajs-refused-sync.js';
 import { requestQueueCheck, type RequestQueueCheckState } from './kafkajs-request-queue.js';
 
 /**
  * A kafkajs client whose logs go to the run's pino logger (component `kafka`), with the fast record
- * codec and the request queue's check; a warning for each drop-in that is not in place.
+ * codec, the request queue's check and the rejoin on a refused SyncGroup; a warning for each drop-in
+ * that is not in place.
  */
 export function createKafka(opts: KafkaClientOptions): Kafka {
   const log = opts.logger?.child({ component: 'kafka' });
-  for (const warning of dropInWarnings(installFastKafkajsCodec(), requestQueueCheck)) log?.warn(warning);
+  for (const warning of dropInWarnings(installFastKafkajsCodec(), requestQueueCheck, refusedSync)) log?.warn(warning);
   return new Kafka(kafkaClientConfig(opts));
 }
 
 /** What a user loses when kafkajs is not the release the drop-ins were written for (PATCHED_VERSION, which package.json pins). */
-export function dropInWarnings(codec: FastCodecState, requestQueue: RequestQueueCheckState): string[] {
+export function dropInWarnings(codec: FastCodecState, requestQueue: RequestQueueCheckState, sync: RefusedSyncState): string[] {
   const warnings: string[] = [];
   if (codec === 'unsupported')
     warnings.push(`kafkajs is not ${PATCHED_VERSION}, or was loaded before runtime/kafka/kafkajs.ts: its own record codec stays in place (about half the throughput of a pipeline process)`);
   if (requestQueue === 'unsupported')
     warnings.push(`kafkajs is not ${PATCHED_VERSION}: its request queue may keep a 1 ms timer running on every broker connection, as ${PATCHED_VERSION}'s does (kafkajs issues #1556, #1704; measured on ${PATCHED_VERSION}: 5% of a core for one idle connection, and TimeoutNegativeWarning on Node 24)`);
+  if (sync === 'unsupported')
+    warnings.push(`kafkajs is not ${PATCHED_VERSION}: a member whose SyncGroup the coordinator refuses (librdkafka's mock cluster, when the member syncs after its leader) may crash and not rejoin its group`);
   return warnings;
 }
 

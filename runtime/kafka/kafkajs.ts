@@ -1,10 +1,12 @@
 /**
  * kafkajs's values, entered through here: the fast record codec module is evaluated first, before
- * kafkajs loads its producer and fetch decoders, and the request queue's idle timer is fixed.
+ * kafkajs loads its producer and fetch decoders, the request queue's idle timer is fixed, and a
+ * member whose SyncGroup the coordinator refuses joins again.
  * Types may come from 'kafkajs' directly.
  */
 import './kafkajs-fast-codec.js';
 import './kafkajs-request-queue.js';
+import './kafkajs-refused-sync.js';
 import kafkajs from 'kafkajs';
 
 export { AssignerProtocol, CompressionTypes, Kafka, logLevel, PartitionAssigners, Partitioners } from 'kafkajs';

@@ -51,9 +51,9 @@ const metricsPorts = new Map<string, number>();
 
 /**
  * Starts `polyflow run <pipeline>` as member `name` (its metrics and --out are named after it), again
- * if it exits 1 before it is ready, as compose's restart policy would: the mock cluster has answered
- * a joining member's SyncGroup with an error that kafkajs does not retry. A member that fails once
- * ready is not restarted (the test sees what it lost).
+ * if it exits 1 before it is ready, as compose's restart policy would (one that could not join in
+ * kafka.joinTimeoutMs, say). A member that fails once ready is not restarted (the test sees what it
+ * lost).
  */
 async function startProcess(name: string, pipeline = name, attempts = 3): Promise<void> {
   const port = await freePort();
