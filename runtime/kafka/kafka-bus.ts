@@ -1,5 +1,5 @@
 import { Subject, type Observable } from 'rxjs';
-import type { Admin, Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
+import type { Admin, Consumer } from 'kafkajs';
 import type { TopicName, TopicTypes } from '../../schemas/topics.js';
 import type { Bus, Progress } from '../bus.js';
 import { closeEach } from '../close-after.js';
@@ -10,18 +10,20 @@ import { CompressionTypes } from './kafkajs.js';
 import type { KafkaBusOptions } from './kafka-bus-options.js';
 import { ConsumptionHolds } from './consumption-holds.js';
 import { RecordDelivery, type Held } from './record-delivery.js';
-import { ReferenceTables } from './reference-tables.js';
-import { CommitMarks, partitionKey, type PartitionOffset } from './commit-marks.js';
+import { ReferenceTableDelivery, type TableDeliveryHost } from './reference-table-delivery.js';
+import { CommitMarks, type PartitionOffset } from './commit-marks.js';
 import { OffsetCommitter } from './offset-committer.js';
 import { newGroupConsumer } from './group-consumer.js';
-import { checkCoPartitioned, OrderStamps, progressOf, STAMPED } from './ingest-order.js';
+import { checkCoPartitioned, OrderStamps, STAMPED } from './ingest-order.js';
 import { ConsumedMarkers } from './consumed-markers.js';
-import { INPUT_PROGRESS_STATE, type InputProgressState } from './input-progress.js';
 import { LagProbe } from './lag-probe.js';
-import { MergedIntake, type EmittedRun, type MergeHost } from './merged-intake.js';
+import { MergedIntake, type MergeHost } from './merged-intake.js';
 import { KafkaPublisher, type Pending, type PublisherHost } from './kafka-publisher.js';
 import { PartitionPositions } from './partition-positions.js';
-import { planRebuild } from './rebuild-plan.js';
+import { BatchConsumption, type ConsumptionHost } from './batch-consumption.js';
+import { AssignmentHandover, type HandoverHost } from './assignment-handover.js';
+import { OperatorCheckpoints } from './operator-checkpoints.js';
+import type { ConsumingParts } from './consuming-parts.js';
 
 /**
  * The bus over Kafka. Values are Avro in Confluent's wire format (`AvroTopicSerde`); keys are the
@@ -61,33 +63,31 @@ export class KafkaBus implements Bus {
   private readonly byKafkaTopic = new Map<string, TopicName>();
   private readonly tableTopics: TopicName[] = [];
   private readonly localTopics: ReadonlySet<TopicName>;
-  private tables: ReferenceTables | undefined;
+  /** The reference topics' rows to the operators (read apart from the group's consumer). */
+  private readonly tables: ReferenceTableDelivery;
   private readonly order: PublishOrder<Held> | undefined;
   /** Consumed records to the operators: decoded, deduplicated, in publish order when kept, counted. */
   private readonly delivery: RecordDelivery;
   /** True while records that only rebuild state are emitted: publishes are dropped. */
   private muted = false;
-  private assignments = 0;
-  /** Group joins so far: a hand-over of merged records that a join overtook stops and marks nothing. */
-  private joins = 0;
-  private assigning: Promise<void> = Promise.resolve();
-  private consuming: Promise<void> = Promise.resolve();
   private admin: Admin | undefined;
   /** The lag of the assigned partitions (with metrics): set by each consumed batch, and asked of the broker every `lagProbeMs`. */
   private lagProbe: LagProbe | undefined;
-  /** Since when (ms) the assignments have given this member topics (with `active-standby`: it is the active member); undefined: not now. */
-  private activeSince: number | undefined;
   /** The assigned partitions: where the operators are in each, and up to where each only rebuilds state (with `rebuild`). */
   private readonly positions = new PartitionPositions();
-  private checkpointedAt = Date.now();
   /** Offsets to commit once the outputs published before them are acknowledged. */
   private readonly marks = new CommitMarks();
   private readonly committer: OffsetCommitter;
   /** With `ingestOrder`: co-partitioned records wait here for their place. */
   private readonly intake: MergedIntake | undefined;
-  private overdueQueued = false;
   /** What the progress markers consumed say (progress(), inputProgress(), the merge's gate). */
   private readonly markers: ConsumedMarkers;
+  /** The operators' states saved with the offsets they reflect (with `rebuild.checkpoints`). */
+  private readonly checkpoints: OperatorCheckpoints;
+  /** The group consumer's batches to the operators and the commit marks. */
+  private readonly consumption: BatchConsumption;
+  /** Each assignment the group gives this member: offsets kept for it, its state rebuilt or kept. */
+  private readonly handover: AssignmentHandover;
 
   constructor(private readonly opts: KafkaBusOptions) {
     this.highWater = opts.maxBufferedRecords ?? 10_000;
@@ -141,6 +141,12 @@ export class KafkaBus implements Bus {
       // What a successor re-publishes stays well within the ids a consumer remembers (kafka.dedupeCapacity, twice the high-water mark).
       { intervalMs: opts.commitIntervalMs ?? 0, maxUncommitted: Math.ceil(this.highWater / 2) },
     );
+    const { subjects, byKafkaTopic, localTopics, holds, positions, marks, committer, markers, delivery, intake, heartbeatMs } = this;
+    this.checkpoints = new OperatorCheckpoints({ holds, positions, committer, markers, bus: opts });
+    const parts: ConsumingParts = { holds, positions, marks, committer, markers, checkpoints: this.checkpoints, intake };
+    this.consumption = new BatchConsumption(this.consumptionHost(), { ...parts, subjects, byKafkaTopic, localTopics, delivery, heartbeatMs, kafkaTopic: (t) => this.kafkaTopic(t), bus: opts });
+    this.handover = new AssignmentHandover(this.handoverHost(), { ...parts, bus: opts });
+    this.tables = new ReferenceTableDelivery(this.tablesHost(), { topics: this.tableTopics, subjects, delivery, kafkaTopic: (t) => this.kafkaTopic(t), bus: opts });
   }
 
   /** The bus's side of its publisher: commit marks, backpressure, publish order, and failure. */
@@ -259,7 +265,7 @@ export class KafkaBus implements Bus {
     await this.stopIfClosing();
     if (this.subjects.size === 0 || this.opts.groupId === undefined) return;
     const sessionTimeout = this.opts.sessionTimeoutMs ?? 10_000;
-    if (this.tableTopics.length > 0) await this.loadTables(this.opts.groupId, sessionTimeout, opts.joinTimeoutMs ?? 60_000);
+    if (this.tableTopics.length > 0) await this.tables.load(this.opts.groupId, sessionTimeout, opts.joinTimeoutMs ?? 60_000);
     await this.stopIfClosing();
     if (this.byKafkaTopic.size === 0) return;
     // Records published before the subscriptions existed have no subscriber here.
@@ -268,10 +274,10 @@ export class KafkaBus implements Bus {
       { ...this.opts, groupId: this.opts.groupId },
       {
         heartbeatMs: this.heartbeatMs,
-        activeSince: () => this.activeSince,
+        activeSince: () => this.handover.activeSince,
         // A paused consumer fetches nothing: only fetches of a running one count for the merge's waits.
         fetchStarted: (nodeId) => {
-          if (this.intake !== undefined && !this.holds.any && this.intake.fetched(nodeId)) this.releaseOverdue();
+          if (this.intake !== undefined && !this.holds.any && this.intake.fetched(nodeId)) this.consumption.releaseOverdue();
         },
       },
     );
@@ -279,22 +285,7 @@ export class KafkaBus implements Bus {
     this.lagProbe = this.newLagProbe(this.opts.groupId);
     const joined = new Promise<void>((resolve) => {
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-        this.opts.metrics?.rebalances.inc();
-        // Any topic in the assignment, even with no partitions yet (a topic not created when the group formed).
-        const active = Object.keys(payload.memberAssignment).length > 0;
-        this.activeSince = active ? (this.activeSince ?? Date.now()) : undefined;
-        this.joins++;
-        this.intake?.assigned(payload.memberAssignment);
-        this.lagProbe?.assigned(payload.memberAssignment);
-        // Offsets of partitions another member owns now are its to commit.
-        this.marks.keepAssigned(payload.memberAssignment);
-        if (this.opts.rebuild !== undefined) this.rebuildOnAssignment(payload.memberAssignment);
-        else {
-          // Without a rebuild the consumer goes on from the committed offsets: what waited in the merge comes again.
-          this.intake?.clear();
-          this.markers.forgetInput();
-          this.positions.forget();
-        }
+        this.handover.joined(payload.memberAssignment);
         resolve();
       });
     });
@@ -303,7 +294,7 @@ export class KafkaBus implements Bus {
     if (this.opts.ingestOrder === true && this.intake !== undefined) await checkCoPartitioned(await this.adminClient(), (t) => this.kafkaTopic(t), this.opts.logger);
     await this.markers.open(() => this.adminClient(), (t) => this.kafkaTopic(t));
     await this.stopIfClosing();
-    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.consume(payload) });
+    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.consumption.consume(payload) });
     if (!this.closing) this.lagProbe?.every(this.opts.lagProbeMs ?? 5_000, (err) => this.opts.logger?.debug({ err }, 'kafka bus: could not read the consumer lag'));
     const timeout = opts.joinTimeoutMs ?? 60_000;
     let timer: NodeJS.Timeout | undefined;
@@ -353,7 +344,7 @@ export class KafkaBus implements Bus {
           this.committer.close();
           return this.consumer?.disconnect();
         },
-        () => this.tables?.close(),
+        () => this.tables.close(),
         () => this.admin?.disconnect(),
         () => this.publisher.disconnect(),
         () => {
@@ -370,202 +361,74 @@ export class KafkaBus implements Bus {
   private async stopIfClosing(): Promise<void> {
     if (!this.closing) return;
     await this.consumer?.disconnect();
-    await this.tables?.close();
+    await this.tables.close();
     throw new PolyflowError('KAFKA_CLOSED', 'kafka bus: closed while starting');
-  }
-
-  /** One batch at a time; an assignment's rebuild waits for the batch in hand (see rebuildOnAssignment). */
-  private consume(payload: EachBatchPayload): Promise<void> {
-    const running = this.consuming.then(() => this.consumeBatch(payload));
-    this.consuming = running.catch(() => undefined);
-    return running;
-  }
-
-  private async consumeBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
-    const topic = this.byKafkaTopic.get(batch.topic);
-    const subject = topic === undefined ? undefined : this.subjects.get(topic);
-    // A batch fetched before an assignment's rebuild was prepared is fetched again after its seek.
-    if (topic === undefined || subject === undefined || this.holds.holding) return;
-    if (this.intake?.merges(batch.topic) === true) return this.consumeMerged(payload);
-    let run: EmittedRun;
-    try {
-      run = await this.emitRecords(topic, subject, batch.topic, batch.partition, batch.messages, heartbeat, () => isRunning() && !isStale());
-    } catch (err) {
-      // kafkajs fetches the batch again from its last resolved offset: what went to the operators before the failure must not go twice.
-      const next = this.positions.of(batch.topic, batch.partition);
-      const first = batch.messages[0]?.offset;
-      if (next !== undefined && first !== undefined && next > BigInt(first)) resolveOffset((next - 1n).toString());
-      throw err;
-    }
-    await this.settleAndMark([run], heartbeat);
-    const { last, live } = run;
-    if (last === undefined) return;
-    resolveOffset(last);
-    this.lagProbe?.consumed(batch.topic, batch.partition, batch.highWatermark, last);
-    if (live) await this.checkpointIfDue();
-    this.markers.fetched(topic, batch.partition, batch.highWatermark, last);
-    // Records held for the awaited topic's progress may go now.
-    if (this.markers.takeAwaitedMoved() && (this.intake?.waiting ?? 0) > 0) await this.intake?.release(heartbeat, () => isRunning() && !isStale());
-    await this.holds.awaitRelief(heartbeat, () => isRunning() && !isStale());
-    await heartbeat();
-  }
-
-  /**
-   * Hands one partition's records to the operators in offset order (until `going()` turns false or
-   * consumption is held): how far it got, and whether any record was live (not only rebuilding state).
-   */
-  private async emitRecords(
-    topic: TopicName,
-    subject: Subject<unknown>,
-    kafkaTopic: string,
-    partition: number,
-    messages: readonly KafkaMessage[],
-    heartbeat: () => Promise<void>,
-    going: () => boolean,
-  ): Promise<EmittedRun> {
-    const until = this.positions.rebuildBound(kafkaTopic, partition);
-    const local = this.localTopics.has(topic);
-    let last: string | undefined;
-    let live = false;
-    // Counted once a run (a labelled counter per record is a hash of its labels each time).
-    let emitted = 0;
-    let rebuilt = 0;
-    try {
-      for (const message of messages) {
-        // A new assignment resets the operators: nothing more of this run goes into them.
-        if (!going() || this.holds.holding) break;
-        const progress = message.value === null ? progressOf(message.headers) : undefined;
-        if (progress !== undefined) {
-          // A marker carries no record: its time goes to whoever forwards progress (in this partition's order).
-          const inputTime = this.markers.saw(topic, partition, progress);
-          // Its offset is committed like a record's (a partition that ends with markers is caught up).
-          if (until === undefined || BigInt(message.offset) >= until) live = true;
-          last = message.offset;
-          if (inputTime !== undefined) await this.advanceInput(inputTime, partitionKey(kafkaTopic, partition), BigInt(message.offset) + 1n, heartbeat);
-          continue;
-        }
-        const rebuilding = until !== undefined && BigInt(message.offset) < until;
-        if (local && !rebuilding) {
-          // Published by this process since its assignment: its operators had it from publish().
-          live = true;
-          last = message.offset;
-          continue;
-        }
-        if (rebuilding !== this.muted) {
-          // Work started by earlier records publishes under their mode before the mode changes.
-          await this.settled(heartbeat);
-          this.muted = rebuilding;
-        }
-        if (rebuilding) rebuilt++;
-        else live = true;
-        if (!this.delivery.deliverReady(topic, subject, message)) await this.delivery.decodeAndDeliver(topic, subject, partition, message);
-        emitted++;
-        last = message.offset;
-      }
-    } finally {
-      // Also when handing a record over failed: what went before it is where the operators are.
-      this.delivery.counted(topic, emitted);
-      if (rebuilt > 0) this.opts.metrics?.rebuildRecords.labels(topic).inc(rebuilt);
-      if (last !== undefined) this.positions.passed(kafkaTopic, partition, last);
-    }
-    return { kafkaTopic, partition, last, live };
-  }
-
-  /**
-   * Gives the operators a new input time (inputProgress()). What they publish for it is muted only
-   * while every partition it depends on is still rebuilding: then the run before the assignment got
-   * as far and published it; once any is past its rebuild bound, it may not have (a duplicate, with
-   * the same ids, is what at-least-once allows; a loss is not). `key` is at `next` already.
-   */
-  private async advanceInput(time: number, key: string, next: bigint, heartbeat: () => Promise<void>): Promise<void> {
-    const order = this.opts.eventOrder;
-    if (order === undefined) return;
-    // Every topic the input time depends on: the books, the resolutions merged with them, the predictions.
-    const topics = new Set([order.topic, ...(order.alongside ?? []), order.awaiting].map((t) => this.kafkaTopic(t)));
-    const muted = this.positions.allRebuilding(topics, key, next);
-    const was = this.muted;
-    if (muted !== was) await this.settled(heartbeat);
-    this.muted = muted;
-    try {
-      this.markers.giveInputTime(time);
-      if (muted !== was) await this.settled(heartbeat);
-    } finally {
-      this.muted = was;
-    }
-  }
-
-  /**
-   * Once the work the emitted records started is settled, marks the offset after each run's last
-   * for commit (unless `current()` says the assignment they came under is gone).
-   */
-  private async settleAndMark(runs: readonly EmittedRun[], heartbeat: () => Promise<void>, current: () => boolean = () => true): Promise<void> {
-    await this.settled(heartbeat);
-    this.muted = false;
-    if (this.failed !== undefined) throw this.failed;
-    if (!current()) return;
-    let marked = false;
-    for (const { kafkaTopic, partition, last, live } of runs) {
-      // Offsets below the rebuild bound were committed before: committing them again would move the group back.
-      if (last === undefined || !live) continue;
-      // The consumer goes on with the next batch while this one's outputs are in flight.
-      this.marks.mark(kafkaTopic, partition, (BigInt(last) + 1n).toString());
-      marked = true;
-    }
-    if (marked) this.committer.commitDue();
-  }
-
-  private async checkpointIfDue(): Promise<void> {
-    if (Date.now() - this.checkpointedAt >= (this.opts.rebuild?.checkpointIntervalMs ?? 10_000)) await this.checkpoint();
-  }
-
-  /**
-   * A co-partitioned topic's batch goes into the merge, and whatever is due then goes to the
-   * operators (MergedIntake).
-   */
-  private async consumeMerged(payload: EachBatchPayload): Promise<void> {
-    const { batch, heartbeat, isRunning, isStale } = payload;
-    const last = batch.messages[batch.messages.length - 1]?.offset;
-    if (last === undefined) return;
-    const intake = this.intake as MergedIntake;
-    intake.add(payload);
-    this.lagProbe?.consumed(batch.topic, batch.partition, batch.highWatermark, last);
-    await intake.release(heartbeat, () => isRunning() && !isStale());
-    await this.holds.awaitRelief(heartbeat, () => isRunning() && !isStale());
-    await heartbeat();
-  }
-
-  /** A merge wait that ran out with no batch arriving: released between batches (once, however many fetches start meanwhile). */
-  private releaseOverdue(): void {
-    if (this.overdueQueued) return;
-    this.overdueQueued = true;
-    this.consuming = this.consuming
-      .then(() => {
-        this.overdueQueued = false;
-        return this.intake?.release(() => Promise.resolve(), () => true);
-      })
-      .catch((err: unknown) => {
-        this.failure = err;
-        this.opts.logger?.error({ err }, 'kafka bus: could not hand over merged records');
-        this.opts.onFatal?.(err);
-      });
   }
 
   /** The bus's side of the merged intake: its emit path, commit marks, positions and consumer controls. */
   private mergeHost(): MergeHost {
     return {
-      emitRun: (kafkaTopic, partition, messages, heartbeat, going) => {
-        const topic = this.byKafkaTopic.get(kafkaTopic) as TopicName;
-        return this.emitRecords(topic, this.subjects.get(topic) as Subject<unknown>, kafkaTopic, partition, messages, heartbeat, going);
-      },
-      settleAndMark: (runs, heartbeat, current) => this.settleAndMark(runs, heartbeat, current),
-      checkpointIfDue: () => this.checkpointIfDue(),
+      emitRun: (kafkaTopic, partition, messages, heartbeat, going) => this.consumption.emitRun(kafkaTopic, partition, messages, heartbeat, going),
+      settleAndMark: (runs, heartbeat, current) => this.consumption.settleAndMark(runs, heartbeat, current),
+      checkpointIfDue: () => this.checkpoints.saveIfDue(),
       holding: () => this.holds.holding,
-      joins: () => this.joins,
+      joins: () => this.handover.joins,
       position: (kafkaTopic, partition) => this.positions.of(kafkaTopic, partition),
       seek: (topic, partition, offset) => this.consumer?.seek({ topic, partition, offset }),
       pausePartition: (topic, partition, pause) => this.holds.pausePartition(topic, partition, pause),
     };
+  }
+
+  /** The bus's side of its batch consumption: the publish mute, the bus's failure and the lag probe. */
+  private consumptionHost(): ConsumptionHost {
+    return {
+      muted: () => this.muted,
+      mute: (on) => {
+        this.muted = on;
+      },
+      failed: () => this.failed,
+      fail: (err, message) => this.fail(err, message),
+      lagProbe: () => this.lagProbe,
+    };
+  }
+
+  /** The bus's side of the assignment hand-over: its consumer and admin, the batch in hand, and the operators' fresh start. */
+  private handoverHost(): HandoverHost {
+    return {
+      batchInHand: () => this.consumption.batchInHand(),
+      consumed: (kafkaTopic) => this.byKafkaTopic.has(kafkaTopic),
+      local: (kafkaTopic) => {
+        const name = this.byKafkaTopic.get(kafkaTopic);
+        return name !== undefined && this.localTopics.has(name);
+      },
+      admin: () => this.adminClient(),
+      seek: (seek) => this.consumer?.seek(seek),
+      lagProbe: () => this.lagProbe,
+      startedOver: () => {
+        this.tables.replay();
+        this.delivery.forgetIds();
+      },
+      fail: (err, message) => this.fail(err, message),
+    };
+  }
+
+  /** The bus's side of its reference tables' delivery: the publish mute, whether it stops, and its admin client. */
+  private tablesHost(): TableDeliveryHost {
+    return {
+      muted: () => this.muted,
+      mute: (on) => {
+        this.muted = on;
+      },
+      stopping: () => this.holds.has('stopping'),
+      admin: () => this.adminClient(),
+    };
+  }
+
+  /** A failure of the consuming side (a rebuild, a merged hand-over): logged, nothing more is published or committed, and the bus's owner hears of it (`onFatal`). */
+  private fail(err: unknown, message: string): void {
+    this.failure = err;
+    this.opts.logger?.error({ err }, message);
+    this.opts.onFatal?.(err);
   }
 
   /**
@@ -576,32 +439,17 @@ export class KafkaBus implements Bus {
     // The group is left by consumer.stop(): everything consumed is settled and committed before.
     this.holds.hold('stopping');
     try {
-      await this.assigning;
-      await this.consuming;
+      await this.handover.handedOver();
+      await this.consumption.batchInHand();
       await this.opts.settle?.();
       await this.committer.commitAll();
-      await this.checkpoint();
+      await this.checkpoints.save();
     } catch (err) {
       // A failed publish commits nothing: the next member re-reads from the last committed offsets.
       this.opts.logger?.error({ err }, 'kafka bus: stopped without committing what is pending');
     } finally {
       await this.consumer?.stop();
     }
-  }
-
-  /** Saves the operators' states with the offsets they reflect (with `rebuild.checkpoints`; not while an assignment is being rebuilt). */
-  private async checkpoint(): Promise<void> {
-    const rebuild = this.opts.rebuild;
-    if (rebuild?.checkpoints === undefined || rebuild.snapshot === undefined || this.holds.has('assignment') || this.positions.assigned.length === 0) return;
-    this.checkpointedAt = Date.now();
-    // A restart resumes after the checkpoint's offsets: what the records before them published must be acknowledged.
-    await this.committer.commitAll();
-    const operators = new Map(rebuild.snapshot());
-    // How far the markers had progressed, so a member restored from it gives the operators the input times a rebuild from the start would.
-    const progress = this.markers.snapshot();
-    if (progress !== undefined) operators.set(INPUT_PROGRESS_STATE, progress);
-    await rebuild.checkpoints.save(this.positions.assigned, { operators, offsets: this.positions.snapshot() });
-    this.opts.metrics?.checkpoints.inc();
   }
 
   /**
@@ -626,124 +474,6 @@ export class KafkaBus implements Bus {
     }
   }
 
-  /**
-   * Awaits `settle` (scoring, webhook deliveries, sink writes) while heartbeating the group, so a
-   * slow downstream holds the commit back without the broker taking this member for dead.
-   */
-  private async settled(heartbeat: () => Promise<void>): Promise<void> {
-    const settle = this.opts.settle;
-    if (settle === undefined) return;
-    const beat = setInterval(() => void heartbeat().catch(() => undefined), this.heartbeatMs);
-    try {
-      await settle();
-    } finally {
-      clearInterval(beat);
-    }
-  }
-
-  /**
-   * Holds consumption until the state of a new assignment is rebuilt: the operators are reset, and
-   * every assigned partition is read again from its earliest retained offset, silently up to the
-   * group's committed offset. Assignments are handled in order; a newer one supersedes an older one
-   * that has not started.
-   */
-  private rebuildOnAssignment(assignment: Record<string, number[]>): void {
-    const generation = ++this.assignments;
-    this.holds.hold('assignment');
-    this.assigning = this.assigning
-      .then(async () => {
-        // The batch in hand stops at its next record, commits what went through, and only then is the plan made.
-        await this.consuming;
-        if (generation !== this.assignments) return;
-        // What waited in the merge is read again from the operators' positions (the seeks below).
-        this.intake?.clear();
-        await this.commitAssigned(assignment);
-        if (this.resumeUnchanged(assignment)) return;
-        const plan = await planRebuild(await this.adminClient(), assignment, {
-          groupId: this.opts.groupId ?? '',
-          consumed: (kafkaTopic) => this.byKafkaTopic.has(kafkaTopic),
-          local: (kafkaTopic) => {
-            const name = this.byKafkaTopic.get(kafkaTopic);
-            return name !== undefined && this.localTopics.has(name);
-          },
-          checkpoints: this.opts.rebuild?.checkpoints,
-          fromBeginning: this.opts.fromBeginning === true,
-          logger: this.opts.logger,
-        });
-        // A member that is stopping leaves the group: the new owner rebuilds.
-        if (generation !== this.assignments || this.holds.has('stopping')) return;
-        const restored = plan.restored === undefined ? undefined : new Map(plan.restored);
-        const progress = restored?.get(INPUT_PROGRESS_STATE);
-        restored?.delete(INPUT_PROGRESS_STATE);
-        await this.opts.rebuild?.reset(restored);
-        // The markers are read again from where the operators are, after what a checkpoint had seen of them.
-        this.markers.rebuilt(progress as InputProgressState | undefined);
-        this.replayTables();
-        this.delivery.forgetIds();
-        this.positions.rebuild(plan);
-        for (const seek of plan.seeks) this.consumer?.seek(seek);
-        this.checkpointedAt = Date.now();
-        this.opts.metrics?.rebuilds.inc();
-        this.opts.logger?.info(
-          { group: this.opts.groupId, partitions: plan.seeks.length, records: plan.records, from: plan.restored === undefined ? 'earliest retained offsets' : 'checkpoint' },
-          'rebuilding operator state from the assigned partitions',
-        );
-        this.holds.release('assignment');
-      })
-      .catch((err: unknown) => {
-        this.failure = err;
-        this.opts.logger?.error({ err }, 'kafka bus: could not rebuild state on assignment (consumption stays held)');
-        this.opts.onFatal?.(err);
-      });
-  }
-
-  /** Reads the reference topics to their end before the group's consumer starts (the operators see every market's metadata before its books). */
-  private async loadTables(groupId: string, sessionTimeoutMs: number, timeoutMs: number): Promise<void> {
-    this.tables = new ReferenceTables({
-      kafka: this.opts.kafka,
-      groupId,
-      topics: this.tableTopics,
-      kafkaTopic: (t) => this.kafkaTopic(t),
-      serde: this.opts.serde,
-      admin: () => this.adminClient(),
-      fetchMaxWaitMs: this.opts.fetchMaxWaitMs ?? 50,
-      sessionTimeoutMs,
-      deliver: (topic, value) => this.deliverTableRow(topic, value),
-      undecodable: (topic, err) => {
-        this.opts.metrics?.serdeErrors.labels(topic, 'deserialize').inc();
-        this.opts.logger?.warn({ topic, err }, 'undecodable reference record skipped (every member reads it; none dead-letters it)');
-      },
-      logger: this.opts.logger,
-    });
-    const records = await this.tables.load(timeoutMs);
-    this.opts.logger?.info({ topics: this.tableTopics, records }, 'reference topics read to their end');
-  }
-
-  /** A reference record as it arrives: live input, whatever the group's consumer is doing (a rebuild mutes only its own records). */
-  private deliverTableRow(topic: TopicName, value: unknown): void {
-    const subject = this.subjects.get(topic);
-    if (subject === undefined || this.holds.has('stopping')) return;
-    this.delivery.counted(topic);
-    const muted = this.muted;
-    this.muted = false;
-    try {
-      subject.next(value);
-    } finally {
-      this.muted = muted;
-    }
-  }
-
-  /** Operators that started over get every reference row again; what they publish for it was published before. */
-  private replayTables(): void {
-    if (this.tables === undefined) return;
-    this.muted = true;
-    try {
-      for (const row of this.tables.rows()) this.subjects.get(row.topic)?.next(row.value);
-    } finally {
-      this.muted = false;
-    }
-  }
-
   /** With metrics: each assigned partition's lag, asked of the broker (it rises while nothing is consumed). */
   private newLagProbe(groupId: string): LagProbe | undefined {
     const gauge = this.opts.metrics?.lag;
@@ -763,34 +493,6 @@ export class KafkaBus implements Bus {
       await this.admin.connect();
     }
     return this.admin;
-  }
-
-  /**
-   * Before a rebuild reads the group's committed offsets: marks of partitions still assigned are
-   * committed once their outputs are acknowledged; marks of the others are dropped (their new owner
-   * re-reads from the last committed offset, and its outputs carry the same ids).
-   */
-  private async commitAssigned(assignment: Record<string, number[]>): Promise<void> {
-    this.marks.keepAssigned(assignment);
-    await this.committer.commitAll();
-  }
-
-  /**
-   * A rebalance that leaves this member the partitions it had (a standby or another member joined or
-   * left): the operators keep their state and each partition resumes at the next record they have
-   * not seen (the group's committed offset may be behind it). False when anything changed.
-   */
-  private resumeUnchanged(assignment: Record<string, number[]>): boolean {
-    const seeks = this.positions.resumeSeeks(
-      Object.entries(assignment)
-        .filter(([topic]) => this.byKafkaTopic.has(topic))
-        .flatMap(([topic, partitions]) => partitions.map((partition) => ({ topic, partition }))),
-    );
-    if (seeks === undefined || this.holds.has('stopping')) return false;
-    for (const seek of seeks) this.consumer?.seek(seek);
-    this.opts.logger?.info({ group: this.opts.groupId, partitions: seeks.length }, 'assignment unchanged: operator state kept');
-    this.holds.release('assignment');
-    return true;
   }
 
   /** True while published records wait above the high-water mark: a source should `await flush()`. */
