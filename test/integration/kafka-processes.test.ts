@@ -1,5 +1,5 @@
 // `polyflow run features|predict|trade` as separate processes (each its own consumer group; two
-// members of the features group, and a standby trade process) on the mock cluster
+// members of the features group and two of predict, and a standby trade process) on the mock cluster
 // (infra/kafka/mock-cluster.sh, needs `kcat`), fed by this test's own publisher with what ingest
 // publishes for a recording (books and trades interleaved), and compared with the embedded graph on
 // those records.
@@ -103,6 +103,7 @@ beforeAll(async () => {
     startProcess('features'),
     startProcess('features-2', 'features'),
     startProcess('predict'),
+    startProcess('predict-2', 'predict'),
     startProcess('trade'),
     startProcess('persist'),
   ]);
@@ -206,13 +207,16 @@ describe('features, predict, trade and persist as separate consumer-group proces
 
   it('report consumer lag, produce/consume rates and rebalances in each process', async () => {
     await waitFor(async () => (await committed('persist', 'signal.v1')) === finalSignals.length, 60_000, 'persist caught up');
-    // A features member started again (the mock refused its first join, see startProcess) joined after
-    // its sibling may have consumed the whole input: its partitions are then only rebuilt, nothing
-    // published. Its rebalance can take until now: it must have read its share before it is stopped.
-    const late = (name: string): boolean => name.startsWith('features') && restarted.includes(name);
+    // A features or predict member started again (see startProcess) joined after its sibling may have
+    // consumed the whole input: its partitions are then only rebuilt, nothing published. Its rebalance
+    // can take until now: it must have read its share before it is stopped.
+    const inputOf = { features: 'pm.book', predict: 'features.v1' } as const;
+    const pipelineOf = (name: string): 'features' | 'predict' | undefined => (name.startsWith('features') ? 'features' : name.startsWith('predict') ? 'predict' : undefined);
+    const late = (name: string): boolean => pipelineOf(name) !== undefined && restarted.includes(name);
     for (const name of [...children.keys()].filter(late)) {
-      const booksRead = async (): Promise<number> => scraped(await (await fetch(`http://127.0.0.1:${metricsPorts.get(name)}/metrics`)).text(), 'polyflow_kafka_consumed_records_total', 'pm.book');
-      await waitFor(async () => (await booksRead()) > 0, 60_000, `${name} read its share of the books`);
+      const input = inputOf[pipelineOf(name)!];
+      const read = async (): Promise<number> => scraped(await (await fetch(`http://127.0.0.1:${metricsPorts.get(name)}/metrics`)).text(), 'polyflow_kafka_consumed_records_total', input);
+      await waitFor(async () => (await read()) > 0, 60_000, `${name} read its share of ${input}`);
     }
     // All at once: a member stopped alone would hand its partitions to the other, which would read them again.
     for (const child of children.values()) child.kill('SIGTERM');
@@ -224,22 +228,30 @@ describe('features, predict, trade and persist as separate consumer-group proces
       if (name !== 'persist' && name !== 'trade-2' && !late(name)) expect(text, name).toMatch(/polyflow_kafka_produced_records_total\{topic="[^"]+"\} [1-9]/);
       expect(text, name).toMatch(/polyflow_kafka_rebalances_total [1-9]/);
     }
-    // The two features members split the books, and each read every market's metadata. Records read
-    // again only to rebuild state on an assignment are not counted.
+    // The two features members split the books, and the two predict members the vectors, each of
+    // features' members reading every market's metadata. Records read again only to rebuild state on an
+    // assignment are not counted.
     const sample = (name: string, metric: string, topic: string): number => scraped(readFileSync(join(dir, `${name}.prom`), 'utf8'), metric, topic);
     const consumed = (name: string, topic: string): number =>
       sample(name, 'polyflow_kafka_consumed_records_total', topic) - sample(name, 'polyflow_kafka_rebuild_records_total', topic);
-    const books = ingested.rest.filter((r) => r.topic === 'pm.book').length;
+    const vectors = (name: string): number => sample(name, 'polyflow_kafka_produced_records_total', 'features.v1');
+    const inputs = { features: ingested.rest.filter((r) => r.topic === 'pm.book').length, predict: vectors('features') + vectors('features-2') };
+    for (const pipeline of ['features', 'predict'] as const) {
+      const members = [pipeline, `${pipeline}-2`] as const;
+      const input = inputOf[pipeline];
+      for (const name of members) {
+        // Its share, read live (or, when it joined late, maybe only to rebuild its state).
+        expect(late(name) ? sample(name, 'polyflow_kafka_consumed_records_total', input) : consumed(name, input), name).toBeGreaterThan(0);
+        // A member's share is less than all, unless its sibling joined late: it may then have read every record live first.
+        if (!members.some(late)) expect(consumed(name, input), name).toBeLessThan(inputs[pipeline]);
+      }
+      expect(consumed(members[0], input) + consumed(members[1], input), pipeline).toBeGreaterThanOrEqual(inputs[pipeline]);
+    }
     for (const name of ['features', 'features-2']) {
       // Every book and trade it fetched went to its operators: none still waits for its place in ingest's order.
       expect(readFileSync(join(dir, `${name}.prom`), 'utf8'), name).toMatch(/^polyflow_kafka_order_waiting_records 0$/m);
-      // Its share of the books, read live (or, when it joined late, maybe only to rebuild its state).
-      expect(late(name) ? sample(name, 'polyflow_kafka_consumed_records_total', 'pm.book') : consumed(name, 'pm.book'), name).toBeGreaterThan(0);
-      // A member's share is less than all, unless its sibling joined late: it may then have read every book live first.
-      if (!['features', 'features-2'].some(late)) expect(consumed(name, 'pm.book'), name).toBeLessThan(books);
       expect(consumed(name, 'pm.market.meta'), name).toBe(ingested.meta.length);
     }
-    expect(consumed('features', 'pm.book') + consumed('features-2', 'pm.book')).toBeGreaterThanOrEqual(books);
     // trade: every partition with the first process; the second stood by (it read only the metadata).
     expect(consumed('trade', 'prediction.v1')).toBeGreaterThan(0);
     for (const topic of ['prediction.v1', 'pm.book']) expect(consumed('trade-2', topic), topic).toBe(0);
