@@ -35,7 +35,7 @@ export interface AssignmentHandoverOptions extends ConsumingParts {
  * new assignment (DESIGN §4), or kept when the assignment did not change.
  */
 export class AssignmentHandover {
-  /** Assignments given so far: a rebuild that a newer one overtook before it started does nothing. */
+  /** Assignments rebuilt for so far (with `rebuild`): a rebuild that a newer assignment overtook, before or after its plan was made, stops there. */
   private assignments = 0;
   private joinCount = 0;
   private assigning: Promise<void> = Promise.resolve();

@@ -207,13 +207,13 @@ describe('features, predict, trade and persist as separate consumer-group proces
 
   it('report consumer lag, produce/consume rates and rebalances in each process', async () => {
     await waitFor(async () => (await committed('persist', 'signal.v1')) === finalSignals.length, 60_000, 'persist caught up');
-    // A features or predict member started again (see startProcess) joined after its sibling may have
-    // consumed the whole input: its partitions are then only rebuilt, nothing published. Its rebalance
-    // can take until now: it must have read its share before it is stopped.
+    // A features or predict member that joined late (started again, see startProcess, or slowed in its
+    // group's rebalances) may find that its sibling consumed the whole input: its partitions are then
+    // only rebuilt, nothing published. Its rebalance can take until now: each member must have read its
+    // share (live or to rebuild) before it is stopped.
     const inputOf = { features: 'pm.book', predict: 'features.v1' } as const;
     const pipelineOf = (name: string): 'features' | 'predict' | undefined => (name.startsWith('features') ? 'features' : name.startsWith('predict') ? 'predict' : undefined);
-    const late = (name: string): boolean => pipelineOf(name) !== undefined && restarted.includes(name);
-    for (const name of [...children.keys()].filter(late)) {
+    for (const name of [...children.keys()].filter((n) => pipelineOf(n) !== undefined)) {
       const input = inputOf[pipelineOf(name)!];
       const read = async (): Promise<number> => scraped(await (await fetch(`http://127.0.0.1:${metricsPorts.get(name)}/metrics`)).text(), 'polyflow_kafka_consumed_records_total', input);
       await waitFor(async () => (await read()) > 0, 60_000, `${name} read its share of ${input}`);
@@ -221,6 +221,11 @@ describe('features, predict, trade and persist as separate consumer-group proces
     // All at once: a member stopped alone would hand its partitions to the other, which would read them again.
     for (const child of children.values()) child.kill('SIGTERM');
     await Promise.all([...children.values()].map((child) => (child.exitCode === null ? once(child, 'exit') : undefined)));
+    const sample = (name: string, metric: string, topic: string): number => scraped(readFileSync(join(dir, `${name}.prom`), 'utf8'), metric, topic);
+    const consumed = (name: string, topic: string): number =>
+      sample(name, 'polyflow_kafka_consumed_records_total', topic) - sample(name, 'polyflow_kafka_rebuild_records_total', topic);
+    // Late: started again, or none of its share read live (its sibling had read it all).
+    const late = (name: string): boolean => pipelineOf(name) !== undefined && (restarted.includes(name) || consumed(name, inputOf[pipelineOf(name)!]) === 0);
     for (const name of children.keys()) {
       const text = readFileSync(join(dir, `${name}.prom`), 'utf8');
       if (name !== 'trade-2') expect(text, name).toMatch(/polyflow_kafka_consumer_lag_records\{topic="[^"]+",partition="\d"\} \d+/);
@@ -231,9 +236,6 @@ describe('features, predict, trade and persist as separate consumer-group proces
     // The two features members split the books, and the two predict members the vectors, each of
     // features' members reading every market's metadata. Records read again only to rebuild state on an
     // assignment are not counted.
-    const sample = (name: string, metric: string, topic: string): number => scraped(readFileSync(join(dir, `${name}.prom`), 'utf8'), metric, topic);
-    const consumed = (name: string, topic: string): number =>
-      sample(name, 'polyflow_kafka_consumed_records_total', topic) - sample(name, 'polyflow_kafka_rebuild_records_total', topic);
     const vectors = (name: string): number => sample(name, 'polyflow_kafka_produced_records_total', 'features.v1');
     const inputs = { features: ingested.rest.filter((r) => r.topic === 'pm.book').length, predict: vectors('features') + vectors('features-2') };
     for (const pipeline of ['features', 'predict'] as const) {
@@ -241,7 +243,7 @@ describe('features, predict, trade and persist as separate consumer-group proces
       const input = inputOf[pipeline];
       for (const name of members) {
         // Its share, read live (or, when it joined late, maybe only to rebuild its state).
-        expect(late(name) ? sample(name, 'polyflow_kafka_consumed_records_total', input) : consumed(name, input), name).toBeGreaterThan(0);
+        expect(sample(name, 'polyflow_kafka_consumed_records_total', input), name).toBeGreaterThan(0);
         // A member's share is less than all, unless its sibling joined late: it may then have read every record live first.
         if (!members.some(late)) expect(consumed(name, input), name).toBeLessThan(inputs[pipeline]);
       }
