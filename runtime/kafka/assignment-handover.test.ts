@@ -1,3 +1,4 @@
+import type { Admin } from 'kafkajs';
 import { describe, expect, it, vi } from 'vitest';
 import type { Logger } from '../logger.js';
 import { AssignmentHandover, type HandoverHost } from './assignment-handover.js';
@@ -10,7 +11,7 @@ import { OperatorCheckpoints } from './operator-checkpoints.js';
 import { PartitionPositions } from './partition-positions.js';
 
 /** A hand-over over real parts (no consumer, no intake) whose host records its seeks, fresh starts and failures. */
-function harness(rebuild: KafkaRebuild | undefined) {
+function harness(rebuild: KafkaRebuild | undefined, admin: () => Promise<Admin> = () => Promise.reject(new Error('broker away'))) {
   const holds = new ConsumptionHolds({ consumer: () => undefined, topics: () => ['t'], pausedPartitions: () => [], isFailed: () => false, heartbeatMs: 100 });
   const positions = new PartitionPositions();
   const marks = new CommitMarks();
@@ -22,14 +23,14 @@ function harness(rebuild: KafkaRebuild | undefined) {
     batchInHand: () => Promise.resolve(),
     consumed: (kafkaTopic: string) => kafkaTopic === 't',
     local: () => false,
-    admin: vi.fn(() => Promise.reject(new Error('broker away'))),
+    admin: vi.fn(admin),
     seek: (seek: { topic: string; partition: number; offset: string }) => void seeks.push(seek),
     lagProbe: () => undefined,
     startedOver: vi.fn(),
     fail: vi.fn(),
   } satisfies HandoverHost;
   const info = vi.fn();
-  const logger = { info } as unknown as Logger;
+  const logger = { info, warn: vi.fn(), child: () => logger } as unknown as Logger;
   const handover = new AssignmentHandover(host, { holds, positions, marks, committer, markers, checkpoints, intake: undefined, bus: { groupId: 'g', rebuild, logger } });
   return { handover, holds, positions, host, seeks, info };
 }
@@ -62,6 +63,26 @@ describe('AssignmentHandover', () => {
     expect(host.startedOver).not.toHaveBeenCalled();
     expect(holds.has('assignment')).toBe(false);
     expect(info).toHaveBeenCalledWith({ group: 'g', partitions: 1 }, 'assignment unchanged: operator state kept');
+  });
+
+  it('with rebuild, resets the operators on a new assignment and reads it again from the earliest offset, silently up to the commit', async () => {
+    const reset = vi.fn();
+    // Partition 0 of t: offsets 0 to 50 retained, the group committed 30.
+    const admin = {
+      fetchOffsets: () => Promise.resolve([{ topic: 't', partitions: [{ partition: 0, offset: '30' }] }]),
+      fetchTopicOffsets: () => Promise.resolve([{ partition: 0, offset: '50', high: '50', low: '0' }]),
+    } as unknown as Admin;
+    const { handover, holds, positions, host, seeks, info } = harness({ reset }, () => Promise.resolve(admin));
+    handover.joined({ t: [0] });
+    expect(holds.has('assignment')).toBe(true);
+    await handover.handedOver();
+    expect(reset).toHaveBeenCalledWith(undefined);
+    expect(host.startedOver).toHaveBeenCalledTimes(1);
+    expect(seeks).toEqual([{ topic: 't', partition: 0, offset: '0' }]);
+    expect(positions.rebuildBound('t', 0)).toBe(30n);
+    expect(info).toHaveBeenCalledWith({ group: 'g', partitions: 1, records: 30, from: 'earliest retained offsets' }, 'rebuilding operator state from the assigned partitions');
+    expect(holds.has('assignment')).toBe(false);
+    expect(host.fail).not.toHaveBeenCalled();
   });
 
   it('lets a newer assignment supersede one that has not started', async () => {
