@@ -31,19 +31,23 @@ export class TokenBucket {
   reserve(cost = 1): number {
     this.refill();
     this.tokens -= cost;
-    return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.limit.refillPerSecond) * 1000);
+    return this.msFor(-this.tokens);
   }
 
-  /** The whole ms until `cost` tokens are available, without taking them (0: now); float residue of the refill (1e-6 ms) does not add a millisecond. */
+  /** The whole ms until `cost` tokens are available, without taking them (0: now). */
   waitMs(cost = 1): number {
-    const ms = ((cost - this.available()) / this.limit.refillPerSecond) * 1000;
-    return Math.max(0, Math.ceil(ms - 1e-6));
+    return this.msFor(cost - this.available());
   }
 
   /** Tokens available now (negative while callers are queued). */
   available(): number {
     this.refill();
     return this.tokens;
+  }
+
+  /** The whole ms the refill takes to make up `shortfall` tokens (0: none short); float residue of the refill (1e-6 ms) does not add a millisecond. */
+  private msFor(shortfall: number): number {
+    return Math.max(0, Math.ceil((shortfall / this.limit.refillPerSecond) * 1000 - 1e-6));
   }
 
   private refill(): void {

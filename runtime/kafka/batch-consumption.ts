@@ -7,13 +7,11 @@ import { progressOf } from './ingest-order.js';
 import type { KafkaBusOptions } from './kafka-bus-options.js';
 import type { LagProbe } from './lag-probe.js';
 import type { EmittedRun, MergedIntake } from './merged-intake.js';
+import type { PublishMute } from './publish-mute.js';
 import type { RecordDelivery } from './record-delivery.js';
 
-/** What the consumption needs of its bus: the publish mute, the bus's failure, and the lag probe. */
+/** What the consumption needs of its bus: the bus's failure, and the lag probe. */
 export interface ConsumptionHost {
-  /** True while records that only rebuild state are emitted: publishes are dropped. */
-  muted(): boolean;
-  mute(on: boolean): void;
   /** The first failure of either side of the bus, if any. */
   failed(): unknown;
   /** The consuming side can go on no more: logged with `message`, and fatal. */
@@ -31,6 +29,8 @@ export interface BatchConsumptionOptions extends ConsumingParts {
   readonly localTopics: ReadonlySet<TopicName>;
   readonly kafkaTopic: (topic: string) => string;
   readonly delivery: RecordDelivery;
+  /** On while the records handed over only rebuild state. */
+  readonly mute: PublishMute;
   /** How often a member heartbeats while it waits for `settle`. */
   readonly heartbeatMs: number;
   readonly bus: Pick<KafkaBusOptions, 'eventOrder' | 'settle' | 'metrics'>;
@@ -87,7 +87,7 @@ export class BatchConsumption {
    */
   async settleAndMark(runs: readonly EmittedRun[], heartbeat: () => Promise<void>, current: () => boolean = () => true): Promise<void> {
     await this.settled(heartbeat);
-    this.host.mute(false);
+    this.opts.mute.on = false;
     const failed = this.host.failed();
     if (failed !== undefined) throw failed;
     if (!current()) return;
@@ -190,10 +190,10 @@ export class BatchConsumption {
           last = message.offset;
           continue;
         }
-        if (rebuilding !== this.host.muted()) {
+        if (rebuilding !== this.opts.mute.on) {
           // Work started by earlier records publishes under their mode before the mode changes.
           await this.settled(heartbeat);
-          this.host.mute(rebuilding);
+          this.opts.mute.on = rebuilding;
         }
         if (rebuilding) rebuilt++;
         else live = true;
@@ -222,14 +222,15 @@ export class BatchConsumption {
     // Every topic the input time depends on: the books, the resolutions merged with them, the predictions.
     const topics = new Set([order.topic, ...(order.alongside ?? []), order.awaiting].map((t) => this.opts.kafkaTopic(t)));
     const muted = this.opts.positions.allRebuilding(topics, key, next);
-    const was = this.host.muted();
+    const mute = this.opts.mute;
+    const was = mute.on;
     if (muted !== was) await this.settled(heartbeat);
-    this.host.mute(muted);
+    mute.on = muted;
     try {
       this.opts.markers.giveInputTime(time);
       if (muted !== was) await this.settled(heartbeat);
     } finally {
-      this.host.mute(was);
+      mute.on = was;
     }
   }
 

@@ -4,6 +4,7 @@ import type { TopicName, TopicTypes } from '../../schemas/topics.js';
 import type { Bus, Progress } from '../bus.js';
 import { closeEach } from '../close-after.js';
 import { PolyflowError } from '../errors.js';
+import { PublishMute } from './publish-mute.js';
 import { PublishOrder } from './publish-order.js';
 import { cachedKeyPartitioner } from './kafka-client.js';
 import { CompressionTypes } from './kafkajs.js';
@@ -68,8 +69,8 @@ export class KafkaBus implements Bus {
   private readonly order: PublishOrder<Held> | undefined;
   /** Consumed records to the operators: decoded, deduplicated, in publish order when kept, counted. */
   private readonly delivery: RecordDelivery;
-  /** True while records that only rebuild state are emitted: publishes are dropped. */
-  private muted = false;
+  /** On while records that only rebuild state are emitted: publishes are dropped. */
+  private readonly mute = new PublishMute();
   private admin: Admin | undefined;
   /** The lag of the assigned partitions (with metrics): set by each consumed batch, and asked of the broker every `lagProbeMs`. */
   private lagProbe: LagProbe | undefined;
@@ -107,7 +108,7 @@ export class KafkaBus implements Bus {
       serde: opts.serde,
       subjects: this.subjects,
       order: this.order,
-      muted: () => this.muted,
+      muted: () => this.mute.on,
       deadLetter: (topic, partition, message, err) => this.publisher.deadLetter(topic, partition, message, err),
       dedupeCapacity: opts.dedupeCapacity ?? 20_000,
       metrics: opts.metrics,
@@ -144,9 +145,9 @@ export class KafkaBus implements Bus {
     const { subjects, byKafkaTopic, localTopics, holds, positions, marks, committer, markers, delivery, intake, heartbeatMs } = this;
     this.checkpoints = new OperatorCheckpoints({ holds, positions, committer, markers, bus: opts });
     const parts: ConsumingParts = { holds, positions, marks, committer, markers, checkpoints: this.checkpoints, intake };
-    this.consumption = new BatchConsumption(this.consumptionHost(), { ...parts, subjects, byKafkaTopic, localTopics, delivery, heartbeatMs, kafkaTopic: (t) => this.kafkaTopic(t), bus: opts });
+    this.consumption = new BatchConsumption(this.consumptionHost(), { ...parts, subjects, byKafkaTopic, localTopics, delivery, mute: this.mute, heartbeatMs, kafkaTopic: (t) => this.kafkaTopic(t), bus: opts });
     this.handover = new AssignmentHandover(this.handoverHost(), { ...parts, bus: opts });
-    this.tables = new ReferenceTableDelivery(this.tablesHost(), { topics: this.tableTopics, subjects, delivery, kafkaTopic: (t) => this.kafkaTopic(t), bus: opts });
+    this.tables = new ReferenceTableDelivery(this.tablesHost(), { topics: this.tableTopics, subjects, delivery, mute: this.mute, kafkaTopic: (t) => this.kafkaTopic(t), bus: opts });
   }
 
   /** The bus's side of its publisher: commit marks, backpressure, publish order, and failure. */
@@ -211,12 +212,12 @@ export class KafkaBus implements Bus {
 
   publish<K extends TopicName>(topic: K, key: string, value: TopicTypes[K]): void {
     const local = this.localTopics.has(topic);
-    if (local && !this.muted && this.delivery.repeated(topic, value)) return;
-    if (this.muted) this.opts.metrics?.rebuildMuted.labels(topic).inc();
+    if (local && !this.mute.on && this.delivery.repeated(topic, value)) return;
+    if (this.mute.on) this.opts.metrics?.rebuildMuted.labels(topic).inc();
     else this.enqueue({ topic, key, value, seq: this.order?.assign(topic) });
     // In ingest's order a rebuild derives the local topics again, muted, as they were made: the
     // operators get them in-process as live (their history is not read back).
-    if (local && (!this.muted || this.opts.eventOrder !== undefined)) this.delivery.deliverLocal(topic, value);
+    if (local && (!this.mute.on || this.opts.eventOrder !== undefined)) this.delivery.deliverLocal(topic, value);
   }
 
   /**
@@ -225,7 +226,7 @@ export class KafkaBus implements Bus {
    * rebuild state (what they derive then was published before).
    */
   publishProgress(topic: TopicName, partition: number, time: number): void {
-    if (this.muted) return;
+    if (this.mute.on) return;
     this.enqueue({ topic, key: '', value: null, seq: undefined, marker: { partition, time, order: undefined } });
   }
 
@@ -379,13 +380,9 @@ export class KafkaBus implements Bus {
     };
   }
 
-  /** The bus's side of its batch consumption: the publish mute, the bus's failure and the lag probe. */
+  /** The bus's side of its batch consumption: the bus's failure and the lag probe. */
   private consumptionHost(): ConsumptionHost {
     return {
-      muted: () => this.muted,
-      mute: (on) => {
-        this.muted = on;
-      },
       failed: () => this.failed,
       fail: (err, message) => this.fail(err, message),
       lagProbe: () => this.lagProbe,
@@ -412,13 +409,9 @@ export class KafkaBus implements Bus {
     };
   }
 
-  /** The bus's side of its reference tables' delivery: the publish mute, whether it stops, and its admin client. */
+  /** The bus's side of its reference tables' delivery: whether it stops, and its admin client. */
   private tablesHost(): TableDeliveryHost {
     return {
-      muted: () => this.muted,
-      mute: (on) => {
-        this.muted = on;
-      },
       stopping: () => this.holds.has('stopping'),
       admin: () => this.adminClient(),
     };

@@ -2,14 +2,12 @@ import type { Subject } from 'rxjs';
 import type { Admin } from 'kafkajs';
 import type { TopicName } from '../../schemas/topics.js';
 import type { KafkaBusOptions } from './kafka-bus-options.js';
+import type { PublishMute } from './publish-mute.js';
 import type { RecordDelivery } from './record-delivery.js';
 import { ReferenceTables } from './reference-tables.js';
 
-/** What the tables' delivery needs of its bus: the publish mute, whether it stops, and its admin client. */
+/** What the tables' delivery needs of its bus: whether it stops, and its admin client. */
 export interface TableDeliveryHost {
-  /** True while records that only rebuild state are emitted: publishes are dropped. */
-  muted(): boolean;
-  mute(on: boolean): void;
   /** True once the bus stops: no more rows go to the operators. */
   stopping(): boolean;
   admin(): Promise<Admin>;
@@ -22,6 +20,8 @@ export interface ReferenceTableDeliveryOptions {
   readonly subjects: ReadonlyMap<TopicName, Subject<unknown>>;
   /** Counts the rows received per topic. */
   readonly delivery: RecordDelivery;
+  /** On while the operators get rows they had before (replay): what they publish for them is dropped. */
+  readonly mute: PublishMute;
   readonly kafkaTopic: (topic: TopicName) => string;
   readonly bus: Pick<KafkaBusOptions, 'kafka' | 'serde' | 'fetchMaxWaitMs' | 'metrics' | 'logger'>;
 }
@@ -65,11 +65,11 @@ export class ReferenceTableDelivery {
   /** Operators that started over get every reference row again; what they publish for it was published before. */
   replay(): void {
     if (this.tables === undefined) return;
-    this.host.mute(true);
+    this.opts.mute.on = true;
     try {
       for (const row of this.tables.rows()) this.opts.subjects.get(row.topic)?.next(row.value);
     } finally {
-      this.host.mute(false);
+      this.opts.mute.on = false;
     }
   }
 
@@ -82,12 +82,13 @@ export class ReferenceTableDelivery {
     const subject = this.opts.subjects.get(topic);
     if (subject === undefined || this.host.stopping()) return;
     this.opts.delivery.counted(topic);
-    const muted = this.host.muted();
-    this.host.mute(false);
+    const { mute } = this.opts;
+    const muted = mute.on;
+    mute.on = false;
     try {
       subject.next(value);
     } finally {
-      this.host.mute(muted);
+      mute.on = muted;
     }
   }
 }
