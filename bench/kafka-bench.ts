@@ -123,7 +123,7 @@ async function main(): Promise<void> {
 
   const report = {
     options,
-    broker: { kind: cluster.kind, bootstrap: cluster.bootstrap },
+    broker: { kind: cluster.kind, bootstrap: cluster.bootstrap, indexedLog: cluster.indexedLog ?? false },
     machine: describeMachine(loadStart),
     derived: derivedCounts,
     throughput: throughputResults,

@@ -25,8 +25,9 @@ export const USAGE = `usage: node dist/bench/kafka-bench.js [options]
   --warmup <n>        latency runs: seconds published first and not measured (default 8: the pipeline
                       processes and the reader take 3-7 s on this machine to work off their start)
   --latency <list>    latency cases fetchMaxWaitMs:scoringMaxWaitMs[:progressIntervalMs[:progressPromptMs]]
-                      (default 50:1000,50:0,5:0,5:0:0; the marker interval and spacing are the config's,
-                      100 and 20, unless given; interval 0: no markers, trade acts on arrival; "" for none)
+                      (default 50:1000,50:0,5:0,5:0:100:5,5:0:0; the marker interval and spacing are the
+                      config's, 100 and 20, unless given; 5:0:100:5 is the low-latency profile's; interval
+                      0: no markers, trade acts on arrival; "" for none)
   --stages <list>     latency runs: the outputs this process's reader measures (default
                       features.v1,prediction.v1,fill.v1; fill.v1 alone keeps the reader's own fetches off
                       the busiest topic: on the mock, one batch per partition per fetch, it fell behind
@@ -83,7 +84,7 @@ export function parseOptions(argv: readonly string[]): KafkaBenchOptions {
       rate: { type: 'string', default: '200' },
       seconds: { type: 'string', default: '30' },
       warmup: { type: 'string', default: '8' },
-      latency: { type: 'string', default: '50:1000,50:0,5:0,5:0:0' },
+      latency: { type: 'string', default: '50:1000,50:0,5:0,5:0:100:5,5:0:0' },
       'latency-mode': { type: 'string', default: 'processes' },
       stages: { type: 'string', default: STAGES.join(',') },
       json: { type: 'string', default: 'out/bench/kafka.json' },

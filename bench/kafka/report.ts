@@ -14,7 +14,7 @@ import type { ThroughputResult } from './throughput-cases.js';
 
 export interface KafkaBenchReport {
   readonly options: KafkaBenchOptions;
-  readonly broker: Pick<MockCluster, 'kind' | 'bootstrap'>;
+  readonly broker: Pick<MockCluster, 'kind' | 'bootstrap' | 'indexedLog'>;
   readonly machine: Machine;
   /** Records per topic the graph derived from the recording. */
   readonly derived: Readonly<Record<string, number>>;
@@ -26,14 +26,15 @@ export interface KafkaBenchReport {
 
 export function printReport(out: NodeJS.WritableStream, report: KafkaBenchReport, elapsedSeconds: number): void {
   const { options, broker, machine } = report;
-  const brokerKind = broker.kind === 'mock' ? 'librdkafka mock cluster (kcat)' : broker.kind;
+  const brokerKind = broker.kind !== 'mock' ? broker.kind : broker.indexedLog ? 'librdkafka mock cluster (kcat), indexed log (infra/kafka/indexed-mock)' : 'librdkafka mock cluster (kcat)';
   out.write(`\npolyflow bench:kafka: ${fmt(options.events)} generated frames, ${options.markets} markets; broker: ${brokerKind} on ${broker.bootstrap}; ${machine.commit}; ${elapsedSeconds.toFixed(0)} s\n`);
   out.write(`machine: ${machine.cpu}, ${machine.cores} vCPU, node ${machine.node} (flags: ${machine.nodeFlags}); load average ${machine.loadavgStart.join(' ')} at start, ${machine.loadavgEnd.join(' ')} at end\n`);
   if (report.throughput.length > 0) printThroughput(out, report.throughput, options);
   if (report.latency.length > 0) printLatency(out, report.latency, options);
-  if (broker.kind === 'mock' && report.latency.some((r) => r.bus === 'kafka')) {
+  if (broker.kind === 'mock' && !broker.indexedLog && report.latency.some((r) => r.bus === 'kafka')) {
     out.write(`  the mock finds a fetch's offset by walking the partition's log from its oldest batch, so its cost (broker cores) grows as\n`);
-    out.write(`  the logs grow: each case has topics of its own, and these figures are of their first ${options.warmup + options.seconds} s (bench/kafka/RESULTS.md)\n`);
+    out.write(`  the logs grow: each case has topics of its own, and these figures are of their first ${options.warmup + options.seconds} s (bench/kafka/RESULTS.md);\n`);
+    out.write(`  infra/kafka/indexed-mock/build.sh builds one that does not (KAFKA_MOCK_LIBRARY)\n`);
   }
   if (report.hops.length > 0) printHops(out, report.hops);
 }

@@ -22,6 +22,11 @@ export interface MockCluster {
   stop(): void;
   /** The mock's process group (the script, kcat and its helpers), whose CPU a benchmark reports. */
   readonly processGroup?: number | undefined;
+  /**
+   * True when the mock runs the indexed log of infra/kafka/indexed-mock (KAFKA_MOCK_LIBRARY
+   * set): fetches find their offset from the log's end and get every batch that fits, as on a broker.
+   */
+  readonly indexedLog?: boolean;
 }
 
 async function createTestTopics(bootstrap: string, prefix: string): Promise<void> {
@@ -74,9 +79,19 @@ function dockerEngineAnswers(): boolean {
 
 const script = (): string => fromPackageRoot('infra/kafka/mock-cluster.sh');
 
-/** Starts the mock cluster in its own process group and resolves with its bootstrap address. */
-function startMockCluster(opts: { brokers?: number; timeoutMs?: number } = {}): Promise<MockCluster> {
-  const child: ChildProcess = spawn('bash', [script(), String(opts.brokers ?? 1)], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts the mock cluster in its own process group and resolves with its bootstrap address. `library`:
+ * the folder of the indexed mock's librdkafka.so.1, or null for the stock mock; by default
+ * KAFKA_MOCK_LIBRARY decides.
+ */
+export function startMockCluster(opts: { brokers?: number; timeoutMs?: number; library?: string | null } = {}): Promise<MockCluster> {
+  const { KAFKA_MOCK_LIBRARY: fromEnv, ...env } = process.env;
+  const library = opts.library === undefined ? fromEnv : opts.library;
+  const child: ChildProcess = spawn('bash', [script(), String(opts.brokers ?? 1)], {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: library ? { ...env, KAFKA_MOCK_LIBRARY: library } : env,
+  });
   const stop = (): void => {
     if (child.pid !== undefined && child.exitCode === null) {
       try {
@@ -100,7 +115,7 @@ function startMockCluster(opts: { brokers?: number; timeoutMs?: number } = {}): 
     const lines = createInterface({ input: child.stdout! });
     lines.once('line', (line) => {
       clearTimeout(timer);
-      resolve({ kind: 'mock', bootstrap: line.trim(), prepareTopics: () => Promise.resolve(), stop, processGroup: child.pid });
+      resolve({ kind: 'mock', bootstrap: line.trim(), prepareTopics: () => Promise.resolve(), stop, processGroup: child.pid, indexedLog: Boolean(library) });
     });
   });
 }
