@@ -108,7 +108,7 @@ export class KafkaBus implements Bus {
       serde: opts.serde,
       subjects: this.subjects,
       order: this.order,
-      muted: () => this.mute.on,
+      mute: this.mute,
       deadLetter: (topic, partition, message, err) => this.publisher.deadLetter(topic, partition, message, err),
       dedupeCapacity: opts.dedupeCapacity ?? 20_000,
       metrics: opts.metrics,

@@ -7,6 +7,7 @@ import { SAMPLES } from '../../test/helpers/topic-samples.js';
 import { AvroTopicSerde, SerdeError } from './avro-serde.js';
 import { committedSchemaOf } from './open-kafka-bus.js';
 import { consumedMessage } from '../../test/helpers/fake-kafka.js';
+import { PublishMute } from './publish-mute.js';
 import { PublishOrder } from './publish-order.js';
 import { RecordDelivery, type Held, type RecordDeliveryOptions } from './record-delivery.js';
 
@@ -18,7 +19,7 @@ function deliveryOf(overrides: Partial<RecordDeliveryOptions> = {}): { delivery:
   const seen: unknown[] = [];
   subjects.get('prediction.v1')?.subscribe((v) => seen.push(v));
   const deadLetter = vi.fn(() => Promise.resolve());
-  const delivery = new RecordDelivery({ serde, subjects, order: undefined, muted: () => false, deadLetter, dedupeCapacity: 100, ...overrides });
+  const delivery = new RecordDelivery({ serde, subjects, order: undefined, mute: new PublishMute(), deadLetter, dedupeCapacity: 100, ...overrides });
   return { delivery, subjects, serde, seen, deadLetter };
 }
 
@@ -58,9 +59,9 @@ describe('RecordDelivery', () => {
   });
 
   it('dead-letters an undecodable record unless it only rebuilds state, and frees its place in publish order', async () => {
-    let muted = false;
+    const mute = new PublishMute();
     const order = new PublishOrder<Held>(() => true);
-    const { delivery, subjects, serde, seen, deadLetter } = deliveryOf({ order, muted: () => muted });
+    const { delivery, subjects, serde, seen, deadLetter } = deliveryOf({ order, mute });
     const subject = subjects.get('prediction.v1') as Subject<unknown>;
     const [bad, good] = [order.assign('prediction.v1'), order.assign('prediction.v1')];
     const bytes = await serde.serialize('prediction.v1', first!);
@@ -72,7 +73,7 @@ describe('RecordDelivery', () => {
     expect(deadLetter).toHaveBeenCalledTimes(1);
     expect(deadLetter.mock.calls[0]?.slice(0, 2)).toEqual(['prediction.v1', 3]);
     expect(deadLetter.mock.calls[0]?.[3]).toBeInstanceOf(SerdeError);
-    muted = true;
+    mute.on = true;
     await delivery.decodeAndDeliver('prediction.v1', subject, 3, message(Buffer.from('not avro'), 9));
     expect(deadLetter).toHaveBeenCalledTimes(1);
   });

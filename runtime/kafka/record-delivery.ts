@@ -3,6 +3,7 @@ import type { KafkaMessage } from 'kafkajs';
 import type { TopicName } from '../../schemas/topics.js';
 import { SerdeError, type AvroTopicSerde } from './avro-serde.js';
 import type { KafkaMetrics } from './kafka-metrics.js';
+import type { PublishMute } from './publish-mute.js';
 import type { PublishOrder } from './publish-order.js';
 import { RecentIds, recordId } from './recent-ids.js';
 
@@ -18,8 +19,8 @@ export interface RecordDeliveryOptions {
   readonly subjects: ReadonlyMap<TopicName, Subject<unknown>>;
   /** With publishOrder (a one-process run): its own records re-sequenced as they come back. */
   readonly order: PublishOrder<Held> | undefined;
-  /** True while the records emitted only rebuild state: an undecodable one was dead-lettered when first consumed. */
-  readonly muted: () => boolean;
+  /** On while the records emitted only rebuild state: an undecodable one was dead-lettered when first consumed. */
+  readonly mute: PublishMute;
   /** Sends an undecodable record to its topic's DLQ with the reason. */
   readonly deadLetter: (topic: TopicName, partition: number, message: KafkaMessage, err: SerdeError) => Promise<void>;
   /** How many ids per topic a redelivery is recognised by (kafka.dedupeCapacity). */
@@ -64,7 +65,7 @@ export class RecordDelivery {
       if (!(err instanceof SerdeError)) throw err;
       this.opts.metrics?.serdeErrors.labels(topic, 'deserialize').inc();
       // Dead-lettered when it was first consumed.
-      if (!this.opts.muted()) await this.opts.deadLetter(topic, partition, message, err);
+      if (!this.opts.mute.on) await this.opts.deadLetter(topic, partition, message, err);
       // Gives up its place in the publish order (if kept), so the records after it are not held.
       this.deliver(topic, subject, message, undefined);
       return;

@@ -6,6 +6,7 @@
 # prints it. Installs nothing: the source list, package lists and cache are private (a copy of the
 # system's sources, turned to deb-src); apt-get update still runs the system's update hooks.
 #   usage: KAFKA_MOCK_LIBRARY=$(infra/kafka/indexed-mock/build.sh) npm run bench:kafka
+#   (POLYFLOW_INDEXED_MOCK_DIR: another folder to build into than out/indexed-mock)
 #
 # The stock mock (librdkafka 2.0.2) leaves two FIXMEs that a broker does not have, and both cost
 # latency under many small batches (bench/kafka/RESULTS.md, "An indexed mock log"):
